@@ -1,0 +1,262 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// These tests run the real binary, as a user or a script would.
+
+var loupeBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "loupe-cli")
+	if err != nil {
+		panic(err)
+	}
+	loupeBin = filepath.Join(dir, "loupe")
+	if out, err := exec.Command("go", "build", "-o", loupeBin, ".").CombinedOutput(); err != nil {
+		panic("build: " + err.Error() + "\n" + string(out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func run(t *testing.T, stdin []byte, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(loupeBin, args...)
+	cmd.Env = append(os.Environ(), "NO_COLOR=1", "LOUPE_REVIEWER=tester")
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{o.String(), e.String(), code}
+}
+
+func genLines(t *testing.T, n, seed string) []byte {
+	t.Helper()
+	r := run(t, nil, "gen", "--n", n, "--seed", seed)
+	if r.code != 0 {
+		t.Fatalf("gen: %d %s", r.code, r.stderr)
+	}
+	return []byte(r.stdout)
+}
+
+type summary struct {
+	Read, Accepted, Duplicates, Rejected, Blank int
+	Reasons                                     map[string]int
+}
+
+func ingestJSON(t *testing.T, stdin []byte, args ...string) (summary, result) {
+	t.Helper()
+	r := run(t, stdin, append([]string{"ingest", "--json"}, args...)...)
+	var s summary
+	if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
+		t.Fatalf("ingest --json printed %q (stderr %q): %v", r.stdout, r.stderr, err)
+	}
+	return s, r
+}
+
+func TestIngestGeneratedTwice(t *testing.T) {
+	st := filepath.Join(t.TempDir(), "s")
+	data := genLines(t, "3000", "1")
+	s, r := ingestJSON(t, data, "--store", st, "-")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if s.Read != 3000 || s.Accepted+s.Rejected != 3000 || s.Accepted < 2800 {
+		t.Fatalf("first run: %+v", s)
+	}
+	if s.Rejected != s.Reasons["no_consent"] {
+		t.Fatalf("generated data should only be rejected for consent: %+v", s)
+	}
+	s2, r := ingestJSON(t, data, "--store", st, "-")
+	if r.code != 0 || s2.Accepted != 0 || s2.Duplicates != s.Accepted {
+		t.Fatalf("second run: exit %d %+v", r.code, s2)
+	}
+	// Human summary.
+	r = run(t, data[:len(data)/2], "ingest", "--store", st, "-")
+	if !strings.Contains(r.stdout, "accepted") || !strings.Contains(r.stdout, "duplicates") {
+		t.Errorf("summary line: %q", r.stdout)
+	}
+}
+
+func TestIngestMalformed(t *testing.T) {
+	dir := t.TempDir()
+	st := filepath.Join(dir, "s")
+	rej := filepath.Join(dir, "rejects.jsonl")
+	s, r := ingestJSON(t, nil, "--store", st, "--rejects", rej, "../../testdata/malformed.jsonl")
+	if r.code != 3 {
+		t.Fatalf("want exit 3, got %d: %s", r.code, r.stderr)
+	}
+	want := summary{Read: 22, Accepted: 6, Duplicates: 1, Rejected: 13, Blank: 2}
+	if s.Read != want.Read || s.Accepted != want.Accepted || s.Duplicates != want.Duplicates ||
+		s.Rejected != want.Rejected || s.Blank != want.Blank {
+		t.Fatalf("got %+v, want %+v", s, want)
+	}
+	f, err := os.Open(rej)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	wantLines := map[int]string{4: "invalid_json", 5: "invalid_json", 6: "invalid_utf8", 7: "duplicate_key",
+		8: "missing_field", 9: "invalid_field", 10: "invalid_field", 11: "invalid_field", 12: "invalid_field",
+		13: "no_consent", 16: "conflict", 19: "invalid_json", 20: "invalid_field"}
+	got := map[int]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var rj struct {
+			Line          int
+			Reason, Error string
+			Raw           *string
+		}
+		if err := json.Unmarshal(sc.Bytes(), &rj); err != nil {
+			t.Fatal(err)
+		}
+		got[rj.Line] = rj.Reason
+		if rj.Error == "" {
+			t.Errorf("line %d: no error message", rj.Line)
+		}
+		if rj.Reason == "no_consent" && rj.Raw != nil {
+			t.Errorf("consent withheld, yet the rejects file keeps its text: %q", *rj.Raw)
+		}
+		if rj.Raw != nil && strings.Contains(*rj.Raw, "@example.com") {
+			t.Errorf("line %d: raw text not masked: %q", rj.Line, *rj.Raw)
+		}
+		if rj.Line == 9 && rj.Error != "output.latency_ms: must be >= 0" {
+			t.Errorf("line 9 error %q", rj.Error)
+		}
+	}
+	for l, reason := range wantLines {
+		if got[l] != reason {
+			t.Errorf("line %d: got reason %q, want %q", l, got[l], reason)
+		}
+	}
+	if len(got) != len(wantLines) {
+		t.Errorf("rejects file has %d lines, want %d: %v", len(got), len(wantLines), got)
+	}
+	// Exactly the valid, consented events are stored.
+	r = run(t, nil, "export", "events", "--store", st)
+	var ids []string
+	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var e struct {
+			EventID string `json:"event_id"`
+		}
+		json.Unmarshal([]byte(l), &e)
+		ids = append(ids, e.EventID)
+	}
+	if strings.Join(sorted(ids), ",") != "mal-1,mal-14,mal-18,mal-2,mal-21,mal-22" {
+		t.Errorf("stored %v", ids)
+	}
+}
+
+func sorted(s []string) []string {
+	out := append([]string(nil), s...)
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j] < out[i] {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}
+
+func TestOverlongLine(t *testing.T) {
+	st := filepath.Join(t.TempDir(), "s")
+	long := `{"event_id":"big","timestamp":"2026-11-01T00:00:00Z","model_version":"m","input":{"text":"` +
+		strings.Repeat("call me at jane@example.com ", 50000) + `"}}`
+	in := []byte(`{"event_id":"ok1","timestamp":"2026-11-01T00:00:00Z","model_version":"m"}` + "\n" + long + "\n" +
+		`{"event_id":"ok2","timestamp":"2026-11-01T00:00:00Z","model_version":"m"}` + "\n")
+	rej := filepath.Join(t.TempDir(), "r.jsonl")
+	s, r := ingestJSON(t, in, "--store", st, "--rejects", rej, "-")
+	if r.code != 3 || s.Accepted != 2 || s.Reasons["line_too_long"] != 1 {
+		t.Fatalf("exit %d %+v", r.code, s)
+	}
+	b, _ := os.ReadFile(rej)
+	if strings.Contains(string(b), "jane@example.com") || len(b) > 6<<10 {
+		t.Errorf("reject of long line: %d bytes, masked=%v", len(b), !strings.Contains(string(b), "jane@"))
+	}
+}
+
+func TestExportStableWithManifest(t *testing.T) {
+	dir := t.TempDir()
+	st := filepath.Join(dir, "s")
+	ingestJSON(t, genLines(t, "500", "3"), "--store", st, "-")
+	a, b := filepath.Join(dir, "a.jsonl"), filepath.Join(dir, "b.jsonl")
+	for _, out := range []string{a, b} {
+		if r := run(t, nil, "export", "events", "--store", st, "--out", out); r.code != 0 {
+			t.Fatalf("export: %d %s", r.code, r.stderr)
+		}
+	}
+	ab, _ := os.ReadFile(a)
+	bb, _ := os.ReadFile(b)
+	if !bytes.Equal(ab, bb) || len(ab) == 0 {
+		t.Fatal("exports differ")
+	}
+	var m struct {
+		Count  int
+		SHA256 string
+	}
+	mb, _ := os.ReadFile(a + ".manifest.json")
+	json.Unmarshal(mb, &m)
+	if m.Count != bytes.Count(ab, []byte("\n")) || len(m.SHA256) != 64 {
+		t.Errorf("manifest %+v", m)
+	}
+	if r := run(t, nil, "export", "nonsense", "--store", st); r.code != 2 {
+		t.Errorf("unknown kind: exit %d", r.code)
+	}
+}
+
+func TestForget(t *testing.T) {
+	st := filepath.Join(t.TempDir(), "s")
+	lines := `{"event_id":"f1","timestamp":"2026-11-01T00:00:00Z","model_version":"m","user_id":"u-gone","input":{"text":"mine"}}
+{"event_id":"f2","timestamp":"2026-11-01T00:00:01Z","model_version":"m","user_id":"u-stays","input":{"text":"theirs"}}
+`
+	ingestJSON(t, []byte(lines), "--store", st, "-")
+	r := run(t, nil, "forget", "--store", st, "--user", "u-gone", "--json")
+	if r.code != 0 || strings.TrimSpace(r.stdout) != `{"erased":1}` {
+		t.Fatalf("forget: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, nil, "export", "events", "--store", st)
+	if strings.Contains(r.stdout, "f1") || !strings.Contains(r.stdout, "f2") || strings.Contains(r.stdout, "u-stays") {
+		t.Errorf("after forget: %s", r.stdout)
+	}
+	if r := run(t, nil, "forget", "--store", st); r.code != 2 {
+		t.Errorf("forget without --user: exit %d", r.code)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{"ingest", "--nope"}, {"nosuchcommand"}, {"ingest", "/does/not/exist.jsonl"}, {"gen", "--days", "0"}} {
+		r := run(t, nil, append(args, "--store", t.TempDir())...)
+		if r.code != 2 {
+			t.Errorf("%v: exit %d, want 2 (%s)", args, r.code, r.stderr)
+		}
+		if r.stderr == "" {
+			t.Errorf("%v: no message", args)
+		}
+	}
+}

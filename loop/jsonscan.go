@@ -1,0 +1,348 @@
+package loop
+
+import (
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// scanner is a small strict JSON reader over one line. It exists because the
+// schema asks for what encoding/json does not give: duplicate keys rejected,
+// unknown fields kept verbatim, wrong types reported with their field path,
+// and all of it at ingest speed (no reflection, one pass).
+type scanner struct {
+	data []byte
+	pos  int
+}
+
+type syntaxError struct {
+	pos int
+	msg string
+}
+
+func (e *syntaxError) Error() string { return "byte " + strconv.Itoa(e.pos+1) + ": " + e.msg }
+
+func (s *scanner) fail(msg string) error { return &syntaxError{s.pos, msg} }
+
+func (s *scanner) ws() {
+	for s.pos < len(s.data) {
+		switch s.data[s.pos] {
+		case ' ', '\t', '\n', '\r':
+			s.pos++
+		default:
+			return
+		}
+	}
+}
+
+// peek returns the next non-space byte, 0 at the end.
+func (s *scanner) peek() byte {
+	s.ws()
+	if s.pos >= len(s.data) {
+		return 0
+	}
+	return s.data[s.pos]
+}
+
+func (s *scanner) expect(c byte) error {
+	if s.peek() != c {
+		if s.pos >= len(s.data) {
+			return s.fail("unexpected end of input, want '" + string(c) + "'")
+		}
+		return s.fail("want '" + string(c) + "', got " + quoteByte(s.data[s.pos]))
+	}
+	s.pos++
+	return nil
+}
+
+func quoteByte(c byte) string {
+	if c >= 0x20 && c < 0x7f {
+		return "'" + string(c) + "'"
+	}
+	return "byte 0x" + strconv.FormatUint(uint64(c), 16)
+}
+
+// kind of the next value, for type errors: "string", "number", "object",
+// "array", "boolean", "null", or "" at a syntax error.
+func (s *scanner) kind() string {
+	switch c := s.peek(); {
+	case c == '"':
+		return "string"
+	case c == '{':
+		return "object"
+	case c == '[':
+		return "array"
+	case c == 't' || c == 'f':
+		return "boolean"
+	case c == 'n':
+		return "null"
+	case c == '-' || (c >= '0' && c <= '9'):
+		return "number"
+	}
+	return ""
+}
+
+// str reads a string. The line was checked to be valid UTF-8 before.
+func (s *scanner) str() (string, error) {
+	if err := s.expect('"'); err != nil {
+		return "", err
+	}
+	start := s.pos
+	for s.pos < len(s.data) {
+		c := s.data[s.pos]
+		switch {
+		case c == '"':
+			v := string(s.data[start:s.pos])
+			s.pos++
+			return v, nil
+		case c == '\\':
+			return s.strSlow(start)
+		case c < 0x20:
+			return "", s.fail("control character in string")
+		}
+		s.pos++
+	}
+	return "", s.fail("unterminated string")
+}
+
+func (s *scanner) strSlow(start int) (string, error) {
+	buf := make([]byte, 0, s.pos-start+16)
+	buf = append(buf, s.data[start:s.pos]...)
+	for s.pos < len(s.data) {
+		c := s.data[s.pos]
+		switch {
+		case c == '"':
+			s.pos++
+			return string(buf), nil
+		case c < 0x20:
+			return "", s.fail("control character in string")
+		case c != '\\':
+			buf = append(buf, c)
+			s.pos++
+			continue
+		}
+		if s.pos+1 >= len(s.data) {
+			return "", s.fail("unterminated string")
+		}
+		e := s.data[s.pos+1]
+		s.pos += 2
+		switch e {
+		case '"', '\\', '/':
+			buf = append(buf, e)
+		case 'b':
+			buf = append(buf, '\b')
+		case 'f':
+			buf = append(buf, '\f')
+		case 'n':
+			buf = append(buf, '\n')
+		case 'r':
+			buf = append(buf, '\r')
+		case 't':
+			buf = append(buf, '\t')
+		case 'u':
+			r, ok := s.hex4()
+			if !ok {
+				return "", s.fail("bad \\u escape")
+			}
+			if utf16.IsSurrogate(r) {
+				r2 := utf8.RuneError
+				if s.pos+1 < len(s.data) && s.data[s.pos] == '\\' && s.data[s.pos+1] == 'u' {
+					save := s.pos
+					s.pos += 2
+					if lo, ok := s.hex4(); ok {
+						if d := utf16.DecodeRune(r, lo); d != utf8.RuneError {
+							r2 = d
+						} else {
+							s.pos = save
+						}
+					} else {
+						s.pos = save
+					}
+				}
+				r = r2
+			}
+			buf = utf8.AppendRune(buf, r)
+		default:
+			return "", s.fail("bad escape '\\" + string(e) + "'")
+		}
+	}
+	return "", s.fail("unterminated string")
+}
+
+func (s *scanner) hex4() (rune, bool) {
+	if s.pos+4 > len(s.data) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range s.data[s.pos : s.pos+4] {
+		r <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			r |= rune(c - '0')
+		case c >= 'a' && c <= 'f':
+			r |= rune(c - 'a' + 10)
+		case c >= 'A' && c <= 'F':
+			r |= rune(c - 'A' + 10)
+		default:
+			return 0, false
+		}
+	}
+	s.pos += 4
+	return r, true
+}
+
+// number reads a JSON number and returns its literal text.
+func (s *scanner) number() ([]byte, error) {
+	s.ws()
+	start := s.pos
+	if s.pos < len(s.data) && s.data[s.pos] == '-' {
+		s.pos++
+	}
+	digits := func() int {
+		n := 0
+		for s.pos < len(s.data) && s.data[s.pos] >= '0' && s.data[s.pos] <= '9' {
+			s.pos++
+			n++
+		}
+		return n
+	}
+	if s.pos < len(s.data) && s.data[s.pos] == '0' {
+		s.pos++
+	} else if digits() == 0 {
+		return nil, s.fail("invalid number")
+	}
+	if s.pos < len(s.data) && s.data[s.pos] == '.' {
+		s.pos++
+		if digits() == 0 {
+			return nil, s.fail("invalid number")
+		}
+	}
+	if s.pos < len(s.data) && (s.data[s.pos] == 'e' || s.data[s.pos] == 'E') {
+		s.pos++
+		if s.pos < len(s.data) && (s.data[s.pos] == '+' || s.data[s.pos] == '-') {
+			s.pos++
+		}
+		if digits() == 0 {
+			return nil, s.fail("invalid number")
+		}
+	}
+	return s.data[start:s.pos], nil
+}
+
+func (s *scanner) literal(word string) error {
+	s.ws()
+	if len(s.data)-s.pos < len(word) || string(s.data[s.pos:s.pos+len(word)]) != word {
+		return s.fail("invalid literal")
+	}
+	s.pos += len(word)
+	return nil
+}
+
+// skip reads any value, checking its syntax and its objects for duplicate
+// keys, and returns its raw bytes.
+func (s *scanner) skip(depth int) ([]byte, error) {
+	if depth > 64 {
+		return nil, s.fail("nested too deeply")
+	}
+	s.ws()
+	start := s.pos
+	var err error
+	switch s.kind() {
+	case "string":
+		_, err = s.str()
+	case "number":
+		_, err = s.number()
+	case "boolean":
+		if s.data[s.pos] == 't' {
+			err = s.literal("true")
+		} else {
+			err = s.literal("false")
+		}
+	case "null":
+		err = s.literal("null")
+	case "array":
+		s.pos++
+		if s.peek() == ']' {
+			s.pos++
+			break
+		}
+		for {
+			if _, err = s.skip(depth + 1); err != nil {
+				return nil, err
+			}
+			if s.peek() == ',' {
+				s.pos++
+				continue
+			}
+			err = s.expect(']')
+			break
+		}
+	case "object":
+		var seen map[string]struct{}
+		err = s.object(func(key string) error {
+			if seen == nil {
+				seen = map[string]struct{}{}
+			}
+			if _, dup := seen[key]; dup {
+				return dupKey(key)
+			}
+			seen[key] = struct{}{}
+			_, err := s.skip(depth + 1)
+			return err
+		})
+	default:
+		if s.pos >= len(s.data) {
+			return nil, s.fail("unexpected end of input")
+		}
+		return nil, s.fail("unexpected " + quoteByte(s.data[s.pos]))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.data[start:s.pos], nil
+}
+
+type dupKeyError struct{ key, path string }
+
+func (e *dupKeyError) Error() string { return "duplicate key " + strconv.Quote(e.key) }
+
+func dupKey(k string) error { return &dupKeyError{key: k} }
+
+// object reads an object, calling member for each key with the scanner
+// positioned at the value; member must consume the value.
+func (s *scanner) object(member func(key string) error) error {
+	if err := s.expect('{'); err != nil {
+		return err
+	}
+	if s.peek() == '}' {
+		s.pos++
+		return nil
+	}
+	for {
+		if s.peek() != '"' {
+			return s.fail("want a key string")
+		}
+		k, err := s.str()
+		if err != nil {
+			return err
+		}
+		if err := s.expect(':'); err != nil {
+			return err
+		}
+		if err := member(k); err != nil {
+			return err
+		}
+		switch s.peek() {
+		case ',':
+			s.pos++
+		case '}':
+			s.pos++
+			return nil
+		default:
+			if s.pos >= len(s.data) {
+				return s.fail("unexpected end of input, want ',' or '}'")
+			}
+			return s.fail("want ',' or '}', got " + quoteByte(s.data[s.pos]))
+		}
+	}
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Measures `loupe ingest` on N generated events through the real binary:
+# events/s and peak RSS (GNU time's maximum resident set size).
+# Usage: scripts/bench-ingest.sh [N]   (default 1000000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-1000000}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+make --no-print-directory build >/dev/null
+bin/loupe gen --n "$n" --seed 1 > "$tmp/events.jsonl"
+size=$(du -m "$tmp/events.jsonl" | cut -f1)
+timefmt='%e %M'
+if /usr/bin/time -f "$timefmt" true 2>/dev/null; then
+  /usr/bin/time -o "$tmp/time" -f "$timefmt" bin/loupe ingest --store "$tmp/store" --json "$tmp/events.jsonl" > "$tmp/summary.json" || true
+  read -r secs rss_kb < "$tmp/time"
+else
+  start=$(date +%s.%N)
+  bin/loupe ingest --store "$tmp/store" --json "$tmp/events.jsonl" > "$tmp/summary.json" || true
+  secs=$(echo "$(date +%s.%N) - $start" | bc)
+  rss_kb=0
+fi
+cat "$tmp/summary.json"
+awk -v n="$n" -v secs="$secs" -v rss="$rss_kb" -v size="$size" 'BEGIN {
+  rate = n / secs
+  printf "ingest: %d events (%d MB of JSONL) in %.1f s = %.0f events/s; peak RSS %.0f MB\n", n, size, secs, rate, rss / 1024
+  printf "target: >= 100000 events/s, 1M in <= 15 s -> %s\n", (rate >= 100000 ? "MET" : "MISSED")
+}'
+du -sh "$tmp/store" | sed 's/^/store size: /'

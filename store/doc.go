@@ -1,0 +1,34 @@
+// Package store keeps loupe's events, labels and sets in an embedded Badger
+// v4 database, behind domain-shaped methods. Everything it is handed has
+// already been validated, consent-checked and masked by package loop: the
+// store never sees raw PII.
+//
+// # Key layout
+//
+// Every key starts with a one-byte prefix. Timestamps are 8-byte big-endian
+// nanoseconds since the Unix epoch with the sign bit flipped, so that a
+// prefix scan returns events in time order (before-1970 events included).
+// Event ids are at most 128 bytes and never contain NUL (validated), so a NUL
+// byte separates an id from what follows it.
+//
+//	m <name>                      meta: "secret" (32 random bytes, the HMAC key
+//	                              for user ids), "schema" (version byte)
+//	e <ts> <id>                   the event, masked, as JSON (loop.Event)
+//	s <ts> <id>                   its summary (compact binary, see summary.go):
+//	                              what the inbox lists, small enough to stay in
+//	                              the LSM tree so a million load in a scan
+//	i <id>                        index: <ts 8> <content sha256 first 16>
+//	                              <user hash 16 or nothing>; the idempotency check
+//	u <user hash 16> <ts> <id>    events of a pseudonymised user, for forget
+//	l <id> 0x00 <reviewer>        a reviewer's current label (JSON loop.Label)
+//	h <id> 0x00 <at> <reviewer>   label history, every label ever given
+//	g <kind byte> <id>            set membership (JSON loop.SetEntry);
+//	                              kind 'g' golden, 'r' red-flag
+//
+// Values of at most 256 bytes (summaries, index, labels) stay in the LSM
+// tree; event bodies (1–3 KB) go to the value log, which a goroutine
+// garbage-collects while the store is open.
+//
+// All keys of one event are written in one transaction, so a crash leaves an
+// event either fully stored or absent.
+package store

@@ -1,0 +1,227 @@
+package store
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/loupe-dev/loupe/loop"
+)
+
+// PutLabel records a reviewer's label durably: it replaces that reviewer's
+// current label on the event (a Deleted label withdraws it) and is appended
+// to the event's history. The event must exist.
+func (s *Store) PutLabel(l loop.Label) error {
+	if l.Reviewer == "" {
+		return errors.New("label has no reviewer")
+	}
+	body, err := json.Marshal(l)
+	if err != nil {
+		return err
+	}
+	err = s.db.Update(func(txn *badger.Txn) error {
+		if _, err := txn.Get(indexKey(l.EventID)); err != nil {
+			if errors.Is(err, badger.ErrKeyNotFound) {
+				return fmt.Errorf("event %q: %w", l.EventID, ErrNotFound)
+			}
+			return err
+		}
+		if l.Deleted {
+			if err := txn.Delete(labelKey(l.EventID, l.Reviewer)); err != nil {
+				return err
+			}
+		} else if err := txn.Set(labelKey(l.EventID, l.Reviewer), body); err != nil {
+			return err
+		}
+		return txn.Set(historyKey(l.EventID, l.At, l.Reviewer), body)
+	})
+	return mapErr(err)
+}
+
+// Labels returns the current labels of an event, one per reviewer, sorted by
+// reviewer.
+func (s *Store) Labels(id string) ([]loop.Label, error) {
+	var out []loop.Label
+	err := s.scanJSON([]byte("l"+id+"\x00"), func(b []byte) error {
+		var l loop.Label
+		if err := json.Unmarshal(b, &l); err != nil {
+			return err
+		}
+		out = append(out, l)
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Reviewer < out[j].Reviewer })
+	return out, err
+}
+
+// History returns every label ever given on an event, oldest first.
+func (s *Store) History(id string) ([]loop.Label, error) {
+	var out []loop.Label
+	err := s.scanJSON([]byte("h"+id+"\x00"), func(b []byte) error {
+		var l loop.Label
+		if err := json.Unmarshal(b, &l); err != nil {
+			return err
+		}
+		out = append(out, l)
+		return nil
+	})
+	return out, err
+}
+
+// AllLabels calls fn with every current label, ordered by event id then
+// reviewer.
+func (s *Store) AllLabels(fn func(loop.Label) error) error {
+	return s.scanJSON([]byte("l"), func(b []byte) error {
+		var l loop.Label
+		if err := json.Unmarshal(b, &l); err != nil {
+			return err
+		}
+		return fn(l)
+	})
+}
+
+func (s *Store) scanJSON(prefix []byte, fn func([]byte) error) error {
+	return mapErr(s.db.View(func(txn *badger.Txn) error {
+		opt := badger.DefaultIteratorOptions
+		opt.Prefix = prefix
+		it := txn.NewIterator(opt)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			if err := it.Item().Value(fn); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+}
+
+// PutSetEntry adds an event to a set, or replaces its entry there.
+func (s *Store) PutSetEntry(e loop.SetEntry) error {
+	body, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	return mapErr(s.db.Update(func(txn *badger.Txn) error {
+		if _, err := txn.Get(indexKey(e.EventID)); err != nil {
+			if errors.Is(err, badger.ErrKeyNotFound) {
+				return fmt.Errorf("event %q: %w", e.EventID, ErrNotFound)
+			}
+			return err
+		}
+		return txn.Set(setKey(e.Kind, e.EventID), body)
+	}))
+}
+
+// RemoveSetEntry takes an event out of a set; ErrNotFound if it was not in it.
+func (s *Store) RemoveSetEntry(kind loop.SetKind, id string) error {
+	return mapErr(s.db.Update(func(txn *badger.Txn) error {
+		k := setKey(kind, id)
+		if _, err := txn.Get(k); err != nil {
+			if errors.Is(err, badger.ErrKeyNotFound) {
+				return fmt.Errorf("%s set has no event %q: %w", kind, id, ErrNotFound)
+			}
+			return err
+		}
+		return txn.Delete(k)
+	}))
+}
+
+// SetEntries calls fn with each entry of a set, ordered by event id.
+func (s *Store) SetEntries(kind loop.SetKind, fn func(loop.SetEntry) error) error {
+	return s.scanJSON([]byte{'g', setByte(kind)}, func(b []byte) error {
+		var e loop.SetEntry
+		if err := json.Unmarshal(b, &e); err != nil {
+			return err
+		}
+		return fn(e)
+	})
+}
+
+// Forget erases every event of the user with this pseudonym (see UserHash),
+// with their labels and set entries, and reclaims the space the database
+// lets go of. It returns how many events were erased.
+func (s *Store) Forget(userHash string) (int, error) {
+	uh, err := hex.DecodeString(userHash)
+	if err != nil || len(uh) != 16 {
+		return 0, fmt.Errorf("bad user hash %q", userHash)
+	}
+	type ev struct {
+		key []byte // u key
+		id  string
+		ts  []byte
+	}
+	var evs []ev
+	prefix := append([]byte{'u'}, uh...)
+	err = s.db.View(func(txn *badger.Txn) error {
+		opt := badger.DefaultIteratorOptions
+		opt.Prefix = prefix
+		opt.PrefetchValues = false
+		it := txn.NewIterator(opt)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			k := it.Item().KeyCopy(nil)
+			evs = append(evs, ev{key: k, ts: k[len(prefix) : len(prefix)+8], id: string(k[len(prefix)+8:])})
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	for _, e := range evs {
+		keys := [][]byte{e.key, append([]byte{'e'}, append(e.ts, e.id...)...),
+			append([]byte{'s'}, append(e.ts, e.id...)...), indexKey(e.id),
+			setKey(loop.SetGolden, e.id), setKey(loop.SetRedFlag, e.id)}
+		for _, p := range []string{"l" + e.id + "\x00", "h" + e.id + "\x00"} {
+			if err := s.db.View(func(txn *badger.Txn) error {
+				opt := badger.DefaultIteratorOptions
+				opt.Prefix = []byte(p)
+				opt.PrefetchValues = false
+				it := txn.NewIterator(opt)
+				defer it.Close()
+				for it.Rewind(); it.Valid(); it.Next() {
+					keys = append(keys, it.Item().KeyCopy(nil))
+				}
+				return nil
+			}); err != nil {
+				return 0, mapErr(err)
+			}
+		}
+		if err := s.db.Update(func(txn *badger.Txn) error {
+			for _, k := range keys {
+				if err := txn.Delete(k); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return 0, mapErr(err)
+		}
+	}
+	if len(evs) > 0 {
+		// Push the tombstones down so the deleted values are dropped from
+		// the LSM tree, then rewrite value-log files that are now garbage.
+		_ = s.db.Flatten(2)
+		s.reclaim()
+	}
+	return len(evs), nil
+}
+
+// Backup writes a full Badger backup stream of the store to w.
+func (s *Store) Backup(w io.Writer) error {
+	_, err := s.db.Backup(w, 0)
+	return mapErr(err)
+}
+
+// Restore loads a backup stream into this (normally empty) store.
+func (s *Store) Restore(r io.Reader) error {
+	if err := s.db.Load(r, 256); err != nil {
+		return mapErr(err)
+	}
+	var err error
+	s.secret, err = s.loadSecret(false)
+	return err
+}

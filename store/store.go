@@ -1,0 +1,410 @@
+package store
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+	"github.com/loupe-dev/loupe/loop"
+)
+
+// Sentinel errors. Callers match them with errors.Is.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrClosed   = errors.New("store is closed")
+)
+
+// LockedError says the store directory is held by another process.
+type LockedError struct {
+	Dir    string
+	Holder string // "loupe serve (pid 123, since 2026-11-26 10:00)", or "" when unknown
+}
+
+func (e *LockedError) Error() string {
+	h := e.Holder
+	if h == "" {
+		h = "another process"
+	}
+	return fmt.Sprintf("store %s is in use by %s", e.Dir, h)
+}
+
+// PutStatus is what became of one event handed to PutEvents.
+type PutStatus uint8
+
+const (
+	Stored    PutStatus = iota // new, written
+	Duplicate                  // same id, same content: nothing written
+	Conflict                   // same id, different content: rejected, stored event untouched
+	Failed                     // new, but its write failed (PutEvents returned an error)
+)
+
+// Options tune Open.
+type Options struct {
+	// ReadOnly opens without taking the write lock's exclusive form.
+	ReadOnly bool
+	// Holder describes this process in the holder file, so that a second
+	// process can say who holds the store ("loupe tui").
+	Holder string
+}
+
+// Store is an open loupe store. Its methods are safe for concurrent use.
+type Store struct {
+	db     *badger.DB
+	dir    string
+	secret []byte
+
+	putMu sync.Mutex // serialises PutEvents so the idempotency check is exact
+
+	stopGC chan struct{}
+	gcDone chan struct{}
+	closed sync.Once
+}
+
+const holderFile = "loupe.holder"
+
+// Open opens (creating if needed) the store in dir.
+func Open(dir string, o Options) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create store directory: %w", err)
+	}
+	opts := badger.DefaultOptions(dir).
+		WithLogger(nil).
+		WithReadOnly(o.ReadOnly).
+		// Events are 1–3 KB: keep them in the value log and only small
+		// records (summaries, index, labels) in the LSM tree.
+		WithValueThreshold(256).
+		// Every commit is durable: a grade shown as saved is on disk.
+		// Ingest commits in large batches, so the cost is per batch.
+		WithSyncWrites(true).
+		// Bound memory: two 32 MB memtables and modest caches instead of
+		// Badger's 64 MB x5 memtables and 256 MB block cache.
+		WithMemTableSize(32 << 20).
+		WithNumMemtables(2).
+		WithNumLevelZeroTables(4).
+		WithNumLevelZeroTablesStall(8).
+		WithBlockCacheSize(32 << 20).
+		WithIndexCacheSize(16 << 20).
+		WithValueLogFileSize(128 << 20).
+		WithNumCompactors(2).
+		WithNumGoroutines(4).
+		// No block compression: it costs ingest CPU for little gain (event
+		// bodies live uncompressed in the value log anyway), and plain
+		// blocks let the privacy tests scan every file for leaked text.
+		WithCompression(options.None)
+	db, err := badger.Open(opts)
+	if err != nil {
+		if strings.Contains(err.Error(), "Cannot acquire directory lock") ||
+			strings.Contains(err.Error(), "resource temporarily unavailable") {
+			return nil, &LockedError{Dir: dir, Holder: readHolder(dir)}
+		}
+		return nil, fmt.Errorf("open store %s: %w", dir, err)
+	}
+	s := &Store{db: db, dir: dir, stopGC: make(chan struct{}), gcDone: make(chan struct{})}
+	if !o.ReadOnly {
+		h := o.Holder
+		if h == "" {
+			h = "loupe"
+		}
+		_ = os.WriteFile(filepath.Join(dir, holderFile),
+			[]byte(fmt.Sprintf("%s\n%d\n%s\n", h, os.Getpid(), time.Now().Format(time.RFC3339))), 0o600)
+	}
+	if s.secret, err = s.loadSecret(o.ReadOnly); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if o.ReadOnly {
+		close(s.gcDone)
+	} else {
+		go s.gcLoop()
+	}
+	return s, nil
+}
+
+func readHolder(dir string) string {
+	b, err := os.ReadFile(filepath.Join(dir, holderFile))
+	if err != nil {
+		return ""
+	}
+	f := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(f) < 3 {
+		return ""
+	}
+	return fmt.Sprintf("%s (pid %s, since %s)", f[0], f[1], f[2])
+}
+
+// Holder reports what process holds the store in dir according to its
+// holder file, for messages ("" when unknown).
+func Holder(dir string) string { return readHolder(dir) }
+
+// Dir is the store's directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Close stops background work and closes the database. Safe to call twice.
+func (s *Store) Close() error {
+	var err error
+	s.closed.Do(func() {
+		close(s.stopGC)
+		<-s.gcDone
+		err = s.db.Close()
+		_ = os.Remove(filepath.Join(s.dir, holderFile))
+	})
+	return err
+}
+
+func (s *Store) gcLoop() {
+	defer close(s.gcDone)
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopGC:
+			return
+		case <-t.C:
+			s.reclaim()
+		}
+	}
+}
+
+// reclaim rewrites value-log files that are mostly garbage.
+func (s *Store) reclaim() {
+	for i := 0; i < 8; i++ {
+		if s.db.RunValueLogGC(0.5) != nil {
+			return
+		}
+	}
+}
+
+var metaSecret = []byte("msecret")
+
+func (s *Store) loadSecret(readOnly bool) ([]byte, error) {
+	var secret []byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		it, err := txn.Get(metaSecret)
+		if err != nil {
+			return err
+		}
+		secret, err = it.ValueCopy(nil)
+		return err
+	})
+	if err == nil {
+		return secret, nil
+	}
+	if !errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, mapErr(err)
+	}
+	if readOnly {
+		return nil, nil
+	}
+	secret = make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, err
+	}
+	err = s.db.Update(func(txn *badger.Txn) error { return txn.Set(metaSecret, secret) })
+	return secret, mapErr(err)
+}
+
+// UserHash is the pseudonym of a raw user id in this store: HMAC-SHA256 with
+// the store's own secret, so the same user links across events but the id
+// cannot be recovered or matched against another store.
+func (s *Store) UserHash(userID string) string {
+	m := hmac.New(sha256.New, s.secret)
+	m.Write([]byte(userID))
+	return hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+func mapErr(err error) error {
+	if errors.Is(err, badger.ErrDBClosed) {
+		return ErrClosed
+	}
+	return err
+}
+
+// Key builders.
+
+func eventKey(t time.Time, id string) []byte {
+	k := make([]byte, 0, 9+len(id))
+	k = append(k, 'e')
+	k = tsBytes(k, t)
+	return append(k, id...)
+}
+
+func summaryKey(t time.Time, id string) []byte {
+	k := eventKey(t, id)
+	k[0] = 's'
+	return k
+}
+
+func indexKey(id string) []byte { return append([]byte{'i'}, id...) }
+
+func userKey(uh []byte, t time.Time, id string) []byte {
+	k := make([]byte, 0, 1+len(uh)+8+len(id))
+	k = append(k, 'u')
+	k = append(k, uh...)
+	k = tsBytes(k, t)
+	return append(k, id...)
+}
+
+func labelKey(id, reviewer string) []byte {
+	return []byte("l" + id + "\x00" + reviewer)
+}
+
+func historyKey(id string, at time.Time, reviewer string) []byte {
+	k := []byte("h" + id + "\x00")
+	k = tsBytes(k, at)
+	return append(k, reviewer...)
+}
+
+func setKey(kind loop.SetKind, id string) []byte {
+	return append([]byte{'g', setByte(kind)}, id...)
+}
+
+func setByte(kind loop.SetKind) byte {
+	if kind == loop.SetRedFlag {
+		return 'r'
+	}
+	return 'g'
+}
+
+// PutEvents stores events (already validated and masked) idempotently by
+// event id and reports, per event, whether it was stored, a duplicate or a
+// conflict. Each event is written whole or not at all; when an error is
+// returned, the events before the failed commit are stored (their status says
+// so) and the rest are not.
+func (s *Store) PutEvents(evs []*loop.Event) ([]PutStatus, error) {
+	s.putMu.Lock()
+	defer s.putMu.Unlock()
+	out := make([]PutStatus, len(evs))
+	// Encode outside the transaction.
+	bodies := make([][]byte, len(evs))
+	hashes := make([][16]byte, len(evs))
+	for i, e := range evs {
+		b, err := json.Marshal(e)
+		if err != nil {
+			return out[:0], fmt.Errorf("encode event %q: %w", e.EventID, err)
+		}
+		bodies[i] = b
+		h := sha256.Sum256(b)
+		copy(hashes[i][:], h[:16])
+	}
+	seen := make(map[string]int, len(evs))
+	var todo []pending
+	err := s.db.View(func(txn *badger.Txn) error {
+		for i, e := range evs {
+			if j, ok := seen[e.EventID]; ok {
+				if hashes[j] == hashes[i] {
+					out[i] = Duplicate
+				} else {
+					out[i] = Conflict
+				}
+				continue
+			}
+			item, err := txn.Get(indexKey(e.EventID))
+			if err == nil {
+				var same bool
+				err = item.Value(func(v []byte) error {
+					same = len(v) >= 24 && bytes.Equal(v[8:24], hashes[i][:])
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+				if same {
+					out[i] = Duplicate
+				} else {
+					out[i] = Conflict
+				}
+				continue
+			}
+			if !errors.Is(err, badger.ErrKeyNotFound) {
+				return err
+			}
+			seen[e.EventID] = i
+			p := pending{i: i}
+			idx := tsBytes(nil, e.Timestamp)
+			idx = append(idx, hashes[i][:]...)
+			var uh []byte
+			if e.UserHash != "" {
+				uh, _ = hex.DecodeString(e.UserHash)
+				idx = append(idx, uh...)
+			}
+			sum := loop.Summarize(e)
+			p.keys = append(p.keys, eventKey(e.Timestamp, e.EventID), summaryKey(e.Timestamp, e.EventID), indexKey(e.EventID))
+			p.vals = append(p.vals, bodies[i], encodeSummary(nil, &sum), idx)
+			if uh != nil {
+				p.keys = append(p.keys, userKey(uh, e.Timestamp, e.EventID))
+				p.vals = append(p.vals, nil)
+			}
+			todo = append(todo, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return out[:0], mapErr(err)
+	}
+	// Commit in groups, each event's keys in one transaction.
+	for i := range out {
+		if out[i] == Stored {
+			out[i] = Failed // until its group commits
+		}
+	}
+	var group []pending
+	size := 0
+	for n, p := range todo {
+		group = append(group, p)
+		for k := range p.keys {
+			size += len(p.keys[k]) + min(len(p.vals[k]), 32)
+		}
+		if size < 1<<20 && len(group) < 2000 && n < len(todo)-1 {
+			continue
+		}
+		if err := s.commitGroup(group); err != nil {
+			return out, mapErr(err)
+		}
+		for _, q := range group {
+			out[q.i] = Stored
+		}
+		group, size = group[:0], 0
+	}
+	return out, nil
+}
+
+type pending struct {
+	i    int
+	keys [][]byte
+	vals [][]byte
+}
+
+// commitGroup writes the keys of whole events in one transaction, halving
+// the group when Badger finds the transaction too big.
+func (s *Store) commitGroup(group []pending) error {
+	txn := s.db.NewTransaction(true)
+	defer txn.Discard()
+	for _, p := range group {
+		for k := range p.keys {
+			if err := txn.Set(p.keys[k], p.vals[k]); err != nil {
+				if errors.Is(err, badger.ErrTxnTooBig) && len(group) > 1 {
+					txn.Discard()
+					h := len(group) / 2
+					if err := s.commitGroup(group[:h]); err != nil {
+						return err
+					}
+					return s.commitGroup(group[h:])
+				}
+				return err
+			}
+		}
+	}
+	return txn.Commit()
+}

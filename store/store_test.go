@@ -1,0 +1,247 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/loupe-dev/loupe/loop"
+)
+
+func openT(t *testing.T) *Store {
+	t.Helper()
+	st, err := Open(t.TempDir(), Options{Holder: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func ev(id string, t time.Time, text string) *loop.Event {
+	down := "down"
+	return &loop.Event{EventID: id, Timestamp: t, ModelVersion: "m1", UserSegment: "pro",
+		Input:    &loop.Input{Text: text},
+		Explicit: &loop.Explicit{Thumb: &down, ReasonCodes: []string{"factual_error"}}}
+}
+
+var t0 = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+
+func TestPutEventsIdempotent(t *testing.T) {
+	st := openT(t)
+	evs := []*loop.Event{ev("b", t0.Add(time.Hour), "second"), ev("a", t0, "first"), ev("a", t0, "first")}
+	got, err := st.PutEvents(evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []PutStatus{Stored, Stored, Duplicate}; !equal(got, want) {
+		t.Fatalf("statuses %v, want %v", got, want)
+	}
+	got, err = st.PutEvents([]*loop.Event{ev("a", t0, "first"), ev("b", t0.Add(time.Hour), "changed"), ev("c", t0.Add(-time.Hour), "zeroth")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []PutStatus{Duplicate, Conflict, Stored}; !equal(got, want) {
+		t.Fatalf("statuses %v, want %v", got, want)
+	}
+	e, err := st.Event("b")
+	if err != nil || e.Input.Text != "second" {
+		t.Fatalf("conflict must leave the stored event untouched: %v %+v", err, e)
+	}
+	var ids []string
+	if err := st.Summaries(func(s loop.Summary) bool { ids = append(ids, s.ID); return true }); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(ids, ",") != "c,a,b" {
+		t.Errorf("summaries not in time order: %v", ids)
+	}
+	if n, _ := st.Count(); n != 3 {
+		t.Errorf("count %d", n)
+	}
+	if _, err := st.Event("zzz"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("missing event: %v", err)
+	}
+}
+
+func equal(a, b []PutStatus) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestSummaryRoundTrip(t *testing.T) {
+	conf := 0.5
+	yes := true
+	e := ev("x", t0, "hello\nworld")
+	e.Output = &loop.Output{Confidence: &conf}
+	e.Implicit = &loop.Implicit{Escalated: &yes}
+	e.Explicit.UserEdit = "fixed"
+	e.Locale, e.TaskType = "de-DE", "qa"
+	want := loop.Summarize(e)
+	var got loop.Summary
+	if err := decodeSummary(encodeSummary(nil, &want), "x", t0, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Snippet != "hello world" || !got.Escalated || !got.Edited || got.Confidence != 0.5 ||
+		got.Reasons[0] != "factual_error" || got.Locale != "de-DE" || got.Thumb != loop.ThumbDown || !got.Time.Equal(t0) {
+		t.Errorf("round trip: %+v", got)
+	}
+	if err := decodeSummary([]byte{1, 2}, "x", t0, &got); err == nil {
+		t.Error("short record decoded")
+	}
+}
+
+func TestTimeOrderBefore1970(t *testing.T) {
+	old := time.Date(1950, 1, 1, 0, 0, 0, 0, time.UTC)
+	if bytes.Compare(tsBytes(nil, old), tsBytes(nil, t0)) >= 0 {
+		t.Fatal("1950 sorts after 2026")
+	}
+	if !tsFrom(tsBytes(nil, old)).Equal(old) {
+		t.Fatal("round trip")
+	}
+}
+
+func TestLabelsAndHistory(t *testing.T) {
+	st := openT(t)
+	if _, err := st.PutEvents([]*loop.Event{ev("a", t0, "x")}); err != nil {
+		t.Fatal(err)
+	}
+	put := func(rev string, g loop.Grade, at time.Duration, del bool) {
+		t.Helper()
+		if err := st.PutLabel(loop.Label{EventID: "a", Reviewer: rev, Grade: g, At: t0.Add(at), Deleted: del}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("ann", loop.GradeFail, 1, false)
+	put("bob", loop.GradePass, 2, false)
+	put("ann", loop.GradeBorderline, 3, false) // replaces ann's fail
+	ls, _ := st.Labels("a")
+	if len(ls) != 2 || ls[0].Reviewer != "ann" || ls[0].Grade != loop.GradeBorderline || ls[1].Grade != loop.GradePass {
+		t.Fatalf("current labels %+v", ls)
+	}
+	put("bob", loop.GradePass, 4, true) // bob withdraws
+	ls, _ = st.Labels("a")
+	if len(ls) != 1 {
+		t.Fatalf("after withdraw %+v", ls)
+	}
+	h, _ := st.History("a")
+	if len(h) != 4 || h[0].Grade != loop.GradeFail || !h[3].Deleted {
+		t.Fatalf("history %+v", h)
+	}
+	if err := st.PutLabel(loop.Label{EventID: "nope", Reviewer: "ann", Grade: loop.GradePass}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("label on missing event: %v", err)
+	}
+}
+
+func TestSets(t *testing.T) {
+	st := openT(t)
+	st.PutEvents([]*loop.Event{ev("a", t0, "x"), ev("b", t0, "y")})
+	if err := st.PutSetEntry(loop.SetEntry{EventID: "b", Kind: loop.SetRedFlag, MustNotContain: []string{"guarantee"}}); err != nil {
+		t.Fatal(err)
+	}
+	st.PutSetEntry(loop.SetEntry{EventID: "a", Kind: loop.SetGolden, Reference: "ref"})
+	var red []loop.SetEntry
+	st.SetEntries(loop.SetRedFlag, func(e loop.SetEntry) error { red = append(red, e); return nil })
+	if len(red) != 1 || red[0].EventID != "b" || red[0].MustNotContain[0] != "guarantee" {
+		t.Fatalf("red %+v", red)
+	}
+	if err := st.RemoveSetEntry(loop.SetGolden, "b"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("removing a non-member: %v", err)
+	}
+	if err := st.RemoveSetEntry(loop.SetRedFlag, "b"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestForget(t *testing.T) {
+	st := openT(t)
+	uh := st.UserHash("u-1")
+	if uh == st.UserHash("u-2") || len(uh) != 32 {
+		t.Fatalf("user hash %q", uh)
+	}
+	a, b := ev("a", t0, "mine"), ev("b", t0, "theirs")
+	a.UserHash, b.UserHash = uh, st.UserHash("u-2")
+	st.PutEvents([]*loop.Event{a, b})
+	st.PutLabel(loop.Label{EventID: "a", Reviewer: "ann", Grade: loop.GradeFail, At: t0})
+	st.PutSetEntry(loop.SetEntry{EventID: "a", Kind: loop.SetGolden})
+	n, err := st.Forget(uh)
+	if err != nil || n != 1 {
+		t.Fatalf("forget: %d %v", n, err)
+	}
+	if ok, _ := st.Has("a"); ok {
+		t.Error("event a still there")
+	}
+	if ok, _ := st.Has("b"); !ok {
+		t.Error("other user's event gone")
+	}
+	ls, _ := st.Labels("a")
+	h, _ := st.History("a")
+	var gold int
+	st.SetEntries(loop.SetGolden, func(loop.SetEntry) error { gold++; return nil })
+	if len(ls)+len(h)+gold != 0 {
+		t.Errorf("labels %v history %v golden %d left", ls, h, gold)
+	}
+	if n, _ := st.Count(); n != 1 {
+		t.Errorf("count %d", n)
+	}
+}
+
+func TestSecondProcessIsTold(t *testing.T) {
+	dir := t.TempDir()
+	st, err := Open(dir, Options{Holder: "loupe serve"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	_, err = Open(dir, Options{})
+	var le *LockedError
+	if !errors.As(err, &le) || !strings.Contains(le.Error(), "loupe serve (pid ") {
+		t.Fatalf("want LockedError naming the holder, got %v", err)
+	}
+}
+
+func TestClosedStore(t *testing.T) {
+	st, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if err := st.Close(); err != nil {
+		t.Errorf("second close: %v", err)
+	}
+	if _, err := st.PutEvents([]*loop.Event{ev("a", t0, "x")}); !errors.Is(err, ErrClosed) {
+		t.Errorf("put on closed store: %v", err)
+	}
+}
+
+func TestReopenKeepsSecretAndData(t *testing.T) {
+	dir := t.TempDir()
+	st, _ := Open(dir, Options{})
+	h := st.UserHash("u")
+	st.PutEvents([]*loop.Event{ev("a", t0, "x")})
+	st.Close()
+	if _, err := os.Stat(filepath.Join(dir, holderFile)); !os.IsNotExist(err) {
+		t.Error("holder file left after close")
+	}
+	st, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if st.UserHash("u") != h {
+		t.Error("secret changed across reopen")
+	}
+	if ok, _ := st.Has("a"); !ok {
+		t.Error("event lost")
+	}
+}

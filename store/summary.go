@@ -1,0 +1,117 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+	"time"
+
+	"github.com/loupe-dev/loupe/loop"
+)
+
+// summaryCodec is version 1 of the summary value:
+//
+//	1 version · 1 thumb · 1 flags · 4 toxicity · 4 confidence ·
+//	strings model, segment, task, locale, snippet (uvarint length + bytes) ·
+//	uvarint reason count, then each reason as a string.
+//
+// The id and time live in the key, not the value.
+const summaryV1 = 1
+
+const (
+	flagPolicy = 1 << iota
+	flagEscalated
+	flagAbandoned
+	flagEdited
+)
+
+var errBadSummary = errors.New("store: corrupt summary record")
+
+func encodeSummary(dst []byte, s *loop.Summary) []byte {
+	var flags byte
+	if s.PolicyViolation {
+		flags |= flagPolicy
+	}
+	if s.Escalated {
+		flags |= flagEscalated
+	}
+	if s.Abandoned {
+		flags |= flagAbandoned
+	}
+	if s.Edited {
+		flags |= flagEdited
+	}
+	dst = append(dst, summaryV1, byte(s.Thumb), flags)
+	dst = binary.BigEndian.AppendUint32(dst, math.Float32bits(s.Toxicity))
+	dst = binary.BigEndian.AppendUint32(dst, math.Float32bits(s.Confidence))
+	for _, str := range [...]string{s.Model, s.Segment, s.Task, s.Locale, s.Snippet} {
+		dst = appendString(dst, str)
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(s.Reasons)))
+	for _, r := range s.Reasons {
+		dst = appendString(dst, r)
+	}
+	return dst
+}
+
+func appendString(dst []byte, s string) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(s)))
+	return append(dst, s...)
+}
+
+// decodeSummary fills s from a value; id and t come from the key. Strings are
+// copied, so the value buffer may be reused.
+func decodeSummary(v []byte, id string, t time.Time, s *loop.Summary) error {
+	if len(v) < 11 || v[0] != summaryV1 {
+		return errBadSummary
+	}
+	*s = loop.Summary{ID: id, Time: t, Thumb: loop.Thumb(int8(v[1]))}
+	flags := v[2]
+	s.PolicyViolation = flags&flagPolicy != 0
+	s.Escalated = flags&flagEscalated != 0
+	s.Abandoned = flags&flagAbandoned != 0
+	s.Edited = flags&flagEdited != 0
+	s.Toxicity = math.Float32frombits(binary.BigEndian.Uint32(v[3:]))
+	s.Confidence = math.Float32frombits(binary.BigEndian.Uint32(v[7:]))
+	rest := v[11:]
+	var err error
+	for _, p := range [...]*string{&s.Model, &s.Segment, &s.Task, &s.Locale, &s.Snippet} {
+		if *p, rest, err = readString(rest); err != nil {
+			return err
+		}
+	}
+	n, k := binary.Uvarint(rest)
+	if k <= 0 || n > uint64(len(rest)) {
+		return errBadSummary
+	}
+	rest = rest[k:]
+	if n > 0 {
+		s.Reasons = make([]string, n)
+		for i := range s.Reasons {
+			if s.Reasons[i], rest, err = readString(rest); err != nil {
+				return err
+			}
+		}
+	}
+	if len(rest) != 0 {
+		return errBadSummary
+	}
+	return nil
+}
+
+func readString(b []byte) (string, []byte, error) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)-k) {
+		return "", nil, errBadSummary
+	}
+	return string(b[k : k+int(n)]), b[k+int(n):], nil
+}
+
+// tsBytes encodes t so that byte order is time order.
+func tsBytes(dst []byte, t time.Time) []byte {
+	return binary.BigEndian.AppendUint64(dst, uint64(t.UnixNano())^(1<<63))
+}
+
+func tsFrom(b []byte) time.Time {
+	return time.Unix(0, int64(binary.BigEndian.Uint64(b)^(1<<63))).UTC()
+}
