@@ -76,9 +76,9 @@ type line struct {
 }
 
 type result struct {
-	ev  *loop.Event
+	rec store.Record
+	ok  bool
 	err *loop.InputError
-	raw []byte
 }
 
 type batch struct {
@@ -232,34 +232,38 @@ func process(b *batch, userHash func(string) string) {
 	b.res = make([]result, len(b.lines))
 	for i, l := range b.lines {
 		if l.long {
-			b.res[i] = result{err: &loop.InputError{Reason: loop.ReasonLineTooLong, Msg: "line is longer than 1 MiB; skipped"}, raw: l.data}
+			b.res[i] = result{err: &loop.InputError{Reason: loop.ReasonLineTooLong, Msg: "line is longer than 1 MiB; skipped"}}
 			continue
 		}
 		in, err := loop.DecodeEvent(l.data)
 		if err == nil {
 			var ev *loop.Event
 			if ev, err = loop.Prepare(in, userHash); err == nil {
-				b.res[i] = result{ev: ev}
-				continue
+				rec, rerr := store.NewRecord(ev)
+				if rerr == nil {
+					b.res[i] = result{rec: rec, ok: true}
+					continue
+				}
+				err = &loop.InputError{Reason: loop.ReasonInvalidField, Msg: rerr.Error()}
 			}
 		}
-		b.res[i] = result{err: err.(*loop.InputError), raw: l.data}
+		b.res[i] = result{err: err.(*loop.InputError)}
 	}
 }
 
 func write(st *store.Store, b *batch, sum *Summary, o Options) error {
-	var evs []*loop.Event
+	var recs []store.Record
 	var at []int
 	for i, r := range b.res {
-		if r.ev != nil {
-			evs = append(evs, r.ev)
+		if r.ok {
+			recs = append(recs, r.rec)
 			at = append(at, i)
 		}
 	}
 	var status []store.PutStatus
-	if len(evs) > 0 {
+	if len(recs) > 0 {
 		var err error
-		status, err = st.PutEvents(evs)
+		status, err = st.PutRecords(recs)
 		if err != nil {
 			// Count what did land before the failure, then stop.
 			for _, s := range status {
@@ -275,7 +279,7 @@ func write(st *store.Store, b *batch, sum *Summary, o Options) error {
 		stat[i] = status[j]
 	}
 	for i, r := range b.res {
-		if r.ev != nil {
+		if r.ok {
 			switch stat[i] {
 			case store.Stored:
 				sum.Accepted++
@@ -298,7 +302,7 @@ func reject(sum *Summary, o Options, l line, err *loop.InputError) {
 	if o.OnReject == nil {
 		return
 	}
-	rj := Reject{File: o.Name, Line: l.n, Reason: err.Reason, Error: err.Error()}
+	rj := Reject{File: o.Name, Line: l.n, Reason: err.Reason, Error: loop.MaskRaw([]byte(err.Error()), RawLimit)}
 	if err.Reason != loop.ReasonNoConsent {
 		data := l.data
 		if l.long {

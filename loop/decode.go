@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/loupe-dev/loupe/loop/pii"
 )
 
 // Reject reasons: the reason codes of rejected input lines. Scripts count on
@@ -364,7 +366,7 @@ func (d *decoder) event(in *Incoming) error {
 			}
 			t, perr := time.Parse(time.RFC3339Nano, s)
 			if perr != nil {
-				return true, fieldErr(path, "must be RFC 3339 (like 2026-11-02T14:03:22Z), got "+strconv.Quote(cut(s, 40)))
+				return true, fieldErr(path, "must be RFC 3339 (like 2026-11-02T14:03:22Z), got "+quoteInput(s, 40))
 			}
 			if t.Year() < 1900 || t.Year() > 2200 {
 				return true, fieldErr(path, "year must be between 1900 and 2200")
@@ -410,6 +412,13 @@ func (d *decoder) event(in *Incoming) error {
 		}
 		return true, err
 	})
+}
+
+// quoteInput quotes a piece of input for an error message: masked first,
+// then cut, so a message never carries PII, nor a fragment of it.
+func quoteInput(s string, n int) string {
+	s, _ = pii.Mask(s)
+	return strconv.Quote(cut(s, n))
 }
 
 func cut(s string, n int) string {
@@ -482,7 +491,7 @@ func (d *decoder) explicit(path fpath, dst **Explicit) error {
 			}
 			if s, err = d.string(p); err == nil && s != "" {
 				if s != "up" && s != "down" {
-					return true, fieldErr(p, `must be "up", "down" or null, got `+strconv.Quote(cut(s, 20)))
+					return true, fieldErr(p, `must be "up", "down" or null, got `+quoteInput(s, 20))
 				}
 				v.Thumb = &s
 			} else if err == nil {
@@ -648,7 +657,7 @@ func (d *decoder) label(path fpath, dst **InitialLabel) error {
 			if s, err = d.string(p); err == nil && s != "" {
 				g, ok := ParseGrade(s)
 				if !ok {
-					return true, fieldErr(p, `must be "pass", "fail" or "borderline", got `+strconv.Quote(cut(s, 20)))
+					return true, fieldErr(p, `must be "pass", "fail" or "borderline", got `+quoteInput(s, 20))
 				}
 				v.Grade = g
 			}

@@ -167,3 +167,21 @@ func FuzzDecodeEvent(f *testing.F) {
 		}
 	})
 }
+
+func TestErrorMessagesCarryNoPII(t *testing.T) {
+	_, err := DecodeEvent([]byte(`{"event_id":"e","timestamp":"call 203.0.113.77 or jane@example.com","model_version":"m"}`))
+	if err == nil || strings.Contains(err.Error(), "203.0.113") || strings.Contains(err.Error(), "jane@") {
+		t.Fatalf("error leaks input: %v", err)
+	}
+}
+
+func TestMaskRawScrubsUserID(t *testing.T) {
+	got := MaskRaw([]byte(`{"user_id" : "u-\"7\"", "x": 1, "user_id":"second", "user_id": 5`), 4096)
+	want := `{"user_id" : "[USER]", "x": 1, "user_id":"[USER]", "user_id": 5`
+	if got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	if got := MaskRaw([]byte(`{"user_id":"unterminated`), 100); strings.Contains(got, "unterminated") {
+		t.Fatalf("unterminated id kept: %s", got)
+	}
+}

@@ -3,6 +3,7 @@ package loop
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 
 	"github.com/loupe-dev/loupe/loop/pii"
 )
@@ -136,9 +137,52 @@ func maskAny(v any, c *pii.Counts) any {
 // leave part of an entity unmasked).
 func MaskRaw(line []byte, max int) string {
 	s := string(bytes.ToValidUTF8(line, []byte("\uFFFD")))
+	s = scrubUserIDs(s)
 	s, _ = pii.Mask(s)
 	if len(s) > max {
 		s = cut(s, max)
 	}
 	return s
+}
+
+// scrubUserIDs replaces the string value of every "user_id" key in a line
+// that may not even be valid JSON: a rejected line still must not keep a raw
+// user id, which only ever gets stored as a keyed hash.
+func scrubUserIDs(s string) string {
+	const key = `"user_id"`
+	var b strings.Builder
+	for {
+		i := strings.Index(s, key)
+		if i < 0 {
+			break
+		}
+		j := i + len(key)
+		for j < len(s) && (s[j] == ' ' || s[j] == '\t' || s[j] == ':') {
+			j++
+		}
+		if j >= len(s) || s[j] != '"' {
+			b.WriteString(s[:j])
+			s = s[j:]
+			continue
+		}
+		k := j + 1
+		for k < len(s) && s[k] != '"' {
+			if s[k] == '\\' {
+				k++
+			}
+			k++
+		}
+		b.WriteString(s[:j])
+		b.WriteString(`"[USER]"`)
+		if k >= len(s) {
+			s = ""
+			break
+		}
+		s = s[k+1:]
+	}
+	if b.Len() == 0 {
+		return s
+	}
+	b.WriteString(s)
+	return b.String()
 }

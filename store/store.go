@@ -99,6 +99,9 @@ func Open(dir string, o Options) (*Store, error) {
 		WithValueLogFileSize(128 << 20).
 		WithNumCompactors(2).
 		WithNumGoroutines(4).
+		// One writer at a time (PutRecords holds a mutex; labels are tiny),
+		// so Badger need not track read sets for conflicts.
+		WithDetectConflicts(false).
 		// No block compression: it costs ingest CPU for little gain (event
 		// bodies live uncompressed in the value log anyway), and plain
 		// blocks let the privacy tests scan every file for leaked text.
@@ -277,32 +280,65 @@ func setByte(kind loop.SetKind) byte {
 	return 'g'
 }
 
-// PutEvents stores events (already validated and masked) idempotently by
-// event id and reports, per event, whether it was stored, a duplicate or a
-// conflict. Each event is written whole or not at all; when an error is
-// returned, the events before the failed commit are stored (their status says
-// so) and the rest are not.
+// Record is an event encoded for storage. Encoding is the costly part of a
+// put, so ingest builds records in parallel and hands them to PutRecords.
+type Record struct {
+	ID       string
+	Time     time.Time
+	Body     []byte   // the event as JSON
+	Summary  []byte   // encoded loop.Summary
+	Hash     [16]byte // of Body: same id and hash is a duplicate
+	UserHash []byte   // 16 bytes, or nil
+}
+
+// NewRecord encodes a (validated, masked) event for PutRecords.
+func NewRecord(e *loop.Event) (Record, error) {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return Record{}, fmt.Errorf("encode event %q: %w", e.EventID, err)
+	}
+	r := Record{ID: e.EventID, Time: e.Timestamp, Body: b}
+	h := sha256.Sum256(b)
+	copy(r.Hash[:], h[:16])
+	sum := loop.Summarize(e)
+	r.Summary = encodeSummary(nil, &sum)
+	if e.UserHash != "" {
+		if r.UserHash, err = hex.DecodeString(e.UserHash); err != nil || len(r.UserHash) != 16 {
+			return Record{}, fmt.Errorf("event %q: bad user hash", e.EventID)
+		}
+	}
+	return r, nil
+}
+
+// PutEvents encodes and stores events; see PutRecords.
 func (s *Store) PutEvents(evs []*loop.Event) ([]PutStatus, error) {
+	recs := make([]Record, len(evs))
+	for i, e := range evs {
+		var err error
+		if recs[i], err = NewRecord(e); err != nil {
+			return nil, err
+		}
+	}
+	return s.PutRecords(recs)
+}
+
+// PutRecords stores events idempotently by event id and reports, per event,
+// whether it was stored, a duplicate or a conflict. Each event is written
+// whole or not at all; when an error is returned, events whose status is
+// Failed were not written.
+func (s *Store) PutRecords(evs []Record) ([]PutStatus, error) {
 	s.putMu.Lock()
 	defer s.putMu.Unlock()
 	out := make([]PutStatus, len(evs))
-	// Encode outside the transaction.
-	bodies := make([][]byte, len(evs))
 	hashes := make([][16]byte, len(evs))
-	for i, e := range evs {
-		b, err := json.Marshal(e)
-		if err != nil {
-			return out[:0], fmt.Errorf("encode event %q: %w", e.EventID, err)
-		}
-		bodies[i] = b
-		h := sha256.Sum256(b)
-		copy(hashes[i][:], h[:16])
+	for i := range evs {
+		hashes[i] = evs[i].Hash
 	}
 	seen := make(map[string]int, len(evs))
 	var todo []pending
 	err := s.db.View(func(txn *badger.Txn) error {
 		for i, e := range evs {
-			if j, ok := seen[e.EventID]; ok {
+			if j, ok := seen[e.ID]; ok {
 				if hashes[j] == hashes[i] {
 					out[i] = Duplicate
 				} else {
@@ -310,7 +346,7 @@ func (s *Store) PutEvents(evs []*loop.Event) ([]PutStatus, error) {
 				}
 				continue
 			}
-			item, err := txn.Get(indexKey(e.EventID))
+			item, err := txn.Get(indexKey(e.ID))
 			if err == nil {
 				var same bool
 				err = item.Value(func(v []byte) error {
@@ -330,20 +366,15 @@ func (s *Store) PutEvents(evs []*loop.Event) ([]PutStatus, error) {
 			if !errors.Is(err, badger.ErrKeyNotFound) {
 				return err
 			}
-			seen[e.EventID] = i
+			seen[e.ID] = i
 			p := pending{i: i}
-			idx := tsBytes(nil, e.Timestamp)
-			idx = append(idx, hashes[i][:]...)
-			var uh []byte
-			if e.UserHash != "" {
-				uh, _ = hex.DecodeString(e.UserHash)
-				idx = append(idx, uh...)
-			}
-			sum := loop.Summarize(e)
-			p.keys = append(p.keys, eventKey(e.Timestamp, e.EventID), summaryKey(e.Timestamp, e.EventID), indexKey(e.EventID))
-			p.vals = append(p.vals, bodies[i], encodeSummary(nil, &sum), idx)
-			if uh != nil {
-				p.keys = append(p.keys, userKey(uh, e.Timestamp, e.EventID))
+			idx := tsBytes(nil, e.Time)
+			idx = append(idx, e.Hash[:]...)
+			idx = append(idx, e.UserHash...)
+			p.keys = append(p.keys, eventKey(e.Time, e.ID), summaryKey(e.Time, e.ID), indexKey(e.ID))
+			p.vals = append(p.vals, e.Body, e.Summary, idx)
+			if e.UserHash != nil {
+				p.keys = append(p.keys, userKey(e.UserHash, e.Time, e.ID))
 				p.vals = append(p.vals, nil)
 			}
 			todo = append(todo, p)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"runtime/pprof"
 	"syscall"
 
 	"charm.land/fang/v2"
@@ -15,6 +16,13 @@ import (
 
 func main() {
 	root, a := newRoot()
+	if p := os.Getenv("LOUPE_CPUPROFILE"); p != "" {
+		// For `make bench` and performance work: a CPU profile of the run.
+		if f, err := os.Create(p); err == nil {
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
+	}
 	err := fang.Execute(context.Background(), root,
 		fang.WithNotifySignal(os.Interrupt, syscall.SIGTERM),
 		fang.WithoutManpage(),
@@ -25,6 +33,7 @@ func main() {
 	if cerr := a.close(); cerr != nil && err == nil {
 		err = withCode(exitInternal, cerr)
 	}
+	pprof.StopCPUProfile()
 	os.Exit(exitCode(err))
 }
 

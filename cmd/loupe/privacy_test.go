@@ -16,7 +16,7 @@ var canaries = map[string]string{
 	"phone":  "+1 415 555 0199",
 	"card":   "4539 1488 0343 6467",
 	"iban":   "DE89 3704 0044 0532 0130 00",
-	"ssn":    "123-45-6789",
+	"ssn":    "536-22-8471",
 	"ip":     "203.0.113.77",
 	"secret": "sk-proj-CanaryQ1w2E3r4T5y6U7i8O9p0AsDfGhJkL",
 }

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/loupe-dev/loupe/ingest"
+	"github.com/loupe-dev/loupe/loop/gen"
+	"github.com/spf13/cobra"
+)
+
+func init() { extraCommands = append(extraCommands, newDemoCmd) }
+
+func demoDir() string {
+	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "loupe", "demo")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".cache", "loupe", "demo")
+	}
+	return filepath.Join(os.TempDir(), "loupe-demo")
+}
+
+func newDemoCmd(a *app) *cobra.Command {
+	var n int
+	var fresh bool
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "demo [--events N] [--fresh]",
+		Short: "Build a demo store from generated events and open the TUI on it",
+		Long: `Build a demo store of generated feedback in its own directory (never your
+real store) and open the TUI on it. The store is kept between runs; --fresh
+builds it again.`,
+		Example: `  loupe demo
+  loupe demo --events 200000 --fresh`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if n < 1 {
+				return usageErr("--events must be >= 1, got %d", n)
+			}
+			if fresh {
+				if err := os.RemoveAll(dir); err != nil {
+					return withCode(exitInternal, err)
+				}
+			}
+			a.storeDir = dir
+			st, err := a.open(cmd.Context(), "loupe demo")
+			if err != nil {
+				return err
+			}
+			if c, err := st.Count(); err != nil {
+				return withCode(exitInternal, err)
+			} else if c == 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "building a demo store of %d events in %s …\n", n, dir)
+				pr, pw := io.Pipe()
+				go func() {
+					w := bufio.NewWriterSize(pw, 256<<10)
+					err := gen.Generate(gen.Options{N: n, Seed: 1, Days: 28}, func(line []byte) error {
+						w.Write(line)
+						return w.WriteByte('\n')
+					})
+					if err == nil {
+						err = w.Flush()
+					}
+					pw.CloseWithError(err)
+				}()
+				s, err := ingest.Run(cmd.Context(), st, pr, ingest.Options{Name: "demo"})
+				if err != nil {
+					return withCode(exitInternal, fmt.Errorf("demo: %w", err))
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "%d events stored (%d dropped: consent withheld)\n", s.Accepted, s.Rejected)
+			}
+			return runTUI(cmd, a)
+		},
+	}
+	cmd.Flags().IntVar(&n, "events", 20000, "number of generated events")
+	cmd.Flags().BoolVar(&fresh, "fresh", false, "delete and rebuild the demo store")
+	cmd.Flags().StringVar(&dir, "dir", demoDir(), "where the demo store lives")
+	return cmd
+}
