@@ -30,6 +30,8 @@ type Summary struct {
 	Edited          bool // the user corrected the output
 	Toxicity        float32
 	Confidence      float32 // -1 when absent
+	LatencyMS       float32 // -1 when absent
+	Resolved        int8    // business.resolved: -1 absent, 0 false, 1 true
 }
 
 // Summarize builds the Summary of a (masked) event.
@@ -43,6 +45,8 @@ func Summarize(e *Event) Summary {
 		Task:       e.TaskType,
 		Locale:     e.Locale,
 		Confidence: -1,
+		LatencyMS:  -1,
+		Resolved:   -1,
 	}
 	if e.Explicit != nil {
 		s.Reasons = e.Explicit.ReasonCodes
@@ -62,6 +66,15 @@ func Summarize(e *Event) Summary {
 	}
 	if e.Output != nil && e.Output.Confidence != nil {
 		s.Confidence = float32(*e.Output.Confidence)
+	}
+	if e.Output != nil && e.Output.LatencyMS != nil {
+		s.LatencyMS = float32(*e.Output.LatencyMS)
+	}
+	if e.Business != nil && e.Business.Resolved != nil {
+		s.Resolved = 0
+		if *e.Business.Resolved {
+			s.Resolved = 1
+		}
 	}
 	text := ""
 	if e.Input != nil {

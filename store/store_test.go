@@ -83,7 +83,9 @@ func TestSummaryRoundTrip(t *testing.T) {
 	conf := 0.5
 	yes := true
 	e := ev("x", t0, "hello\nworld")
-	e.Output = &loop.Output{Confidence: &conf}
+	lat := 812.0
+	e.Output = &loop.Output{Confidence: &conf, LatencyMS: &lat}
+	e.Business = &loop.Business{Resolved: &yes}
 	e.Implicit = &loop.Implicit{Escalated: &yes}
 	e.Explicit.UserEdit = "fixed"
 	e.Locale, e.TaskType = "de-DE", "qa"
@@ -93,7 +95,7 @@ func TestSummaryRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.Snippet != "hello world" || !got.Escalated || !got.Edited || got.Confidence != 0.5 ||
-		got.Reasons[0] != "factual_error" || got.Locale != "de-DE" || got.Thumb != loop.ThumbDown || !got.Time.Equal(t0) {
+		got.Reasons[0] != "factual_error" || got.LatencyMS != 812 || got.Resolved != 1 || got.Locale != "de-DE" || got.Thumb != loop.ThumbDown || !got.Time.Equal(t0) {
 		t.Errorf("round trip: %+v", got)
 	}
 	if err := decodeSummary([]byte{1, 2}, "x", t0, &got); err == nil {

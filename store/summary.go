@@ -12,6 +12,7 @@ import (
 // summaryCodec is version 1 of the summary value:
 //
 //	1 version · 1 thumb · 1 flags · 4 toxicity · 4 confidence ·
+//	4 latency ms · 1 resolved ·
 //	strings model, segment, task, locale, snippet (uvarint length + bytes) ·
 //	uvarint reason count, then each reason as a string.
 //
@@ -44,6 +45,8 @@ func encodeSummary(dst []byte, s *loop.Summary) []byte {
 	dst = append(dst, summaryV1, byte(s.Thumb), flags)
 	dst = binary.BigEndian.AppendUint32(dst, math.Float32bits(s.Toxicity))
 	dst = binary.BigEndian.AppendUint32(dst, math.Float32bits(s.Confidence))
+	dst = binary.BigEndian.AppendUint32(dst, math.Float32bits(s.LatencyMS))
+	dst = append(dst, byte(s.Resolved))
 	for _, str := range [...]string{s.Model, s.Segment, s.Task, s.Locale, s.Snippet} {
 		dst = appendString(dst, str)
 	}
@@ -62,7 +65,7 @@ func appendString(dst []byte, s string) []byte {
 // decodeSummary fills s from a value; id and t come from the key. Strings are
 // copied, so the value buffer may be reused.
 func decodeSummary(v []byte, id string, t time.Time, s *loop.Summary) error {
-	if len(v) < 11 || v[0] != summaryV1 {
+	if len(v) < 16 || v[0] != summaryV1 {
 		return errBadSummary
 	}
 	*s = loop.Summary{ID: id, Time: t, Thumb: loop.Thumb(int8(v[1]))}
@@ -73,7 +76,9 @@ func decodeSummary(v []byte, id string, t time.Time, s *loop.Summary) error {
 	s.Edited = flags&flagEdited != 0
 	s.Toxicity = math.Float32frombits(binary.BigEndian.Uint32(v[3:]))
 	s.Confidence = math.Float32frombits(binary.BigEndian.Uint32(v[7:]))
-	rest := v[11:]
+	s.LatencyMS = math.Float32frombits(binary.BigEndian.Uint32(v[11:]))
+	s.Resolved = int8(v[15])
+	rest := v[16:]
 	var err error
 	for _, p := range [...]*string{&s.Model, &s.Segment, &s.Task, &s.Locale, &s.Snippet} {
 		if *p, rest, err = readString(rest); err != nil {
