@@ -33,4 +33,7 @@ func MaskSetEntry(e *SetEntry) {
 	for i := range e.MustNotContain {
 		e.MustNotContain[i], _ = pii.Mask(e.MustNotContain[i])
 	}
+	for i := range e.Regex {
+		e.Regex[i], _ = pii.Mask(e.Regex[i])
+	}
 }

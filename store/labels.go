@@ -216,12 +216,28 @@ func (s *Store) Backup(w io.Writer) error {
 	return mapErr(err)
 }
 
-// Restore loads a backup stream into this (normally empty) store.
+// Restore loads a backup stream into an empty store opened with
+// ForRestore, secret included, so user hashes stay valid.
 func (s *Store) Restore(r io.Reader) error {
-	if err := s.db.Load(r, 256); err != nil {
+	empty := true
+	err := s.db.View(func(txn *badger.Txn) error {
+		opt := badger.DefaultIteratorOptions
+		opt.PrefetchValues = false
+		it := txn.NewIterator(opt)
+		defer it.Close()
+		it.Rewind()
+		empty = !it.Valid()
+		return nil
+	})
+	if err != nil {
 		return mapErr(err)
 	}
-	var err error
+	if !empty {
+		return fmt.Errorf("store %s is not empty: restore needs a new store directory", s.dir)
+	}
+	if err := s.db.Load(r, 256); err != nil {
+		return fmt.Errorf("restore: %w", mapErr(err))
+	}
 	s.secret, err = s.loadSecret(false)
 	return err
 }

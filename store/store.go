@@ -57,6 +57,9 @@ type Options struct {
 	// Holder describes this process in the holder file, so that a second
 	// process can say who holds the store ("loupe tui").
 	Holder string
+	// ForRestore opens without creating the store secret, so that a
+	// backup's own secret can be loaded (see Restore).
+	ForRestore bool
 }
 
 // Store is an open loupe store. Its methods are safe for concurrent use.
@@ -123,7 +126,7 @@ func Open(dir string, o Options) (*Store, error) {
 		_ = os.WriteFile(filepath.Join(dir, holderFile),
 			[]byte(fmt.Sprintf("%s\n%d\n%s\n", h, os.Getpid(), time.Now().Format(time.RFC3339))), 0o600)
 	}
-	if s.secret, err = s.loadSecret(o.ReadOnly); err != nil {
+	if s.secret, err = s.loadSecret(o.ReadOnly || o.ForRestore); err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // These tests run the real binary, as a user or a script would.
@@ -258,5 +259,65 @@ func TestUsageErrors(t *testing.T) {
 		if r.stderr == "" {
 			t.Errorf("%v: no message", args)
 		}
+	}
+}
+
+func TestBackupRestoreExportsIdentical(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	ingestJSON(t, genLines(t, "300", "5"), "--store", a, "-")
+	r := run(t, nil, "export", "events", "--store", a)
+	id := strings.SplitN(strings.SplitN(r.stdout, `"event_id":"`, 2)[1], `"`, 2)[0]
+	if r := run(t, nil, "grade", id, "fail", "--reason", "factual_error", "--store", a); r.code != 0 {
+		t.Fatalf("grade: %s", r.stderr)
+	}
+	if r := run(t, nil, "set", "add", "golden", id, "--reference", "better", "--store", a); r.code != 0 {
+		t.Fatalf("set add: %s", r.stderr)
+	}
+	bak := filepath.Join(dir, "x.bak")
+	if r := run(t, nil, "backup", bak, "--store", a); r.code != 0 {
+		t.Fatalf("backup: %s", r.stderr)
+	}
+	if r := run(t, nil, "restore", bak, "--store", b); r.code != 0 {
+		t.Fatalf("restore: %s", r.stderr)
+	}
+	for _, kind := range []string{"events", "labels", "golden", "redflag"} {
+		ra, rb := run(t, nil, "export", kind, "--store", a), run(t, nil, "export", kind, "--store", b)
+		if ra.stdout != rb.stdout || (kind != "redflag" && ra.stdout == "") {
+			t.Errorf("export %s differs after restore (%d vs %d bytes)", kind, len(ra.stdout), len(rb.stdout))
+		}
+	}
+	if r := run(t, nil, "restore", bak, "--store", b); r.code == 0 || !strings.Contains(r.stderr, "not empty") {
+		t.Errorf("restore into a non-empty store: %d %s", r.code, r.stderr)
+	}
+	// The restored store keeps the secret: forgetting a user still works.
+	if r := run(t, nil, "forget", "--user", "nobody", "--store", b); r.code != 0 {
+		t.Errorf("forget on restored store: %s", r.stderr)
+	}
+}
+
+func TestStoreInUseExit4(t *testing.T) {
+	st := filepath.Join(t.TempDir(), "s")
+	ingestJSON(t, genLines(t, "10", "1"), "--store", st, "-")
+	// A long ingest from stdin that never ends holds the store.
+	cmd := exec.Command(loupeBin, "ingest", "--store", st, "-")
+	in, _ := cmd.StdinPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { in.Close(); cmd.Wait() }()
+	// Wait for it to hold the lock.
+	for i := 0; i < 100; i++ {
+		if _, err := os.Stat(filepath.Join(st, "loupe.holder")); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	r := run(t, nil, "export", "events", "--store", st)
+	if r.code != 4 || !strings.Contains(r.stderr, "loupe ingest (pid") {
+		t.Fatalf("second process: exit %d, %q", r.code, r.stderr)
+	}
+	if strings.Contains(r.stderr, "goroutine") || strings.Contains(r.stderr, "badger") {
+		t.Errorf("message leaks internals: %s", r.stderr)
 	}
 }
