@@ -65,8 +65,8 @@ only masked data. Restore it with 'loupe restore FILE' into a new store.`,
 
 func newRestoreCmd(a *app) *cobra.Command {
 	return &cobra.Command{
-		Use:   "restore FILE",
-		Short: "Restore a backup into a new, empty store",
+		Use:     "restore FILE",
+		Short:   "Restore a backup into a new, empty store",
 		Example: `  loupe restore --store /srv/loupe-restored loupe-2026-11-26.bak`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
