@@ -1,6 +1,7 @@
 package loop
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -164,6 +165,13 @@ func FuzzDecodeEvent(f *testing.F) {
 		}
 		if e.Output != nil && e.Output.LatencyMS != nil && *e.Output.LatencyMS < 0 {
 			t.Fatalf("negative latency accepted")
+		}
+		want, err := json.Marshal(&e)
+		if err != nil {
+			t.Fatalf("accepted event does not marshal: %v", err)
+		}
+		if got := AppendJSON(nil, &e); !sameJSON(t, got, want) {
+			t.Fatalf("AppendJSON differs:\n got %s\nwant %s", got, want)
 		}
 	})
 }

@@ -117,8 +117,13 @@ func (s *scanner) strSlow(start int) (string, error) {
 		case c < 0x20:
 			return "", s.fail("control character in string")
 		case c != '\\':
-			buf = append(buf, c)
-			s.pos++
+			// Copy the run up to the next quote, backslash or control byte.
+			j := s.pos + 1
+			for j < len(s.data) && s.data[j] != '"' && s.data[j] != '\\' && s.data[j] >= 0x20 {
+				j++
+			}
+			buf = append(buf, s.data[s.pos:j]...)
+			s.pos = j
 			continue
 		}
 		if s.pos+1 >= len(s.data) {

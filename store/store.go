@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -296,16 +295,14 @@ type Record struct {
 
 // NewRecord encodes a (validated, masked) event for PutRecords.
 func NewRecord(e *loop.Event) (Record, error) {
-	b, err := json.Marshal(e)
-	if err != nil {
-		return Record{}, fmt.Errorf("encode event %q: %w", e.EventID, err)
-	}
+	b := loop.AppendJSON(make([]byte, 0, 2048), e)
 	r := Record{ID: e.EventID, Time: e.Timestamp, Body: b}
 	h := sha256.Sum256(b)
 	copy(r.Hash[:], h[:16])
 	sum := loop.Summarize(e)
 	r.Summary = encodeSummary(nil, &sum)
 	if e.UserHash != "" {
+		var err error
 		if r.UserHash, err = hex.DecodeString(e.UserHash); err != nil || len(r.UserHash) != 16 {
 			return Record{}, fmt.Errorf("event %q: bad user hash", e.EventID)
 		}

@@ -1,0 +1,114 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/loop/gen"
+	"github.com/loupe-dev/loupe/store"
+)
+
+func genJSONL(tb testing.TB, n int, seed int64) []byte {
+	tb.Helper()
+	var buf bytes.Buffer
+	err := gen.Generate(gen.Options{N: n, Seed: seed, Days: 28}, func(l []byte) error {
+		buf.Write(l)
+		return buf.WriteByte('\n')
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func openStore(tb testing.TB) *store.Store {
+	tb.Helper()
+	st, err := store.Open(tb.TempDir(), store.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	return st
+}
+
+func TestRunCountsAndOrder(t *testing.T) {
+	st := openStore(t)
+	data := genJSONL(t, 5000, 2)
+	var rejects []Reject
+	s, err := Run(context.Background(), st, bytes.NewReader(data), Options{Name: "x", BatchSize: 333, OnReject: func(r Reject) { rejects = append(rejects, r) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Read != 5000 || s.Accepted+s.Rejected != 5000 || s.Rejected != s.Reasons[loop.ReasonNoConsent] || len(rejects) != s.Rejected {
+		t.Fatalf("summary %+v, %d rejects", s, len(rejects))
+	}
+	for i := 1; i < len(rejects); i++ {
+		if rejects[i].Line <= rejects[i-1].Line {
+			t.Fatalf("rejects out of line order: %d after %d", rejects[i].Line, rejects[i-1].Line)
+		}
+	}
+	if n, _ := st.Count(); n != s.Accepted {
+		t.Fatalf("stored %d, accepted %d", n, s.Accepted)
+	}
+	s2, err := Run(context.Background(), st, bytes.NewReader(data), Options{})
+	if err != nil || s2.Duplicates != s.Accepted || s2.Accepted != 0 {
+		t.Fatalf("second run %+v %v", s2, err)
+	}
+}
+
+func TestRunCancelled(t *testing.T) {
+	st := openStore(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := Run(ctx, st, strings.NewReader(string(genJSONL(t, 3000, 1))), Options{})
+	if err == nil {
+		t.Fatal("cancelled run reported no error")
+	}
+}
+
+func BenchmarkIngest(b *testing.B) {
+	data := genJSONL(b, 50000, 1)
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for b.Loop() {
+		b.StopTimer()
+		st, err := store.Open(b.TempDir(), store.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if _, err := Run(context.Background(), st, bytes.NewReader(data), Options{}); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		st.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(50000*b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkPrepare is the CPU side of ingest without the store.
+func BenchmarkPrepare(b *testing.B) {
+	data := genJSONL(b, 10000, 1)
+	lines := bytes.Split(bytes.TrimSpace(data), []byte("\n"))
+	hash := func(string) string { return "0123456789abcdef0123456789abcdef" }
+	b.SetBytes(int64(len(data)) / int64(len(lines)))
+	i := 0
+	for b.Loop() {
+		in, err := loop.DecodeEvent(lines[i%len(lines)])
+		i++
+		if err != nil {
+			b.Fatal(err)
+		}
+		ev, err := loop.Prepare(in, hash)
+		if err != nil {
+			continue
+		}
+		if _, err := store.NewRecord(ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,59 @@
+package loop
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+)
+
+// sameJSON reports whether a and b hold the same JSON value.
+func sameJSON(t *testing.T, a, b []byte) bool {
+	t.Helper()
+	var x, y any
+	if err := json.Unmarshal(a, &x); err != nil {
+		t.Fatalf("AppendJSON wrote invalid JSON: %v\n%s", err, a)
+	}
+	if err := json.Unmarshal(b, &y); err != nil {
+		t.Fatal(err)
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
+	lines := []string{
+		validLine,
+		`{"event_id":"a<b>&\u2028","timestamp":"2026-01-02T03:04:05.000000001Z","model_version":"m","output":{"latency_ms":1e-7,"cost_usd":1e22,"confidence":0},"x":{"k":[1,"\u0001"]},"explicit_feedback":{"thumb":null}}`,
+		`{"event_id":"b","timestamp":"2026-01-02T03:04:05Z","model_version":"m","input":{"text":"tab\there \"q\" \\ \u00e9 \ud83d\ude00"}}`,
+	}
+	for _, l := range lines {
+		in, err := DecodeEvent([]byte(l))
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.Event.Masked = map[string]int{"EMAIL": 2, "CARD": 1}
+		want, _ := json.Marshal(&in.Event)
+		got := AppendJSON(nil, &in.Event)
+		if !sameJSON(t, got, want) {
+			t.Errorf("AppendJSON differs from encoding/json:\n got %s\nwant %s", got, want)
+		}
+		var back Event
+		if err := json.Unmarshal(got, &back); err != nil || !reflect.DeepEqual(back.Timestamp, in.Event.Timestamp) {
+			t.Errorf("round trip: %v %v", err, back.Timestamp)
+		}
+	}
+}
+
+func BenchmarkAppendJSON(b *testing.B) {
+	in, _ := DecodeEvent([]byte(validLine))
+	buf := make([]byte, 0, 4096)
+	for b.Loop() {
+		buf = AppendJSON(buf[:0], &in.Event)
+	}
+}
+
+func BenchmarkMarshalJSON(b *testing.B) {
+	in, _ := DecodeEvent([]byte(validLine))
+	for b.Loop() {
+		json.Marshal(&in.Event)
+	}
+}
