@@ -321,3 +321,54 @@ func TestStoreInUseExit4(t *testing.T) {
 		t.Errorf("message leaks internals: %s", r.stderr)
 	}
 }
+
+func TestTrainingExportsRespectConsent(t *testing.T) {
+	st := filepath.Join(t.TempDir(), "s")
+	ingestJSON(t, genLines(t, "2000", "4"), "--store", st, "-")
+	r := run(t, nil, "export", "events", "--store", st)
+	wantKTO, wantSFT := 0, 0
+	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var e struct {
+			Input    struct{ Text string }
+			Output   struct{ Text string }
+			Explicit struct {
+				Thumb    *string
+				UserEdit string `json:"user_edit"`
+			} `json:"explicit_feedback"`
+			Consent *struct{ Training *bool }
+		}
+		json.Unmarshal([]byte(l), &e)
+		if e.Consent == nil || e.Consent.Training == nil || !*e.Consent.Training || e.Input.Text == "" || e.Output.Text == "" {
+			continue
+		}
+		if e.Explicit.Thumb != nil {
+			wantKTO++
+		}
+		if e.Explicit.UserEdit != "" {
+			wantSFT++
+		}
+	}
+	count := func(kind string) int {
+		r := run(t, nil, "export", kind, "--store", st)
+		if r.code != 0 {
+			t.Fatalf("export %s: %s", kind, r.stderr)
+		}
+		if r.stdout == "" {
+			return 0
+		}
+		return strings.Count(r.stdout, "\n")
+	}
+	if got := count("kto"); got != wantKTO || got == 0 {
+		t.Errorf("kto: %d lines, want %d", got, wantKTO)
+	}
+	if got := count("sft"); got != wantSFT || got == 0 {
+		t.Errorf("sft: %d lines, want %d", got, wantSFT)
+	}
+	r = run(t, nil, "export", "events", "--format", "csv", "--store", st)
+	if !strings.HasPrefix(r.stdout, "event_id,timestamp,model_version") {
+		t.Errorf("csv header: %.80s", r.stdout)
+	}
+	if r := run(t, nil, "export", "kto", "--format", "csv", "--store", st); r.code != 2 {
+		t.Errorf("kto as csv: exit %d", r.code)
+	}
+}

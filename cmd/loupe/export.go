@@ -3,45 +3,124 @@ package main
 import (
 	"bufio"
 	"crypto/sha256"
+	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"hash"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
+
+	"github.com/loupe-dev/loupe/loop/export"
 
 	"github.com/loupe-dev/loupe/loop"
 	"github.com/loupe-dev/loupe/store"
 	"github.com/spf13/cobra"
 )
 
-// exporters by kind; each writes JSONL lines to w in a stable order.
-var exporters = map[string]func(st *store.Store, w func([]byte) error) error{
-	"events": func(st *store.Store, w func([]byte) error) error {
-		return st.Events(func(_ string, body []byte) error { return w(body) })
-	},
-	"labels": func(st *store.Store, w func([]byte) error) error {
-		return st.AllLabels(func(l loop.Label) error { return writeJSON(w, l) })
-	},
-	"golden": func(st *store.Store, w func([]byte) error) error {
-		return st.SetEntries(loop.SetGolden, func(e loop.SetEntry) error { return writeJSON(w, e) })
-	},
-	"redflag": func(st *store.Store, w func([]byte) error) error {
-		return st.SetEntries(loop.SetRedFlag, func(e loop.SetEntry) error { return writeJSON(w, e) })
-	},
+// exporter writes one kind of export as records in a stable order. emit
+// takes one JSON object (jsonl) or one CSV row.
+type exporter struct {
+	csvHeader []string
+	run       func(st *store.Store, csv bool, emit func(json []byte, row []string) error) error
 }
 
-func writeJSON(w func([]byte) error, v any) error {
+var exporters = map[string]exporter{
+	"events": {export.EventCSVHeader, func(st *store.Store, csv bool, emit func([]byte, []string) error) error {
+		return st.Events(func(_ string, body []byte) error {
+			if !csv {
+				return emit(body, nil)
+			}
+			var e loop.Event
+			if err := json.Unmarshal(body, &e); err != nil {
+				return err
+			}
+			return emit(nil, export.EventCSV(&e))
+		})
+	}},
+	"labels": {export.LabelCSVHeader, func(st *store.Store, csv bool, emit func([]byte, []string) error) error {
+		return st.AllLabels(func(l loop.Label) error { return emitOne(emit, csv, l, export.LabelCSV(l)) })
+	}},
+	"golden":  {export.SetCSVHeader, setExporter(loop.SetGolden)},
+	"redflag": {export.SetCSVHeader, setExporter(loop.SetRedFlag)},
+	"sft":     {nil, trainingExporter(func(e *loop.Event, refs map[string]string) (any, bool) { return export.ToSFT(e, refs) })},
+	"preference": {nil, trainingExporter(func(e *loop.Event, refs map[string]string) (any, bool) {
+		return export.ToPreference(e, refs)
+	})},
+	"kto": {nil, trainingExporter(func(e *loop.Event, _ map[string]string) (any, bool) { return export.ToKTO(e) })},
+}
+
+func emitOne(emit func([]byte, []string) error, csv bool, v any, row []string) error {
+	if csv {
+		return emit(nil, row)
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	return w(b)
+	return emit(b, nil)
 }
 
-func exportKinds() []string { return []string{"events", "labels", "golden", "redflag"} }
+func setExporter(kind loop.SetKind) func(*store.Store, bool, func([]byte, []string) error) error {
+	return func(st *store.Store, csv bool, emit func([]byte, []string) error) error {
+		return st.SetEntries(kind, func(e loop.SetEntry) error { return emitOne(emit, csv, e, export.SetCSV(e)) })
+	}
+}
+
+// trainingExporter walks events in time order and emits the training
+// examples of those whose users consented to training.
+func trainingExporter(conv func(*loop.Event, map[string]string) (any, bool)) func(*store.Store, bool, func([]byte, []string) error) error {
+	return func(st *store.Store, _ bool, emit func([]byte, []string) error) error {
+		refs, err := references(st)
+		if err != nil {
+			return err
+		}
+		return st.Events(func(_ string, body []byte) error {
+			var e loop.Event
+			if err := json.Unmarshal(body, &e); err != nil {
+				return err
+			}
+			v, ok := conv(&e, refs)
+			if !ok {
+				return nil
+			}
+			return emitOne(emit, false, v, nil)
+		})
+	}
+}
+
+// references collects reviewer-written references: set entries first, then
+// the most recent label reference of an event.
+func references(st *store.Store) (map[string]string, error) {
+	refs := map[string]string{}
+	at := map[string]time.Time{}
+	err := st.AllLabels(func(l loop.Label) error {
+		if l.Reference != "" && l.At.After(at[l.EventID]) {
+			refs[l.EventID], at[l.EventID] = l.Reference, l.At
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, kind := range []loop.SetKind{loop.SetRedFlag, loop.SetGolden} {
+		if err := st.SetEntries(kind, func(e loop.SetEntry) error {
+			if e.Reference != "" {
+				refs[e.EventID] = e.Reference
+			}
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return refs, nil
+}
+
+func exportKinds() []string {
+	return []string{"events", "labels", "golden", "redflag", "sft", "preference", "kto"}
+}
 
 func newExportCmd(a *app) *cobra.Command {
 	var out, format string
@@ -50,10 +129,19 @@ func newExportCmd(a *app) *cobra.Command {
 		Short: "Export stored data as JSONL, in a stable order",
 		Long: `Export what the store holds, as stored (masked), one JSON object per line.
 
-events   every event, in time order
-labels   every reviewer's current label, by event id then reviewer
-golden   the golden set, by event id
-redflag  the red-flag set, by event id
+events      every event, in time order
+labels      every reviewer's current label, by event id then reviewer
+golden      the golden set, by event id
+redflag     the red-flag set, by event id
+sft         {"prompt","completion"}: corrections (reviewer references, else
+            user edits) of events whose users gave consent.training: true
+preference  {"prompt","chosen","rejected"}: the correction chosen over the
+            model's output, same consent rule
+kto         {"prompt","completion","label"}: thumbs up (true) and down
+            (false), same consent rule
+
+Events without a consent object are never exported as training data.
+--format csv works for events, labels, golden and redflag.
 
 The order is stable, so the same store exports byte-identical files. With
 --out, the file is written atomically and a manifest FILE.manifest.json
@@ -70,18 +158,21 @@ records the count and the sha256 of the file.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "jsonl" {
-				return usageErr("--format %q: only jsonl is supported for now", format)
+			switch {
+			case format != "jsonl" && format != "csv":
+				return usageErr("--format %q: want jsonl or csv", format)
+			case format == "csv" && exporters[args[0]].csvHeader == nil:
+				return usageErr("--format csv is for events, labels, golden and redflag; %s is JSONL only", args[0])
 			}
 			st, err := a.open(cmd.Context(), "loupe export")
 			if err != nil {
 				return err
 			}
-			return exportTo(cmd, st, args[0], out)
+			return exportTo(cmd, st, args[0], format, out)
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "write to this file (and FILE.manifest.json) instead of stdout")
-	cmd.Flags().StringVar(&format, "format", "jsonl", "output format: jsonl")
+	cmd.Flags().StringVar(&format, "format", "jsonl", "output format: jsonl or csv")
 	return cmd
 }
 
@@ -94,7 +185,7 @@ type Manifest struct {
 	File   string `json:"file"`
 }
 
-func exportTo(cmd *cobra.Command, st *store.Store, kind, out string) error {
+func exportTo(cmd *cobra.Command, st *store.Store, kind, format, out string) error {
 	var dst io.Writer = cmd.OutOrStdout()
 	var tmp *os.File
 	if out != "" {
@@ -106,17 +197,33 @@ func exportTo(cmd *cobra.Command, st *store.Store, kind, out string) error {
 		dst = tmp
 	}
 	bw := bufio.NewWriterSize(dst, 256<<10)
-	var h hash.Hash = sha256.New()
+	h := sha256.New()
+	out2 := io.MultiWriter(bw, h)
+	ex := exporters[kind]
+	var cw *csv.Writer
+	var err error
+	if format == "csv" {
+		cw = csv.NewWriter(out2)
+		err = cw.Write(ex.csvHeader)
+	}
 	n := 0
-	err := exporters[kind](st, func(line []byte) error {
-		n++
-		h.Write(line)
-		h.Write([]byte{'\n'})
-		if _, err := bw.Write(line); err != nil {
+	if err == nil {
+		err = ex.run(st, cw != nil, func(line []byte, row []string) error {
+			n++
+			if cw != nil {
+				return cw.Write(row)
+			}
+			if _, err := out2.Write(line); err != nil {
+				return err
+			}
+			_, err := out2.Write([]byte{'\n'})
 			return err
-		}
-		return bw.WriteByte('\n')
-	})
+		})
+	}
+	if cw != nil && err == nil {
+		cw.Flush()
+		err = cw.Error()
+	}
 	if err == nil {
 		err = bw.Flush()
 	}
@@ -138,7 +245,7 @@ func exportTo(cmd *cobra.Command, st *store.Store, kind, out string) error {
 	if err := os.Rename(tmp.Name(), out); err != nil {
 		return withCode(exitInternal, fmt.Errorf("export to %s: %w", out, err))
 	}
-	m := Manifest{Kind: kind, Format: "jsonl", Count: n, SHA256: hex.EncodeToString(h.Sum(nil)), File: filepath.Base(out)}
+	m := Manifest{Kind: kind, Format: format, Count: n, SHA256: hex.EncodeToString(h.Sum(nil)), File: filepath.Base(out)}
 	mb, _ := json.MarshalIndent(m, "", "  ")
 	if err := os.WriteFile(out+".manifest.json", append(mb, '\n'), 0o644); err != nil {
 		return withCode(exitInternal, err)

@@ -1,0 +1,155 @@
+// Package export turns stored events, labels and set entries into the rows
+// of loupe's export formats: training data (sft, preference, kto) that
+// respects consent, and flat CSV records. It is pure: the CLI does the I/O.
+package export
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/loupe-dev/loupe/loop"
+)
+
+// SFT is a supervised fine-tuning example.
+type SFT struct {
+	Prompt     string `json:"prompt"`
+	Completion string `json:"completion"`
+}
+
+// Preference is a pairwise example: the correction preferred over what the
+// model said.
+type Preference struct {
+	Prompt   string `json:"prompt"`
+	Chosen   string `json:"chosen"`
+	Rejected string `json:"rejected"`
+}
+
+// KTO is a binary-feedback example from a thumb.
+type KTO struct {
+	Prompt     string `json:"prompt"`
+	Completion string `json:"completion"`
+	Label      bool   `json:"label"`
+}
+
+// Trainable reports whether an event may be used as training data: only
+// with explicit consent.training true, and only with a prompt and an output.
+func Trainable(e *loop.Event) bool {
+	return e.TrainingConsent() && e.Input != nil && e.Input.Text != "" && e.Output != nil && e.Output.Text != ""
+}
+
+// Correction is the best known answer for an event: a reviewer's reference
+// (from the golden or red-flag set, else the latest label with one), else
+// the user's own edit. refs maps event id to a reviewer reference.
+func Correction(e *loop.Event, refs map[string]string) string {
+	if r := refs[e.EventID]; r != "" {
+		return r
+	}
+	if e.Explicit != nil {
+		return e.Explicit.UserEdit
+	}
+	return ""
+}
+
+// ToSFT gives the SFT example of an event, if it has a correction.
+func ToSFT(e *loop.Event, refs map[string]string) (SFT, bool) {
+	if !Trainable(e) {
+		return SFT{}, false
+	}
+	c := Correction(e, refs)
+	if c == "" {
+		return SFT{}, false
+	}
+	return SFT{Prompt: e.Input.Text, Completion: c}, true
+}
+
+// ToPreference gives the preference pair of an event whose output was
+// corrected into something different.
+func ToPreference(e *loop.Event, refs map[string]string) (Preference, bool) {
+	if !Trainable(e) {
+		return Preference{}, false
+	}
+	c := Correction(e, refs)
+	if c == "" || strings.TrimSpace(c) == strings.TrimSpace(e.Output.Text) {
+		return Preference{}, false
+	}
+	return Preference{Prompt: e.Input.Text, Chosen: c, Rejected: e.Output.Text}, true
+}
+
+// ToKTO gives the thumb-labelled example of an event with a thumb.
+func ToKTO(e *loop.Event) (KTO, bool) {
+	if !Trainable(e) {
+		return KTO{}, false
+	}
+	switch e.ThumbValue() {
+	case loop.ThumbUp:
+		return KTO{Prompt: e.Input.Text, Completion: e.Output.Text, Label: true}, true
+	case loop.ThumbDown:
+		return KTO{Prompt: e.Input.Text, Completion: e.Output.Text, Label: false}, true
+	}
+	return KTO{}, false
+}
+
+// EventCSVHeader and EventCSV flatten an event for spreadsheets.
+var EventCSVHeader = []string{"event_id", "timestamp", "model_version", "user_segment", "task_type", "locale",
+	"thumb", "rating", "reason_codes", "latency_ms", "confidence", "escalated", "abandoned", "resolved",
+	"policy_violation", "toxicity", "input_text", "output_text", "user_edit", "reason_text"}
+
+func EventCSV(e *loop.Event) []string {
+	row := []string{e.EventID, e.Timestamp.Format(time.RFC3339Nano), e.ModelVersion, e.UserSegment, e.TaskType, e.Locale,
+		e.ThumbValue().String(), "", strings.Join(e.Reasons(), ";"), "", "", "", "", "", "", "", "", "", "", ""}
+	if x := e.Explicit; x != nil {
+		row[7] = optInt(x.Rating)
+		row[18], row[19] = x.UserEdit, x.ReasonText
+	}
+	if o := e.Output; o != nil {
+		row[9], row[10], row[17] = optNum(o.LatencyMS), optNum(o.Confidence), o.Text
+	}
+	if i := e.Implicit; i != nil {
+		row[11], row[12] = optBool(i.Escalated), optBool(i.Abandoned)
+	}
+	if b := e.Business; b != nil {
+		row[13] = optBool(b.Resolved)
+	}
+	if c := e.Checks; c != nil {
+		row[14], row[15] = optBool(c.PolicyViolation), optNum(c.Toxicity)
+	}
+	if e.Input != nil {
+		row[16] = e.Input.Text
+	}
+	return row
+}
+
+var LabelCSVHeader = []string{"event_id", "reviewer", "grade", "reason_codes", "note", "reference", "at"}
+
+func LabelCSV(l loop.Label) []string {
+	return []string{l.EventID, l.Reviewer, string(l.Grade), strings.Join(l.Reasons, ";"), l.Note, l.Reference, l.At.Format(time.RFC3339Nano)}
+}
+
+var SetCSVHeader = []string{"event_id", "set", "reference", "must_contain", "must_not_contain", "regex", "max_latency_ms", "added_by", "at"}
+
+func SetCSV(e loop.SetEntry) []string {
+	return []string{e.EventID, string(e.Kind), e.Reference, strings.Join(e.MustContain, ";"), strings.Join(e.MustNotContain, ";"),
+		strings.Join(e.Regex, ";"), optNum(e.MaxLatencyMS), e.AddedBy, e.At.Format(time.RFC3339Nano)}
+}
+
+func optNum(v *float64) string {
+	if v == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*v, 'f', -1, 64)
+}
+
+func optInt(v *int) string {
+	if v == nil {
+		return ""
+	}
+	return strconv.Itoa(*v)
+}
+
+func optBool(v *bool) string {
+	if v == nil {
+		return ""
+	}
+	return strconv.FormatBool(*v)
+}
