@@ -241,3 +241,15 @@ func (s *Store) Restore(r io.Reader) error {
 	s.secret, err = s.loadSecret(false)
 	return err
 }
+
+// AllHistory calls fn with every label ever given, ordered by event id then
+// time.
+func (s *Store) AllHistory(fn func(loop.Label) error) error {
+	return s.scanJSON([]byte("h"), func(b []byte) error {
+		var l loop.Label
+		if err := json.Unmarshal(b, &l); err != nil {
+			return err
+		}
+		return fn(l)
+	})
+}
