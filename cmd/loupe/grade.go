@@ -36,9 +36,13 @@ returns. Notes and references are masked for PII like everything else.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
 			known := map[string]bool{}
 			var names []string
-			for _, rc := range loop.DefaultTaxonomy() {
+			for _, rc := range cfg.Taxonomy {
 				known[rc.Code] = true
 				names = append(names, rc.Code)
 			}

@@ -20,6 +20,10 @@ open an item with enter and grade it with p/f/b. Press ? for every key.`,
 }
 
 func runTUI(cmd *cobra.Command, a *app) error {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
 	st, err := a.open(cmd.Context(), "loupe tui")
 	if err != nil {
 		return err
@@ -27,5 +31,5 @@ func runTUI(cmd *cobra.Command, a *app) error {
 	if a.reviewer == "" {
 		return usageErr("no reviewer name: set --reviewer or LOUPE_REVIEWER")
 	}
-	return tui.Run(cmd.Context(), st, tui.Options{Reviewer: a.reviewer})
+	return tui.Run(cmd.Context(), st, tui.Options{Reviewer: a.reviewer, Taxonomy: cfg.Taxonomy, Rubric: cfg.Rubric})
 }

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/loupe-dev/loupe/loop/config"
+	"github.com/loupe-dev/loupe/loop/trend"
+	"github.com/spf13/cobra"
+)
+
+func init() { extraCommands = append(extraCommands, newInitCmd) }
+
+// appConfig is the loaded loupe.yaml (or the built-in defaults) with the
+// conversions the commands need.
+type appConfig struct {
+	config.Config
+	Path string // "" for the built-in defaults
+}
+
+// loadConfig reads --config, else ./loupe.yaml when present, else the
+// built-in defaults. A file that does not validate is a usage error that
+// names the file and line.
+func (a *app) loadConfig() (appConfig, error) {
+	path := a.config
+	if path == "" {
+		if _, err := os.Stat(config.FileName); err == nil {
+			path = config.FileName
+		}
+	}
+	if path == "" {
+		return appConfig{Config: config.Default()}, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return appConfig{}, usageErr("config: %v", err)
+	}
+	c, err := config.LoadNamed(path, data)
+	if err != nil {
+		return appConfig{}, usageErr("%v", err)
+	}
+	return appConfig{Config: c, Path: path}, nil
+}
+
+func (c appConfig) ReasonCodes() []string {
+	out := make([]string, len(c.Taxonomy))
+	for i, r := range c.Taxonomy {
+		out[i] = r.Code
+	}
+	return out
+}
+
+func (c appConfig) TrendGuardrails() []trend.Guardrail {
+	out := make([]trend.Guardrail, len(c.Guardrails))
+	for i, g := range c.Guardrails {
+		out[i] = trend.Guardrail{Metric: g.Metric, Alert: g.Alert, Rollback: g.Rollback, Window: g.Window}
+	}
+	return out
+}
+
+func (c appConfig) TrendGoal() trend.Goal {
+	return trend.Goal{Metric: c.Goal.Metric, Op: c.Goal.Op, Target: c.Goal.Target}
+}
+
+func newInitCmd(a *app) *cobra.Command {
+	var force bool
+	return func() *cobra.Command {
+		cmd := &cobra.Command{
+			Use:   "init",
+			Short: "Write a commented loupe.yaml with the built-in defaults",
+			Long: `Write loupe.yaml (or the --config path): the goal metric and its target,
+the reason-code taxonomy, the rubric, sampling rules, guardrails, set size
+targets and privacy settings, each section explained in comments. Edit it,
+then check it with 'loupe doctor'.`,
+			Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				path := a.config
+				if path == "" {
+					path = config.FileName
+				}
+				flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+				if force {
+					flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+				}
+				f, err := os.OpenFile(path, flags, 0o644)
+				if errors.Is(err, fs.ErrExist) {
+					return usageErr("%s already exists: edit it, or use --force to overwrite it", path)
+				}
+				if err != nil {
+					return withCode(exitInternal, err)
+				}
+				if _, err := f.Write(config.Template()); err != nil {
+					f.Close()
+					return withCode(exitInternal, err)
+				}
+				if err := f.Close(); err != nil {
+					return withCode(exitInternal, err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "wrote %s — edit the goal, taxonomy and guardrails, then run 'loupe doctor'\n", path)
+				return nil
+			},
+		}
+		cmd.Flags().BoolVar(&force, "force", false, "overwrite an existing file")
+		return cmd
+	}()
+}

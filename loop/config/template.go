@@ -1,0 +1,190 @@
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"reflect"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Template is the commented loupe.yaml that `loupe init` writes. It says
+// exactly what Default is, so a team starts from the built-in loop and
+// edits from there. The taxonomy and rubric are written from the built-in
+// ones in package loop, so the two cannot drift apart.
+func Template() []byte {
+	d := Default()
+	t := templateText
+	t = strings.Replace(t, "%TAXONOMY%\n", section("taxonomy", d.Taxonomy, true), 1)
+	t = strings.Replace(t, "%RUBRIC%\n", section("rubric", d.Rubric, false), 1)
+	return []byte(t)
+}
+
+// section renders key: v as YAML; keys marks each taxonomy code with the
+// review key that toggles it.
+func section(key string, v any, keys bool) string {
+	n, err := encode(reflect.ValueOf(v))
+	if err != nil {
+		panic(err) // the built-in defaults always encode
+	}
+	if keys {
+		for i, item := range n.Content {
+			item.Content[1].LineComment = fmt.Sprintf("key %d", i+1)
+		}
+	}
+	m := mappingNode()
+	m.Content = []*yaml.Node{keyNode(key), n}
+	b, err := render(m)
+	if err != nil {
+		panic(err)
+	}
+	return string(bytes.TrimSpace(b)) + "\n"
+}
+
+const templateText = `# loupe.yaml: how this product's feedback loop runs.
+#
+# loupe reads ./loupe.yaml (or --config FILE, env LOUPE_CONFIG). Every
+# section may be left out: a missing section or key keeps the built-in
+# default, which is exactly what this file says. A list you write (taxonomy,
+# rules, guardrails, reviewers) replaces the default list whole. Unknown keys
+# are errors, so a typo is reported with its line instead of ignored.
+#
+# Metric names, used by goal, guardrails, trends and ab:
+#   thumbs_down_rate       thumbs-down / (up + down), events with a thumb
+#   pass_rate              pass / graded
+#   escalation_rate        share of events escalated to a human
+#   abandon_rate           share of events the user abandoned
+#   policy_violation_rate  share of events flagged by the policy check
+#   resolution_rate        share of events with business.resolved true
+#   latency_p50_ms         median output latency, milliseconds
+#   latency_p95_ms         95th percentile output latency, milliseconds
+#   reason:<code>          share of thumbs-down events with that taxonomy code
+# Rates are fractions: 0.8 is 80%. pass_rate and resolution_rate are better
+# higher; every other metric is better lower.
+
+# goal: the one number this loop exists to move, and where it should be.
+# op is ">=" for a metric that is better higher, "<=" for one better lower.
+goal:
+  metric: pass_rate
+  op: ">="
+  target: 0.8
+
+# taxonomy: why an answer fails. Reviewers tag failures with these codes
+# (keys 1-9 in the TUI, --reason in loupe grade); users' reason_codes should
+# use them too. Keep 5 to 8 codes, at most 9, in snake_case. Each has a
+# description, an example that has the problem and a counter-example, a
+# near miss that does not, so that two reviewers pick the same code.
+%TAXONOMY%
+
+# rubric: what earns each grade. Write criteria a newcomer could apply, with
+# examples from your own product.
+%RUBRIC%
+
+# sampling: which events "loupe sample" puts in the review queue each day.
+# An event is queued once, however many rules pick it, and never twice.
+# Picks are reproducible: they depend on seed, the day and the event id, not
+# on chance, so re-running a day changes nothing; change seed for a new draw.
+# overlap is the share of queued items given to two reviewers (see review)
+# so their agreement can be measured.
+#
+# Each rule has a kind, a name (shown as the reason an item was queued;
+# defaults to the kind) and a share of its matches to pick (0 to 1;
+# defaults to 1, every match, except for random and successes):
+#   random          a share of all the day's events (share required)
+#   thumbs_down     events with a thumbs-down
+#   policy          events flagged policy_violation, or with toxicity at or
+#                   above threshold (threshold 0: the flag only)
+#   low_confidence  events with output confidence below threshold
+#   segment         events from the listed segments, e.g. segments: [enterprise]
+#   task            events of the listed task types, e.g. tasks: [transcription]
+#   successes       thumbs-up or resolved events, so the queue is not all
+#                   failures and pass rates mean something (share required)
+sampling:
+  seed: 1
+  overlap: 0.1
+  rules:
+    - name: random
+      kind: random
+      share: 0.05
+    - name: thumbs_down
+      kind: thumbs_down
+    - name: policy
+      kind: policy
+      threshold: 0.5
+    - name: low_confidence
+      kind: low_confidence
+      threshold: 0.4
+    - name: successes
+      kind: successes
+      share: 0.03
+
+# guardrails: how much worse a metric may get, compared with its baseline,
+# before loupe raises an alert, and before it calls for a rollback (a
+# release that worsens it that much should not ship). Amounts are absolute,
+# in the metric's unit, in its bad direction: for rates 0.05 is 5 percentage
+# points (pass_rate 0.82 -> 0.77, or thumbs_down_rate 0.10 -> 0.15); for
+# latencies milliseconds. rollback must be at least alert. window_days
+# (default 7) is how many days of data are compared.
+guardrails:
+  - metric: pass_rate
+    alert: 0.03
+    rollback: 0.05
+    window_days: 7
+  - metric: thumbs_down_rate
+    alert: 0.03
+    rollback: 0.05
+    window_days: 7
+  - metric: policy_violation_rate
+    alert: 0.005
+    rollback: 0.01
+    window_days: 7
+  - metric: escalation_rate
+    alert: 0.03
+    rollback: 0.05
+    window_days: 7
+  - metric: latency_p95_ms
+    alert: 500
+    rollback: 1000
+    window_days: 7
+
+# sets: how many items the curated sets should hold. The golden set (graded
+# answers with reference outputs) measures regressions: 100 to 300 items
+# covering every task and segment. The red-flag set (cases that must never
+# break again, with assertions) should reach 50. max 0 means no limit.
+sets:
+  golden:
+    min: 100
+    max: 300
+  redflag:
+    min: 50
+    max: 0
+
+# privacy: the consent rules are not settings. An event with
+# consent.analytics false is never stored; one without consent is used for
+# analytics and evaluation only; training exports (sft, preference, kto)
+# include only events with consent.training true. Free text is always masked
+# before it is stored.
+# retention_days: how long events are kept (0: no limit).
+privacy:
+  retention_days: 180
+
+# review: reviewers are the names overlap items are assigned to, e.g.
+# [ana, bo, cy]; with fewer than two, overlap items are left unassigned.
+# min_kappa is the agreement (Cohen's kappa) below which two reviewers
+# should recalibrate on the rubric together.
+review:
+  reviewers: []
+  min_kappa: 0.6
+
+# docs: what the team has written down and checked. "loupe doctor" counts
+# these in its readiness checklist; set each to true once it is done.
+#   schema_documented  what each event field means for this product
+#   consent_reviewed   how consent is asked for and recorded, checked
+#   evaluation_plan    how a release is judged: which sets, which metrics,
+#                      who signs off
+docs:
+  schema_documented: false
+  consent_reviewed: false
+  evaluation_plan: ""
+`
