@@ -39,6 +39,9 @@ func (s *Store) PutLabel(l loop.Label) error {
 		}
 		return txn.Set(historyKey(l.EventID, l.At, l.Reviewer), body)
 	})
+	if err == nil {
+		s.notify(Change{EventID: l.EventID, Label: &l})
+	}
 	return mapErr(err)
 }
 
@@ -105,7 +108,7 @@ func (s *Store) PutSetEntry(e loop.SetEntry) error {
 	if err != nil {
 		return err
 	}
-	return mapErr(s.db.Update(func(txn *badger.Txn) error {
+	err = s.db.Update(func(txn *badger.Txn) error {
 		if _, err := txn.Get(indexKey(e.EventID)); err != nil {
 			if errors.Is(err, badger.ErrKeyNotFound) {
 				return fmt.Errorf("event %q: %w", e.EventID, ErrNotFound)
@@ -113,12 +116,16 @@ func (s *Store) PutSetEntry(e loop.SetEntry) error {
 			return err
 		}
 		return txn.Set(setKey(e.Kind, e.EventID), body)
-	}))
+	})
+	if err == nil {
+		s.notify(Change{EventID: e.EventID, Set: e.Kind})
+	}
+	return mapErr(err)
 }
 
 // RemoveSetEntry takes an event out of a set; ErrNotFound if it was not in it.
 func (s *Store) RemoveSetEntry(kind loop.SetKind, id string) error {
-	return mapErr(s.db.Update(func(txn *badger.Txn) error {
+	err := s.db.Update(func(txn *badger.Txn) error {
 		k := setKey(kind, id)
 		if _, err := txn.Get(k); err != nil {
 			if errors.Is(err, badger.ErrKeyNotFound) {
@@ -127,7 +134,11 @@ func (s *Store) RemoveSetEntry(kind loop.SetKind, id string) error {
 			return err
 		}
 		return txn.Delete(k)
-	}))
+	})
+	if err == nil {
+		s.notify(Change{EventID: id, Set: kind, Removed: true})
+	}
+	return mapErr(err)
 }
 
 // SetEntries calls fn with each entry of a set, ordered by event id.

@@ -69,6 +69,8 @@ type Store struct {
 
 	putMu sync.Mutex // serialises PutEvents so the idempotency check is exact
 
+	w watchers
+
 	stopGC chan struct{}
 	gcDone chan struct{}
 	closed sync.Once

@@ -247,3 +247,22 @@ func TestReopenKeepsSecretAndData(t *testing.T) {
 		t.Error("event lost")
 	}
 }
+
+func TestWatchSeesLabelsAndSets(t *testing.T) {
+	st := openT(t)
+	st.PutEvents([]*loop.Event{ev("a", t0, "x")})
+	ch, stop := st.Watch()
+	st.PutLabel(loop.Label{EventID: "a", Reviewer: "ann", Grade: loop.GradePass, At: t0})
+	st.PutSetEntry(loop.SetEntry{EventID: "a", Kind: loop.SetGolden})
+	st.RemoveSetEntry(loop.SetGolden, "a")
+	c1, c2, c3 := <-ch, <-ch, <-ch
+	if c1.Label == nil || c1.Label.Reviewer != "ann" || c2.Set != loop.SetGolden || c2.Removed || !c3.Removed {
+		t.Fatalf("changes %+v %+v %+v", c1, c2, c3)
+	}
+	stop()
+	stop()
+	if _, ok := <-ch; ok {
+		t.Fatal("channel open after stop")
+	}
+	st.PutLabel(loop.Label{EventID: "a", Reviewer: "bob", Grade: loop.GradePass, At: t0}) // no panic on a stopped watch
+}
