@@ -214,4 +214,27 @@ type SetEntry struct {
 	MaxLatencyMS   *float64  `json:"max_latency_ms,omitempty"`
 	AddedBy        string    `json:"added_by,omitempty"`
 	At             time.Time `json:"at"`
+
+	// Context filled in on export from the stored (masked) event, so that
+	// `loupe eval` and `loupe gate` run on exported files alone: the
+	// prompt, the current model's answer and where the item belongs. The
+	// current answer is the gate's baseline.
+	Input     string   `json:"input,omitempty"`
+	Output    string   `json:"output,omitempty"`
+	LatencyMS *float64 `json:"latency_ms,omitempty"`
+	Model     string   `json:"model_version,omitempty"`
+	Task      string   `json:"task_type,omitempty"`
+	Segment   string   `json:"user_segment,omitempty"`
+}
+
+// WithContext returns the entry with the export context of its event.
+func (s SetEntry) WithContext(e *Event) SetEntry {
+	if e.Input != nil {
+		s.Input = e.Input.Text
+	}
+	if e.Output != nil {
+		s.Output, s.LatencyMS = e.Output.Text, e.Output.LatencyMS
+	}
+	s.Model, s.Task, s.Segment = e.ModelVersion, e.TaskType, e.UserSegment
+	return s
 }

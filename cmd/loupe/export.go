@@ -65,7 +65,14 @@ func emitOne(emit func([]byte, []string) error, csv bool, v any, row []string) e
 
 func setExporter(kind loop.SetKind) func(*store.Store, bool, func([]byte, []string) error) error {
 	return func(st *store.Store, csv bool, emit func([]byte, []string) error) error {
-		return st.SetEntries(kind, func(e loop.SetEntry) error { return emitOne(emit, csv, e, export.SetCSV(e)) })
+		return st.SetEntries(kind, func(e loop.SetEntry) error {
+			ev, err := st.Event(e.EventID)
+			if err != nil {
+				return err
+			}
+			e = e.WithContext(ev)
+			return emitOne(emit, csv, e, export.SetCSV(e))
+		})
 	}
 }
 

@@ -101,6 +101,7 @@ type Result struct {
 	RedFlag      Tally         `json:"redflag"`
 	Golden       eval.Metrics  `json:"golden"`
 	Missing      []string      `json:"missing"`
+	Baseline     *eval.Metrics `json:"baseline,omitempty"`
 	RedFlagCases []string      `json:"redflag_cases"`
 	GoldenChecks []GoldenCheck `json:"golden_checks"`
 }
@@ -139,10 +140,16 @@ func Run(redflag, golden []loop.SetEntry, cands map[string]eval.Candidate, o Opt
 
 	cases := make([]eval.Case, len(golden))
 	for i, e := range golden {
-		cases[i] = eval.Case{Entry: e}
+		cases[i] = CaseOf(e)
 	}
 	rep := eval.Evaluate(cases, cands)
 	res.Golden = rep.Metrics
+	if o.Baseline == nil && rep.Baseline != nil {
+		// The exported entries carry the current model's answers: they are
+		// the baseline the golden guardrails compare against.
+		o.Baseline = rep.Baseline
+	}
+	res.Baseline = o.Baseline
 	for _, id := range rep.Missing {
 		missing[id] = true
 	}
@@ -158,6 +165,12 @@ func Run(redflag, golden []loop.SetEntry, cands map[string]eval.Candidate, o Opt
 	sort.Strings(res.Missing)
 	res.Pass = len(res.Failures) == 0
 	return res
+}
+
+// CaseOf is the evaluation case of an exported set entry: its task, segment
+// and the current model's answer come from the entry's export context.
+func CaseOf(e loop.SetEntry) eval.Case {
+	return eval.Case{Entry: e, Task: e.Task, Segment: e.Segment, Current: e.Output, CurrentLatencyMS: e.LatencyMS}
 }
 
 func checkRedFlag(e loop.SetEntry, cands map[string]eval.Candidate, floor float64) []Failure {
