@@ -1,0 +1,787 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/loop/filter"
+)
+
+// queue is a named selection of items by their review marks.
+type queue struct {
+	name             string
+	require, exclude filter.Mark
+}
+
+func queues() []queue {
+	return []queue{
+		{"All", 0, 0},
+		{"To review", 0, filter.Mine}, // no label from this reviewer yet
+		{"Golden", filter.Golden, 0},
+		{"Red flag", filter.RedFlag, 0},
+		{"Disagreements", filter.Disagree, 0},
+	}
+}
+
+const defaultQueue = 1 // to review
+
+// rankDelay is how long typing must pause before an unranked text result
+// (too many matches to score per keystroke) is ranked in the background.
+const rankDelay = 250 * time.Millisecond
+
+// maxIdleRank bounds the background ranking.
+const maxIdleRank = 200_000
+
+// inbox lists the queue, filtered, with a preview of the selected item.
+type inbox struct {
+	c  *common
+	ws *workspace
+
+	width, height int
+	queue         int
+	input         textinput.Model
+
+	// Search state. seq tags every search; results of older ones are
+	// dropped. last is the newest completed search, which a narrowing
+	// query searches within.
+	seq       int
+	cancel    context.CancelFunc
+	searching bool
+	rows      []int32
+	total     int
+	scored    bool
+	last      searchKey
+	lastIDs   []int32
+
+	cursor, offset int
+
+	previewID   string
+	preview     *loop.Event
+	previewDiff []diffOp
+	previewErr  error
+}
+
+type searchKey struct {
+	ok    bool
+	query filter.Query
+	queue int
+	gen   int
+}
+
+type searchResultMsg struct {
+	seq    int
+	key    searchKey
+	res    filter.Result
+	total  int
+	err    error
+	ranked bool // a background ranking of the current result
+}
+
+type rankTickMsg struct{ seq int }
+
+type previewMsg struct {
+	id   string
+	ev   *loop.Event
+	diff []diffOp
+	err  error
+}
+
+func newInbox(c *common, ws *workspace) *inbox {
+	ti := textinput.New()
+	ti.Prompt = "/ "
+	ti.Placeholder = "filter: words, seg:ent model:11 reason:fact grade:fail thumb:down set:gold"
+	ti.SetStyles(inputStyles(c.styles.isDark))
+	return &inbox{c: c, ws: ws, queue: defaultQueue, input: ti}
+}
+
+func (m *inbox) Init() tea.Cmd { return nil }
+func (m *inbox) Title() string { return "Inbox" }
+func (m *inbox) Typing() bool  { return m.input.Focused() }
+
+func (m *inbox) SetSize(w, h int) {
+	m.width, m.height = w, h
+	m.input.SetWidth(max(w-4, 10))
+	m.clampCursor()
+}
+
+func (m *inbox) listHeight() int { return max(m.height-2, 1) }
+
+func (m *inbox) ShortHelp() []key.Binding {
+	k := m.c.keys
+	if m.Typing() {
+		return []key.Binding{k.Accept, k.Back}
+	}
+	return []key.Binding{k.Help, k.Filter, k.Open, k.Pass, k.Fail, k.Borderline, k.Reason, k.Undo, k.NextQueue}
+}
+
+func (m *inbox) FullHelp() [][]key.Binding {
+	k := m.c.keys
+	return [][]key.Binding{
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
+		{k.Open, k.Filter, k.Back, k.PrevQueue, k.NextQueue},
+		k.gradeKeys(),
+		k.globalKeys(),
+	}
+}
+
+// selected is the id under the cursor, "" when the list is empty.
+func (m *inbox) selected() string {
+	if m.cursor < 0 || m.cursor >= len(m.rows) {
+		return ""
+	}
+	return m.ws.sums[m.rows[m.cursor]].ID
+}
+
+// search starts a search for the current query and queue, cancelling the
+// one in flight. The typed text is already on screen; results follow.
+func (m *inbox) search() tea.Cmd {
+	if !m.ws.loaded {
+		return nil
+	}
+	if m.cancel != nil {
+		m.cancel()
+	}
+	m.seq++
+	ctx, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	m.searching = true
+	q := queues()[m.queue]
+	k := searchKey{ok: true, query: filter.Parse(m.input.Value()), queue: m.queue, gen: m.ws.marksGen}
+	req := filter.Request{Query: k.query, Marks: m.ws.marks, Require: q.require, Exclude: q.exclude}
+	if m.last.ok && m.last.queue == k.queue && m.last.gen == k.gen && k.query.Narrows(m.last.query) {
+		req.Within = m.lastIDs
+	}
+	seq, ix := m.seq, m.ws.index
+	total := -1
+	if k.query.Empty() {
+		total = 0 // the result is the queue
+	} else if m.last.ok && m.last.queue == k.queue && m.last.gen == k.gen {
+		total = m.total
+	}
+	return func() tea.Msg {
+		res, err := ix.Search(ctx, req)
+		msg := searchResultMsg{seq: seq, key: k, res: res, err: err, total: total}
+		if err == nil && total < 0 {
+			msg.total = countQueue(req.Marks, q)
+		} else if total == 0 {
+			msg.total = len(res.IDs)
+		}
+		return msg
+	}
+}
+
+func countQueue(marks []filter.Mark, q queue) int {
+	n := 0
+	for _, mk := range marks {
+		if mk&q.require == q.require && mk&q.exclude == 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// rank scores the current (unranked) text result in the background.
+func (m *inbox) rank() tea.Cmd {
+	if m.cancel != nil {
+		m.cancel()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	seq, k, ix, total := m.seq, m.last, m.ws.index, m.total
+	req := filter.Request{Query: k.query, Marks: m.ws.marks, Within: m.rows, SortLimit: -1}
+	return func() tea.Msg {
+		res, err := ix.Search(ctx, req)
+		return searchResultMsg{seq: seq, key: k, res: res, err: err, total: total, ranked: true}
+	}
+}
+
+func (m *inbox) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case loadedMsg:
+		return m.search()
+	case searchResultMsg:
+		if msg.seq != m.seq || msg.err != nil {
+			return nil // superseded by a newer keystroke
+		}
+		m.searching = false
+		// A background ranking keeps the reviewer's selection if they moved
+		// it; otherwise the best match comes to the top, selected.
+		keep := ""
+		if msg.ranked && m.cursor > 0 {
+			keep = m.selected()
+		}
+		m.rows, m.scored, m.total = msg.res.IDs, msg.res.Scored, msg.total
+		m.last, m.lastIDs = msg.key, msg.res.IDs
+		m.cursor, m.offset = 0, 0
+		if keep != "" {
+			m.selectID(keep)
+		}
+		var cmds []tea.Cmd
+		if !msg.res.Scored && msg.key.query.HasText() && len(m.rows) <= maxIdleRank && !msg.ranked {
+			seq := m.seq
+			cmds = append(cmds, m.c.tick(rankDelay, func(time.Time) tea.Msg { return rankTickMsg{seq: seq} }))
+		}
+		cmds = append(cmds, m.loadPreview())
+		return tea.Batch(cmds...)
+	case rankTickMsg:
+		if msg.seq == m.seq && !m.searching && !m.scored {
+			return m.rank()
+		}
+		return nil
+	case marksChangedMsg:
+		return nil
+	case tea.BackgroundColorMsg:
+		m.input.SetStyles(inputStyles(msg.IsDark()))
+		return nil
+	case backMsg:
+		return m.loadPreview() // the selection may have moved in the item screen
+	case undoneMsg:
+		if m.selectID(msg.ID) {
+			return m.loadPreview()
+		}
+		return nil
+	case previewMsg:
+		if msg.id == m.previewID {
+			m.preview, m.previewDiff, m.previewErr = msg.ev, msg.diff, msg.err
+		}
+		return nil
+	case tea.PasteMsg:
+		if m.Typing() {
+			return m.updateInput(msg)
+		}
+		return nil
+	case tea.KeyPressMsg:
+		if m.Typing() {
+			return m.typingKey(msg)
+		}
+		return m.key(msg)
+	}
+	if m.Typing() {
+		var cmd tea.Cmd
+		m.input, cmd = m.input.Update(msg)
+		return cmd
+	}
+	return nil
+}
+
+func (m *inbox) updateInput(msg tea.Msg) tea.Cmd {
+	before := m.input.Value()
+	var cmd tea.Cmd
+	m.input, cmd = m.input.Update(msg)
+	if m.input.Value() != before {
+		return tea.Batch(cmd, m.search())
+	}
+	return cmd
+}
+
+func (m *inbox) typingKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := m.c.keys
+	switch {
+	case key.Matches(msg, k.Accept):
+		m.input.Blur()
+		return nil
+	case key.Matches(msg, k.Back):
+		m.input.Blur()
+		if m.input.Value() != "" {
+			m.input.SetValue("")
+			return m.search()
+		}
+		return nil
+	case key.Matches(msg, k.Up), key.Matches(msg, k.Down):
+		if msg.String() == "up" || msg.String() == "down" {
+			// Arrows move the selection while typing; j and k are text.
+			return m.move(map[bool]int{true: -1, false: 1}[msg.String() == "up"])
+		}
+	}
+	return m.updateInput(msg)
+}
+
+func (m *inbox) key(msg tea.KeyPressMsg) tea.Cmd {
+	k := m.c.keys
+	id := m.selected()
+	switch {
+	case key.Matches(msg, k.Up):
+		return m.move(-1)
+	case key.Matches(msg, k.Down):
+		return m.move(1)
+	case key.Matches(msg, k.PageUp):
+		return m.move(-m.listHeight())
+	case key.Matches(msg, k.PageDown):
+		return m.move(m.listHeight())
+	case key.Matches(msg, k.Top):
+		return m.move(-len(m.rows))
+	case key.Matches(msg, k.Bottom):
+		return m.move(len(m.rows))
+	case key.Matches(msg, k.PrevQueue):
+		return m.setQueue(m.queue - 1)
+	case key.Matches(msg, k.NextQueue):
+		return m.setQueue(m.queue + 1)
+	case key.Matches(msg, k.Filter):
+		m.input.CursorEnd()
+		return m.input.Focus()
+	case key.Matches(msg, k.Back):
+		if m.input.Value() != "" {
+			m.input.SetValue("")
+			return m.search()
+		}
+		return nil
+	}
+	if id == "" {
+		return nil
+	}
+	switch {
+	case key.Matches(msg, k.Open):
+		return cmdOf(OpenItemMsg{ID: id})
+	case key.Matches(msg, k.Pass):
+		return tea.Batch(m.ws.Grade(id, loop.GradePass), m.move(1))
+	case key.Matches(msg, k.Fail):
+		return tea.Batch(m.ws.Grade(id, loop.GradeFail), m.move(1))
+	case key.Matches(msg, k.Borderline):
+		return tea.Batch(m.ws.Grade(id, loop.GradeBorderline), m.move(1))
+	case key.Matches(msg, k.Skip):
+		return m.move(1)
+	case key.Matches(msg, k.Reason):
+		return m.ws.ToggleReason(id, int(msg.Code-'0'))
+	case key.Matches(msg, k.Note):
+		d := m.ws.Draft(id)
+		initial := ""
+		if d != nil {
+			initial = d.Note
+		} else if l, ok := m.ws.Mine(id); ok {
+			initial = l.Note
+		}
+		return cmdOf(editMsg{ID: id, Initial: initial})
+	case key.Matches(msg, k.Reference):
+		return cmdOf(editMsg{ID: id, Reference: true, Initial: referenceSeed(m.ws, id, m.previewFor(id))})
+	case key.Matches(msg, k.Golden):
+		return m.ws.ToggleSet(loop.SetGolden, id, userEdit(m.previewFor(id)), m.previewFor(id) != nil)
+	case key.Matches(msg, k.RedFlag):
+		return m.ws.ToggleSet(loop.SetRedFlag, id, userEdit(m.previewFor(id)), m.previewFor(id) != nil)
+	case key.Matches(msg, k.Undo):
+		return m.ws.Undo()
+	}
+	return nil
+}
+
+// previewFor is the loaded event of id if the preview holds it.
+func (m *inbox) previewFor(id string) *loop.Event {
+	if m.previewID == id {
+		return m.preview
+	}
+	return nil
+}
+
+func userEdit(ev *loop.Event) string {
+	if ev == nil || ev.Explicit == nil {
+		return ""
+	}
+	return ev.Explicit.UserEdit
+}
+
+// referenceSeed is what the reference editor starts from: the draft's
+// reference, the reviewer's saved one, the user's edit, or the output.
+func referenceSeed(ws *workspace, id string, ev *loop.Event) string {
+	if d := ws.Draft(id); d != nil && d.Reference != "" {
+		return d.Reference
+	}
+	if l, ok := ws.Mine(id); ok && l.Reference != "" {
+		return l.Reference
+	}
+	if s := userEdit(ev); s != "" {
+		return s
+	}
+	if ev != nil && ev.Output != nil {
+		return ev.Output.Text
+	}
+	return ""
+}
+
+func (m *inbox) setQueue(q int) tea.Cmd {
+	n := len(queues())
+	m.queue = (q + n) % n
+	return m.search()
+}
+
+func (m *inbox) move(d int) tea.Cmd {
+	m.cursor += d
+	m.clampCursor()
+	return m.loadPreview()
+}
+
+func (m *inbox) clampCursor() {
+	m.cursor = max(min(m.cursor, len(m.rows)-1), 0)
+	h := m.listHeight()
+	if m.cursor < m.offset {
+		m.offset = m.cursor
+	}
+	if m.cursor >= m.offset+h {
+		m.offset = m.cursor - h + 1
+	}
+	m.offset = max(min(m.offset, len(m.rows)-h), 0)
+}
+
+func (m *inbox) selectID(id string) bool {
+	for i, r := range m.rows {
+		if m.ws.sums[r].ID == id {
+			m.cursor = i
+			m.clampCursor()
+			return true
+		}
+	}
+	return false
+}
+
+// Next moves the selection past id (the item screen's grade and advance,
+// and skip) and returns the item there.
+func (m *inbox) Next(after string) (string, bool) {
+	if m.selected() != after {
+		m.selectID(after)
+	}
+	if m.cursor >= len(m.rows)-1 {
+		return "", false
+	}
+	m.cursor++
+	m.clampCursor()
+	return m.selected(), true
+}
+
+func (m *inbox) previewVisible() bool { return m.width >= 120 }
+
+// loadPreview reads the selected event for the preview pane, tagged with its
+// id so a late answer for an item no longer selected is dropped.
+func (m *inbox) loadPreview() tea.Cmd {
+	id := m.selected()
+	if id == m.previewID {
+		return nil
+	}
+	m.previewID, m.preview, m.previewDiff, m.previewErr = id, nil, nil, nil
+	if id == "" || !m.previewVisible() {
+		m.previewID = ""
+		return nil
+	}
+	st := m.c.st
+	return func() tea.Msg {
+		ev, err := st.Event(id)
+		return previewMsg{id: id, ev: ev, diff: editDiff(ev), err: err}
+	}
+}
+
+// View
+
+func (m *inbox) View() string {
+	s := m.c.styles
+	if !m.ws.loaded {
+		return lipgloss.Place(m.width, m.height, lipgloss.Center, lipgloss.Center, s.Muted.Render("loading…"))
+	}
+	header := m.headerView()
+	filterLine := m.input.View()
+	if !m.input.Focused() && m.input.Value() == "" {
+		filterLine = s.Subtle.Render(ansi.Truncate("/ filter  ·  words  seg:ent  model:11  reason:fact  grade:fail  thumb:down  set:gold", m.width, "…"))
+	}
+	listW := m.width
+	var preview string
+	if m.previewVisible() {
+		listW = m.width * 3 / 5
+		preview = m.previewView(m.width-listW-1, m.listHeight())
+	}
+	list := m.listView(listW, m.listHeight())
+	body := list
+	if preview != "" {
+		body = lipgloss.JoinHorizontal(lipgloss.Top, list, " ", preview)
+	}
+	return lipgloss.JoinVertical(lipgloss.Left, header, fit(filterLine, m.width), body)
+}
+
+func (m *inbox) headerView() string {
+	s := m.c.styles
+	var tabs []string
+	for i, q := range queues() {
+		st := s.Tab
+		if i == m.queue {
+			st = s.TabActive
+		}
+		tabs = append(tabs, st.Render(q.name))
+	}
+	left := strings.Join(tabs, "")
+	count := fmt.Sprintf("%s of %s", thousands(len(m.rows)), thousands(m.total))
+	if m.searching {
+		count = "searching… " + count
+	} else if m.input.Value() != "" && len(m.rows) > 0 {
+		if m.scored {
+			count = "ranked · " + count
+		}
+	}
+	right := s.Title.Render(count)
+	gap := m.width - lipgloss.Width(left) - lipgloss.Width(right)
+	if gap < 1 {
+		// Narrow: drop tab padding to keep the count visible.
+		left = ansi.Truncate(left, max(m.width-lipgloss.Width(right)-1, 0), "…")
+		gap = max(m.width-lipgloss.Width(left)-lipgloss.Width(right), 1)
+	}
+	return left + strings.Repeat(" ", gap) + right
+}
+
+// listView renders only the visible rows: the list's cost is its height,
+// not the number of items.
+func (m *inbox) listView(w, h int) string {
+	s := m.c.styles
+	if len(m.rows) == 0 {
+		msg := "nothing in this queue"
+		if m.input.Value() != "" {
+			msg = "no items match the filter"
+		}
+		if m.searching {
+			msg = "searching…"
+		}
+		return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, s.Muted.Render(msg))
+	}
+	cols := rowColumns(w)
+	lines := make([]string, 0, h)
+	for i := m.offset; i < min(m.offset+h, len(m.rows)); i++ {
+		lines = append(lines, m.rowView(m.rows[i], cols, i == m.cursor))
+	}
+	for len(lines) < h {
+		lines = append(lines, strings.Repeat(" ", w))
+	}
+	return strings.Join(lines, "\n")
+}
+
+type columns struct {
+	width                                  int
+	timeFmt                                string
+	reasons, segment, model, snippet, time int
+}
+
+func rowColumns(w int) columns {
+	c := columns{width: w, timeFmt: "01-02 15:04", time: 11, reasons: 16, segment: 10, model: 14}
+	if w < 100 {
+		c = columns{width: w, timeFmt: "01-02", time: 5, reasons: 12, segment: 4, model: 11}
+	}
+	// cursor 2, time, thumb 2, grade 6, flags 3, then reasons, segment,
+	// model with a space after each.
+	used := 2 + c.time + 1 + 2 + 6 + 3 + c.reasons + 1 + c.segment + 1 + c.model + 1
+	c.snippet = max(w-used, 0)
+	return c
+}
+
+func (m *inbox) rowView(i int32, c columns, selected bool) string {
+	s := m.c.styles
+	sum := &m.ws.sums[i]
+	mk := m.ws.Mark(i)
+	var b strings.Builder
+	if selected {
+		b.WriteString(s.Cursor.Render("▸ "))
+	} else {
+		b.WriteString("  ")
+	}
+	b.WriteString(s.Muted.Render(pad(sum.Time.In(m.c.loc).Format(c.timeFmt), c.time)))
+	b.WriteByte(' ')
+	b.WriteString(thumbView(s, sum.Thumb))
+	b.WriteByte(' ')
+	b.WriteString(gradeCell(s, mk, m.ws.Draft(sum.ID) != nil))
+	b.WriteString(flagsCell(s, mk, sum))
+	b.WriteString(pad(reasonsCell(sum.Reasons, c.reasons), c.reasons))
+	b.WriteByte(' ')
+	b.WriteString(s.Muted.Render(pad(sum.Segment, c.segment)))
+	b.WriteByte(' ')
+	b.WriteString(s.Accent.Render(pad(sum.Model, c.model)))
+	b.WriteByte(' ')
+	b.WriteString(pad(sum.Snippet, c.snippet))
+	line := b.String()
+	if selected {
+		return s.RowSelected.Render(fit(line, c.width))
+	}
+	return fit(line, c.width)
+}
+
+func thumbView(s Styles, t loop.Thumb) string {
+	switch t {
+	case loop.ThumbUp:
+		return s.ThumbUp.Render("▲")
+	case loop.ThumbDown:
+		return s.ThumbDown.Render("▼")
+	}
+	return " "
+}
+
+// gradeCell is 6 wide: the shown grade (the reviewer's own, else another
+// reviewer's, dimmed), and * for an unsaved draft.
+func gradeCell(s Styles, mk filter.Mark, pending bool) string {
+	g := ""
+	st := s.Muted
+	switch mk & filter.GradeMask {
+	case filter.GradePass:
+		g, st = "pass", s.Pass
+	case filter.GradeFail:
+		g, st = "fail", s.Fail
+	case filter.GradeBorderline:
+		g, st = "bord", s.Borderline
+	}
+	if g == "" {
+		g, st = "  ·", s.Subtle
+	} else if mk&filter.Mine == 0 {
+		st = s.Muted
+	}
+	out := st.Render(pad(g, 4))
+	if pending {
+		out += s.Pending.Render("*")
+	} else {
+		out += " "
+	}
+	return out + " "
+}
+
+// flagsCell is 3 wide: G golden, R red-flag, ! policy violation or
+// escalation.
+func flagsCell(s Styles, mk filter.Mark, sum *loop.Summary) string {
+	f := []byte("   ")
+	if mk&filter.Golden != 0 {
+		f[0] = 'G'
+	}
+	if mk&filter.RedFlag != 0 {
+		f[1] = 'R'
+	}
+	if sum.PolicyViolation || sum.Escalated {
+		f[2] = '!'
+	}
+	return s.Flag.Render(string(f))
+}
+
+func reasonsCell(rs []string, w int) string {
+	if len(rs) == 0 {
+		return ""
+	}
+	more := ""
+	if len(rs) > 1 {
+		more = fmt.Sprintf("+%d", len(rs)-1)
+	}
+	return ansi.Truncate(rs[0], w-len(more), "…") + more
+}
+
+func (m *inbox) previewView(w, h int) string {
+	s := m.c.styles
+	id := m.selected()
+	if id == "" || w < 20 {
+		return ""
+	}
+	inner := w - 4 // border and padding
+	sum := &m.ws.sums[m.rows[m.cursor]]
+	var lines []string
+	add := func(parts ...string) { lines = append(lines, parts...) }
+	add(s.PanelTitle.Render(ansi.Truncate(sum.ID, inner, "…")))
+	add(s.Muted.Render(ansi.Truncate(strings.Join(nonEmpty(sum.Time.In(m.c.loc).Format("2006-01-02 15:04"), sum.Model, sum.Segment, sum.Task, sum.Locale), " · "), inner, "…")))
+	add(m.summarySignals(sum, inner))
+	add(labelsLine(m.c, m.ws, sum.ID, inner)...)
+	add("")
+	switch {
+	case m.previewErr != nil:
+		add(s.StatusError.Render(ansi.Truncate(m.previewErr.Error(), inner, "…")))
+	case m.previewFor(id) == nil:
+		add(s.Muted.Render("loading…"))
+	default:
+		ev := m.preview
+		if ev.Input != nil && ev.Input.Text != "" {
+			add(s.Section.Render("Input"))
+			add(wrapLines(ev.Input.Text, inner, 8)...)
+		}
+		if ev.Output != nil && ev.Output.Text != "" {
+			add(s.Section.Render("Output"))
+			add(wrapLines(ev.Output.Text, inner, 12)...)
+		}
+		if m.previewDiff != nil {
+			add(s.Section.Render("User edit"))
+			add(wrapLines(wordDiff(s, m.previewDiff), inner, 6)...)
+		}
+	}
+	if len(lines) > h-2 {
+		lines = lines[:max(h-2, 0)]
+	}
+	return s.Panel.Width(w).Height(h).Render(strings.Join(lines, "\n"))
+}
+
+func (m *inbox) summarySignals(sum *loop.Summary, w int) string {
+	s := m.c.styles
+	var parts []string
+	switch sum.Thumb {
+	case loop.ThumbUp:
+		parts = append(parts, s.ThumbUp.Render("▲ up"))
+	case loop.ThumbDown:
+		parts = append(parts, s.ThumbDown.Render("▼ down"))
+	}
+	if len(sum.Reasons) > 0 {
+		parts = append(parts, strings.Join(sum.Reasons, ","))
+	}
+	for _, f := range []struct {
+		on   bool
+		name string
+	}{{sum.PolicyViolation, "policy!"}, {sum.Escalated, "escalated"}, {sum.Abandoned, "abandoned"}, {sum.Edited, "edited"}} {
+		if f.on {
+			parts = append(parts, s.Flag.Render(f.name))
+		}
+	}
+	return ansi.Truncate(strings.Join(parts, "  "), w, "…")
+}
+
+// labelsLine shows the current labels, the draft and set membership.
+func labelsLine(c *common, ws *workspace, id string, w int) []string {
+	s := c.styles
+	var out []string
+	ls := ws.Labels(id)
+	var names []string
+	for r := range ls {
+		names = append(names, r)
+	}
+	sortStrings(names)
+	for _, r := range names {
+		l := ls[r]
+		line := fmt.Sprintf("%s %s", gradeStyle(s, l.Grade).Render(string(l.Grade)), s.Muted.Render("by "+r))
+		if len(l.Reasons) > 0 {
+			line += " " + strings.Join(l.Reasons, ",")
+		}
+		out = append(out, ansi.Truncate(line, w, "…"))
+	}
+	if d := ws.Draft(id); d != nil {
+		line := s.Pending.Render("draft:")
+		if len(d.Reasons) > 0 {
+			line += " " + strings.Join(d.Reasons, ",")
+		}
+		if d.Note != "" {
+			line += " · note"
+		}
+		if d.Reference != "" {
+			line += " · reference"
+		}
+		out = append(out, ansi.Truncate(line, w, "…"))
+	}
+	var sets []string
+	if ws.InSet(loop.SetGolden, id) {
+		sets = append(sets, "golden")
+	}
+	if ws.InSet(loop.SetRedFlag, id) {
+		sets = append(sets, "red-flag")
+	}
+	if len(sets) > 0 {
+		out = append(out, s.Flag.Render("in "+strings.Join(sets, ", ")))
+	}
+	return out
+}
+
+func gradeStyle(s Styles, g loop.Grade) lipgloss.Style {
+	switch g {
+	case loop.GradePass:
+		return s.Pass
+	case loop.GradeFail:
+		return s.Fail
+	case loop.GradeBorderline:
+		return s.Borderline
+	}
+	return s.Muted
+}

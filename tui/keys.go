@@ -1,0 +1,68 @@
+package tui
+
+import (
+	"charm.land/bubbles/v2/key"
+)
+
+// KeyMap is every key the TUI answers to, in one place; the help screen is
+// generated from it.
+type KeyMap struct {
+	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
+	PrevQueue, NextQueue                    key.Binding
+	Open, Back, Filter, Accept, NextScreen  key.Binding
+
+	Pass, Fail, Borderline key.Binding
+	Reason                 key.Binding // 1–9; the digit picks the code
+	Note, Reference        key.Binding
+	Golden, RedFlag        key.Binding
+	Undo, Skip             key.Binding
+	Save                   key.Binding // finish the reference editor
+
+	Help, Quit, ForceQuit key.Binding
+}
+
+// DefaultKeyMap is the keymap of DESIGN.md.
+func DefaultKeyMap() KeyMap {
+	b := func(help, desc string, keys ...string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
+	}
+	return KeyMap{
+		Up:         b("k/↑", "up", "k", "up"),
+		Down:       b("j/↓", "down", "j", "down"),
+		PageUp:     b("pgup", "page up", "pgup", "ctrl+b"),
+		PageDown:   b("pgdn", "page down", "pgdown", "ctrl+f", "space"),
+		Top:        b("home", "first", "home"),
+		Bottom:     b("end/G", "last", "end", "G"),
+		PrevQueue:  b("h/←", "prev queue", "h", "left"),
+		NextQueue:  b("l/→", "next queue", "l", "right"),
+		Open:       b("enter", "open", "enter"),
+		Back:       b("esc", "back", "esc"),
+		Filter:     b("/", "filter", "/"),
+		Accept:     b("enter", "done", "enter"),
+		NextScreen: b("tab", "next screen", "tab"),
+
+		Pass:       b("p", "pass", "p"),
+		Fail:       b("f", "fail", "f"),
+		Borderline: b("b", "borderline", "b"),
+		Reason:     b("1-9", "toggle reason", "1", "2", "3", "4", "5", "6", "7", "8", "9"),
+		Note:       b("n", "note", "n"),
+		Reference:  b("e", "reference", "e"),
+		Golden:     b("g", "golden", "g"),
+		RedFlag:    b("r", "red-flag", "r"),
+		Undo:       b("u", "undo", "u"),
+		Skip:       b("s", "skip", "s"),
+		Save:       b("ctrl+s", "save", "ctrl+s"),
+
+		Help:      b("?", "help", "?"),
+		Quit:      b("q", "quit", "q"),
+		ForceQuit: b("ctrl+c", "quit", "ctrl+c"),
+	}
+}
+
+func (k KeyMap) gradeKeys() []key.Binding {
+	return []key.Binding{k.Pass, k.Fail, k.Borderline, k.Reason, k.Note, k.Reference, k.Golden, k.RedFlag, k.Undo, k.Skip}
+}
+
+func (k KeyMap) globalKeys() []key.Binding {
+	return []key.Binding{k.NextScreen, k.Help, k.Quit}
+}

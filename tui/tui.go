@@ -1,0 +1,409 @@
+// Package tui is loupe's terminal UI: an inbox of feedback items with fuzzy
+// filtering, an item view, and keyboard grading against the rubric.
+//
+// The root Model only routes messages and lays screens out; each screen owns
+// its state, keys and size; the workspace holds what they share (items,
+// labels, drafts, undo). Update never does I/O: store calls run in commands
+// whose results come back as messages tagged with what they belong to.
+package tui
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/store"
+)
+
+// Options configure a TUI session. The zero value works.
+type Options struct {
+	// Reviewer is who grades; default $LOUPE_REVIEWER, then $USER.
+	Reviewer string
+	// Input and Output default to the terminal (stdin, stdout).
+	Input  io.Reader
+	Output io.Writer
+	// Taxonomy and Rubric default to loop.DefaultTaxonomy and
+	// loop.DefaultRubric (a config file may supply its own).
+	Taxonomy []loop.ReasonCode
+	Rubric   loop.Rubric
+	// Now is the clock for label times; default time.Now.
+	Now func() time.Time
+	// Location shows times in this zone; default time.Local.
+	Location *time.Location
+	// ProgramOptions are passed to tea.NewProgram by Run (an SSH session
+	// adds its own).
+	ProgramOptions []tea.ProgramOption
+}
+
+// Screen indices. New screens (Sets, Trends, Agreement) are appended to
+// Model.screens and get a constant here.
+const (
+	screenInbox = iota
+	screenItem
+)
+
+// Model is the root Bubble Tea model.
+type Model struct {
+	c       *common
+	ws      *workspace
+	inbox   *inbox
+	item    *itemView
+	screens []screen
+	active  int
+
+	width, height int
+	showHelp      bool
+	help          help.Model
+	editor        *editor
+
+	status    string
+	statusErr bool
+	statusID  int
+
+	fatal error
+}
+
+// statusTTL is how long a transient status message stays.
+const statusTTL = 5 * time.Second
+
+// New builds the root model on an open store.
+func New(st *store.Store, o Options) *Model {
+	c := &common{
+		st:       st,
+		reviewer: o.Reviewer,
+		taxonomy: o.Taxonomy,
+		rubric:   o.Rubric,
+		keys:     DefaultKeyMap(),
+		styles:   NewStyles(true),
+		loc:      o.Location,
+		clock:    o.Now,
+		tick:     tea.Tick,
+	}
+	if c.reviewer == "" {
+		c.reviewer = os.Getenv("LOUPE_REVIEWER")
+	}
+	if c.reviewer == "" {
+		c.reviewer = os.Getenv("USER")
+	}
+	if c.reviewer == "" {
+		c.reviewer = "reviewer"
+	}
+	if len(c.taxonomy) == 0 {
+		c.taxonomy = loop.DefaultTaxonomy()
+	}
+	if len(c.rubric.Grades) == 0 {
+		c.rubric = loop.DefaultRubric()
+	}
+	if c.loc == nil {
+		c.loc = time.Local
+	}
+	if c.clock == nil {
+		c.clock = time.Now
+	}
+	ws := newWorkspace(c)
+	in := newInbox(c, ws)
+	m := &Model{c: c, ws: ws, inbox: in, item: newItemView(c, ws, in), help: help.New()}
+	m.screens = []screen{screenInbox: m.inbox, screenItem: m.item}
+	m.help.Styles = c.styles.Help
+	return m
+}
+
+// Run opens the TUI on an open store and blocks until the user quits. Writes
+// still in flight when the program stops are finished before it returns.
+func Run(ctx context.Context, st *store.Store, o Options) error {
+	m := New(st, o)
+	opts := []tea.ProgramOption{tea.WithContext(ctx)}
+	if o.Input != nil {
+		opts = append(opts, tea.WithInput(o.Input))
+	}
+	if o.Output != nil {
+		opts = append(opts, tea.WithOutput(o.Output))
+	}
+	opts = append(opts, o.ProgramOptions...)
+	_, err := tea.NewProgram(m, opts...).Run()
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		err = nil // cancelled by the caller: a normal end
+	}
+	return errors.Join(err, m.Close())
+}
+
+// Close cancels background searches and finishes pending writes. Run calls
+// it; a caller driving the model itself (tests, SSH) calls it after the
+// program ends.
+func (m *Model) Close() error {
+	if m.inbox.cancel != nil {
+		m.inbox.cancel()
+	}
+	return errors.Join(m.ws.flush()...)
+}
+
+func (m *Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{load(m.c.st, m.c.reviewer), tea.RequestBackgroundColor}
+	for _, s := range m.screens {
+		cmds = append(cmds, s.Init())
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) layout() {
+	h := m.height - 2 // header and status bar
+	if m.editor != nil {
+		h -= m.editor.height()
+		m.editor.setWidth(m.width)
+	}
+	for _, s := range m.screens {
+		s.SetSize(m.width, max(h, 1))
+	}
+	m.help.SetWidth(m.width)
+}
+
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.layout()
+		return m, nil
+	case tea.BackgroundColorMsg:
+		m.c.styles = NewStyles(msg.IsDark())
+		m.help.Styles = m.c.styles.Help
+		return m, m.broadcast(msg)
+	case fatalMsg:
+		m.fatal = msg.err
+		return m, nil
+	case statusMsg:
+		m.status, m.statusErr = msg.Text, msg.Err
+		m.statusID++
+		id := m.statusID
+		return m, m.c.tick(statusTTL, func(time.Time) tea.Msg { return statusExpiredMsg{id: id} })
+	case statusExpiredMsg:
+		if msg.id == m.statusID {
+			m.status = ""
+		}
+		return m, nil
+	case loadedMsg:
+		if msg.err != nil {
+			m.fatal = msg.err
+			return m, nil
+		}
+		m.ws.setLoaded(msg)
+		return m, m.broadcast(msg)
+	case changeDoneMsg:
+		return m, m.ws.done(msg)
+	case OpenItemMsg:
+		m.active = screenItem
+		return m, m.item.Update(msg)
+	case backMsg:
+		m.active = screenInbox
+		return m, m.inbox.Update(msg)
+	case editMsg:
+		m.editor = newEditor(m.c, msg)
+		m.layout()
+		return m, m.editor.focus()
+	case editDoneMsg:
+		m.editor = nil
+		m.layout()
+		if msg.cancelled {
+			return m, nil
+		}
+		if msg.reference {
+			m.ws.SetReference(msg.id, msg.text)
+		} else {
+			m.ws.SetNote(msg.id, msg.text)
+		}
+		m.item.refresh()
+		return m, statusInfo("kept in the draft: grade (p/f/b) to save it")
+	case tea.KeyPressMsg:
+		return m, m.key(msg)
+	case tea.PasteMsg:
+		if m.editor != nil {
+			return m, m.editor.update(msg)
+		}
+		return m, m.screens[m.active].Update(msg)
+	case tea.MouseMsg:
+		return m, m.screens[m.active].Update(msg)
+	}
+	if m.editor != nil {
+		if cmd := m.editor.update(msg); cmd != nil {
+			return m, tea.Batch(cmd, m.broadcast(msg))
+		}
+	}
+	return m, m.broadcast(msg)
+}
+
+// broadcast hands a message to every screen; each takes what is tagged for
+// it and ignores the rest.
+func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
+	var cmds []tea.Cmd
+	for _, s := range m.screens {
+		cmds = append(cmds, s.Update(msg))
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
+	k := m.c.keys
+	if key.Matches(msg, k.ForceQuit) {
+		return tea.Quit
+	}
+	if m.fatal != nil {
+		if key.Matches(msg, k.Quit) || key.Matches(msg, k.Back) {
+			return tea.Quit
+		}
+		return nil
+	}
+	if m.editor != nil {
+		return m.editor.update(msg)
+	}
+	active := m.screens[m.active]
+	if m.showHelp {
+		switch {
+		case key.Matches(msg, k.Quit):
+			return tea.Quit
+		case key.Matches(msg, k.Help), key.Matches(msg, k.Back):
+			m.showHelp = false
+		}
+		return nil
+	}
+	if !active.Typing() {
+		switch {
+		case key.Matches(msg, k.Quit):
+			return tea.Quit
+		case key.Matches(msg, k.Help):
+			m.showHelp = true
+			return nil
+		case key.Matches(msg, k.NextScreen):
+			return m.nextScreen()
+		}
+	}
+	return active.Update(msg)
+}
+
+// nextScreen cycles through the screens; the item screen shows the inbox's
+// selection.
+func (m *Model) nextScreen() tea.Cmd {
+	m.active = (m.active + 1) % len(m.screens)
+	if m.active == screenItem {
+		if id := m.inbox.selected(); id != "" && id != m.item.id {
+			return m.item.Update(OpenItemMsg{ID: id})
+		}
+		m.item.refresh()
+	}
+	return nil
+}
+
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.WindowTitle = "loupe"
+	return v
+}
+
+func (m *Model) render() string {
+	s := m.c.styles
+	if m.width == 0 || m.height == 0 {
+		return "loading…"
+	}
+	if m.fatal != nil {
+		box := s.ErrorBox.Width(min(m.width-4, 80)).Render(
+			s.StatusError.Render("loupe cannot go on") + "\n\n" + m.fatal.Error() + "\n\n" + s.Muted.Render("press q to quit"))
+		return lipgloss.Place(m.width, m.height, lipgloss.Center, lipgloss.Center, box)
+	}
+	active := m.screens[m.active]
+	body := active.View()
+	if m.showHelp {
+		body = m.helpView(m.height - 2)
+	}
+	parts := []string{m.headerView(), body}
+	if m.editor != nil {
+		parts = append(parts, m.editor.view())
+	}
+	parts = append(parts, m.statusView())
+	return lipgloss.JoinVertical(lipgloss.Left, parts...)
+}
+
+func (m *Model) headerView() string {
+	s := m.c.styles
+	left := s.Header.Render("loupe") + " "
+	for i, sc := range m.screens {
+		st := s.Tab
+		if i == m.active && !m.showHelp {
+			st = s.TabActive
+		}
+		left += st.Render(sc.Title())
+	}
+	if m.showHelp {
+		left += s.TabActive.Render("Help")
+	}
+	right := s.Muted.Render(m.c.reviewer)
+	gap := m.width - lipgloss.Width(left) - lipgloss.Width(right)
+	if gap < 1 {
+		return fit(left, m.width)
+	}
+	return left + strings.Repeat(" ", gap) + right
+}
+
+func (m *Model) statusView() string {
+	s := m.c.styles
+	if m.status != "" {
+		st := s.StatusInfo
+		if m.statusErr {
+			st = s.StatusError
+		}
+		return fit(st.Render(m.status), m.width)
+	}
+	var bindings []key.Binding
+	if m.editor != nil {
+		bindings = m.editor.help()
+	} else if m.showHelp {
+		bindings = []key.Binding{m.c.keys.Back, m.c.keys.Quit}
+	} else {
+		bindings = m.screens[m.active].ShortHelp()
+	}
+	return fit(m.help.ShortHelpView(bindings), m.width)
+}
+
+func (m *Model) helpView(h int) string {
+	s := m.c.styles
+	k := m.c.keys
+	groups := m.screens[m.active].FullHelp()
+	hv := help.New()
+	hv.Styles = m.help.Styles
+	hv.SetWidth(m.width)
+	var lines []string
+	lines = append(lines, s.Section.Render("Keys — "+m.screens[m.active].Title()), "")
+	lines = append(lines, strings.Split(hv.FullHelpView(groups), "\n")...)
+	lines = append(lines, "", s.Section.Render("Filter"),
+		"key:value tokens match a field fuzzily (seg:ent finds enterprise):",
+		"  reason: segment: (seg:) model: task: thumb: grade: locale: set:",
+		"bare words fuzzy-match the item's text and rank it (sahilm/fuzzy).",
+		"", s.Section.Render("Reason codes ("+k.Reason.Help().Key+")"))
+	for i, rc := range m.c.taxonomy {
+		if i >= 9 {
+			break
+		}
+		lines = append(lines, "  "+s.Title.Render(string(rune('1'+i)))+" "+rc.Code+s.Muted.Render("  "+rc.Description))
+	}
+	for i := range lines {
+		lines[i] = fit(lines[i], m.width)
+	}
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for len(lines) < h {
+		lines = append(lines, strings.Repeat(" ", m.width))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Compile-time checks.
+var _ tea.Model = (*Model)(nil)
+var _ screen = (*inbox)(nil)
+var _ screen = (*itemView)(nil)
