@@ -15,34 +15,49 @@ import (
 // PutLabel records a reviewer's label durably: it replaces that reviewer's
 // current label on the event (a Deleted label withdraws it) and is appended
 // to the event's history. The event must exist.
-func (s *Store) PutLabel(l loop.Label) error {
-	if l.Reviewer == "" {
-		return errors.New("label has no reviewer")
-	}
-	body, err := json.Marshal(l)
-	if err != nil {
-		return err
-	}
-	err = s.db.Update(func(txn *badger.Txn) error {
-		if _, err := txn.Get(indexKey(l.EventID)); err != nil {
-			if errors.Is(err, badger.ErrKeyNotFound) {
-				return fmt.Errorf("event %q: %w", l.EventID, ErrNotFound)
-			}
+func (s *Store) PutLabel(l loop.Label) error { return s.PutLabels([]loop.Label{l}) }
+
+// PutLabels records labels as PutLabel does, all in one durable commit
+// (imports and demo stores); if one event is missing, none is written.
+func (s *Store) PutLabels(ls []loop.Label) error {
+	bodies := make([][]byte, len(ls))
+	for i, l := range ls {
+		if l.Reviewer == "" {
+			return errors.New("label has no reviewer")
+		}
+		var err error
+		if bodies[i], err = json.Marshal(l); err != nil {
 			return err
 		}
-		if l.Deleted {
-			if err := txn.Delete(labelKey(l.EventID, l.Reviewer)); err != nil {
+	}
+	err := s.db.Update(func(txn *badger.Txn) error {
+		for i, l := range ls {
+			if _, err := txn.Get(indexKey(l.EventID)); err != nil {
+				if errors.Is(err, badger.ErrKeyNotFound) {
+					return fmt.Errorf("event %q: %w", l.EventID, ErrNotFound)
+				}
 				return err
 			}
-		} else if err := txn.Set(labelKey(l.EventID, l.Reviewer), body); err != nil {
-			return err
+			if l.Deleted {
+				if err := txn.Delete(labelKey(l.EventID, l.Reviewer)); err != nil {
+					return err
+				}
+			} else if err := txn.Set(labelKey(l.EventID, l.Reviewer), bodies[i]); err != nil {
+				return err
+			}
+			if err := txn.Set(historyKey(l.EventID, l.At, l.Reviewer), bodies[i]); err != nil {
+				return err
+			}
 		}
-		return txn.Set(historyKey(l.EventID, l.At, l.Reviewer), body)
+		return nil
 	})
-	if err == nil {
-		s.notify(Change{EventID: l.EventID, Label: &l})
+	if err != nil {
+		return mapErr(err)
 	}
-	return mapErr(err)
+	for i := range ls {
+		s.notify(Change{EventID: ls[i].EventID, Label: &ls[i]})
+	}
+	return nil
 }
 
 // Labels returns the current labels of an event, one per reviewer, sorted by

@@ -2,10 +2,16 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/store"
 
 	"github.com/loupe-dev/loupe/ingest"
 	"github.com/loupe-dev/loupe/loop/gen"
@@ -26,7 +32,7 @@ func demoDir() string {
 
 func newDemoCmd(a *app) *cobra.Command {
 	var n int
-	var fresh bool
+	var fresh, buildOnly bool
 	var dir string
 	cmd := &cobra.Command{
 		Use:   "demo [--events N] [--fresh]",
@@ -72,12 +78,52 @@ builds it again.`,
 					return withCode(exitInternal, fmt.Errorf("demo: %w", err))
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "%d events stored (%d dropped: consent withheld)\n", s.Accepted, s.Rejected)
+				c, err := curateDemo(st)
+				if err != nil {
+					return withCode(exitInternal, fmt.Errorf("demo: %w", err))
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "curated %d golden and %d red-flag items; %d labels from reviewers %s\n",
+					len(c.Golden), len(c.RedFlag), len(c.Labels), strings.Join(gen.DemoReviewers, " and "))
+			}
+			if buildOnly {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s\n", dir)
+				return nil
 			}
 			return runTUI(cmd, a)
 		},
 	}
+	cmd.Flags().BoolVar(&buildOnly, "build-only", false, "build the demo store, print its directory and exit (for scripts)")
 	cmd.Flags().IntVar(&n, "events", 20000, "number of generated events")
 	cmd.Flags().BoolVar(&fresh, "fresh", false, "delete and rebuild the demo store")
 	cmd.Flags().StringVar(&dir, "dir", demoDir(), "where the demo store lives")
 	return cmd
+}
+
+// curateDemo gives a demo store what a team would have built up: sets and
+// two reviewers' labels (see gen.Curate).
+func curateDemo(st *store.Store) (gen.Curation, error) {
+	var evs []*loop.Event
+	var newest time.Time
+	err := st.Events(func(_ string, body []byte) error {
+		var e loop.Event
+		if err := json.Unmarshal(body, &e); err != nil {
+			return err
+		}
+		if e.Timestamp.After(newest) {
+			newest = e.Timestamp
+		}
+		evs = append(evs, &e)
+		return nil
+	})
+	if err != nil {
+		return gen.Curation{}, err
+	}
+	c := gen.Curate(evs, newest)
+	for _, e := range append(c.Golden, c.RedFlag...) {
+		loop.MaskSetEntry(&e)
+		if err := st.PutSetEntry(e); err != nil {
+			return c, err
+		}
+	}
+	return c, st.PutLabels(c.Labels)
 }
