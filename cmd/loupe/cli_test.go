@@ -372,3 +372,37 @@ func TestTrainingExportsRespectConsent(t *testing.T) {
 		t.Errorf("kto as csv: exit %d", r.code)
 	}
 }
+
+func TestABFindsRegressionAndNoDifferenceBetweenLikeArms(t *testing.T) {
+	st := filepath.Join(t.TempDir(), "s")
+	ingestJSON(t, genLines(t, "20000", "1"), "--store", st, "-")
+	type res struct {
+		Diff, P float64
+		Verdict string
+	}
+	ab := func(args ...string) res {
+		r := run(t, nil, append([]string{"ab", "--json", "--store", st}, args...)...)
+		if r.code != 0 {
+			t.Fatalf("ab %v: %d %s", args, r.code, r.stderr)
+		}
+		var x res
+		if err := json.Unmarshal([]byte(r.stdout), &x); err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	reg := ab("--metric", "thumbs_down_rate", "--control", "sum-2026.10", "--treatment", "sum-2026.11")
+	if reg.Diff < 0.1 || reg.P > 0.001 || !strings.Contains(reg.Verdict, "worse") {
+		t.Errorf("regression not found: %+v", reg)
+	}
+	// The experiment's arms differ in ranking, not in what users think of
+	// the answers: thumbs show no difference.
+	aa := ab("--metric", "thumbs_down_rate", "--control", "control", "--treatment", "treatment")
+	if aa.P < 0.05 || !strings.Contains(aa.Verdict, "no significant difference") {
+		t.Errorf("like arms reported different: %+v", aa)
+	}
+	none := ab("--metric", "thumbs_down_rate", "--control", "nope", "--treatment", "nada")
+	if !strings.Contains(none.Verdict, "not enough data") {
+		t.Errorf("empty arms: %+v", none)
+	}
+}

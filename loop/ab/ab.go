@@ -288,30 +288,31 @@ type Click struct {
 // which bounds any one impression's weight at 100.
 const MinPropensity = 0.01
 
-// IPWClickRate is the self-normalized inverse-propensity-weighted click rate
-// (the SNIPS / Hájek estimator): Σ clicked_i / p_i divided by Σ 1 / p_i, with
-// each p_i clipped to [MinPropensity, 1] (a missing, zero, negative or NaN
-// propensity counts as MinPropensity). Normalizing by the summed weights
-// keeps the estimate in [0, 1] and lowers its variance at the price of a
-// small bias. n is the number of impressions; the rate is 0 when n is 0.
+// IPWClickRate is the inverse-propensity-weighted (Horvitz-Thompson) click
+// rate, Σ clicked_i / p_i over n impressions, with each p_i clipped to
+// [MinPropensity, 1] (a missing, zero, negative or NaN propensity counts as
+// MinPropensity). Under the examination hypothesis (a click needs the item
+// to be seen, with probability p at its position) it estimates the click
+// rate had every item been seen, so arms shown at different positions
+// compare fairly. It is unbiased but not bounded: a small sample can exceed
+// 1. (The self-normalized form, Σ(c/p) / Σ(1/p), would not correct anything
+// here: within an arm whose items share one position it is the raw rate.)
+// n is the number of impressions; the rate is 0 when n is 0.
 func IPWClickRate(c []Click) (rate float64, n int) {
-	var num, den float64
+	if len(c) == 0 {
+		return 0, 0
+	}
+	var num float64
 	for _, k := range c {
 		p := k.Propensity
 		if !(p >= MinPropensity) { // also catches NaN
 			p = MinPropensity
 		}
-		p = min(p, 1)
-		w := 1 / p
-		den += w
 		if k.Clicked {
-			num += w
+			num += 1 / min(p, 1)
 		}
 	}
-	if den == 0 {
-		return 0, len(c)
-	}
-	return num / den, len(c)
+	return num / float64(len(c)), len(c)
 }
 
 // Verdict says in plain words what r shows, given a minimum sample size per
@@ -441,4 +442,47 @@ func HigherIsBetter(metric string) (higher, known bool) {
 		return false, true
 	}
 	return false, false
+}
+
+// BootstrapIPW compares the inverse-propensity-weighted click rates of two
+// arms (see IPWClickRate): the difference with a percentile bootstrap 95%
+// interval and p-value, resampling impressions. Deterministic per seed.
+func BootstrapIPW(metric string, c, t []Click, iters int, seed int64) Result {
+	if iters <= 0 {
+		iters = DefaultBootstrapIters
+	}
+	r := Result{Metric: metric, Method: MethodBootstrap, Unit: unitFor(metric), NControl: len(c), NTreatment: len(t)}
+	r.Control, _ = IPWClickRate(c)
+	r.Treatment, _ = IPWClickRate(t)
+	if len(c) == 0 || len(t) == 0 {
+		return degenerate(r)
+	}
+	r.Diff = r.Treatment - r.Control
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15))
+	bc, bt := make([]Click, len(c)), make([]Click, len(t))
+	diffs := make([]float64, iters)
+	below, above := 0, 0
+	for i := range diffs {
+		for j := range bc {
+			bc[j] = c[rng.IntN(len(c))]
+		}
+		for j := range bt {
+			bt[j] = t[rng.IntN(len(t))]
+		}
+		a, _ := IPWClickRate(bt)
+		b, _ := IPWClickRate(bc)
+		d := a - b
+		diffs[i] = d
+		if d <= 0 {
+			below++
+		}
+		if d >= 0 {
+			above++
+		}
+	}
+	slices.Sort(diffs)
+	r.Low, r.High = quantileSorted(diffs, Alpha/2), quantileSorted(diffs, 1-Alpha/2)
+	r.P = min(1, 2*float64(1+min(below, above))/float64(1+iters))
+	r.Verdict = Verdict(r, DefaultMinN)
+	return r
 }

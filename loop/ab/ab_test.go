@@ -331,12 +331,14 @@ func TestIPWClickRate(t *testing.T) {
 		wantN int
 	}{
 		{"empty", nil, 0, 0},
-		// weights 2, 2, 10, 1: (2 + 10) / 15
-		{"weighted", []Click{{true, 0.5}, {false, 0.5}, {true, 0.1}, {false, 1}}, 0.8, 4},
-		// equal propensities: the plain click rate
-		{"uniform", []Click{{true, 0.3}, {false, 0.3}, {false, 0.3}, {true, 0.3}}, 0.5, 4},
-		// clipped: 0.001, 0 and NaN count as 0.01 (weight 100); 1.7 as 1
-		{"clipped", []Click{{true, 0.001}, {false, 0}, {false, math.NaN()}, {true, 1.7}}, 101.0 / 301.0, 4},
+		// clicks at p 0.5 and 0.1 of 4 impressions: (2 + 10) / 4
+		{"weighted", []Click{{true, 0.5}, {false, 0.5}, {true, 0.1}, {false, 1}}, 3, 4},
+		// all seen (p = 1): the plain click rate
+		{"seen", []Click{{true, 1}, {false, 1}, {false, 1}, {true, 1}}, 0.5, 4},
+		// 10 impressions at p 0.5, one click: 0.2 of the items seen were clicked
+		{"half seen", append([]Click{{true, 0.5}}, make([]Click, 9)...), 0.2, 10},
+		// clipped: 0.001 counts as 0.01 (weight 100); 1.7 as 1; unclicked ones add nothing
+		{"clipped", []Click{{true, 0.001}, {false, 0}, {false, math.NaN()}, {true, 1.7}}, 101.0 / 4, 4},
 	} {
 		got, n := IPWClickRate(tc.in)
 		if !near(got, tc.want, 1e-12) || n != tc.wantN {
@@ -389,5 +391,23 @@ func TestHigherIsBetter(t *testing.T) {
 		if h, k := HigherIsBetter(tc.m); h != tc.higher || k != tc.known {
 			t.Errorf("HigherIsBetter(%s) = %v %v", tc.m, h, k)
 		}
+	}
+}
+
+func TestBootstrapIPWCorrectsPositionBias(t *testing.T) {
+	// Both arms have the same true relevance (20% click when examined);
+	// treatment was shown at worse positions (examined 30% vs 90%), so its
+	// raw click rate is far lower while its IPW rate is the same.
+	var c, tr []Click
+	for i := 0; i < 4000; i++ {
+		c = append(c, Click{Clicked: i%50 < 9, Propensity: 0.9})   // 18% = 0.9 * 0.2
+		tr = append(tr, Click{Clicked: i%50 < 3, Propensity: 0.3}) // 6% = 0.3 * 0.2
+	}
+	r := BootstrapIPW("ipw_click_rate", c, tr, 500, 1)
+	if math.Abs(r.Control-0.2) > 1e-9 || math.Abs(r.Treatment-0.2) > 1e-9 || r.P < 0.05 {
+		t.Fatalf("IPW: %+v", r)
+	}
+	if r2 := BootstrapIPW("ipw_click_rate", c, tr, 500, 1); r2 != r {
+		t.Fatal("not deterministic")
 	}
 }
