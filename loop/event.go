@@ -238,3 +238,14 @@ func (s SetEntry) WithContext(e *Event) SetEntry {
 	s.Model, s.Task, s.Segment = e.ModelVersion, e.TaskType, e.UserSegment
 	return s
 }
+
+// QueueItem is an event in the review queue: why sampling picked it, and
+// the reviewers it is assigned to (two for the overlap share, else none:
+// anyone may take it).
+type QueueItem struct {
+	EventID   string    `json:"event_id"`
+	Day       string    `json:"day"` // the UTC day it was sampled for
+	Why       []string  `json:"why"`
+	Reviewers []string  `json:"reviewers,omitempty"`
+	At        time.Time `json:"at"`
+}

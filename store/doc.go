@@ -24,6 +24,8 @@
 //	h <id> 0x00 <at> <reviewer>   label history, every label ever given
 //	g <kind byte> <id>            set membership (JSON loop.SetEntry);
 //	                              kind 'g' golden, 'r' red-flag
+//	q <id>                        the review queue (JSON loop.QueueItem): why
+//	                              sampling picked the event, and for whom
 //
 // Values of at most 256 bytes (summaries, index, labels) stay in the LSM
 // tree; event bodies (1–3 KB) go to the value log, which a goroutine

@@ -199,7 +199,7 @@ func (s *Store) Forget(userHash string) (int, error) {
 	}
 	for _, e := range evs {
 		keys := [][]byte{e.key, append([]byte{'e'}, append(e.ts, e.id...)...),
-			append([]byte{'s'}, append(e.ts, e.id...)...), indexKey(e.id),
+			append([]byte{'s'}, append(e.ts, e.id...)...), indexKey(e.id), queueKey(e.id),
 			setKey(loop.SetGolden, e.id), setKey(loop.SetRedFlag, e.id)}
 		for _, p := range []string{"l" + e.id + "\x00", "h" + e.id + "\x00"} {
 			if err := s.db.View(func(txn *badger.Txn) error {

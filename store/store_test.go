@@ -266,3 +266,21 @@ func TestWatchSeesLabelsAndSets(t *testing.T) {
 	}
 	st.PutLabel(loop.Label{EventID: "a", Reviewer: "bob", Grade: loop.GradePass, At: t0}) // no panic on a stopped watch
 }
+
+func TestQueueNeverTwice(t *testing.T) {
+	st := openT(t)
+	st.PutEvents([]*loop.Event{ev("a", t0, "x"), ev("b", t0, "y")})
+	n, err := st.Enqueue([]loop.QueueItem{{EventID: "a", Why: []string{"thumbs_down"}}, {EventID: "gone"}})
+	if err != nil || n != 1 {
+		t.Fatalf("enqueue: %d %v", n, err)
+	}
+	n, _ = st.Enqueue([]loop.QueueItem{{EventID: "a", Why: []string{"random"}}, {EventID: "b", Why: []string{"random"}}})
+	if n != 1 {
+		t.Fatalf("second enqueue added %d", n)
+	}
+	var got []loop.QueueItem
+	st.Queued(func(it loop.QueueItem) error { got = append(got, it); return nil })
+	if len(got) != 2 || got[0].Why[0] != "thumbs_down" {
+		t.Fatalf("queue %+v", got)
+	}
+}

@@ -406,3 +406,28 @@ func TestABFindsRegressionAndNoDifferenceBetweenLikeArms(t *testing.T) {
 		t.Errorf("empty arms: %+v", none)
 	}
 }
+
+func TestSampleDeterministicAndNeverTwice(t *testing.T) {
+	data := genLines(t, "3000", "2")
+	var first string
+	for i := 0; i < 2; i++ {
+		st := filepath.Join(t.TempDir(), "s")
+		ingestJSON(t, data, "--store", st, "-")
+		r := run(t, nil, "sample", "--json", "--store", st, "--day", "2026-11-19")
+		if r.code != 0 || !strings.Contains(r.stdout, `"queued"`) {
+			t.Fatalf("sample: %d %s %s", r.code, r.stdout, r.stderr)
+		}
+		if i == 0 {
+			first = r.stdout
+		} else if r.stdout != first {
+			t.Fatalf("same day and seed, different sample:\n%s\n%s", first, r.stdout)
+		}
+		again := run(t, nil, "sample", "--json", "--store", st, "--day", "2026-11-19")
+		if !strings.Contains(again.stdout, `"queued":0`) {
+			t.Fatalf("second run queued again: %s", again.stdout)
+		}
+	}
+	if strings.Contains(first, `"queued":0`) {
+		t.Fatalf("nothing sampled: %s", first)
+	}
+}
