@@ -242,7 +242,7 @@ func TestForget(t *testing.T) {
 		t.Fatalf("forget: %d %q %q", r.code, r.stdout, r.stderr)
 	}
 	r = run(t, nil, "export", "events", "--store", st)
-	if strings.Contains(r.stdout, "f1") || !strings.Contains(r.stdout, "f2") || strings.Contains(r.stdout, "u-stays") {
+	if strings.Contains(r.stdout, `"event_id":"f1"`) || !strings.Contains(r.stdout, `"event_id":"f2"`) || strings.Contains(r.stdout, "u-stays") {
 		t.Errorf("after forget: %s", r.stdout)
 	}
 	if r := run(t, nil, "forget", "--store", st); r.code != 2 {
@@ -429,5 +429,33 @@ func TestSampleDeterministicAndNeverTwice(t *testing.T) {
 	}
 	if strings.Contains(first, `"queued":0`) {
 		t.Fatalf("nothing sampled: %s", first)
+	}
+}
+
+func TestInitDoctorBlueprint(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "loupe.yaml")
+	st := filepath.Join(dir, "s")
+	if r := run(t, nil, "init", "--config", cfg); r.code != 0 {
+		t.Fatalf("init: %s", r.stderr)
+	}
+	if r := run(t, nil, "init", "--config", cfg); r.code != 2 || !strings.Contains(r.stderr, "already exists") {
+		t.Fatalf("second init: %d %s", r.code, r.stderr)
+	}
+	ingestJSON(t, genLines(t, "500", "1"), "--store", st, "-")
+	r := run(t, nil, "doctor", "--config", cfg, "--store", st)
+	if r.code != 1 || !strings.Contains(r.stdout, "✗ golden set at target size") || !strings.Contains(r.stdout, "✓ goal and threshold set") {
+		t.Fatalf("doctor: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// A broken config names its line.
+	b, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, append(b, []byte("\nbogus_key: 1\n")...), 0o644)
+	r = run(t, nil, "doctor", "--config", cfg, "--store", st)
+	if r.code != 2 || !strings.Contains(r.stderr, "loupe.yaml:") {
+		t.Fatalf("bad config: %d %s", r.code, r.stderr)
+	}
+	r = run(t, nil, "blueprint", "--store", st)
+	if r.code != 0 || !strings.Contains(r.stdout, "# Feedback loop blueprint") {
+		t.Fatalf("blueprint: %d %s", r.code, r.stderr)
 	}
 }

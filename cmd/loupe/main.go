@@ -4,8 +4,11 @@
 package main
 
 import (
+	"fmt"
+
 	"context"
 	"errors"
+	"github.com/charmbracelet/x/term"
 	"io"
 	"os"
 	"runtime/pprof"
@@ -37,12 +40,24 @@ func main() {
 	os.Exit(exitCode(err))
 }
 
-// errorHandler prints errors through fang, except the silent exits of
-// commands that already printed their report.
+// errorHandler prints errors for people on a terminal, styled but with the
+// message as written (fang's default title-cases it, which mangles paths),
+// and as one plain "loupe: ..." line for scripts. Commands that printed
+// their own report exit silently.
 func errorHandler(w io.Writer, styles fang.Styles, err error) {
 	var s silentExit
 	if errors.As(err, &s) {
 		return
 	}
-	fang.DefaultErrorHandler(w, styles, err)
+	if !term.IsTerminal(os.Stderr.Fd()) {
+		fmt.Fprintf(w, "loupe: %s\n", err)
+		return
+	}
+	fmt.Fprintln(w, styles.ErrorHeader.String())
+	fmt.Fprintln(w, styles.ErrorText.UnsetTransform().Render(err.Error()))
+	fmt.Fprintln(w)
+	if exitCode(err) == exitUsage {
+		fmt.Fprintln(w, styles.ErrorText.UnsetTransform().Render("Try --help for usage."))
+		fmt.Fprintln(w)
+	}
 }
