@@ -9,7 +9,11 @@ import (
 type KeyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
 	PrevQueue, NextQueue                    key.Binding
-	Open, Back, Filter, Accept, NextScreen  key.Binding
+	Open, Back, Filter, Accept              key.Binding
+	NextScreen, PrevScreen                  key.Binding
+
+	// Trends: the metric shown in detail and what its series are split by.
+	PrevMetric, NextMetric, Split key.Binding
 
 	Pass, Fail, Borderline key.Binding
 	Reason                 key.Binding // 1–9; the digit picks the code
@@ -40,6 +44,11 @@ func DefaultKeyMap() KeyMap {
 		Filter:     b("/", "filter", "/"),
 		Accept:     b("enter", "done", "enter"),
 		NextScreen: b("tab", "next screen", "tab"),
+		PrevScreen: b("shift+tab", "prev screen", "shift+tab"),
+
+		PrevMetric: b("[", "prev metric", "["),
+		NextMetric: b("]/m", "next metric", "]", "m"),
+		Split:      b("v", "split model/segment/task", "v"),
 
 		Pass:       b("p", "pass", "p"),
 		Fail:       b("f", "fail", "f"),
@@ -64,5 +73,5 @@ func (k KeyMap) gradeKeys() []key.Binding {
 }
 
 func (k KeyMap) globalKeys() []key.Binding {
-	return []key.Binding{k.NextScreen, k.Help, k.Quit}
+	return []key.Binding{k.NextScreen, k.PrevScreen, k.Help, k.Quit}
 }

@@ -34,6 +34,12 @@ type workspace struct {
 	sets   map[loop.SetKind]map[string]loop.SetEntry
 	drafts map[string]*draft
 
+	// queue is the store's review queue (why `loupe sample` picked each
+	// item); queueRows the queued items this reviewer may take, in list
+	// order: unassigned ones and those assigned to them.
+	queue     map[string]loop.QueueItem
+	queueRows []int32
+
 	undo    []*change
 	seq     int
 	latest  map[string]int // change key → seq of the newest change to it
@@ -72,6 +78,8 @@ type (
 		marks  []filter.Mark
 		labels map[string]map[string]loop.Label
 		sets   map[loop.SetKind]map[string]loop.SetEntry
+		queue  map[string]loop.QueueItem
+		qrows  []int32
 		err    error
 	}
 	// changeDoneMsg reports a write: err nil means it is durable.
@@ -126,16 +134,16 @@ func load(st *store.Store, reviewer string) tea.Cmd {
 		if err != nil {
 			return loadedMsg{err: fmt.Errorf("load labels: %w", err)}
 		}
-		m.sets = map[loop.SetKind]map[string]loop.SetEntry{}
-		for _, k := range []loop.SetKind{loop.SetGolden, loop.SetRedFlag} {
-			m.sets[k] = map[string]loop.SetEntry{}
-			err = st.SetEntries(k, func(e loop.SetEntry) error {
-				m.sets[k][e.EventID] = e
-				return nil
-			})
-			if err != nil {
-				return loadedMsg{err: fmt.Errorf("load %s set: %w", k, err)}
-			}
+		if m.sets, err = readSets(st); err != nil {
+			return loadedMsg{err: err}
+		}
+		m.queue = map[string]loop.QueueItem{}
+		err = st.Queued(func(q loop.QueueItem) error {
+			m.queue[q.EventID] = q
+			return nil
+		})
+		if err != nil {
+			return loadedMsg{err: fmt.Errorf("load the review queue: %w", err)}
 		}
 		m.index = filter.Build(len(m.sums), func(i int) filter.Item {
 			s := &m.sums[i]
@@ -149,9 +157,35 @@ func load(st *store.Store, reviewer string) tea.Cmd {
 			id := m.sums[i].ID
 			m.byID[id] = int32(i)
 			m.marks[i] = markOf(reviewer, m.labels[id], m.sets, id)
+			if q, ok := m.queue[id]; ok && assignedTo(q, reviewer) {
+				m.qrows = append(m.qrows, int32(i))
+			}
 		}
 		return m
 	}
+}
+
+// assignedTo reports whether reviewer may take a queued item: anyone may
+// take an unassigned one; an overlap item (two reviewers, for agreement)
+// only the two it is assigned to.
+func assignedTo(q loop.QueueItem, reviewer string) bool {
+	return len(q.Reviewers) == 0 || slices.Contains(q.Reviewers, reviewer)
+}
+
+// readSets reads both curated sets.
+func readSets(st *store.Store) (map[loop.SetKind]map[string]loop.SetEntry, error) {
+	sets := map[loop.SetKind]map[string]loop.SetEntry{}
+	for _, k := range []loop.SetKind{loop.SetGolden, loop.SetRedFlag} {
+		sets[k] = map[string]loop.SetEntry{}
+		err := st.SetEntries(k, func(e loop.SetEntry) error {
+			sets[k][e.EventID] = e
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("load %s set: %w", k, err)
+		}
+	}
+	return sets, nil
 }
 
 // setLoaded takes the loaded data: assignments only, the work was done in
@@ -159,7 +193,25 @@ func load(st *store.Store, reviewer string) tea.Cmd {
 func (w *workspace) setLoaded(m loadedMsg) {
 	w.loaded = true
 	w.sums, w.index, w.byID, w.marks, w.labels, w.sets = m.sums, m.index, m.byID, m.marks, m.labels, m.sets
+	w.queue, w.queueRows = m.queue, m.qrows
 	w.marksGen++
+}
+
+// Queued is why id was sampled for review, if it is in the queue.
+func (w *workspace) Queued(id string) (loop.QueueItem, bool) {
+	q, ok := w.queue[id]
+	return q, ok
+}
+
+// queueLeft counts the reviewer's queued items they have not graded yet.
+func (w *workspace) queueLeft() int {
+	n := 0
+	for _, i := range w.queueRows {
+		if w.marks[i]&filter.Mine == 0 {
+			n++
+		}
+	}
+	return n
 }
 
 var gradeMark = map[loop.Grade]filter.Mark{

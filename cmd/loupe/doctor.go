@@ -140,8 +140,8 @@ item is named with what to do. Exit status 1 when anything is missing.`,
 
 func newBlueprintCmd(a *app) *cobra.Command {
 	return &cobra.Command{
-		Use:   "blueprint",
-		Short: "The one-page loop blueprint in Markdown, from the config and the store's numbers",
+		Use:     "blueprint",
+		Short:   "The one-page loop blueprint in Markdown, from the config and the store's numbers",
 		Example: `  loupe blueprint > BLUEPRINT.md`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
