@@ -1,0 +1,88 @@
+package pii
+
+// ibanLen is the IBAN length per country code (ISO 13616 registry), indexed
+// by (c0-'A')*26 + (c1-'A'); 0 for codes without IBANs.
+var ibanLen [26 * 26]uint8
+
+func init() {
+	for _, e := range []struct {
+		cc string
+		n  uint8
+	}{
+		{"AD", 24}, {"AE", 23}, {"AL", 28}, {"AT", 20}, {"AZ", 28}, {"BA", 20}, {"BE", 16}, {"BG", 22},
+		{"BH", 22}, {"BI", 27}, {"BR", 29}, {"BY", 28}, {"CH", 21}, {"CR", 22}, {"CY", 28}, {"CZ", 24},
+		{"DE", 22}, {"DJ", 27}, {"DK", 18}, {"DO", 28}, {"EE", 20}, {"EG", 29}, {"ES", 24}, {"FI", 18},
+		{"FK", 18}, {"FO", 18}, {"FR", 27}, {"GB", 22}, {"GE", 22}, {"GI", 23}, {"GL", 18}, {"GR", 27},
+		{"GT", 28}, {"HR", 21}, {"HU", 28}, {"IE", 22}, {"IL", 23}, {"IQ", 23}, {"IS", 26}, {"IT", 27},
+		{"JO", 30}, {"KW", 30}, {"KZ", 20}, {"LB", 28}, {"LC", 32}, {"LI", 21}, {"LT", 20}, {"LU", 20},
+		{"LV", 21}, {"LY", 25}, {"MC", 27}, {"MD", 24}, {"ME", 22}, {"MK", 19}, {"MN", 20}, {"MR", 27},
+		{"MT", 31}, {"MU", 30}, {"NI", 28}, {"NL", 18}, {"NO", 15}, {"OM", 23}, {"PK", 24}, {"PL", 28},
+		{"PS", 29}, {"PT", 25}, {"QA", 29}, {"RO", 24}, {"RS", 22}, {"RU", 33}, {"SA", 24}, {"SC", 31},
+		{"SD", 18}, {"SE", 24}, {"SI", 19}, {"SK", 24}, {"SM", 27}, {"SO", 23}, {"ST", 25}, {"SV", 28},
+		{"TL", 23}, {"TN", 24}, {"TR", 26}, {"UA", 29}, {"VA", 22}, {"VG", 24}, {"XK", 20}, {"YE", 30},
+	} {
+		ibanLen[int(e.cc[0]-'A')*26+int(e.cc[1]-'A')] = e.n
+	}
+}
+
+const maxIBAN = 34
+
+// iban returns the end of an IBAN starting at i (two upper-case letters and
+// two digits already seen), or 0. The IBAN is written in one run or in
+// groups of four separated by single spaces or dashes (as Presidio's
+// pattern); it must have its country's length and pass the ISO 7064 mod-97
+// check.
+func (sc *scanner) iban(i int) int {
+	s := sc.s
+	n := len(s)
+	want := int(ibanLen[int(s[i]-'A')*26+int(s[i+1]-'A')])
+	if want == 0 {
+		return 0
+	}
+	var buf [maxIBAN]byte
+	cnt := 0
+	var sep byte
+	j := i
+	for cnt < want && j < n {
+		c := s[j]
+		if isUpper(c) || isDigit(c) {
+			buf[cnt] = c
+			cnt++
+			j++
+			continue
+		}
+		if (c == ' ' || c == '-') && cnt%4 == 0 && (sep == 0 || sep == c) && j+1 < n && (isUpper(s[j+1]) || isDigit(s[j+1])) {
+			sep = c
+			j++
+			continue
+		}
+		break
+	}
+	sc.steps += j - i + 1
+	if cnt != want {
+		return 0
+	}
+	if j < n && (isWordByte(s[j]) || s[j] == '@' || s[j] == '[') {
+		return 0
+	}
+	if !mod97(buf[:cnt]) {
+		return 0
+	}
+	return j
+}
+
+// mod97 checks an IBAN's ISO 7064 MOD 97-10 check digits: with the first
+// four characters moved to the end and letters as 10..35, the number
+// leaves remainder 1.
+func mod97(b []byte) bool {
+	r := 0
+	for k := 0; k < len(b); k++ {
+		c := b[(k+4)%len(b)]
+		if isDigit(c) {
+			r = (r*10 + int(c-'0')) % 97
+		} else {
+			r = (r*100 + int(c-'A') + 10) % 97
+		}
+	}
+	return r == 1
+}
