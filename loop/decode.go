@@ -78,6 +78,9 @@ type Incoming struct {
 // DecodeEvent reads one JSON line against schema v1. It checks UTF-8, JSON
 // syntax, duplicate keys, types and every rule of the schema, and keeps
 // unknown fields under "extra" of the object they appeared in.
+//
+// The event's strings may share memory with line: the caller must not
+// change line afterwards.
 func DecodeEvent(line []byte) (*Incoming, error) {
 	if len(line) > MaxLineBytes {
 		return nil, &InputError{Reason: ReasonLineTooLong, Msg: "line is longer than 1 MiB"}

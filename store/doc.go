@@ -18,8 +18,10 @@
 //	                              what the inbox lists, small enough to stay in
 //	                              the LSM tree so a million load in a scan
 //	i <id>                        index: <ts 8> <content sha256 first 16>
-//	                              <user hash 16 or nothing>; the idempotency check
-//	u <user hash 16> <ts> <id>    events of a pseudonymised user, for forget
+//	                              <user hash 16 or nothing>; the idempotency
+//	                              check, and how forget finds a user's events
+//	                              (a scan of these small records: erasure is
+//	                              rare, ingest is not, so no per-user key)
 //	l <id> 0x00 <reviewer>        a reviewer's current label (JSON loop.Label)
 //	h <id> 0x00 <at> <reviewer>   label history, every label ever given
 //	g <kind byte> <id>            set membership (JSON loop.SetEntry);

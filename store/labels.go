@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -176,21 +177,30 @@ func (s *Store) Forget(userHash string) (int, error) {
 		return 0, fmt.Errorf("bad user hash %q", userHash)
 	}
 	type ev struct {
-		key []byte // u key
-		id  string
-		ts  []byte
+		id string
+		ts []byte
 	}
 	var evs []ev
-	prefix := append([]byte{'u'}, uh...)
+	// The index value holds each event's user hash (see doc.go): a scan of
+	// the small index records finds a user's events without a per-user
+	// key written for every event at ingest.
 	err = s.db.View(func(txn *badger.Txn) error {
 		opt := badger.DefaultIteratorOptions
-		opt.Prefix = prefix
-		opt.PrefetchValues = false
+		opt.Prefix = []byte{'i'}
+		opt.PrefetchSize = 1000
 		it := txn.NewIterator(opt)
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
-			k := it.Item().KeyCopy(nil)
-			evs = append(evs, ev{key: k, ts: k[len(prefix) : len(prefix)+8], id: string(k[len(prefix)+8:])})
+			item := it.Item()
+			err := item.Value(func(v []byte) error {
+				if len(v) >= 40 && bytes.Equal(v[24:40], uh) {
+					evs = append(evs, ev{id: string(item.Key()[1:]), ts: bytes.Clone(v[:8])})
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -198,7 +208,7 @@ func (s *Store) Forget(userHash string) (int, error) {
 		return 0, mapErr(err)
 	}
 	for _, e := range evs {
-		keys := [][]byte{e.key, append([]byte{'e'}, append(e.ts, e.id...)...),
+		keys := [][]byte{append([]byte{'e'}, append(e.ts, e.id...)...),
 			append([]byte{'s'}, append(e.ts, e.id...)...), indexKey(e.id), queueKey(e.id),
 			setKey(loop.SetGolden, e.id), setKey(loop.SetRedFlag, e.id)}
 		for _, p := range []string{"l" + e.id + "\x00", "h" + e.id + "\x00"} {

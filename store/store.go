@@ -255,14 +255,6 @@ func summaryKey(t time.Time, id string) []byte {
 
 func indexKey(id string) []byte { return append([]byte{'i'}, id...) }
 
-func userKey(uh []byte, t time.Time, id string) []byte {
-	k := make([]byte, 0, 1+len(uh)+8+len(id))
-	k = append(k, 'u')
-	k = append(k, uh...)
-	k = tsBytes(k, t)
-	return append(k, id...)
-}
-
 func labelKey(id, reviewer string) []byte {
 	return []byte("l" + id + "\x00" + reviewer)
 }
@@ -375,10 +367,6 @@ func (s *Store) PutRecords(evs []Record) ([]PutStatus, error) {
 			idx = append(idx, e.UserHash...)
 			p.keys = append(p.keys, eventKey(e.Time, e.ID), summaryKey(e.Time, e.ID), indexKey(e.ID))
 			p.vals = append(p.vals, e.Body, e.Summary, idx)
-			if e.UserHash != nil {
-				p.keys = append(p.keys, userKey(e.UserHash, e.Time, e.ID))
-				p.vals = append(p.vals, nil)
-			}
 			todo = append(todo, p)
 		}
 		return nil
