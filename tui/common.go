@@ -6,6 +6,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/loop/config"
 	"github.com/loupe-dev/loupe/store"
 )
 
@@ -23,6 +24,13 @@ type common struct {
 	lastNow  time.Time
 	// tick is tea.Tick; tests replace it so timers never block them.
 	tick func(time.Duration, func(time.Time) tea.Msg) tea.Cmd
+
+	// From the config: the goal, the guardrails, the set targets, the
+	// agreement floor.
+	goal     config.Goal
+	guards   []config.Guardrail
+	targets  config.SetTargets
+	minKappa float64
 }
 
 // now is the clock, made strictly increasing: label history is keyed by
@@ -53,8 +61,12 @@ type screen interface {
 
 // Messages between screens and the root.
 type (
-	// OpenItemMsg opens an item in the item screen.
-	OpenItemMsg struct{ ID string }
+	// OpenItemMsg opens an item in the item screen. nav is the list it
+	// was opened from, which grade-and-advance walks (nil: the inbox).
+	OpenItemMsg struct {
+		ID  string
+		nav navigator
+	}
 	// backMsg returns to the inbox.
 	backMsg struct{}
 	// editMsg opens the note or reference editor on an item.

@@ -96,15 +96,22 @@ func openStore(t testing.TB, n int) (*store.Store, string) {
 // commands Update returns (and theirs) and feeds their messages back, the
 // way Bubble Tea would, but in order and without timers.
 type harness struct {
-	t    testing.TB
-	st   *store.Store
-	m    *Model
+	t  testing.TB
+	st *store.Store
+	m  *Model
+	// root, when set, gets the messages instead of m (a Watching wrapper).
+	root tea.Model
 	quit bool
 }
 
 func newHarness(t testing.TB, st *store.Store, w, h int) *harness {
 	t.Helper()
-	m := New(st, Options{Reviewer: "alice", Now: func() time.Time { return t0 }, Location: time.UTC})
+	return newHarnessAs(t, st, w, h, "alice")
+}
+
+func newHarnessAs(t testing.TB, st *store.Store, w, h int, reviewer string) *harness {
+	t.Helper()
+	m := New(st, Options{Reviewer: reviewer, Now: func() time.Time { return t0 }, Location: time.UTC})
 	m.c.tick = func(time.Duration, func(time.Time) tea.Msg) tea.Cmd { return nil }
 	hs := &harness{t: t, st: st, m: m}
 	hs.send(tea.WindowSizeMsg{Width: w, Height: h})
@@ -117,7 +124,11 @@ func newHarness(t testing.TB, st *store.Store, w, h int) *harness {
 
 func (h *harness) send(msg tea.Msg) {
 	h.t.Helper()
-	_, cmd := h.m.Update(msg)
+	var root tea.Model = h.m
+	if h.root != nil {
+		root = h.root
+	}
+	_, cmd := root.Update(msg)
 	h.run(cmd)
 }
 
@@ -170,6 +181,8 @@ func keyMsg(k string) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: tea.KeyEscape}
 	case "tab":
 		return tea.KeyPressMsg{Code: tea.KeyTab}
+	case "shift+tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift}
 	case "up":
 		return tea.KeyPressMsg{Code: tea.KeyUp}
 	case "down":

@@ -31,7 +31,10 @@ func queues() []queue {
 	}
 }
 
-const defaultQueue = 1 // to review
+// defaultQueue is "To review": the reviewer's share of the store's review
+// queue (`loupe sample`) not yet graded by them, or, while that is empty,
+// every item they have not graded.
+const defaultQueue = 1
 
 // rankDelay is how long typing must pause before an unranked text result
 // (too many matches to score per keystroke) is ranked in the background.
@@ -74,6 +77,13 @@ type searchKey struct {
 	query filter.Query
 	queue int
 	gen   int
+	// sampled: the search ran over the sampled review queue (else "To
+	// review" fell back to every ungraded item).
+	sampled bool
+}
+
+func (k searchKey) sameList(o searchKey) bool {
+	return k.ok && o.ok && k.queue == o.queue && k.gen == o.gen && k.sampled == o.sampled
 }
 
 type searchResultMsg struct {
@@ -155,22 +165,28 @@ func (m *inbox) search() tea.Cmd {
 	m.searching = true
 	q := queues()[m.queue]
 	k := searchKey{ok: true, query: filter.Parse(m.input.Value()), queue: m.queue, gen: m.ws.marksGen}
+	k.sampled = m.queue == defaultQueue && m.ws.queueLeft() > 0
 	req := filter.Request{Query: k.query, Marks: m.ws.marks, Require: q.require, Exclude: q.exclude}
-	if m.last.ok && m.last.queue == k.queue && m.last.gen == k.gen && k.query.Narrows(m.last.query) {
+	var within []int32
+	if k.sampled {
+		within = m.ws.queueRows
+		req.Within = within
+	}
+	if k.sameList(m.last) && k.query.Narrows(m.last.query) {
 		req.Within = m.lastIDs
 	}
 	seq, ix := m.seq, m.ws.index
 	total := -1
 	if k.query.Empty() {
 		total = 0 // the result is the queue
-	} else if m.last.ok && m.last.queue == k.queue && m.last.gen == k.gen {
+	} else if k.sameList(m.last) {
 		total = m.total
 	}
 	return func() tea.Msg {
 		res, err := ix.Search(ctx, req)
 		msg := searchResultMsg{seq: seq, key: k, res: res, err: err, total: total}
 		if err == nil && total < 0 {
-			msg.total = countQueue(req.Marks, q)
+			msg.total = countQueue(req.Marks, q, within)
 		} else if total == 0 {
 			msg.total = len(res.IDs)
 		}
@@ -178,10 +194,21 @@ func (m *inbox) search() tea.Cmd {
 	}
 }
 
-func countQueue(marks []filter.Mark, q queue) int {
+// countQueue counts the items of a queue: all items, or those of within
+// when it is not nil.
+func countQueue(marks []filter.Mark, q queue, within []int32) int {
+	in := func(mk filter.Mark) bool { return mk&q.require == q.require && mk&q.exclude == 0 }
 	n := 0
+	if within != nil {
+		for _, i := range within {
+			if in(marks[i]) {
+				n++
+			}
+		}
+		return n
+	}
 	for _, mk := range marks {
-		if mk&q.require == q.require && mk&q.exclude == 0 {
+		if in(mk) {
 			n++
 		}
 	}
@@ -484,7 +511,7 @@ func (m *inbox) View() string {
 	header := m.headerView()
 	filterLine := m.input.View()
 	if !m.input.Focused() && m.input.Value() == "" {
-		filterLine = s.Subtle.Render(ansi.Truncate("/ filter  ·  words  seg:ent  model:11  reason:fact  grade:fail  thumb:down  set:gold", m.width, "…"))
+		filterLine = m.queueNote() + s.Subtle.Render("/ filter  ·  words  seg:ent  model:11  reason:fact  grade:fail  thumb:down  set:gold")
 	}
 	listW := m.width
 	var preview string
@@ -500,6 +527,19 @@ func (m *inbox) View() string {
 	return lipgloss.JoinVertical(lipgloss.Left, header, fit(filterLine, m.width), body)
 }
 
+// queueNote says, in the To-review queue, whether it shows the sampled
+// review queue or, that being empty, every ungraded item.
+func (m *inbox) queueNote() string {
+	s := m.c.styles
+	if m.queue != defaultQueue || !m.last.ok {
+		return ""
+	}
+	if m.last.sampled {
+		return s.Accent.Render(fmt.Sprintf("sampled review queue · %s left", thousands(m.total))) + s.Subtle.Render("  ·  ")
+	}
+	return s.Flag.Render("queue empty — run `loupe sample`; showing ungraded") + s.Subtle.Render("  ·  ")
+}
+
 func (m *inbox) headerView() string {
 	s := m.c.styles
 	var tabs []string
@@ -512,6 +552,9 @@ func (m *inbox) headerView() string {
 	}
 	left := strings.Join(tabs, "")
 	count := fmt.Sprintf("%s of %s", thousands(len(m.rows)), thousands(m.total))
+	if m.queue == defaultQueue && m.last.ok && !m.last.sampled && m.input.Value() != "" {
+		count = "ungraded · " + count // the queue note is hidden by the filter
+	}
 	if m.searching {
 		count = "searching… " + count
 	} else if m.input.Value() != "" && len(m.rows) > 0 {
@@ -543,7 +586,7 @@ func (m *inbox) listView(w, h int) string {
 		}
 		return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, s.Muted.Render(msg))
 	}
-	cols := rowColumns(w)
+	cols := rowColumns(w, m.queue == defaultQueue && m.last.sampled)
 	lines := make([]string, 0, h)
 	for i := m.offset; i < min(m.offset+h, len(m.rows)); i++ {
 		lines = append(lines, m.rowView(m.rows[i], cols, i == m.cursor))
@@ -558,16 +601,26 @@ type columns struct {
 	width                                  int
 	timeFmt                                string
 	reasons, segment, model, snippet, time int
+	why                                    int // the sampling rules, in the sampled queue
 }
 
-func rowColumns(w int) columns {
+func rowColumns(w int, sampled bool) columns {
 	c := columns{width: w, timeFmt: "01-02 15:04", time: 11, reasons: 16, segment: 10, model: 14}
 	if w < 100 {
 		c = columns{width: w, timeFmt: "01-02", time: 5, reasons: 12, segment: 4, model: 11}
 	}
-	// cursor 2, time, thumb 2, grade 6, flags 3, then reasons, segment,
-	// model with a space after each.
+	if sampled {
+		c.why = 16
+		if w < 100 {
+			c.why = 11
+		}
+	}
+	// cursor 2, time, thumb 2, grade 6, flags 3, then why, reasons,
+	// segment, model with a space after each.
 	used := 2 + c.time + 1 + 2 + 6 + 3 + c.reasons + 1 + c.segment + 1 + c.model + 1
+	if c.why > 0 {
+		used += c.why + 1
+	}
 	c.snippet = max(w-used, 0)
 	return c
 }
@@ -588,6 +641,11 @@ func (m *inbox) rowView(i int32, c columns, selected bool) string {
 	b.WriteByte(' ')
 	b.WriteString(gradeCell(s, mk, m.ws.Draft(sum.ID) != nil))
 	b.WriteString(flagsCell(s, mk, sum))
+	if c.why > 0 {
+		q, _ := m.ws.Queued(sum.ID)
+		b.WriteString(s.Accent.Render(pad(reasonsCell(q.Why, c.why), c.why)))
+		b.WriteByte(' ')
+	}
 	b.WriteString(pad(reasonsCell(sum.Reasons, c.reasons), c.reasons))
 	b.WriteByte(' ')
 	b.WriteString(s.Muted.Render(pad(sum.Segment, c.segment)))
@@ -679,6 +737,9 @@ func (m *inbox) previewView(w, h int) string {
 	add(s.PanelTitle.Render(ansi.Truncate(sum.ID, inner, "…")))
 	add(s.Muted.Render(ansi.Truncate(strings.Join(nonEmpty(sum.Time.In(m.c.loc).Format("2006-01-02 15:04"), sum.Model, sum.Segment, sum.Task, sum.Locale), " · "), inner, "…")))
 	add(m.summarySignals(sum, inner))
+	if q, ok := m.ws.Queued(sum.ID); ok {
+		add(wrapLines(s.Accent.Render("sampled: "+queueWhy(q)), inner, 2)...)
+	}
 	add(labelsLine(m.c, m.ws, sum.ID, inner)...)
 	add("")
 	switch {
@@ -784,4 +845,20 @@ func gradeStyle(s Styles, g loop.Grade) lipgloss.Style {
 		return s.Borderline
 	}
 	return s.Muted
+}
+
+// queueWhy says why sampling picked an item (its rule names), for which
+// day, and for whom when it is an overlap item.
+func queueWhy(q loop.QueueItem) string {
+	out := strings.Join(q.Why, ", ")
+	if out == "" {
+		out = "queued"
+	}
+	if q.Day != "" {
+		out += " (" + q.Day + ")"
+	}
+	if len(q.Reviewers) > 0 {
+		out += " · for " + strings.Join(q.Reviewers, " & ")
+	}
+	return out
 }

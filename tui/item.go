@@ -21,6 +21,8 @@ type itemView struct {
 	c   *common
 	ws  *workspace
 	nav navigator
+	// inboxNav is nav for items opened from the inbox.
+	inboxNav navigator
 
 	width, height int
 	id            string
@@ -63,7 +65,7 @@ func newItemView(c *common, ws *workspace, nav navigator) *itemView {
 	vp := viewport.New()
 	vp.KeyMap.Left.SetEnabled(false)
 	vp.KeyMap.Right.SetEnabled(false)
-	return &itemView{c: c, ws: ws, nav: nav, vp: vp}
+	return &itemView{c: c, ws: ws, nav: nav, inboxNav: nav, vp: vp}
 }
 
 func (m *itemView) Init() tea.Cmd { return nil }
@@ -134,6 +136,10 @@ func (m *itemView) reloadHistory() tea.Cmd {
 func (m *itemView) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case OpenItemMsg:
+		m.nav = m.inboxNav
+		if msg.nav != nil {
+			m.nav = msg.nav
+		}
 		return m.open(msg.ID)
 	case itemLoadedMsg:
 		if msg.seq == m.seq {
@@ -350,6 +356,9 @@ func (m *itemView) contentLines(w int) []string {
 		return out
 	}
 	ev := m.ev
+	if q, ok := m.ws.Queued(m.id); ok {
+		add(hang(s.Label.Render("sampled  "), s.Accent.Render(queueWhy(q)), 9, w)...)
+	}
 	section("Input")
 	add(textBlock(s, inputText(ev), w)...)
 	if ev.Input != nil && len(ev.Input.ContextRefs) > 0 {

@@ -20,6 +20,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/loop/config"
 	"github.com/loupe-dev/loupe/store"
 )
 
@@ -34,6 +35,15 @@ type Options struct {
 	// loop.DefaultRubric (a config file may supply its own).
 	Taxonomy []loop.ReasonCode
 	Rubric   loop.Rubric
+	// Goal, Guardrails, SetTargets and MinKappa are the config's goal
+	// metric and target (the Trends screen's thermostat), its guardrails
+	// (the Trends alerts), the curated sets' size targets (the Sets
+	// screen) and the agreement below which reviewers should recalibrate.
+	// Zero values mean config.Default()'s.
+	Goal       config.Goal
+	Guardrails []config.Guardrail
+	SetTargets config.SetTargets
+	MinKappa   float64
 	// Now is the clock for label times; default time.Now.
 	Now func() time.Time
 	// Location shows times in this zone; default time.Local.
@@ -43,11 +53,13 @@ type Options struct {
 	ProgramOptions []tea.ProgramOption
 }
 
-// Screen indices. New screens (Sets, Trends, Agreement) are appended to
-// Model.screens and get a constant here.
+// Screen indices, in the tab order of Model.screens.
 const (
 	screenInbox = iota
 	screenItem
+	screenSets
+	screenTrends
+	screenAgreement
 )
 
 // Model is the root Bubble Tea model.
@@ -58,6 +70,12 @@ type Model struct {
 	item    *itemView
 	screens []screen
 	active  int
+	// returnTo is the screen esc goes back to from the item screen: the
+	// one the item was opened from.
+	returnTo int
+
+	// unwatch stops the store watch Run started (see watch.go).
+	unwatch func()
 
 	width, height int
 	showHelp      bool
@@ -86,6 +104,23 @@ func New(st *store.Store, o Options) *Model {
 		loc:      o.Location,
 		clock:    o.Now,
 		tick:     tea.Tick,
+		goal:     o.Goal,
+		guards:   o.Guardrails,
+		targets:  o.SetTargets,
+		minKappa: o.MinKappa,
+	}
+	def := config.Default()
+	if c.goal == (config.Goal{}) {
+		c.goal = def.Goal
+	}
+	if len(c.guards) == 0 {
+		c.guards = def.Guardrails
+	}
+	if c.targets == (config.SetTargets{}) {
+		c.targets = def.Sets
+	}
+	if c.minKappa == 0 {
+		c.minKappa = def.Review.MinKappa
 	}
 	if c.reviewer == "" {
 		c.reviewer = os.Getenv("LOUPE_REVIEWER")
@@ -111,15 +146,26 @@ func New(st *store.Store, o Options) *Model {
 	ws := newWorkspace(c)
 	in := newInbox(c, ws)
 	m := &Model{c: c, ws: ws, inbox: in, item: newItemView(c, ws, in), help: help.New()}
-	m.screens = []screen{screenInbox: m.inbox, screenItem: m.item}
+	m.screens = []screen{
+		screenInbox:     m.inbox,
+		screenItem:      m.item,
+		screenSets:      newSetsView(c, ws),
+		screenTrends:    newTrendsView(c, ws),
+		screenAgreement: newAgreementView(c, ws),
+	}
 	m.help.Styles = c.styles.Help
 	return m
 }
 
 // Run opens the TUI on an open store and blocks until the user quits. Writes
 // still in flight when the program stops are finished before it returns.
+//
+// It follows the store's changes (Watching): another view of the same store
+// grading an item shows here too.
 func Run(ctx context.Context, st *store.Store, o Options) error {
 	m := New(st, o)
+	ch, stop := st.Watch()
+	m.unwatch = stop
 	opts := []tea.ProgramOption{tea.WithContext(ctx)}
 	if o.Input != nil {
 		opts = append(opts, tea.WithInput(o.Input))
@@ -128,19 +174,23 @@ func Run(ctx context.Context, st *store.Store, o Options) error {
 		opts = append(opts, tea.WithOutput(o.Output))
 	}
 	opts = append(opts, o.ProgramOptions...)
-	_, err := tea.NewProgram(m, opts...).Run()
+	_, err := tea.NewProgram(Watching(m, ch), opts...).Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		err = nil // cancelled by the caller: a normal end
 	}
 	return errors.Join(err, m.Close())
 }
 
-// Close cancels background searches and finishes pending writes. Run calls
-// it; a caller driving the model itself (tests, SSH) calls it after the
-// program ends.
+// Close cancels background searches and background computations, stops
+// the store watch Run started and finishes pending writes. Run calls it; a
+// caller driving the model itself (tests, SSH) calls it after the program
+// ends.
 func (m *Model) Close() error {
 	if m.inbox.cancel != nil {
 		m.inbox.cancel()
+	}
+	if m.unwatch != nil {
+		m.unwatch()
 	}
 	return errors.Join(m.ws.flush()...)
 }
@@ -198,11 +248,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case changeDoneMsg:
 		return m, m.ws.done(msg)
 	case OpenItemMsg:
-		m.active = screenItem
+		if m.active != screenItem {
+			m.returnTo = m.active
+		}
+		m.activate(screenItem)
 		return m, m.item.Update(msg)
 	case backMsg:
-		m.active = screenInbox
-		return m, m.inbox.Update(msg)
+		cmd := m.activate(m.returnTo)
+		return m, tea.Batch(cmd, m.inbox.Update(msg))
+
 	case editMsg:
 		m.editor = newEditor(m.c, msg)
 		m.layout()
@@ -280,21 +334,47 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 			m.showHelp = true
 			return nil
 		case key.Matches(msg, k.NextScreen):
-			return m.nextScreen()
+			return m.nextScreen(1)
+		case key.Matches(msg, k.PrevScreen):
+			return m.nextScreen(-1)
 		}
 	}
 	return active.Update(msg)
 }
 
-// nextScreen cycles through the screens; the item screen shows the inbox's
-// selection.
-func (m *Model) nextScreen() tea.Cmd {
-	m.active = (m.active + 1) % len(m.screens)
-	if m.active == screenItem {
+// nextScreen cycles through the screens (d is +1 or -1); the item screen
+// shows the inbox's selection.
+func (m *Model) nextScreen(d int) tea.Cmd {
+	n := len(m.screens)
+	next := ((m.active+d)%n + n) % n
+	if next == screenItem {
+		m.activate(screenItem)
+		m.returnTo = screenInbox
 		if id := m.inbox.selected(); id != "" && id != m.item.id {
 			return m.item.Update(OpenItemMsg{ID: id})
 		}
 		m.item.refresh()
+		return nil
+	}
+	return m.activate(next)
+}
+
+// focuser is a screen that refreshes what it shows when it comes to the
+// front (the Sets, Trends and Agreement screens read the store then), and
+// keeps still while another screen is shown.
+type focuser interface {
+	focus() tea.Cmd
+	blur()
+}
+
+// activate brings screen i to the front.
+func (m *Model) activate(i int) tea.Cmd {
+	if f, ok := m.screens[m.active].(focuser); ok && m.active != i {
+		f.blur()
+	}
+	m.active = i
+	if f, ok := m.screens[i].(focuser); ok {
+		return f.focus()
 	}
 	return nil
 }
@@ -407,3 +487,6 @@ func (m *Model) helpView(h int) string {
 var _ tea.Model = (*Model)(nil)
 var _ screen = (*inbox)(nil)
 var _ screen = (*itemView)(nil)
+var _ screen = (*setsView)(nil)
+var _ screen = (*trendsView)(nil)
+var _ screen = (*agreementView)(nil)

@@ -481,7 +481,7 @@ func TestItemKeys(t *testing.T) {
 	// History shows after a grade on the open item.
 	h.press("k")
 	h.m.inbox.selectID("evt-031")
-	h.press("tab", "tab") // inbox, then item of the selection
+	h.press("shift+tab", "tab") // inbox, then item of the selection
 	if h.m.active != screenItem || h.m.item.id != "evt-031" {
 		t.Fatalf("tab: active %d id %s", h.m.active, h.m.item.id)
 	}

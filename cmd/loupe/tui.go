@@ -31,5 +31,13 @@ func runTUI(cmd *cobra.Command, a *app) error {
 	if a.reviewer == "" {
 		return usageErr("no reviewer name: set --reviewer or LOUPE_REVIEWER")
 	}
-	return tui.Run(cmd.Context(), st, tui.Options{Reviewer: a.reviewer, Taxonomy: cfg.Taxonomy, Rubric: cfg.Rubric})
+	return tui.Run(cmd.Context(), st, tui.Options{
+		Reviewer:   a.reviewer,
+		Taxonomy:   cfg.Taxonomy,
+		Rubric:     cfg.Rubric,
+		Goal:       cfg.Goal,
+		Guardrails: cfg.Guardrails,
+		SetTargets: cfg.Sets,
+		MinKappa:   cfg.Review.MinKappa,
+	})
 }

@@ -1,0 +1,332 @@
+package sshd
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/store"
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// These tests run the real server on loopback with real SSH clients that
+// ask for a PTY, as `ssh` does.
+
+func newKey(t *testing.T) gossh.Signer {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := gossh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func authorizedLine(s gossh.Signer, comment string) string {
+	l := strings.TrimSpace(string(gossh.MarshalAuthorizedKey(s.PublicKey())))
+	if comment != "" {
+		l += " " + comment
+	}
+	return l + "\n"
+}
+
+// seed stores n events whose text starts with "kiwi".
+func seed(t *testing.T, st *store.Store, n int) []string {
+	t.Helper()
+	var evs []*loop.Event
+	var ids []string
+	for i := range n {
+		id := fmt.Sprintf("ev-%02d", i)
+		line := fmt.Sprintf(`{"event_id":%q,"timestamp":"2026-11-%02dT10:00:00Z","model_version":"m1",`+
+			`"input":{"text":"kiwi question %d"},"output":{"text":"an answer"}}`, id, i+1, i)
+		in, err := loop.DecodeEvent([]byte(line))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := loop.Prepare(in, st.UserHash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, e)
+		ids = append(ids, id)
+	}
+	if _, err := st.PutEvents(evs); err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+// screen is what a client received, safe to read while it grows.
+type screen struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *screen) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (s *screen) count(sub string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.Count(s.buf.String(), sub)
+}
+
+type client struct {
+	conn *gossh.Client
+	sess *gossh.Session
+	in   io.WriteCloser
+	out  *screen
+	done chan error
+}
+
+func dial(addr, user string, key gossh.Signer, host gossh.PublicKey) (*client, error) {
+	conn, err := gossh.Dial("tcp", addr, &gossh.ClientConfig{
+		User:            user,
+		Auth:            []gossh.AuthMethod{gossh.PublicKeys(key)},
+		HostKeyCallback: gossh.FixedHostKey(host),
+		Timeout:         10 * time.Second,
+	})
+	if err != nil {
+		return nil, err
+	}
+	sess, err := conn.NewSession()
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	c := &client{conn: conn, sess: sess, out: &screen{}, done: make(chan error, 1)}
+	sess.Stdout = c.out
+	sess.Stderr = c.out
+	if c.in, err = sess.StdinPipe(); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	if err := sess.RequestPty("xterm-256color", 40, 150, gossh.TerminalModes{}); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	if err := sess.Shell(); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	go func() { c.done <- sess.Wait() }()
+	return c, nil
+}
+
+func (c *client) waitFor(t *testing.T, what string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for c.out.count(what) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %d× %q on screen after 20s; got %q", n, what, tail(c.out))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (c *client) send(t *testing.T, keys string) {
+	t.Helper()
+	for _, k := range keys {
+		if _, err := io.WriteString(c.in, string(k)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(30 * time.Millisecond) // one key press at a time, like a person
+	}
+}
+
+func (c *client) wait(t *testing.T) {
+	t.Helper()
+	select {
+	case <-c.done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("session did not end")
+	}
+	c.conn.Close()
+}
+
+func tail(s *screen) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.buf.String()
+	return b[max(0, len(b)-2000):]
+}
+
+type fixture struct {
+	st   *store.Store
+	srv  *Server
+	addr string
+	host gossh.PublicKey
+	keys string
+}
+
+func start(t *testing.T, authorized string) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := store.Open(filepath.Join(dir, "s"), store.Options{Holder: "loupe serve"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	keys := filepath.Join(dir, "authorized_keys")
+	if err := os.WriteFile(keys, []byte(authorized), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hostKey := filepath.Join(dir, "ssh_host_ed25519")
+	srv, err := New(st, Options{AuthorizedKeys: keys, HostKey: hostKey, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pem, err := os.ReadFile(hostKey)
+	if err != nil {
+		t.Fatalf("host key not generated: %v", err)
+	}
+	hs, err := gossh.ParsePrivateKey(pem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		srv.Shutdown(context.Background())
+		if err := <-served; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return &fixture{st: st, srv: srv, addr: ln.Addr().String(), host: hs.PublicKey(), keys: keys}
+}
+
+func TestReviewersOverSSH(t *testing.T) {
+	alice, bob, carol, mallory := newKey(t), newKey(t), newKey(t), newKey(t)
+	f := start(t, "# reviewers\n"+authorizedLine(alice, "alice")+authorizedLine(bob, "")+authorizedLine(carol, "carol"))
+	ids := seed(t, f.st, 6)
+
+	// An unknown key is refused.
+	if c, err := dial(f.addr, "mallory", mallory, f.host); err == nil {
+		c.conn.Close()
+		t.Fatal("a key not in the authorized keys got in")
+	} else if !strings.Contains(err.Error(), "unable to authenticate") {
+		t.Fatalf("unknown key: %v", err)
+	}
+
+	a, err := dial(f.addr, "whoever", alice, f.host) // the comment names alice
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := dial(f.addr, "bob", bob, f.host) // no comment: the SSH user
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.waitFor(t, "kiwi", 1)
+	b.waitFor(t, "kiwi", 1)
+	a.waitFor(t, "alice", 1) // the header names the reviewer
+	b.waitFor(t, "bob", 1)
+
+	// alice fails the top three; bob's view shows her grades without a
+	// reload ("fail" is also in the help line, so count new ones).
+	before := b.out.count("fail")
+	a.send(t, "fff")
+	b.waitFor(t, "fail", before+1)
+
+	// Both grade the same items at once; both labels stay.
+	var wg sync.WaitGroup
+	wg.Go(func() { a.send(t, "jj") })
+	wg.Go(func() { b.send(t, "bbb") })
+	wg.Wait()
+	a.send(t, "q")
+	a.wait(t)
+
+	// carol grades one item and her connection drops without quitting.
+	c, err := dial(f.addr, "x", carol, f.host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.waitFor(t, "kiwi", 1)
+	n := c.out.count("pass")
+	c.send(t, "p")
+	c.waitFor(t, "pass", n+1)
+	c.conn.Close()
+
+	// bob is still connected: shutdown ends his session, his grades saved.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := f.srv.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	b.wait(t)
+
+	got := map[string]string{}
+	err = f.st.AllLabels(func(l loop.Label) error {
+		got[l.Reviewer+" "+l.EventID] = string(l.Grade)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Newest first: ev-05, ev-04, ev-03 are the top three.
+	want := map[string]string{
+		"alice " + ids[5]: "fail", "alice " + ids[4]: "fail", "alice " + ids[3]: "fail",
+		"bob " + ids[5]: "borderline", "bob " + ids[4]: "borderline", "bob " + ids[3]: "borderline",
+		"carol " + ids[5]: "pass",
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("labels\n got %v\nwant %v", got, want)
+	}
+
+	// After shutdown nobody gets in.
+	if c, err := dial(f.addr, "alice", alice, f.host); err == nil {
+		c.conn.Close()
+		t.Error("connected after shutdown")
+	}
+}
+
+func TestNeedsKeys(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.Open(filepath.Join(dir, "s"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	empty := filepath.Join(dir, "empty")
+	os.WriteFile(empty, []byte("# nobody yet\n"), 0o600)
+	for _, path := range []string{"", filepath.Join(dir, "missing"), empty} {
+		_, err := New(st, Options{AuthorizedKeys: path, HostKey: filepath.Join(dir, "hk")})
+		if err == nil || !strings.Contains(err.Error(), "authorized keys") {
+			t.Errorf("%q: %v", path, err)
+		}
+	}
+}
+
+func TestReviewerName(t *testing.T) {
+	for _, tc := range [][3]string{
+		{"alice", "root", "alice"},
+		{"", "bob", "bob"},
+		{"  carol  ", "x", "carol"},
+		{"d\x1b[31mave", "x", "d[31mave"},
+		{strings.Repeat("é", 80), "x", strings.Repeat("é", 64)},
+	} {
+		if got := reviewerName(tc[0], tc[1]); got != tc[2] {
+			t.Errorf("reviewerName(%q, %q) = %q, want %q", tc[0], tc[1], got, tc[2])
+		}
+	}
+}
