@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/loupe-dev/loupe/loop/collect"
+	"github.com/loupe-dev/loupe/tui"
+	"github.com/loupe-dev/loupe/tui/sshd"
+	"github.com/spf13/cobra"
+)
+
+func init() { extraCommands = append(extraCommands, newServeCmd) }
+
+type serveFlags struct {
+	http, ssh      string
+	authorizedKeys string
+	hostKey        string
+	token          string
+	maxBody        int64
+	userRate       float64
+	userBurst      float64
+	clientRate     float64
+	clientBurst    float64
+	grace          time.Duration
+}
+
+func newServeCmd(a *app) *cobra.Command {
+	f := &serveFlags{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the HTTP collector and the TUI over SSH from one process",
+		Long: `Serve one store to the network: an HTTP collector that takes feedback
+events (POST /v1/events: one JSON event, a JSON array or NDJSON; the same
+validation, consent gate and PII masking as ingest), and the TUI over SSH
+for reviewers whose public keys are in the authorized-keys file (a key's
+comment names the reviewer, else the SSH user does).
+
+The collector answers 200 with ingest's summary plus per-item errors, 400
+for a body that is not JSON, 413 past --max-body, 429 with Retry-After when
+a user's or a client's rate is exceeded, 401 without the bearer token
+(--token or LOUPE_TOKEN; none set means open). GET /healthz and GET
+/metrics (Prometheus text) are served too.
+
+While serve runs it holds the store: other loupe commands on it point here.
+SIGINT or SIGTERM stops it gracefully: in-flight requests finish, SSH
+sessions end with their grades saved, then the store is closed.`,
+		Example: `  loupe serve --http 127.0.0.1:7070
+  loupe serve --http :7070 --ssh :2222 --authorized-keys ~/.ssh/authorized_keys
+  curl -H 'Content-Type: application/x-ndjson' --data-binary @events.jsonl http://127.0.0.1:7070/v1/events
+  ssh -p 2222 localhost`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, a, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.http, "http", "127.0.0.1:7070", `HTTP collector address ("" or off: no collector)`)
+	fl.StringVar(&f.ssh, "ssh", "", `SSH address for the TUI, e.g. :2222 ("" or off: no SSH)`)
+	fl.StringVar(&f.authorizedKeys, "authorized-keys", "", "public keys of the reviewers allowed in over SSH (OpenSSH authorized_keys)")
+	fl.StringVar(&f.hostKey, "host-key", "", "SSH host key file (default <store>/ssh_host_ed25519, created on first start)")
+	fl.StringVar(&f.token, "token", "", "bearer token the collector requires (prefer env LOUPE_TOKEN: flags show in ps)")
+	fl.Int64Var(&f.maxBody, "max-body", collect.DefaultMaxBody, "largest request body in bytes")
+	fl.Float64Var(&f.userRate, "user-rate", collect.DefaultUserRate, "events per second per user (per client for events without user_id)")
+	fl.Float64Var(&f.userBurst, "user-burst", collect.DefaultUserBurst, "events a user may send at once")
+	fl.Float64Var(&f.clientRate, "client-rate", collect.DefaultClientRate, "events per second per client address")
+	fl.Float64Var(&f.clientBurst, "client-burst", collect.DefaultClientBurst, "events a client may send at once (and per request)")
+	fl.DurationVar(&f.grace, "shutdown-timeout", 10*time.Second, "how long a graceful stop waits for requests and sessions")
+	return cmd
+}
+
+func off(addr string) bool { return addr == "" || addr == "off" }
+
+func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
+	if off(f.http) && off(f.ssh) {
+		return usageErr("nothing to serve: give --http ADDR, --ssh ADDR or both")
+	}
+	if !off(f.ssh) && f.authorizedKeys == "" {
+		return usageErr("--ssh needs --authorized-keys FILE: only reviewers whose public key it lists get in")
+	}
+	if f.maxBody <= 0 || f.userRate <= 0 || f.userBurst < 1 || f.clientRate <= 0 || f.clientBurst < 1 {
+		return usageErr("--max-body and the rates must be > 0, the bursts >= 1")
+	}
+	token := f.token
+	if token == "" {
+		token = os.Getenv("LOUPE_TOKEN")
+	}
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	st, err := a.open(ctx, "loupe serve")
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	logf := func(format string, args ...any) {
+		fmt.Fprintf(cmd.ErrOrStderr(), time.Now().Format("15:04:05 ")+format+"\n", args...)
+	}
+
+	var sshSrv *sshd.Server
+	var sshLn net.Listener
+	if !off(f.ssh) {
+		hostKey := f.hostKey
+		if hostKey == "" {
+			hostKey = filepath.Join(st.Dir(), "ssh_host_ed25519")
+		}
+		sshSrv, err = sshd.New(st, sshd.Options{
+			AuthorizedKeys: f.authorizedKeys,
+			HostKey:        hostKey,
+			TUI: tui.Options{Taxonomy: cfg.Taxonomy, Rubric: cfg.Rubric, Goal: cfg.Goal,
+				Guardrails: cfg.Guardrails, SetTargets: cfg.Sets, MinKappa: cfg.Review.MinKappa},
+			Logf: logf,
+		})
+		if errors.Is(err, sshd.ErrAuthorizedKeys) {
+			return usageErr("--authorized-keys: %v", err)
+		} else if err != nil {
+			return withCode(exitInternal, err)
+		}
+		if sshLn, err = net.Listen("tcp", f.ssh); err != nil {
+			return withCode(exitInternal, fmt.Errorf("ssh: %w", err))
+		}
+		defer sshLn.Close()
+	}
+	var httpSrv *http.Server
+	var httpLn net.Listener
+	if !off(f.http) {
+		if httpLn, err = net.Listen("tcp", f.http); err != nil {
+			return withCode(exitInternal, fmt.Errorf("http: %w", err))
+		}
+		defer httpLn.Close()
+		c := collect.New(st, collect.Options{Token: token, MaxBody: f.maxBody,
+			UserRate: f.userRate, UserBurst: f.userBurst, ClientRate: f.clientRate, ClientBurst: f.clientBurst})
+		httpSrv = &http.Server{
+			Handler:           c,
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       time.Minute,
+			WriteTimeout:      time.Minute,
+			IdleTimeout:       2 * time.Minute,
+			MaxHeaderBytes:    64 << 10,
+		}
+	}
+
+	errc := make(chan error, 2)
+	if httpSrv != nil {
+		go func() {
+			if err := httpSrv.Serve(httpLn); !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("http: %w", err)
+			}
+		}()
+		auth := "open: no token set"
+		if token != "" {
+			auth = "bearer token required"
+		}
+		fmt.Fprintf(out, "http: listening on %s (POST /v1/events, GET /healthz, GET /metrics; %s)\n", httpLn.Addr(), auth)
+	}
+	if sshSrv != nil {
+		go func() {
+			if err := sshSrv.Serve(sshLn); err != nil {
+				errc <- fmt.Errorf("ssh: %w", err)
+			}
+		}()
+		fmt.Fprintf(out, "ssh: listening on %s (keys in %s)\n", sshLn.Addr(), f.authorizedKeys)
+	}
+	fmt.Fprintf(out, "store: %s (Ctrl-C or SIGTERM stops)\n", st.Dir())
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	logf("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), f.grace)
+	defer cancel()
+	var errs []error
+	if httpSrv != nil {
+		if err := httpSrv.Shutdown(sctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+			httpSrv.Close()
+		}
+	}
+	if sshSrv != nil {
+		if err := sshSrv.Shutdown(sctx); err != nil {
+			errs = append(errs, fmt.Errorf("ssh shutdown: %w", err))
+		}
+	}
+	// Every request and session is done with the store: close it now, so a
+	// failure to close is reported rather than lost at exit.
+	if err := a.close(); err != nil {
+		errs = append(errs, fmt.Errorf("close store: %w", err))
+	}
+	if runErr != nil {
+		errs = append([]error{runErr}, errs...)
+	}
+	if len(errs) > 0 {
+		return withCode(exitInternal, errors.Join(errs...))
+	}
+	logf("stopped")
+	return nil
+}

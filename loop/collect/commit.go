@@ -1,0 +1,82 @@
+package collect
+
+import (
+	"sync"
+
+	"github.com/loupe-dev/loupe/store"
+)
+
+// committer merges the writes of concurrent requests into one PutRecords
+// call: every commit waits for the disk (SyncWrites), so requests arriving
+// while one commit is under way share the next one instead of queueing for
+// a commit each. Events of one request stay in order and together, and
+// PutRecords sees ids repeated across requests exactly as if the requests
+// had come one after another.
+type committer struct {
+	st Store
+
+	mu    sync.Mutex
+	queue []*put
+	busy  bool
+}
+
+type put struct {
+	recs   []store.Record
+	status []store.PutStatus
+	err    error
+	done   chan struct{}
+}
+
+// put stores recs and returns once they are durable (or failed).
+func (c *committer) put(recs []store.Record) ([]store.PutStatus, error) {
+	p := &put{recs: recs, done: make(chan struct{})}
+	c.mu.Lock()
+	c.queue = append(c.queue, p)
+	if c.busy {
+		c.mu.Unlock()
+		<-p.done
+		return p.status, p.err
+	}
+	// Leader: commit what is queued until nothing is.
+	c.busy = true
+	for len(c.queue) > 0 {
+		group := c.queue
+		c.queue = nil
+		c.mu.Unlock()
+		c.commit(group)
+		c.mu.Lock()
+	}
+	c.busy = false
+	c.mu.Unlock()
+	return p.status, p.err
+}
+
+func (c *committer) commit(group []*put) {
+	defer func() {
+		for _, p := range group {
+			close(p.done)
+		}
+	}()
+	if len(group) == 1 {
+		p := group[0]
+		p.status, p.err = c.st.PutRecords(p.recs)
+		return
+	}
+	n := 0
+	for _, p := range group {
+		n += len(p.recs)
+	}
+	all := make([]store.Record, 0, n)
+	for _, p := range group {
+		all = append(all, p.recs...)
+	}
+	status, err := c.st.PutRecords(all)
+	off := 0
+	for _, p := range group {
+		p.err = err
+		if off < len(status) {
+			p.status = status[off:min(off+len(p.recs), len(status))]
+		}
+		off += len(p.recs)
+	}
+}
