@@ -1,9 +1,12 @@
 package store
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -61,10 +64,14 @@ func (s *Store) Summaries(fn func(loop.Summary) bool) error {
 	return mapErr(s.db.View(func(txn *badger.Txn) error {
 		opt := badger.DefaultIteratorOptions
 		opt.Prefix = []byte{'s'}
-		opt.PrefetchSize = 1000
+		// Summaries are small values kept in the LSM tree: reading them
+		// in place beats Badger's prefetch, which starts a goroutine per
+		// item.
+		opt.PrefetchValues = false
 		it := txn.NewIterator(opt)
 		defer it.Close()
 		var sum loop.Summary
+		in := newInterner()
 		for it.Rewind(); it.Valid(); it.Next() {
 			item := it.Item()
 			k := item.Key()
@@ -72,7 +79,7 @@ func (s *Store) Summaries(fn func(loop.Summary) bool) error {
 				continue
 			}
 			err := item.Value(func(v []byte) error {
-				return decodeSummary(v, string(k[9:]), tsFrom(k[1:9]), &sum)
+				return decodeSummaryIn(v, string(k[9:]), tsFrom(k[1:9]), &sum, in)
 			})
 			if err != nil {
 				return fmt.Errorf("summary of %q: %w", k[9:], err)
@@ -125,4 +132,101 @@ func (s *Store) Count() (int, error) {
 		return nil
 	})
 	return n, mapErr(err)
+}
+
+// AllSummaries returns every event's summary in time order. It scans
+// time slices of the keyspace in parallel, one per core (up to 4): the
+// TUI loads a million summaries at start.
+func (s *Store) AllSummaries() ([]loop.Summary, error) {
+	var lo, hi []byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		for _, rev := range []bool{false, true} {
+			opt := badger.DefaultIteratorOptions
+			opt.Prefix, opt.PrefetchValues, opt.Reverse = []byte{'s'}, false, rev
+			it := txn.NewIterator(opt)
+			if rev {
+				it.Seek([]byte{'s', 0xff})
+			} else {
+				it.Rewind()
+			}
+			if it.Valid() && len(it.Item().Key()) >= 9 {
+				if rev {
+					hi = it.Item().KeyCopy(nil)[1:9]
+				} else {
+					lo = it.Item().KeyCopy(nil)[1:9]
+				}
+			}
+			it.Close()
+		}
+		return nil
+	})
+	if err != nil || lo == nil || hi == nil {
+		return nil, mapErr(err)
+	}
+	a, b := binary.BigEndian.Uint64(lo), binary.BigEndian.Uint64(hi)
+	parts := min(runtime.GOMAXPROCS(0), 4)
+	if b-a < uint64(parts) {
+		parts = 1
+	}
+	bounds := make([]uint64, parts+1)
+	for i := range bounds {
+		bounds[i] = a + (b-a)/uint64(parts)*uint64(i)
+	}
+	bounds[parts] = b + 1 // inclusive of the last key's time
+	out := make([][]loop.Summary, parts)
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for p := 0; p < parts; p++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[p], errs[p] = s.summaryRange(bounds[p], bounds[p+1], p == parts-1)
+		}()
+	}
+	wg.Wait()
+	n := 0
+	for p := range out {
+		if errs[p] != nil {
+			return nil, errs[p]
+		}
+		n += len(out[p])
+	}
+	all := make([]loop.Summary, 0, n)
+	for _, o := range out {
+		all = append(all, o...)
+	}
+	return all, nil
+}
+
+// summaryRange scans summaries with encoded time in [from, to), or up to
+// the end when last.
+func (s *Store) summaryRange(from, to uint64, last bool) ([]loop.Summary, error) {
+	var out []loop.Summary
+	in := newInterner()
+	err := s.db.View(func(txn *badger.Txn) error {
+		opt := badger.DefaultIteratorOptions
+		opt.Prefix, opt.PrefetchValues = []byte{'s'}, false
+		it := txn.NewIterator(opt)
+		defer it.Close()
+		start := binary.BigEndian.AppendUint64([]byte{'s'}, from)
+		for it.Seek(start); it.Valid(); it.Next() {
+			item := it.Item()
+			k := item.Key()
+			if len(k) < 9 {
+				continue
+			}
+			if !last && binary.BigEndian.Uint64(k[1:9]) >= to {
+				break
+			}
+			var sum loop.Summary
+			if err := item.Value(func(v []byte) error {
+				return decodeSummaryIn(v, string(k[9:]), tsFrom(k[1:9]), &sum, in)
+			}); err != nil {
+				return fmt.Errorf("summary of %q: %w", k[9:], err)
+			}
+			out = append(out, sum)
+		}
+		return nil
+	})
+	return out, mapErr(err)
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -282,5 +283,32 @@ func TestQueueNeverTwice(t *testing.T) {
 	st.Queued(func(it loop.QueueItem) error { got = append(got, it); return nil })
 	if len(got) != 2 || got[0].Why[0] != "thumbs_down" {
 		t.Fatalf("queue %+v", got)
+	}
+}
+
+func TestAllSummariesInTimeOrder(t *testing.T) {
+	st := openT(t)
+	var evs []*loop.Event
+	for i := 0; i < 500; i++ {
+		// Out of order on purpose, with equal times too.
+		evs = append(evs, ev(fmt.Sprintf("e%03d", i), t0.Add(time.Duration((i*7919)%500/2)*time.Minute), "x"))
+	}
+	if _, err := st.PutEvents(evs); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	st.Summaries(func(s loop.Summary) bool { want = append(want, s.ID); return true })
+	all, err := st.AllSummaries()
+	if err != nil || len(all) != 500 {
+		t.Fatalf("%d summaries, %v", len(all), err)
+	}
+	for i := range all {
+		if all[i].ID != want[i] {
+			t.Fatalf("order differs at %d: %s vs %s", i, all[i].ID, want[i])
+		}
+	}
+	empty := openT(t)
+	if all, err := empty.AllSummaries(); err != nil || len(all) != 0 {
+		t.Fatalf("empty store: %v %v", all, err)
 	}
 }

@@ -65,6 +65,12 @@ func appendString(dst []byte, s string) []byte {
 // decodeSummary fills s from a value; id and t come from the key. Strings are
 // copied, so the value buffer may be reused.
 func decodeSummary(v []byte, id string, t time.Time, s *loop.Summary) error {
+	return decodeSummaryIn(v, id, t, s, nil)
+}
+
+// decodeSummaryIn is decodeSummary sharing categorical strings through in
+// (nil: plain copies).
+func decodeSummaryIn(v []byte, id string, t time.Time, s *loop.Summary, in interner) error {
 	if len(v) < 16 || v[0] != summaryV1 {
 		return errBadSummary
 	}
@@ -80,9 +86,15 @@ func decodeSummary(v []byte, id string, t time.Time, s *loop.Summary) error {
 	s.Resolved = int8(v[15])
 	rest := v[16:]
 	var err error
-	for _, p := range [...]*string{&s.Model, &s.Segment, &s.Task, &s.Locale, &s.Snippet} {
-		if *p, rest, err = readString(rest); err != nil {
+	for i, p := range [...]*string{&s.Model, &s.Segment, &s.Task, &s.Locale, &s.Snippet} {
+		var b []byte
+		if b, rest, err = readBytes(rest); err != nil {
 			return err
+		}
+		if i < 4 {
+			*p = in.bytes(b)
+		} else {
+			*p = string(b)
 		}
 	}
 	n, k := binary.Uvarint(rest)
@@ -93,9 +105,11 @@ func decodeSummary(v []byte, id string, t time.Time, s *loop.Summary) error {
 	if n > 0 {
 		s.Reasons = make([]string, n)
 		for i := range s.Reasons {
-			if s.Reasons[i], rest, err = readString(rest); err != nil {
+			var b []byte
+			if b, rest, err = readBytes(rest); err != nil {
 				return err
 			}
+			s.Reasons[i] = in.bytes(b)
 		}
 	}
 	if len(rest) != 0 {
@@ -104,12 +118,12 @@ func decodeSummary(v []byte, id string, t time.Time, s *loop.Summary) error {
 	return nil
 }
 
-func readString(b []byte) (string, []byte, error) {
+func readBytes(b []byte) ([]byte, []byte, error) {
 	n, k := binary.Uvarint(b)
 	if k <= 0 || n > uint64(len(b)-k) {
-		return "", nil, errBadSummary
+		return nil, nil, errBadSummary
 	}
-	return string(b[k : k+int(n)]), b[k+int(n):], nil
+	return b[k : k+int(n)], b[k+int(n):], nil
 }
 
 // tsBytes encodes t so that byte order is time order.
@@ -119,4 +133,25 @@ func tsBytes(dst []byte, t time.Time) []byte {
 
 func tsFrom(b []byte) time.Time {
 	return time.Unix(0, int64(binary.BigEndian.Uint64(b)^(1<<63))).UTC()
+}
+
+// interner shares the few distinct values of a summary's categorical
+// fields (model, segment, task, locale, reason codes) across a million
+// summaries, instead of a copy each. A nil interner copies.
+type interner map[string]string
+
+func newInterner() interner { return interner{} }
+
+func (in interner) bytes(b []byte) string {
+	if in == nil {
+		return string(b)
+	}
+	if v, ok := in[string(b)]; ok { // no allocation for the lookup
+		return v
+	}
+	s := string(b)
+	if len(in) < 1<<16 {
+		in[s] = s
+	}
+	return s
 }
