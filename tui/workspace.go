@@ -101,27 +101,13 @@ type (
 func load(st *store.Store, reviewer string) tea.Cmd {
 	return func() tea.Msg {
 		var m loadedMsg
-		intern := map[string]string{}
-		in := func(s string) string {
-			if v, ok := intern[s]; ok {
-				return v
-			}
-			intern[s] = s
-			return s
-		}
-		err := st.Summaries(func(s loop.Summary) bool {
-			// A million summaries repeat a handful of models, segments,
-			// tasks and locales: keep one copy of each.
-			s.Model, s.Segment, s.Task, s.Locale = in(s.Model), in(s.Segment), in(s.Task), in(s.Locale)
-			for i, r := range s.Reasons {
-				s.Reasons[i] = in(r)
-			}
-			m.sums = append(m.sums, s)
-			return true
-		})
+		// The store shares the few distinct models, segments, tasks and
+		// locales across summaries.
+		sums, err := st.AllSummaries()
 		if err != nil {
 			return loadedMsg{err: fmt.Errorf("load summaries: %w", err)}
 		}
+		m.sums = sums
 		slices.Reverse(m.sums)
 		m.labels = map[string]map[string]loop.Label{}
 		err = st.AllLabels(func(l loop.Label) error {
