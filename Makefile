@@ -48,3 +48,8 @@ fmt:
 
 clean:
 	rm -rf bin
+
+# The long forms: 20 kill -9s during ingest, long fuzz runs.
+soak: build
+	LOUPE_CRASH_ROUNDS=20 $(GO) test -count=1 -timeout 60m -run 'TestKill9' -v ./cmd/loupe/
+	$(MAKE) --no-print-directory fuzz FUZZTIME=1000000x

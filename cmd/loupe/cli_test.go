@@ -459,3 +459,10 @@ func TestInitDoctorBlueprint(t *testing.T) {
 		t.Fatalf("blueprint: %d %s", r.code, r.stderr)
 	}
 }
+
+func TestCommittedSampleIngests(t *testing.T) {
+	s, r := ingestJSON(t, nil, "--store", filepath.Join(t.TempDir(), "s"), "../../testdata/sample.jsonl")
+	if r.code != 0 || s.Read != 300 || s.Accepted+s.Reasons["no_consent"] != 300 {
+		t.Fatalf("sample: exit %d %+v %s", r.code, s, r.stderr)
+	}
+}
