@@ -79,6 +79,9 @@ builds it again.`,
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "%d events stored (%d dropped: consent withheld)\n", s.Accepted, s.Rejected)
 				c, err := curateDemo(st)
+				if err == nil {
+					err = sampleDemo(st, a)
+				}
 				if err != nil {
 					return withCode(exitInternal, fmt.Errorf("demo: %w", err))
 				}
@@ -126,4 +129,24 @@ func curateDemo(st *store.Store) (gen.Curation, error) {
 		}
 	}
 	return c, st.PutLabels(c.Labels)
+}
+
+// sampleDemo fills the demo's review queue from its last three days, with
+// the user among the reviewers so some overlap items are theirs.
+func sampleDemo(st *store.Store, a *app) error {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	d, err := loadReviewData(st)
+	if err != nil || len(d.items) == 0 {
+		return err
+	}
+	reviewers := append([]string{a.reviewer}, gen.DemoReviewers...)
+	for back := 2; back >= 0; back-- {
+		if _, _, err := sampleDay(st, cfg, d, d.newest.AddDate(0, 0, -back), reviewers, false); err != nil {
+			return err
+		}
+	}
+	return nil
 }

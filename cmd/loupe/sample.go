@@ -9,6 +9,7 @@ import (
 
 	"github.com/loupe-dev/loupe/loop"
 	"github.com/loupe-dev/loupe/loop/sample"
+	"github.com/loupe-dev/loupe/store"
 	"github.com/spf13/cobra"
 )
 
@@ -51,13 +52,6 @@ the newest event's UTC day.`,
 					return usageErr("--day %q: want YYYY-MM-DD", day)
 				}
 			}
-			already := map[string]bool{}
-			for _, l := range d.labels {
-				already[l.EventID] = true
-			}
-			if err := st.Queued(func(it loop.QueueItem) error { already[it.EventID] = true; return nil }); err != nil {
-				return withCode(exitInternal, err)
-			}
 			reviewers := cfg.Review.Reviewers
 			if len(reviewers) == 0 {
 				// Nobody configured: share overlap among those who grade.
@@ -70,19 +64,11 @@ the newest event's UTC day.`,
 				}
 				sort.Strings(reviewers)
 			}
-			res := sample.Sample(when, cfg.Sampling.Seed, d.items, cfg.Sampling.Rules, already, cfg.Sampling.Overlap, reviewers)
-			dayStr := when.UTC().Format("2006-01-02")
-			added := 0
-			if !dryRun {
-				items := make([]loop.QueueItem, len(res.Items))
-				now := time.Now().UTC()
-				for i, it := range res.Items {
-					items[i] = loop.QueueItem{EventID: it.ID, Day: dayStr, Why: it.Why, Reviewers: it.Reviewers, At: now}
-				}
-				if added, err = st.Enqueue(items); err != nil {
-					return withCode(exitInternal, err)
-				}
+			res, added, err := sampleDay(st, cfg, d, when, reviewers, dryRun)
+			if err != nil {
+				return withCode(exitInternal, err)
 			}
+			dayStr := when.UTC().Format("2006-01-02")
 			w := cmd.OutOrStdout()
 			if a.json {
 				b, _ := json.Marshal(map[string]any{"day": dayStr, "picked": len(res.Items), "queued": added, "per_rule": res.PerRule})
@@ -113,4 +99,28 @@ the newest event's UTC day.`,
 	cmd.Flags().StringVar(&day, "day", "", "UTC day to sample, YYYY-MM-DD (default: the newest event's day)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show what would be picked without queueing it")
 	return cmd
+}
+
+// sampleDay picks a day's events by the config's rules, skipping events
+// already graded or queued, and queues them unless dryRun.
+func sampleDay(st *store.Store, cfg appConfig, d *reviewData, when time.Time, reviewers []string, dryRun bool) (sample.Result, int, error) {
+	already := map[string]bool{}
+	for _, l := range d.labels {
+		already[l.EventID] = true
+	}
+	if err := st.Queued(func(it loop.QueueItem) error { already[it.EventID] = true; return nil }); err != nil {
+		return sample.Result{}, 0, err
+	}
+	res := sample.Sample(when, cfg.Sampling.Seed, d.items, cfg.Sampling.Rules, already, cfg.Sampling.Overlap, reviewers)
+	if dryRun {
+		return res, 0, nil
+	}
+	items := make([]loop.QueueItem, len(res.Items))
+	now := time.Now().UTC()
+	day := when.UTC().Format("2006-01-02")
+	for i, it := range res.Items {
+		items[i] = loop.QueueItem{EventID: it.ID, Day: day, Why: it.Why, Reviewers: it.Reviewers, At: now}
+	}
+	added, err := st.Enqueue(items)
+	return res, added, err
 }
