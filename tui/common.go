@@ -13,6 +13,7 @@ import (
 // common is what every screen shares, built once per Model (per SSH
 // session later): no package-level state.
 type common struct {
+	trace    func(string) // Options.Trace, or nil
 	st       *store.Store
 	reviewer string
 	taxonomy []loop.ReasonCode

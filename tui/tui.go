@@ -51,6 +51,10 @@ type Options struct {
 	// ProgramOptions are passed to tea.NewProgram by Run (an SSH session
 	// adds its own).
 	ProgramOptions []tea.ProgramOption
+	// Trace, when set, is told of milestones ("first-frame", "loaded",
+	// "filtered") as they happen, for measuring start-up (make bench).
+	// It must not block.
+	Trace func(milestone string)
 }
 
 // Screen indices, in the tab order of Model.screens.
@@ -64,6 +68,7 @@ const (
 
 // Model is the root Bubble Tea model.
 type Model struct {
+	traced  bool // the first frame has been reported to Options.Trace
 	c       *common
 	ws      *workspace
 	inbox   *inbox
@@ -108,6 +113,7 @@ func New(st *store.Store, o Options) *Model {
 		guards:   o.Guardrails,
 		targets:  o.SetTargets,
 		minKappa: o.MinKappa,
+		trace:    o.Trace,
 	}
 	def := config.Default()
 	if c.goal == (config.Goal{}) {
@@ -216,6 +222,16 @@ func (m *Model) layout() {
 }
 
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if m.c.trace != nil {
+		switch msg := msg.(type) {
+		case loadedMsg:
+			m.c.trace("loaded")
+		case searchResultMsg:
+			if !msg.key.query.Empty() && msg.err == nil {
+				m.c.trace("filtered")
+			}
+		}
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -380,6 +396,10 @@ func (m *Model) activate(i int) tea.Cmd {
 }
 
 func (m *Model) View() tea.View {
+	if m.c.trace != nil && !m.traced {
+		m.traced = true
+		m.c.trace("first-frame")
+	}
 	v := tea.NewView(m.render())
 	v.AltScreen = true
 	v.WindowTitle = "loupe"

@@ -5,6 +5,7 @@ package main
 
 import (
 	"fmt"
+	"time"
 
 	"context"
 	"errors"
@@ -16,6 +17,9 @@ import (
 
 	"charm.land/fang/v2"
 )
+
+// processStart is when main began: start-up measurements count from here.
+var processStart = time.Now()
 
 func main() {
 	root, a := newRoot()

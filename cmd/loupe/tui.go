@@ -1,6 +1,11 @@
 package main
 
 import (
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
 	"github.com/loupe-dev/loupe/tui"
 	"github.com/spf13/cobra"
 )
@@ -32,6 +37,7 @@ func runTUI(cmd *cobra.Command, a *app) error {
 		return usageErr("no reviewer name: set --reviewer or LOUPE_REVIEWER")
 	}
 	return tui.Run(cmd.Context(), st, tui.Options{
+		Trace:      startupTrace(),
 		Reviewer:   a.reviewer,
 		Taxonomy:   cfg.Taxonomy,
 		Rubric:     cfg.Rubric,
@@ -40,4 +46,23 @@ func runTUI(cmd *cobra.Command, a *app) error {
 		SetTargets: cfg.Sets,
 		MinKappa:   cfg.Review.MinKappa,
 	})
+}
+
+// startupTrace appends "<ms since start> <milestone>" lines to the file
+// named by LOUPE_TRACE, for measuring start-up (make bench); nil otherwise.
+func startupTrace() func(string) {
+	path := os.Getenv("LOUPE_TRACE")
+	if path == "" {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil
+	}
+	var mu sync.Mutex
+	return func(m string) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(f, "%.1f %s\n", float64(time.Since(processStart).Microseconds())/1000, m)
+	}
 }
