@@ -31,9 +31,13 @@ fuzz:
 # Benchmarks: Go benchmarks plus the whole-binary ingest measurement; the
 # numbers are reported in BENCHMARKS.md.
 bench: build
-	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=1x ./loop/... ./store/... ./ingest/...
-	PII_REPORT=$(CURDIR)/bin/pii-report.md $(GO) test -run='^TestCorpus$$' -count=1 -v ./loop/pii/ | tail -20
+	$(GO) test -run='^$$' -bench='Filter100k|Filter1M|Build1M' -benchtime=3x ./loop/filter/
+	$(GO) test -run='^$$' -bench='GradeDurable|GradeKeyToScreen' -benchtime=200x ./tui/
+	$(GO) test -run='^$$' -bench='Collector' -benchtime=20x ./loop/collect/
+	$(GO) test -run='^$$' -bench='Mask|DecodeEvent|AppendJSON|Generate|Trends1M' -benchmem ./loop/ ./loop/pii/ ./loop/gen/ ./loop/trend/
+	PII_REPORT=$(CURDIR)/bin/pii-report.md $(GO) test -run='^TestCorpus$$' -count=1 ./loop/pii/ && cat bin/pii-report.md
 	scripts/bench-ingest.sh 1000000
+	LOUPE_BENCH_STORE=$(CURDIR)/bin/bench-store $(GO) test -run='^$$' -bench='TUIStartup' -benchtime=3x ./cmd/loupe/
 
 # Builds the binary, makes a demo store from generated events in its own
 # directory and opens the TUI on it.

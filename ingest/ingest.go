@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"regexp"
 	"runtime"
 	"sync"
 
@@ -296,14 +297,29 @@ func write(st *store.Store, b *batch, sum *Summary, o Options) error {
 	return nil
 }
 
+// consentWithheld finds "analytics": false in a line that was refused
+// before its consent was read (malformed, or invalid elsewhere). It errs on
+// the side of keeping less: at worst a rejects entry loses its raw text.
+var consentWithheld = regexp.MustCompile(`"analytics"\s*:\s*false`)
+
 func reject(sum *Summary, o Options, l line, err *loop.InputError) {
 	sum.Rejected++
 	sum.Reasons[err.Reason]++
 	if o.OnReject == nil {
 		return
 	}
-	rj := Reject{File: o.Name, Line: l.n, Reason: err.Reason, Error: loop.MaskRaw([]byte(err.Error()), RawLimit)}
-	if err.Reason != loop.ReasonNoConsent {
+	msg := err.Error()
+	withheld := err.Reason == loop.ReasonNoConsent || consentWithheld.Match(l.data)
+	if withheld && err.Reason != loop.ReasonNoConsent {
+		// A line refused for another reason whose user withheld consent:
+		// keep why, but nothing of its content (messages may quote a value).
+		msg = err.Reason + " (consent.analytics is false: nothing of the line is kept)"
+		if err.Path != "" {
+			msg = err.Path + ": " + msg
+		}
+	}
+	rj := Reject{File: o.Name, Line: l.n, Reason: err.Reason, Error: loop.MaskRaw([]byte(msg), RawLimit)}
+	if !withheld {
 		data := l.data
 		if l.long {
 			// Cut at a space well before the limit so no entity is split

@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 n=${1:-1000000}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# The ingested store is kept for the TUI start-up benchmark.
+keep=${LOUPE_BENCH_STORE:-$PWD/bin/bench-store}
+rm -rf "$keep"
 make --no-print-directory build >/dev/null
 bin/loupe gen --n "$n" --seed 1 > "$tmp/events.jsonl"
 size=$(du -m "$tmp/events.jsonl" | cut -f1)
@@ -27,3 +30,5 @@ awk -v n="$n" -v secs="$secs" -v rss="$rss_kb" -v size="$size" 'BEGIN {
   printf "target: >= 100000 events/s, 1M in <= 15 s -> %s\n", (rate >= 100000 ? "MET" : "MISSED")
 }'
 du -sh "$tmp/store" | sed 's/^/store size: /'
+mv "$tmp/store" "$keep"
+echo "store kept at $keep"
