@@ -53,7 +53,9 @@ fmt:
 clean:
 	rm -rf bin
 
-# The long forms: 20 kill -9s during ingest, long fuzz runs.
+# The long forms: 20 kill -9s during ingest, 10 of serve mid-batch and a
+# minute of collector load with bounded memory, long fuzz runs.
 soak: build
 	LOUPE_CRASH_ROUNDS=20 $(GO) test -count=1 -timeout 60m -run 'TestKill9' -v ./cmd/loupe/
+	LOUPE_SOAK=1 $(GO) test -count=1 -timeout 60m -run 'TestProveSoak' -v ./cmd/loupe/
 	$(MAKE) --no-print-directory fuzz FUZZTIME=1000000x
