@@ -247,32 +247,16 @@ func Bootstrap(metric string, c, t []float64, stat func([]float64) float64, iter
 	r.Control, r.Treatment = stat(slices.Clone(c)), stat(slices.Clone(t))
 	r.Diff = r.Treatment - r.Control
 
-	rng := rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15))
 	bc, bt := make([]float64, len(c)), make([]float64, len(t))
-	diffs := make([]float64, iters)
-	below, above := 0, 0
-	for i := range diffs {
+	resampleCI(&r, iters, seed, func(rng *rand.Rand) float64 {
 		for j := range bc {
 			bc[j] = c[rng.IntN(len(c))]
 		}
 		for j := range bt {
 			bt[j] = t[rng.IntN(len(t))]
 		}
-		d := stat(bt) - stat(bc)
-		if math.IsNaN(d) || math.IsInf(d, 0) {
-			d = 0
-		}
-		diffs[i] = d
-		if d <= 0 {
-			below++
-		}
-		if d >= 0 {
-			above++
-		}
-	}
-	slices.Sort(diffs)
-	r.Low, r.High = quantileSorted(diffs, Alpha/2), quantileSorted(diffs, 1-Alpha/2)
-	r.P = min(1, 2*float64(1+min(below, above))/float64(1+iters))
+		return stat(bt) - stat(bc)
+	})
 	r.Verdict = Verdict(r, DefaultMinN)
 	return r
 }
@@ -458,11 +442,8 @@ func BootstrapIPW(metric string, c, t []Click, iters int, seed int64) Result {
 		return degenerate(r)
 	}
 	r.Diff = r.Treatment - r.Control
-	rng := rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15))
 	bc, bt := make([]Click, len(c)), make([]Click, len(t))
-	diffs := make([]float64, iters)
-	below, above := 0, 0
-	for i := range diffs {
+	resampleCI(&r, iters, seed, func(rng *rand.Rand) float64 {
 		for j := range bc {
 			bc[j] = c[rng.IntN(len(c))]
 		}
@@ -471,7 +452,25 @@ func BootstrapIPW(metric string, c, t []Click, iters int, seed int64) Result {
 		}
 		a, _ := IPWClickRate(bt)
 		b, _ := IPWClickRate(bc)
-		d := a - b
+		return a - b
+	})
+	r.Verdict = Verdict(r, DefaultMinN)
+	return r
+}
+
+// resampleCI fills r's percentile interval and p-value from iters
+// bootstrap differences drawn by diff, on a PCG stream seeded from seed.
+// The p-value is the two-sided share of differences on the far side of 0,
+// never below 2/(iters+1).
+func resampleCI(r *Result, iters int, seed int64, diff func(*rand.Rand) float64) {
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15))
+	diffs := make([]float64, iters)
+	below, above := 0, 0
+	for i := range diffs {
+		d := diff(rng)
+		if math.IsNaN(d) || math.IsInf(d, 0) {
+			d = 0
+		}
 		diffs[i] = d
 		if d <= 0 {
 			below++
@@ -483,6 +482,4 @@ func BootstrapIPW(metric string, c, t []Click, iters int, seed int64) Result {
 	slices.Sort(diffs)
 	r.Low, r.High = quantileSorted(diffs, Alpha/2), quantileSorted(diffs, 1-Alpha/2)
 	r.P = min(1, 2*float64(1+min(below, above))/float64(1+iters))
-	r.Verdict = Verdict(r, DefaultMinN)
-	return r
 }
