@@ -12,6 +12,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -260,7 +261,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.ws.setLoaded(msg)
-		return m, m.broadcast(msg)
+		return m, tea.Batch(m.broadcast(msg), releaseLoadGarbage)
 	case changeDoneMsg:
 		return m, m.ws.done(msg)
 	case OpenItemMsg:
@@ -510,3 +511,12 @@ var _ screen = (*itemView)(nil)
 var _ screen = (*setsView)(nil)
 var _ screen = (*trendsView)(nil)
 var _ screen = (*agreementView)(nil)
+
+// releaseLoadGarbage returns to the OS the memory that loading a large store
+// used and dropped (iteration buffers, the chunks summaries were gathered
+// in): otherwise Go keeps it, and a million-event inbox would hold twice
+// its live heap. It runs once, as a command, after the load.
+func releaseLoadGarbage() tea.Msg {
+	debug.FreeOSMemory()
+	return nil
+}
