@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -464,5 +465,136 @@ func TestCommittedSampleIngests(t *testing.T) {
 	s, r := ingestJSON(t, nil, "--store", filepath.Join(t.TempDir(), "s"), "../../testdata/sample.jsonl")
 	if r.code != 0 || s.Read != 300 || s.Accepted+s.Reasons["no_consent"] != 300 {
 		t.Fatalf("sample: exit %d %+v %s", r.code, s, r.stderr)
+	}
+}
+
+// TestTrendsMatchesHandComputation recomputes thumbs_down_rate per model
+// per UTC day straight from the exported JSONL and compares it with
+// `loupe trends --json`; the text report names the injected regression.
+func TestTrendsMatchesHandComputation(t *testing.T) {
+	st := filepath.Join(t.TempDir(), "s")
+	ingestJSON(t, genLines(t, "20000", "1"), "--store", st, "-")
+	r := run(t, nil, "trends", "--json", "--metric", "thumbs_down_rate", "--by", "model", "--days", "28", "--store", st)
+	if r.code != 0 {
+		t.Fatalf("trends: %d %s", r.code, r.stderr)
+	}
+	var got struct {
+		Metric string
+		Series []struct {
+			Key    string
+			Points []struct {
+				Day   string
+				Value float64
+				N     int
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatal(err)
+	}
+	// By hand: down / (up + down) per (model, UTC day).
+	type cell struct{ down, n int }
+	hand := map[string]map[string]*cell{}
+	ev := run(t, nil, "export", "events", "--store", st)
+	for _, l := range strings.Split(strings.TrimSpace(ev.stdout), "\n") {
+		var e struct {
+			Timestamp    time.Time `json:"timestamp"`
+			ModelVersion string    `json:"model_version"`
+			Explicit     *struct {
+				Thumb *string `json:"thumb"`
+			} `json:"explicit_feedback"`
+		}
+		if err := json.Unmarshal([]byte(l), &e); err != nil {
+			t.Fatal(err)
+		}
+		if e.Explicit == nil || e.Explicit.Thumb == nil {
+			continue
+		}
+		day := e.Timestamp.UTC().Format("2006-01-02")
+		if hand[e.ModelVersion] == nil {
+			hand[e.ModelVersion] = map[string]*cell{}
+		}
+		c := hand[e.ModelVersion][day]
+		if c == nil {
+			c = &cell{}
+			hand[e.ModelVersion][day] = c
+		}
+		c.n++
+		if *e.Explicit.Thumb == "down" {
+			c.down++
+		}
+	}
+	if got.Metric != "thumbs_down_rate" || len(got.Series) != len(hand) {
+		t.Fatalf("%s: %d series, by hand %d", got.Metric, len(got.Series), len(hand))
+	}
+	points := 0
+	for _, s := range got.Series {
+		for _, p := range s.Points {
+			c := hand[s.Key][p.Day]
+			if c == nil {
+				if p.N != 0 {
+					t.Errorf("%s %s: n=%d, none by hand", s.Key, p.Day, p.N)
+				}
+				continue
+			}
+			points++
+			want := float64(c.down) / float64(c.n)
+			if p.N != c.n || math.Abs(p.Value-want) > 1e-12 {
+				t.Errorf("%s %s: %v (n=%d), by hand %v (n=%d)", s.Key, p.Day, p.Value, p.N, want, c.n)
+			}
+		}
+	}
+	if points < 100 {
+		t.Fatalf("only %d points compared", points)
+	}
+	text := run(t, nil, "trends", "--metric", "thumbs_down_rate", "--store", st)
+	if !strings.Contains(text.stdout, "worse on sum-2026.11 than on sum-2026.10") || !strings.Contains(text.stdout, "roll back to sum-2026.10") {
+		t.Errorf("the injected regression is not named:\n%s", text.stdout)
+	}
+}
+
+// TestGateFailsThenPasses follows the README: export the demo's sets, write
+// a regressed candidate (gate fails, naming cases) and a fixed one (passes).
+func TestGateFailsThenPasses(t *testing.T) {
+	dir := t.TempDir()
+	cache := filepath.Join(dir, "cache")
+	cmd := exec.Command(loupeBin, "demo", "--build-only", "--events", "6000", "--dir", filepath.Join(cache, "demo"))
+	cmd.Env = append(os.Environ(), "LOUPE_REVIEWER=tester")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("demo: %v", err)
+	}
+	st := strings.TrimSpace(string(out))
+	gold, red := filepath.Join(dir, "golden.jsonl"), filepath.Join(dir, "redflag.jsonl")
+	for kind, f := range map[string]string{"golden": gold, "redflag": red} {
+		if r := run(t, nil, "export", kind, "--store", st, "--out", f); r.code != 0 {
+			t.Fatalf("export %s: %s", kind, r.stderr)
+		}
+	}
+	cand := func(q string) string {
+		r := run(t, nil, "gen", "--candidate", q, "--sets", gold, "--sets", red)
+		if r.code != 0 || r.stdout == "" {
+			t.Fatalf("gen --candidate %s: %d %s", q, r.code, r.stderr)
+		}
+		f := filepath.Join(dir, q+".jsonl")
+		os.WriteFile(f, []byte(r.stdout), 0o644)
+		return f
+	}
+	bad, good := cand("regressed"), cand("fixed")
+	junit := filepath.Join(dir, "gate.xml")
+	r1 := run(t, nil, "gate", "--candidate", bad, "--redflag", red, "--golden", gold, "--junit", junit)
+	if r1.code != 1 || !strings.Contains(r1.stdout, "must_not_contain") || !strings.Contains(r1.stdout, "gate: FAIL") {
+		t.Fatalf("regressed candidate: exit %d\n%s%s", r1.code, r1.stdout, r1.stderr)
+	}
+	if b, _ := os.ReadFile(junit); !bytes.Contains(b, []byte("<failure")) {
+		t.Errorf("JUnit report has no failure")
+	}
+	r2 := run(t, nil, "gate", "--candidate", bad, "--redflag", red, "--golden", gold)
+	if r2.stdout != r1.stdout {
+		t.Errorf("the same input gave a different report")
+	}
+	r3 := run(t, nil, "gate", "--candidate", good, "--redflag", red, "--golden", gold)
+	if r3.code != 0 || !strings.Contains(r3.stdout, "gate: PASS") {
+		t.Fatalf("fixed candidate: exit %d\n%s%s", r3.code, r3.stdout, r3.stderr)
 	}
 }
