@@ -2,9 +2,9 @@ package loop
 
 import (
 	"strconv"
-	"unsafe"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // scanner is a small strict JSON reader over one line. It exists because the
