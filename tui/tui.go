@@ -10,6 +10,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"runtime/debug"
@@ -85,6 +86,7 @@ type Model struct {
 
 	width, height int
 	showHelp      bool
+	helpOffset    int // first line of the help screen shown (it scrolls on small terminals)
 	help          help.Model
 	editor        *editor
 
@@ -340,6 +342,12 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 			return tea.Quit
 		case key.Matches(msg, k.Help), key.Matches(msg, k.Back):
 			m.showHelp = false
+		case key.Matches(msg, k.Down):
+			if m.helpOffset < len(m.helpLines())-(m.height-2) {
+				m.helpOffset++
+			}
+		case key.Matches(msg, k.Up):
+			m.helpOffset = max(0, m.helpOffset-1)
 		}
 		return nil
 	}
@@ -348,7 +356,7 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		case key.Matches(msg, k.Quit):
 			return tea.Quit
 		case key.Matches(msg, k.Help):
-			m.showHelp = true
+			m.showHelp, m.helpOffset = true, 0
 			return nil
 		case key.Matches(msg, k.NextScreen):
 			return m.nextScreen(1)
@@ -464,7 +472,7 @@ func (m *Model) statusView() string {
 	if m.editor != nil {
 		bindings = m.editor.help()
 	} else if m.showHelp {
-		bindings = []key.Binding{m.c.keys.Back, m.c.keys.Quit}
+		bindings = []key.Binding{m.c.keys.Down, m.c.keys.Up, m.c.keys.Back, m.c.keys.Quit}
 	} else {
 		bindings = m.screens[m.active].ShortHelp()
 	}
@@ -472,6 +480,25 @@ func (m *Model) statusView() string {
 }
 
 func (m *Model) helpView(h int) string {
+	s := m.c.styles
+	lines := m.helpLines()
+	if len(lines) > h {
+		// Too tall for the terminal: scroll with j/k, and say so.
+		off := min(m.helpOffset, len(lines)-h)
+		lines = lines[off:]
+		if len(lines) > h {
+			lines = append(lines[:h-1], fit(s.Muted.Render(fmt.Sprintf("  … %d more lines: j/↓ scrolls", len(lines)-h+1)), m.width))
+		}
+	}
+	for len(lines) < h {
+		lines = append(lines, strings.Repeat(" ", m.width))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// helpLines is the whole help screen, one entry per line, fitted to the
+// width.
+func (m *Model) helpLines() []string {
 	s := m.c.styles
 	k := m.c.keys
 	groups := m.screens[m.active].FullHelp()
@@ -495,13 +522,7 @@ func (m *Model) helpView(h int) string {
 	for i := range lines {
 		lines[i] = fit(lines[i], m.width)
 	}
-	if len(lines) > h {
-		lines = lines[:h]
-	}
-	for len(lines) < h {
-		lines = append(lines, strings.Repeat(" ", m.width))
-	}
-	return strings.Join(lines, "\n")
+	return lines
 }
 
 // Compile-time checks.

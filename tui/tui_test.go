@@ -510,6 +510,21 @@ func TestHelpAndQuitKeys(t *testing.T) {
 	if !h.m.showHelp || !strings.Contains(plain(h.m), "toggle reason") {
 		t.Fatalf("help:\n%s", plain(h.m))
 	}
+	// At 80x24 the help is taller than the screen: j scrolls to the last
+	// reason code, and no further than the text.
+	if strings.Contains(plain(h.m), "mistranscription") || !strings.Contains(plain(h.m), "more lines: j") {
+		t.Fatalf("help at 80x24 before scrolling:\n%s", plain(h.m))
+	}
+	for i := 0; i < 40; i++ {
+		h.press("j")
+	}
+	if !strings.Contains(plain(h.m), "8 mistranscription") || strings.Contains(plain(h.m), "more lines") {
+		t.Fatalf("help scrolled to the end:\n%s", plain(h.m))
+	}
+	h.press("k")
+	if !strings.Contains(plain(h.m), "more lines") {
+		t.Fatalf("k does not scroll back up:\n%s", plain(h.m))
+	}
 	h.press("?")
 	if h.m.showHelp {
 		t.Fatal("? does not close help")
