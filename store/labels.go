@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/loupe-dev/loupe/loop"
@@ -176,11 +177,7 @@ func (s *Store) Forget(userHash string) (int, error) {
 	if err != nil || len(uh) != 16 {
 		return 0, fmt.Errorf("bad user hash %q", userHash)
 	}
-	type ev struct {
-		id string
-		ts []byte
-	}
-	var evs []ev
+	var evs []erased
 	// The index value holds each event's user hash (see doc.go): a scan of
 	// the small index records finds a user's events without a per-user
 	// key written for every event at ingest.
@@ -194,7 +191,7 @@ func (s *Store) Forget(userHash string) (int, error) {
 			item := it.Item()
 			err := item.Value(func(v []byte) error {
 				if len(v) >= 40 && bytes.Equal(v[24:40], uh) {
-					evs = append(evs, ev{id: string(item.Key()[1:]), ts: bytes.Clone(v[:8])})
+					evs = append(evs, erased{id: string(item.Key()[1:]), ts: bytes.Clone(v[:8])})
 				}
 				return nil
 			})
@@ -207,6 +204,19 @@ func (s *Store) Forget(userHash string) (int, error) {
 	if err != nil {
 		return 0, mapErr(err)
 	}
+	return s.erase(evs)
+}
+
+// erased names one event to erase: its id and encoded time.
+type erased struct {
+	id string
+	ts []byte
+}
+
+// erase deletes events with their summaries, index, queue and set entries,
+// labels and label history, then compacts and garbage-collects so the space
+// is reclaimed (see the README on what Badger may still hold on disk).
+func (s *Store) erase(evs []erased) (int, error) {
 	for _, e := range evs {
 		keys := [][]byte{append([]byte{'e'}, append(e.ts, e.id...)...),
 			append([]byte{'s'}, append(e.ts, e.id...)...), indexKey(e.id), queueKey(e.id),
@@ -288,4 +298,30 @@ func (s *Store) AllHistory(fn func(loop.Label) error) error {
 		}
 		return fn(l)
 	})
+}
+
+// ForgetBefore erases every event older than t (retention), as Forget does
+// for a user. It returns how many were erased.
+func (s *Store) ForgetBefore(t time.Time) (int, error) {
+	var evs []erased
+	end := tsBytes([]byte{'s'}, t)
+	err := s.db.View(func(txn *badger.Txn) error {
+		opt := badger.DefaultIteratorOptions
+		opt.Prefix = []byte{'s'}
+		opt.PrefetchValues = false
+		it := txn.NewIterator(opt)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			k := it.Item().Key()
+			if bytes.Compare(k, end) >= 0 || len(k) < 9 {
+				break
+			}
+			evs = append(evs, erased{id: string(k[9:]), ts: bytes.Clone(k[1:9])})
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	return s.erase(evs)
 }

@@ -598,3 +598,25 @@ func TestGateFailsThenPasses(t *testing.T) {
 		t.Fatalf("fixed candidate: exit %d\n%s%s", r3.code, r3.stdout, r3.stderr)
 	}
 }
+
+func TestForgetExpired(t *testing.T) {
+	dir := t.TempDir()
+	st := filepath.Join(dir, "s")
+	old := time.Now().UTC().AddDate(0, 0, -400).Format(time.RFC3339)
+	recent := time.Now().UTC().AddDate(0, 0, -3).Format(time.RFC3339)
+	lines := `{"event_id":"old","timestamp":"` + old + `","model_version":"m"}
+{"event_id":"new","timestamp":"` + recent + `","model_version":"m"}
+`
+	ingestJSON(t, []byte(lines), "--store", st, "-")
+	r := run(t, nil, "forget", "--expired", "--json", "--store", st)
+	if r.code != 0 || strings.TrimSpace(r.stdout) != `{"erased":1}` {
+		t.Fatalf("forget --expired: %d %q %s", r.code, r.stdout, r.stderr)
+	}
+	ev := run(t, nil, "export", "events", "--store", st)
+	if strings.Contains(ev.stdout, `"old"`) || !strings.Contains(ev.stdout, `"new"`) {
+		t.Fatalf("after expiry: %s", ev.stdout)
+	}
+	if r := run(t, nil, "forget", "--expired", "--user", "x", "--store", st); r.code != 2 {
+		t.Errorf("--expired with --user: exit %d", r.code)
+	}
+}

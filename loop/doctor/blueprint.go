@@ -31,7 +31,7 @@ func Blueprint(c config.Config, s Stats, checklist []Item) string {
 	p("Explicit feedback (thumbs, ratings, reason codes, corrections), implicit signals (dwell, abandonment, escalation, retries), automated checks and business outcomes, per event schema v1.\n\n")
 	p("Privacy: events without analytics consent are never stored; free text is masked for PII before it is written; user ids are kept only as keyed hashes; training exports need `consent.training: true`")
 	if c.Privacy.RetentionDays > 0 {
-		p("; events are kept %d days", c.Privacy.RetentionDays)
+		p("; events older than %d days are erased by `loupe forget --expired`", c.Privacy.RetentionDays)
 	}
 	p(".\n\n")
 	p("## How we grade\n\n")
