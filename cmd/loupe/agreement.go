@@ -19,7 +19,7 @@ func newAgreementCmd(a *app) *cobra.Command {
 	var limit int
 	cmd := &cobra.Command{
 		Use:   "agreement",
-		Short: "Inter-rater agreement, self-consistency, throughput and the disagreements",
+		Short: "Agreement between reviewers, self-consistency, throughput and disagreements",
 		Long: `How far reviewers agree: Cohen's kappa for each pair of reviewers on the
 items both graded, Krippendorff's alpha (nominal) over everyone, per grade
 and per reason code; each reviewer's consistency with themselves on items

@@ -18,7 +18,7 @@ func newGenCmd(a *app) *cobra.Command {
 	var candidate string
 	var sets []string
 	cmd := &cobra.Command{
-		Use:   "gen --n N --seed S [--days D] | gen --candidate fixed|regressed --sets FILE...",
+		Use:   "gen [--n N] [--seed S] [--days D]",
 		Short: "Print realistic synthetic feedback events as JSONL",
 		Long: `Generate synthetic feedback for the four worked examples (document
 summarizer, product recommendations, customer support agent, speech-to-text
