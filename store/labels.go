@@ -284,6 +284,9 @@ func (s *Store) Restore(r io.Reader) error {
 	if err := s.db.Load(r, 256); err != nil {
 		return fmt.Errorf("restore: %w", mapErr(err))
 	}
+	s.putMu.Lock()
+	s.idf = nil // the loaded ids are not in it
+	s.putMu.Unlock()
 	s.secret, err = s.loadSecret(false)
 	return err
 }

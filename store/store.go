@@ -68,6 +68,7 @@ type Store struct {
 	secret []byte
 
 	putMu sync.Mutex // serialises PutEvents so the idempotency check is exact
+	idf   *idFilter  // stored event ids, built on first put (guarded by putMu)
 
 	w watchers
 
@@ -328,9 +329,13 @@ func (s *Store) PutRecords(evs []Record) ([]PutStatus, error) {
 	for i := range evs {
 		hashes[i] = evs[i].Hash
 	}
+	known, err := s.ids()
+	if err != nil {
+		return out[:0], err
+	}
 	seen := make(map[string]int, len(evs))
 	var todo []pending
-	err := s.db.View(func(txn *badger.Txn) error {
+	err = s.db.View(func(txn *badger.Txn) error {
 		for i, e := range evs {
 			if j, ok := seen[e.ID]; ok {
 				if hashes[j] == hashes[i] {
@@ -340,7 +345,11 @@ func (s *Store) PutRecords(evs []Record) ([]PutStatus, error) {
 				}
 				continue
 			}
-			item, err := txn.Get(indexKey(e.ID))
+			var item *badger.Item
+			err := badger.ErrKeyNotFound
+			if known.mayContain(e.ID) {
+				item, err = txn.Get(indexKey(e.ID))
+			}
 			if err == nil {
 				var same bool
 				err = item.Value(func(v []byte) error {
@@ -395,6 +404,7 @@ func (s *Store) PutRecords(evs []Record) ([]PutStatus, error) {
 		}
 		for _, q := range group {
 			out[q.i] = Stored
+			known.add(evs[q.i].ID)
 		}
 		group, size = group[:0], 0
 	}

@@ -312,3 +312,49 @@ func TestAllSummariesInTimeOrder(t *testing.T) {
 		t.Fatalf("empty store: %v %v", all, err)
 	}
 }
+
+func TestIDFilterNeverHidesAStoredEvent(t *testing.T) {
+	dir := t.TempDir()
+	st, _ := Open(dir, Options{})
+	var evs []*loop.Event
+	for i := 0; i < 3000; i++ {
+		evs = append(evs, ev(fmt.Sprintf("id-%d", i), t0.Add(time.Duration(i)*time.Second), "x"))
+	}
+	st.PutEvents(evs[:2000])
+	st.Close()
+	// A new process: the filter is built from the stored index.
+	st, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	changed := ev("id-5", t0.Add(5*time.Second), "changed")
+	got, err := st.PutEvents(append([]*loop.Event{changed}, evs[1000:]...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0] != Conflict {
+		t.Fatalf("a stored id was not found: %v", got[0])
+	}
+	for i, s := range got[1:] {
+		want := Duplicate
+		if i >= 1000 {
+			want = Stored
+		}
+		if s != want {
+			t.Fatalf("event %d: %v, want %v", 1000+i, s, want)
+		}
+	}
+	if n, _ := st.Count(); n != 3000 {
+		t.Fatalf("count %d", n)
+	}
+	f := newIDFilter(100)
+	for i := 0; i < 100; i++ {
+		f.add(fmt.Sprint(i))
+	}
+	for i := 0; i < 100; i++ {
+		if !f.mayContain(fmt.Sprint(i)) {
+			t.Fatalf("false negative for %d", i)
+		}
+	}
+}
