@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/loupe-dev/loupe/loop/pii"
 )
@@ -73,6 +74,59 @@ func (p fpath) child() string { return join(p.parent, p.key) }
 type Incoming struct {
 	Event  Event
 	UserID string
+
+	// The event's objects and optional values live here, in the one
+	// allocation of the Incoming, rather than in thirty small ones.
+	input      Input
+	output     Output
+	explicit   Explicit
+	implicit   Implicit
+	checks     Checks
+	business   Business
+	experiment Experiment
+	consent    Consent
+	label      InitialLabel
+	slab       slab
+}
+
+// slab hands out the optional numbers and flags of one event; past its
+// size it falls back to the heap.
+type slab struct {
+	f      [12]float64
+	i      [6]int
+	b      [12]bool
+	nf, ni int
+	nb     int
+}
+
+func (s *slab) float(v float64) *float64 {
+	if s.nf == len(s.f) {
+		return &v
+	}
+	p := &s.f[s.nf]
+	s.nf++
+	*p = v
+	return p
+}
+
+func (s *slab) int(v int) *int {
+	if s.ni == len(s.i) {
+		return &v
+	}
+	p := &s.i[s.ni]
+	s.ni++
+	*p = v
+	return p
+}
+
+func (s *slab) bool(v bool) *bool {
+	if s.nb == len(s.b) {
+		return &v
+	}
+	p := &s.b[s.nb]
+	s.nb++
+	*p = v
+	return p
 }
 
 // DecodeEvent reads one JSON line against schema v1. It checks UTF-8, JSON
@@ -96,8 +150,8 @@ func DecodeEvent(line []byte) (*Incoming, error) {
 		}
 		return nil, &InputError{Reason: ReasonInvalidUTF8, Msg: "invalid UTF-8 at byte " + strconv.Itoa(i+1)}
 	}
-	d := decoder{scanner: scanner{data: line}}
 	in := &Incoming{}
+	d := decoder{scanner: scanner{data: line}, in: in}
 	if d.peek() != '{' {
 		if d.pos >= len(line) {
 			return nil, &InputError{Reason: ReasonInvalidJSON, Msg: "empty line"}
@@ -145,6 +199,7 @@ func validateRequired(e *Event) error {
 
 type decoder struct {
 	scanner
+	in *Incoming // where objects and optional values are put
 }
 
 // members reads an object at path, rejecting duplicate keys, and hands each
@@ -266,57 +321,57 @@ func (d *decoder) strings(path fpath) ([]string, error) {
 	}
 }
 
-func (d *decoder) number(path fpath) (*float64, error) {
+// number reads a number, or null (present false).
+func (d *decoder) number(path fpath) (v float64, present bool, err error) {
 	if d.null() {
-		return nil, nil
+		return 0, false, nil
 	}
 	if k := d.kind(); k != "number" {
-		return nil, d.typeErr(path, "a number", k)
+		return 0, false, d.typeErr(path, "a number", k)
 	}
 	lit, err := d.scanner.number()
 	if err != nil {
-		return nil, err
+		return 0, false, err
 	}
-	f, err := strconv.ParseFloat(string(lit), 64)
+	f, err := strconv.ParseFloat(unsafe.String(&lit[0], len(lit)), 64)
 	if err != nil || math.IsInf(f, 0) {
-		return nil, fieldErr(path, "number out of range")
+		return 0, false, fieldErr(path, "number out of range")
 	}
-	return &f, nil
+	return f, true, nil
 }
 
 // numberIn reads a number within [lo, hi]; hi may be +Inf.
 func (d *decoder) numberIn(path fpath, lo, hi float64) (*float64, error) {
-	f, err := d.number(path)
-	if err != nil || f == nil {
-		return f, err
+	f, ok, err := d.number(path)
+	if err != nil || !ok {
+		return nil, err
 	}
-	if *f < lo {
+	if f < lo {
 		return nil, fieldErr(path, "must be >= "+fmtNum(lo))
 	}
-	if *f > hi {
+	if f > hi {
 		return nil, fieldErr(path, "must be <= "+fmtNum(hi))
 	}
-	return f, nil
+	return d.in.slab.float(f), nil
 }
 
 func fmtNum(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 
 func (d *decoder) integer(path fpath, lo, hi int) (*int, error) {
-	f, err := d.number(path)
-	if err != nil || f == nil {
+	f, ok, err := d.number(path)
+	if err != nil || !ok {
 		return nil, err
 	}
-	if *f != math.Trunc(*f) {
+	if f != math.Trunc(f) {
 		return nil, fieldErr(path, "must be an integer")
 	}
-	if *f < float64(lo) {
+	if f < float64(lo) {
 		return nil, fieldErr(path, "must be >= "+strconv.Itoa(lo))
 	}
-	if *f > float64(hi) {
+	if f > float64(hi) {
 		return nil, fieldErr(path, "must be <= "+strconv.Itoa(hi))
 	}
-	n := int(*f)
-	return &n, nil
+	return d.in.slab.int(int(f)), nil
 }
 
 func (d *decoder) boolean(path fpath) (*bool, error) {
@@ -327,9 +382,9 @@ func (d *decoder) boolean(path fpath) (*bool, error) {
 	case "boolean":
 		v := d.data[d.pos] == 't'
 		if v {
-			return &v, d.literal("true")
+			return d.in.slab.bool(v), d.literal("true")
 		}
-		return &v, d.literal("false")
+		return d.in.slab.bool(v), d.literal("false")
 	default:
 		return nil, d.typeErr(path, "true or false", d.kind())
 	}
@@ -438,7 +493,7 @@ func (d *decoder) input(path fpath, dst **Input) error {
 	if d.null() {
 		return nil
 	}
-	v := &Input{}
+	v := &d.in.input
 	*dst = v
 	return d.members(path, &v.Extra, func(key string, p fpath) (bool, error) {
 		var err error
@@ -458,7 +513,7 @@ func (d *decoder) output(path fpath, dst **Output) error {
 	if d.null() {
 		return nil
 	}
-	v := &Output{}
+	v := &d.in.output
 	*dst = v
 	return d.members(path, &v.Extra, func(key string, p fpath) (bool, error) {
 		var err error
@@ -482,7 +537,7 @@ func (d *decoder) explicit(path fpath, dst **Explicit) error {
 	if d.null() {
 		return nil
 	}
-	v := &Explicit{}
+	v := &d.in.explicit
 	*dst = v
 	return d.members(path, &v.Extra, func(key string, p fpath) (bool, error) {
 		var err error
@@ -528,7 +583,7 @@ func (d *decoder) implicit(path fpath, dst **Implicit) error {
 	if d.null() {
 		return nil
 	}
-	v := &Implicit{}
+	v := &d.in.implicit
 	*dst = v
 	return d.members(path, &v.Extra, func(key string, p fpath) (bool, error) {
 		var err error
@@ -556,7 +611,7 @@ func (d *decoder) checks(path fpath, dst **Checks) error {
 	if d.null() {
 		return nil
 	}
-	v := &Checks{}
+	v := &d.in.checks
 	*dst = v
 	return d.members(path, &v.Extra, func(key string, p fpath) (bool, error) {
 		var err error
@@ -578,7 +633,7 @@ func (d *decoder) business(path fpath, dst **Business) error {
 	if d.null() {
 		return nil
 	}
-	v := &Business{}
+	v := &d.in.business
 	*dst = v
 	return d.members(path, &v.Extra, func(key string, p fpath) (bool, error) {
 		var err error
@@ -604,7 +659,7 @@ func (d *decoder) experiment(path fpath, dst **Experiment) error {
 	if d.null() {
 		return nil
 	}
-	v := &Experiment{}
+	v := &d.in.experiment
 	*dst = v
 	return d.members(path, &v.Extra, func(key string, p fpath) (bool, error) {
 		var err error
@@ -630,7 +685,7 @@ func (d *decoder) consent(path fpath, dst **Consent) error {
 	if d.null() {
 		return nil
 	}
-	v := &Consent{}
+	v := &d.in.consent
 	*dst = v
 	return d.members(path, &v.Extra, func(key string, p fpath) (bool, error) {
 		var err error
@@ -650,7 +705,7 @@ func (d *decoder) label(path fpath, dst **InitialLabel) error {
 	if d.null() {
 		return nil
 	}
-	v := &InitialLabel{}
+	v := &d.in.label
 	*dst = v
 	return d.members(path, &v.Extra, func(key string, p fpath) (bool, error) {
 		var err error
