@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/loupe-dev/loupe/tui"
@@ -50,6 +49,8 @@ func runTUI(cmd *cobra.Command, a *app) error {
 
 // startupTrace appends "<ms since start> <milestone>" lines to the file
 // named by LOUPE_TRACE, for measuring start-up (make bench); nil otherwise.
+// The TUI calls it from Update and View, so it only timestamps and hands
+// the line to a goroutine that does the writing.
 func startupTrace() func(string) {
 	path := os.Getenv("LOUPE_TRACE")
 	if path == "" {
@@ -59,10 +60,17 @@ func startupTrace() func(string) {
 	if err != nil {
 		return nil
 	}
-	var mu sync.Mutex
+	lines := make(chan string, 64)
+	go func() {
+		for l := range lines {
+			f.WriteString(l)
+		}
+	}()
 	return func(m string) {
-		mu.Lock()
-		defer mu.Unlock()
-		fmt.Fprintf(f, "%.1f %s\n", float64(time.Since(processStart).Microseconds())/1000, m)
+		l := fmt.Sprintf("%.1f %s\n", float64(time.Since(processStart).Microseconds())/1000, m)
+		select {
+		case lines <- l:
+		default: // never block the UI for a measurement
+		}
 	}
 }
