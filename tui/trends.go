@@ -155,8 +155,8 @@ func (m *trendsView) compute() tea.Cmd {
 	m.dirty, m.computing = false, true
 	m.seq++
 	seq, st, items := m.seq, m.c.st, m.ws.sums
-	goal := trend.Goal{Metric: m.c.goal.Metric, Op: m.c.goal.Op, Target: m.c.goal.Target}
-	guards := trendGuardrails(m.c.guards)
+	goal := m.c.goal.Trend()
+	guards := config.TrendGuardrails(m.c.guards)
 	m.refresh()
 	return func() tea.Msg {
 		ov, err := computeOverview(st, items, goal, guards)
@@ -179,14 +179,6 @@ func (m *trendsView) computeDetail() tea.Cmd {
 		res, err := trend.Compute(metric, by, trendDays, ov.end, items, ov.grades)
 		return trendDetailMsg{seq: seq, res: res, err: err}
 	}
-}
-
-func trendGuardrails(gs []config.Guardrail) []trend.Guardrail {
-	out := make([]trend.Guardrail, len(gs))
-	for i, g := range gs {
-		out[i] = trend.Guardrail{Metric: g.Metric, Alert: g.Alert, Rollback: g.Rollback, Window: g.Window}
-	}
-	return out
 }
 
 // computeOverview reads the labels and computes everything but the

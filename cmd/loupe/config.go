@@ -52,17 +52,9 @@ func (c appConfig) ReasonCodes() []string {
 	return out
 }
 
-func (c appConfig) TrendGuardrails() []trend.Guardrail {
-	out := make([]trend.Guardrail, len(c.Guardrails))
-	for i, g := range c.Guardrails {
-		out[i] = trend.Guardrail{Metric: g.Metric, Alert: g.Alert, Rollback: g.Rollback, Window: g.Window}
-	}
-	return out
-}
+func (c appConfig) TrendGuardrails() []trend.Guardrail { return config.TrendGuardrails(c.Guardrails) }
 
-func (c appConfig) TrendGoal() trend.Goal {
-	return trend.Goal{Metric: c.Goal.Metric, Op: c.Goal.Op, Target: c.Goal.Target}
-}
+func (c appConfig) TrendGoal() trend.Goal { return c.Goal.Trend() }
 
 func newInitCmd(a *app) *cobra.Command {
 	var force bool
