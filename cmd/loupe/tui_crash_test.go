@@ -88,7 +88,7 @@ func TestKill9AfterGradeKeepsLabels(t *testing.T) {
 		}
 		time.Sleep(80 * time.Millisecond)
 	}
-	time.Sleep(150 * time.Millisecond)
+	time.Sleep(400 * time.Millisecond) // "right after": well under a person's next action
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
