@@ -98,7 +98,7 @@ func (q Query) String() string {
 			b.WriteByte(' ')
 		}
 		v := t.Value
-		if strings.ContainsAny(v, " \t\"") {
+		if strings.ContainsFunc(v, func(r rune) bool { return r == '"' || unicode.IsSpace(r) }) {
 			v = `"` + strings.ReplaceAll(v, `"`, "") + `"`
 		}
 		if t.Field != Text {
