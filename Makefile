@@ -4,6 +4,8 @@ BIN     := bin/loupe
 PKGS    := ./...
 # Fuzz runs are counted in executions, not seconds: a timed -fuzztime can
 # fail with "context deadline exceeded" on a loaded machine (golang/go#75804).
+# Minimising each new interesting input is capped at 5 s (default 60 s,
+# which made short runs stall for a minute on the config loader's inputs).
 FUZZTIME ?= 20000x
 
 .PHONY: build test fuzz bench demo vet fmt clean soak
@@ -25,7 +27,7 @@ fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		name=$${t%%:*}; pkg=$${t#*:}; \
 		echo "fuzz $$name ($(FUZZTIME))"; \
-		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=5s $$pkg || exit 1; \
 	done
 
 # Benchmarks: Go benchmarks plus the whole-binary ingest measurement; the
