@@ -217,34 +217,49 @@ type erased struct {
 // labels and label history, then compacts and garbage-collects so the space
 // is reclaimed (see the README on what Badger may still hold on disk).
 func (s *Store) erase(evs []erased) (int, error) {
-	for _, e := range evs {
-		keys := [][]byte{append([]byte{'e'}, append(e.ts, e.id...)...),
-			append([]byte{'s'}, append(e.ts, e.id...)...), indexKey(e.id), queueKey(e.id),
-			setKey(loop.SetGolden, e.id), setKey(loop.SetRedFlag, e.id)}
-		for _, p := range []string{"l" + e.id + "\x00", "h" + e.id + "\x00"} {
-			if err := s.db.View(func(txn *badger.Txn) error {
-				opt := badger.DefaultIteratorOptions
-				opt.Prefix = []byte(p)
-				opt.PrefetchValues = false
-				it := txn.NewIterator(opt)
-				defer it.Close()
-				for it.Rewind(); it.Valid(); it.Next() {
-					keys = append(keys, it.Item().KeyCopy(nil))
-				}
-				return nil
-			}); err != nil {
-				return 0, mapErr(err)
-			}
+	// Each event's keys go in one transaction, many events to a commit:
+	// a retention run may erase a million events, and one durable commit
+	// each would take a quarter of an hour.
+	var batch [][]byte
+	commit := func() error {
+		if len(batch) == 0 {
+			return nil
 		}
-		if err := s.db.Update(func(txn *badger.Txn) error {
-			for _, k := range keys {
+		err := s.db.Update(func(txn *badger.Txn) error {
+			for _, k := range batch {
 				if err := txn.Delete(k); err != nil {
 					return err
 				}
 			}
 			return nil
+		})
+		batch = batch[:0]
+		return mapErr(err)
+	}
+	for n, e := range evs {
+		keys := [][]byte{append([]byte{'e'}, append(e.ts, e.id...)...),
+			append([]byte{'s'}, append(e.ts, e.id...)...), indexKey(e.id), queueKey(e.id),
+			setKey(loop.SetGolden, e.id), setKey(loop.SetRedFlag, e.id)}
+		if err := s.db.View(func(txn *badger.Txn) error {
+			for _, p := range []string{"l" + e.id + "\x00", "h" + e.id + "\x00"} {
+				opt := badger.DefaultIteratorOptions
+				opt.Prefix = []byte(p)
+				opt.PrefetchValues = false
+				it := txn.NewIterator(opt)
+				for it.Rewind(); it.Valid(); it.Next() {
+					keys = append(keys, it.Item().KeyCopy(nil))
+				}
+				it.Close()
+			}
+			return nil
 		}); err != nil {
 			return 0, mapErr(err)
+		}
+		batch = append(batch, keys...)
+		if len(batch) >= 4000 || n == len(evs)-1 {
+			if err := commit(); err != nil {
+				return 0, err
+			}
 		}
 	}
 	if len(evs) > 0 {
