@@ -57,3 +57,17 @@ func BenchmarkMarshalJSON(b *testing.B) {
 		json.Marshal(&in.Event)
 	}
 }
+
+func TestAppendQuotedMatchesEncodingJSON(t *testing.T) {
+	for _, s := range []string{"", "plain", "q\"b\\s/", "\x00\x01\x1f\x7f", "tab\tnl\nret\r", "日本語 é ü", "\u2028x\u2029", "\xe2\x80", "bad \xff byte", "\xe2\x80\xa8\xe2\x80\xa9\xe2\x82\xac"} {
+		want, _ := json.Marshal(s)
+		var a, b string
+		if err := json.Unmarshal(appendQuoted(nil, s), &a); err != nil {
+			t.Fatalf("%q: invalid JSON %s", s, appendQuoted(nil, s))
+		}
+		json.Unmarshal(want, &b)
+		if a != b {
+			t.Errorf("%q: got %q, encoding/json %q", s, a, b)
+		}
+	}
+}
