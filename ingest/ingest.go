@@ -254,11 +254,9 @@ func process(b *batch, userHash func(string) string) {
 
 func write(st *store.Store, b *batch, sum *Summary, o Options) error {
 	var recs []store.Record
-	var at []int
-	for i, r := range b.res {
+	for _, r := range b.res {
 		if r.ok {
 			recs = append(recs, r.rec)
-			at = append(at, i)
 		}
 	}
 	var status []store.PutStatus
@@ -275,13 +273,12 @@ func write(st *store.Store, b *batch, sum *Summary, o Options) error {
 			return err
 		}
 	}
-	stat := map[int]store.PutStatus{}
-	for j, i := range at {
-		stat[i] = status[j]
-	}
+	next := 0 // status holds the stored records' outcomes in line order
 	for i, r := range b.res {
 		if r.ok {
-			switch stat[i] {
+			st := status[next]
+			next++
+			switch st {
 			case store.Stored:
 				sum.Accepted++
 			case store.Duplicate:

@@ -152,10 +152,6 @@ func readHolder(dir string) string {
 	return fmt.Sprintf("%s (pid %s, since %s)", f[0], f[1], f[2])
 }
 
-// Holder reports what process holds the store in dir according to its
-// holder file, for messages ("" when unknown).
-func Holder(dir string) string { return readHolder(dir) }
-
 // Dir is the store's directory.
 func (s *Store) Dir() string { return s.dir }
 
@@ -325,10 +321,6 @@ func (s *Store) PutRecords(evs []Record) ([]PutStatus, error) {
 	s.putMu.Lock()
 	defer s.putMu.Unlock()
 	out := make([]PutStatus, len(evs))
-	hashes := make([][16]byte, len(evs))
-	for i := range evs {
-		hashes[i] = evs[i].Hash
-	}
 	known, err := s.ids()
 	if err != nil {
 		return out[:0], err
@@ -338,7 +330,7 @@ func (s *Store) PutRecords(evs []Record) ([]PutStatus, error) {
 	err = s.db.View(func(txn *badger.Txn) error {
 		for i, e := range evs {
 			if j, ok := seen[e.ID]; ok {
-				if hashes[j] == hashes[i] {
+				if evs[j].Hash == e.Hash {
 					out[i] = Duplicate
 				} else {
 					out[i] = Conflict
@@ -353,7 +345,7 @@ func (s *Store) PutRecords(evs []Record) ([]PutStatus, error) {
 			if err == nil {
 				var same bool
 				err = item.Value(func(v []byte) error {
-					same = len(v) >= 24 && bytes.Equal(v[8:24], hashes[i][:])
+					same = len(v) >= 24 && bytes.Equal(v[8:24], e.Hash[:])
 					return nil
 				})
 				if err != nil {
