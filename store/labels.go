@@ -66,7 +66,7 @@ func (s *Store) PutLabels(ls []loop.Label) error {
 // reviewer.
 func (s *Store) Labels(id string) ([]loop.Label, error) {
 	var out []loop.Label
-	err := s.scanJSON([]byte("l"+id+"\x00"), func(b []byte) error {
+	err := s.scanJSON(idPrefix(prefixLabel, id), func(b []byte) error {
 		var l loop.Label
 		if err := json.Unmarshal(b, &l); err != nil {
 			return err
@@ -81,7 +81,7 @@ func (s *Store) Labels(id string) ([]loop.Label, error) {
 // History returns every label ever given on an event, oldest first.
 func (s *Store) History(id string) ([]loop.Label, error) {
 	var out []loop.Label
-	err := s.scanJSON([]byte("h"+id+"\x00"), func(b []byte) error {
+	err := s.scanJSON(idPrefix(prefixHistory, id), func(b []byte) error {
 		var l loop.Label
 		if err := json.Unmarshal(b, &l); err != nil {
 			return err
@@ -95,7 +95,7 @@ func (s *Store) History(id string) ([]loop.Label, error) {
 // AllLabels calls fn with every current label, ordered by event id then
 // reviewer.
 func (s *Store) AllLabels(fn func(loop.Label) error) error {
-	return s.scanJSON([]byte("l"), func(b []byte) error {
+	return s.scanJSON(prefix(prefixLabel), func(b []byte) error {
 		var l loop.Label
 		if err := json.Unmarshal(b, &l); err != nil {
 			return err
@@ -160,7 +160,7 @@ func (s *Store) RemoveSetEntry(kind loop.SetKind, id string) error {
 
 // SetEntries calls fn with each entry of a set, ordered by event id.
 func (s *Store) SetEntries(kind loop.SetKind, fn func(loop.SetEntry) error) error {
-	return s.scanJSON([]byte{'g', setByte(kind)}, func(b []byte) error {
+	return s.scanJSON(setPrefix(kind), func(b []byte) error {
 		var e loop.SetEntry
 		if err := json.Unmarshal(b, &e); err != nil {
 			return err
@@ -183,7 +183,7 @@ func (s *Store) Forget(userHash string) (int, error) {
 	// key written for every event at ingest.
 	err = s.db.View(func(txn *badger.Txn) error {
 		opt := badger.DefaultIteratorOptions
-		opt.Prefix = []byte{'i'}
+		opt.Prefix = prefix(prefixIndex)
 		opt.PrefetchSize = 1000
 		it := txn.NewIterator(opt)
 		defer it.Close()
@@ -237,13 +237,13 @@ func (s *Store) erase(evs []erased) (int, error) {
 		return mapErr(err)
 	}
 	for n, e := range evs {
-		keys := [][]byte{append([]byte{'e'}, append(e.ts, e.id...)...),
-			append([]byte{'s'}, append(e.ts, e.id...)...), indexKey(e.id), queueKey(e.id),
+		keys := [][]byte{timedKey(prefixEvent, e.ts, e.id),
+			timedKey(prefixSummary, e.ts, e.id), indexKey(e.id), queueKey(e.id),
 			setKey(loop.SetGolden, e.id), setKey(loop.SetRedFlag, e.id)}
 		if err := s.db.View(func(txn *badger.Txn) error {
-			for _, p := range []string{"l" + e.id + "\x00", "h" + e.id + "\x00"} {
+			for _, p := range [][]byte{idPrefix(prefixLabel, e.id), idPrefix(prefixHistory, e.id)} {
 				opt := badger.DefaultIteratorOptions
-				opt.Prefix = []byte(p)
+				opt.Prefix = p
 				opt.PrefetchValues = false
 				it := txn.NewIterator(opt)
 				for it.Rewind(); it.Valid(); it.Next() {
@@ -309,7 +309,7 @@ func (s *Store) Restore(r io.Reader) error {
 // AllHistory calls fn with every label ever given, ordered by event id then
 // time.
 func (s *Store) AllHistory(fn func(loop.Label) error) error {
-	return s.scanJSON([]byte("h"), func(b []byte) error {
+	return s.scanJSON(prefix(prefixHistory), func(b []byte) error {
 		var l loop.Label
 		if err := json.Unmarshal(b, &l); err != nil {
 			return err
@@ -322,10 +322,10 @@ func (s *Store) AllHistory(fn func(loop.Label) error) error {
 // for a user. It returns how many were erased.
 func (s *Store) ForgetBefore(t time.Time) (int, error) {
 	var evs []erased
-	end := tsBytes([]byte{'s'}, t)
+	end := tsBytes(prefix(prefixSummary), t)
 	err := s.db.View(func(txn *badger.Txn) error {
 		opt := badger.DefaultIteratorOptions
-		opt.Prefix = []byte{'s'}
+		opt.Prefix = prefix(prefixSummary)
 		opt.PrefetchValues = false
 		it := txn.NewIterator(opt)
 		defer it.Close()

@@ -190,7 +190,7 @@ func (s *Store) reclaim() {
 	}
 }
 
-var metaSecret = []byte("msecret")
+var metaSecret = metaKey("secret")
 
 func (s *Store) loadSecret(readOnly bool) ([]byte, error) {
 	var secret []byte
@@ -233,44 +233,6 @@ func mapErr(err error) error {
 		return ErrClosed
 	}
 	return err
-}
-
-// Key builders.
-
-func eventKey(t time.Time, id string) []byte {
-	k := make([]byte, 0, 9+len(id))
-	k = append(k, 'e')
-	k = tsBytes(k, t)
-	return append(k, id...)
-}
-
-func summaryKey(t time.Time, id string) []byte {
-	k := eventKey(t, id)
-	k[0] = 's'
-	return k
-}
-
-func indexKey(id string) []byte { return append([]byte{'i'}, id...) }
-
-func labelKey(id, reviewer string) []byte {
-	return []byte("l" + id + "\x00" + reviewer)
-}
-
-func historyKey(id string, at time.Time, reviewer string) []byte {
-	k := []byte("h" + id + "\x00")
-	k = tsBytes(k, at)
-	return append(k, reviewer...)
-}
-
-func setKey(kind loop.SetKind, id string) []byte {
-	return append([]byte{'g', setByte(kind)}, id...)
-}
-
-func setByte(kind loop.SetKind) byte {
-	if kind == loop.SetRedFlag {
-		return 'r'
-	}
-	return 'g'
 }
 
 // Record is an event encoded for storage. Encoding is the costly part of a

@@ -61,6 +61,7 @@ user's choice, not bad input, and do not cause exit 3.`,
 				}
 				defer rw.close()
 			}
+			pipe := ingest.New(st, ingest.PipelineOptions{})
 			var total ingest.Summary
 			total.Reasons = map[string]int{}
 			start := time.Now()
@@ -78,7 +79,7 @@ user's choice, not bad input, and do not cause exit 3.`,
 					}
 					r = f
 				}
-				o := ingest.Options{Name: name}
+				o := ingest.ReadOptions{Name: name}
 				if rw != nil {
 					o.OnReject = rw.write
 				}
@@ -86,7 +87,7 @@ user's choice, not bad input, and do not cause exit 3.`,
 					o.Progress = p.update
 					defer p.done()
 				}
-				s, err := ingest.Run(cmd.Context(), st, r, o)
+				s, err := pipe.ReadJSONL(cmd.Context(), r, o)
 				total.Add(s)
 				if err != nil {
 					printSummary(cmd, a, total, time.Since(start), rejects)
