@@ -102,11 +102,15 @@ func NewCollector(p *Pipeline, o CollectorOptions) *Collector {
 		metrics: newMetrics(),
 		mux:     http.NewServeMux(),
 	}
-	c.mux.HandleFunc("POST /v1/events", c.authorized(c.events))
+	c.mux.HandleFunc("POST /v1/events", c.authorized(c.records(p)))
+	c.mux.HandleFunc("POST /v1/signals", c.authorized(c.records(p.signals())))
 	c.mux.HandleFunc("GET /healthz", c.healthz)
 	c.mux.HandleFunc("GET /metrics", c.authorized(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		c.metrics.WriteTo(w)
+		if pending, dropped, err := c.p.st.SignalStats(); err == nil {
+			writeSignalGauges(w, pending, dropped)
+		}
 	}))
 	return c
 }
@@ -172,7 +176,13 @@ func (c *Collector) healthz(w http.ResponseWriter, _ *http.Request) {
 	io.WriteString(w, "ok\n")
 }
 
-func (c *Collector) events(w http.ResponseWriter, r *http.Request) {
+// records is the handler of POST /v1/events (interactions and signals)
+// and POST /v1/signals (p refusing interactions).
+func (c *Collector) records(p *Pipeline) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { c.handle(p, w, r) }
+}
+
+func (c *Collector) handle(p *Pipeline, w http.ResponseWriter, r *http.Request) {
 	client := clientKey(r)
 	// An empty client bucket is refused before the body is read.
 	if ok, wait := c.clients.peek(client); !ok {
@@ -224,7 +234,7 @@ func (c *Collector) events(w http.ResponseWriter, r *http.Request) {
 		for i, it := range items {
 			in[i] = Item{Data: it.data, Source: "http", Line: it.index + 1}
 		}
-		ps = c.p.prepareAll(in)
+		ps = p.prepareAll(in)
 	}
 	ans := Answer{Summary: Summary{Read: len(items), Reasons: map[string]int{}}, Errors: []ItemError{}}
 
@@ -255,7 +265,7 @@ func (c *Collector) events(w http.ResponseWriter, r *http.Request) {
 			Msg: "too many events from this user; send it again after Retry-After seconds"}
 	}
 
-	outs, err := c.p.write(ps)
+	outs, err := p.write(ps)
 	if err != nil {
 		code := http.StatusInternalServerError
 		if errors.Is(err, store.ErrClosed) {
@@ -282,7 +292,7 @@ func (c *Collector) events(w http.ResponseWriter, r *http.Request) {
 		}
 		ans.Errors = append(ans.Errors, ie)
 	}
-	c.metrics.events(ans.Accepted, ans.Duplicates, ans.Reasons)
+	c.metrics.events(ans.Summary)
 
 	code := http.StatusOK
 	if limited > 0 {

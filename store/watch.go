@@ -6,10 +6,15 @@ import (
 	"github.com/loupe-dev/loupe/loop"
 )
 
-// Change tells watchers that a label or a set entry changed, so views over
-// the same store (several SSH sessions in one `loupe serve`) can refresh.
+// Change tells watchers that a label, a set entry or an event's stored
+// view changed, so views over the same store (several SSH sessions in one
+// `loupe serve`) can refresh.
 type Change struct {
 	EventID string
+	// Updated says the event's stored record (the merged view of the
+	// interaction and its signals) is new, changed, or erased (consent
+	// withdrawn): reload its summary and event.
+	Updated bool
 	Label   *loop.Label  // the label written, when a label changed
 	Set     loop.SetKind // the set, when a set entry changed
 	Removed bool         // the set entry was removed
