@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/loupe-dev/loupe/ingest"
+	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/loop/sample"
+	"github.com/loupe-dev/loupe/store"
 	"github.com/loupe-dev/loupe/tui"
 	"github.com/loupe-dev/loupe/tui/sshd"
 	"github.com/spf13/cobra"
@@ -134,7 +137,8 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 			return withCode(exitInternal, fmt.Errorf("http: %w", err))
 		}
 		defer httpLn.Close()
-		c := ingest.NewCollector(ingest.New(st, ingest.PipelineOptions{}), ingest.CollectorOptions{Token: token, MaxBody: f.maxBody,
+		pipe := ingest.New(st, ingest.PipelineOptions{OnStored: sampleOnArrival(st, cfg)})
+		c := ingest.NewCollector(pipe, ingest.CollectorOptions{Token: token, MaxBody: f.maxBody,
 			UserRate: f.userRate, UserBurst: f.userBurst, ClientRate: f.clientRate, ClientBurst: f.clientBurst})
 		httpSrv = &http.Server{
 			Handler:           c,
@@ -145,6 +149,32 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 			MaxHeaderBytes:    64 << 10,
 		}
 	}
+
+	// The daily run: drop signals that waited too long for their
+	// interaction.
+	daily := time.NewTicker(24 * time.Hour)
+	defer daily.Stop()
+	expire := func() {
+		n, err := st.ExpirePending(time.Now().UTC().AddDate(0, 0, -cfg.Intake.PendingDays))
+		if err != nil {
+			logf("dropping expired pending signals: %v", err)
+		} else if n > 0 {
+			logf("dropped %d pending signals older than %d days (intake.pending_days)", n, cfg.Intake.PendingDays)
+		}
+	}
+	stopDaily, dailyDone := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(dailyDone)
+		expire()
+		for {
+			select {
+			case <-stopDaily:
+				return
+			case <-daily.C:
+				expire()
+			}
+		}
+	}()
 
 	errc := make(chan error, 2)
 	if httpSrv != nil {
@@ -157,7 +187,7 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 		if token != "" {
 			auth = "bearer token required"
 		}
-		fmt.Fprintf(out, "http: listening on %s (POST /v1/events, GET /healthz, GET /metrics; %s)\n", httpLn.Addr(), auth)
+		fmt.Fprintf(out, "http: listening on %s (POST /v1/events, POST /v1/signals, GET /healthz, GET /metrics; %s)\n", httpLn.Addr(), auth)
 	}
 	if sshSrv != nil {
 		go func() {
@@ -189,6 +219,8 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 			errs = append(errs, fmt.Errorf("ssh shutdown: %w", err))
 		}
 	}
+	close(stopDaily)
+	<-dailyDone
 	// Every request and session is done with the store: close it now, so a
 	// failure to close is reported rather than lost at exit.
 	if err := a.close(); err != nil {
@@ -202,4 +234,47 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 	}
 	logf("stopped")
 	return nil
+}
+
+// sampleOnArrival is the pipeline hook of serve: each event whose stored
+// view is new or changed (a late thumbs-down, say) is put through the
+// config's sampling rules for its day, as "loupe sample --day" would, and
+// queued if one picks it. Graded and queued events are skipped: the queue
+// never holds an item twice.
+func sampleOnArrival(st *store.Store, cfg appConfig) func(ids []string) error {
+	return func(ids []string) error {
+		byDay := map[string][]loop.Summary{}
+		already := map[string]bool{}
+		for _, id := range ids {
+			sum, err := st.Summary(id)
+			if errors.Is(err, store.ErrNotFound) {
+				continue // erased since
+			} else if err != nil {
+				return err
+			}
+			ls, err := st.Labels(id)
+			if err != nil {
+				return err
+			}
+			if len(ls) > 0 {
+				already[id] = true
+			}
+			day := sum.Time.UTC().Format("2006-01-02")
+			byDay[day] = append(byDay[day], sum)
+		}
+		var items []loop.QueueItem
+		now := time.Now().UTC()
+		for day, sums := range byDay {
+			when := sums[0].Time
+			res := sample.Sample(when, cfg.Sampling.Seed, sums, cfg.Sampling.Rules, already, 0, nil)
+			for _, it := range res.Items {
+				items = append(items, loop.QueueItem{EventID: it.ID, Day: day, Why: it.Why, At: now})
+			}
+		}
+		if len(items) == 0 {
+			return nil
+		}
+		_, err := st.Enqueue(items)
+		return err
+	}
 }

@@ -27,6 +27,7 @@ type Config struct {
 	Guardrails []Guardrail       `yaml:"guardrails"`
 	Sets       SetTargets        `yaml:"sets"`
 	Privacy    Privacy           `yaml:"privacy"`
+	Intake     Intake            `yaml:"intake"`
 	Review     Review            `yaml:"review"`
 	Docs       Docs              `yaml:"docs"`
 }
@@ -128,6 +129,14 @@ type Privacy struct {
 	RetentionDays int `yaml:"retention_days"`
 }
 
+// Intake settings: how records that arrive in pieces are taken in.
+type Intake struct {
+	// PendingDays is how long a signal whose interaction has not arrived
+	// is kept waiting for it; then `forget --expired` (and serve's daily
+	// run) drops it, counted.
+	PendingDays int `yaml:"pending_days"`
+}
+
 // Review settings.
 type Review struct {
 	// Reviewers are the people overlap items are assigned to. Optional.
@@ -165,6 +174,7 @@ func Default() Config {
 			RedFlag: SetTarget{Min: 50},
 		},
 		Privacy: Privacy{RetentionDays: 180},
+		Intake:  Intake{PendingDays: 7},
 		Review:  Review{MinKappa: 0.6},
 	}
 }
@@ -391,6 +401,11 @@ func (c Config) validate(at func(string) (string, int)) []error {
 	// privacy
 	if c.Privacy.RetentionDays < 0 {
 		p.add("privacy.retention_days", "%d: want 0 (no limit) or more", c.Privacy.RetentionDays)
+	}
+
+	// intake (signals)
+	if c.Intake.PendingDays < 1 {
+		p.add("intake.pending_days", "%d: want 1 or more (days a signal waits for its interaction)", c.Intake.PendingDays)
 	}
 
 	// review

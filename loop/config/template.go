@@ -169,6 +169,13 @@ sets:
 privacy:
   retention_days: 180
 
+# intake: records that arrive in pieces. A signal (a late thumb, an edit, a
+# purchase, a judge's score) whose interaction has not arrived yet is kept,
+# masked, and applied when it comes. pending_days: how long it waits; then
+# "loupe forget --expired" (and serve, daily) drops it and counts it.
+intake:
+  pending_days: 7
+
 # review: reviewers are the names overlap items are assigned to, e.g.
 # [ana, bo, cy]; with fewer than two, overlap items are left unassigned.
 # min_kappa is the agreement (Cohen's kappa) below which two reviewers
