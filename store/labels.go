@@ -256,9 +256,13 @@ func (s *Store) erase(evs []erased) (int, error) {
 	}
 	if len(evs) > 0 {
 		// Push the tombstones down so the deleted values are dropped from
-		// the LSM tree, then rewrite value-log files that are now garbage.
-		_ = s.db.Flatten(2)
-		s.reclaim()
+		// the LSM tree, then rewrite value-log files that are now garbage;
+		// Close finishes with the active one (finishErase).
+		if err := s.db.Update(func(txn *badger.Txn) error { return txn.Set(metaErasePending, nil) }); err != nil {
+			return 0, mapErr(err)
+		}
+		s.erased.Store(true)
+		s.compact()
 	}
 	return len(evs), nil
 }

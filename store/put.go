@@ -35,7 +35,6 @@ func (s *Store) PutRecords(recs []Record) ([]PutStatus, error) {
 	}
 	var changed []string
 	defer func() { s.notifyUpdated(changed) }()
-	compact := false
 	start := 0
 	for i := range recs {
 		if recs[i].Signal == nil || !recs[i].Signal.Withdraws() {
@@ -51,16 +50,15 @@ func (s *Store) PutRecords(recs []Record) ([]PutStatus, error) {
 			return out, mapErr(err)
 		}
 		if erased {
-			compact = true
 			changed = append(changed, recs[i].ID)
 		}
 		start = i + 1
 	}
 	ch, err := s.putRun(recs[start:], out[start:])
 	changed = append(changed, ch...)
-	if compact {
-		s.compact()
-	}
+	// Erased bytes are reclaimed by the background loop and at Close
+	// (finishErase), not here: a stream with many withdrawals would
+	// otherwise compact the whole database once per batch.
 	return out, mapErr(err)
 }
 

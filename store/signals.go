@@ -142,12 +142,16 @@ func (s *Store) withdraw(r Record, out *PutStatus) (bool, error) {
 				return err
 			}
 		}
+		if err := txn.Set(metaErasePending, nil); err != nil {
+			return err
+		}
 		return txn.Set(tombKey(h), nil)
 	})
 	if err != nil {
 		return false, err
 	}
 	tombs[string(h)] = struct{}{}
+	s.erased.Store(true)
 	*out = Stored
 	return ts != nil || len(keys) > 0, nil
 }
@@ -182,9 +186,38 @@ func eventKeys(txn *badger.Txn, id string, ts []byte) ([][]byte, error) {
 	return keys, nil
 }
 
+// metaErasePending marks an erasure whose bytes may still be on disk: the
+// next Close, or Open after a crash, reclaims them.
+var metaErasePending = metaKey("erase_pending")
+
+// finishErase runs after the database is closed when this session erased
+// something: the value-log file that was active then may hold erased
+// bodies, and only a file that is no longer active can be rewritten, so
+// the database is opened once more, compacted and closed.
+func (s *Store) finishErase() error {
+	db, err := badger.Open(s.opts)
+	if err != nil {
+		return fmt.Errorf("reclaiming erased data: %w", err)
+	}
+	s.db = db
+	s.compact()
+	err = db.Update(func(txn *badger.Txn) error { return txn.Delete(metaErasePending) })
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
 // compact pushes deletions down the LSM tree and rewrites value-log files
 // that are now garbage, so erased bytes leave the disk.
 func (s *Store) compact() {
+	// The deletions may still sit in a memtable, where no compaction sees
+	// them. Badger flushes memtables for DropPrefix when the prefix has
+	// data, so write a key to drop.
+	flush := metaKey("flush")
+	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Set(flush, nil) }); err == nil {
+		_ = s.db.DropPrefix(flush)
+	}
 	_ = s.db.Flatten(2)
 	s.reclaim()
 }

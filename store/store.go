@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -76,6 +77,12 @@ type Store struct {
 
 	w watchers
 
+	opts badger.Options
+	// erased says this session erased bytes that may still sit in the
+	// active value-log file: Close then reopens the database to reclaim
+	// them (see finishErase).
+	erased atomic.Bool
+
 	stopGC chan struct{}
 	gcDone chan struct{}
 	closed sync.Once
@@ -123,7 +130,7 @@ func Open(dir string, o Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
-	s := &Store{db: db, dir: dir, stopGC: make(chan struct{}), gcDone: make(chan struct{})}
+	s := &Store{db: db, dir: dir, opts: opts, stopGC: make(chan struct{}), gcDone: make(chan struct{})}
 	if !o.ReadOnly {
 		h := o.Holder
 		if h == "" {
@@ -138,9 +145,16 @@ func Open(dir string, o Options) (*Store, error) {
 	}
 	if o.ReadOnly {
 		close(s.gcDone)
-	} else {
-		go s.gcLoop()
+		return s, nil
 	}
+	if !o.ForRestore {
+		// An erasure whose reclaim a crash cut short: finish it.
+		if err := s.db.View(func(txn *badger.Txn) error { _, err := txn.Get(metaErasePending); return err }); err == nil {
+			s.compact()
+			s.erased.Store(true)
+		}
+	}
+	go s.gcLoop()
 	return s, nil
 }
 
@@ -166,6 +180,9 @@ func (s *Store) Close() error {
 		close(s.stopGC)
 		<-s.gcDone
 		err = s.db.Close()
+		if err == nil && s.erased.Load() {
+			err = s.finishErase()
+		}
 		_ = os.Remove(filepath.Join(s.dir, holderFile))
 	})
 	return err
@@ -180,7 +197,11 @@ func (s *Store) gcLoop() {
 		case <-s.stopGC:
 			return
 		case <-t.C:
-			s.reclaim()
+			if s.erased.Load() {
+				s.compact()
+			} else {
+				s.reclaim()
+			}
 		}
 	}
 }
