@@ -3,7 +3,9 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -279,5 +281,70 @@ func TestWithdrawalLeavesNoByteOnDisk(t *testing.T) {
 				t.Errorf("%s still names the withdrawn event", h)
 			}
 		}
+	}
+}
+
+func postTo(t *testing.T, url, body string) (int, string) {
+	t.Helper()
+	resp, err := http.Post(url, "application/x-ndjson", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestServeLateThumbsDownIsQueuedAndCounted(t *testing.T) {
+	dir := t.TempDir()
+	st := filepath.Join(dir, "s")
+	cfg := filepath.Join(dir, "loupe.yaml")
+	os.WriteFile(cfg, []byte("sampling:\n  rules:\n    - name: thumbs_down\n      kind: thumbs_down\n      share: 1\n"), 0o600)
+	early := `{"event_id":"late-a","timestamp":"2026-11-20T10:00:00Z","model_version":"m1","input":{"text":"q"},"output":{"text":"a"},"explicit_feedback":{"thumb":"up"}}
+{"event_id":"late-b","timestamp":"2026-11-20T11:00:00Z","model_version":"m1","input":{"text":"q"},"output":{"text":"a"}}
+`
+	if r := run(t, []byte(early), "ingest", "--store", st, "--config", cfg, "-"); r.code != 0 {
+		t.Fatalf("ingest: %s", r.stderr)
+	}
+	trend := func() string {
+		r := run(t, nil, "trends", "--json", "--metric", "thumbs_down_rate", "--store", st, "--config", cfg)
+		return r.stdout
+	}
+	if before := trend(); !strings.Contains(before, `"value":0,`) {
+		t.Fatalf("before: %s", before)
+	}
+	s := startServe(t, nil, "--http", "127.0.0.1:0", "--store", st, "--config", cfg)
+	code, body := postTo(t, s.http+"/v1/signals",
+		`{"kind":"signal","signal_id":"late-a-1","event_id":"late-a","timestamp":"2026-11-20T11:00:00Z","source":"user","explicit_feedback":{"thumb":"down","reason_codes":["factual_error"]}}`+"\n"+
+			`{"event_id":"late-c","timestamp":"2026-11-20T10:00:00Z","model_version":"m1"}`+"\n")
+	if code != 200 || !strings.Contains(body, `"signals":1`) || !strings.Contains(body, `"reason":"invalid_field"`) {
+		t.Fatalf("POST /v1/signals: %d %s", code, body)
+	}
+	code, body = postTo(t, s.http+"/v1/events",
+		`{"kind":"signal","signal_id":"late-d-1","event_id":"late-d","timestamp":"2026-11-20T11:00:00Z","business":{"resolved":true}}`+"\n")
+	if code != 200 || !strings.Contains(body, `"pending":1`) {
+		t.Fatalf("POST /v1/events with a signal: %d %s", code, body)
+	}
+	resp, err := http.Get(s.http + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"loupe_signals_accepted_total 2", "loupe_signals_pending 1", "loupe_signals_dropped_total 0"} {
+		if !strings.Contains(string(m), want+"\n") {
+			t.Errorf("/metrics lacks %q:\n%s", want, m)
+		}
+	}
+	s.stop(t)
+	if after := trend(); !strings.Contains(after, `"value":1,`) {
+		t.Errorf("the late thumbs-down did not revise its day: %s", after)
+	}
+	if r := run(t, nil, "blueprint", "--store", st, "--config", cfg); !strings.Contains(r.stdout, "1 waiting in the review queue") {
+		t.Errorf("the late thumbs-down was not queued: %s", r.stdout)
+	}
+	r := run(t, nil, "doctor", "--json", "--store", st, "--config", cfg)
+	if !strings.Contains(r.stdout, `"signals":{"dropped":0,"pending":1}`) {
+		t.Errorf("doctor --json: %s", r.stdout)
 	}
 }
