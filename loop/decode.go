@@ -173,6 +173,31 @@ func DecodeEvent(line []byte) (*Incoming, error) {
 	return in, nil
 }
 
+// DecodeStored reads an event as the store keeps it (AppendJSON of a
+// prepared event) at DecodeEvent's speed; the store re-reads originals
+// with it to merge signals into them. The result owns its memory.
+func DecodeStored(b []byte) (*Event, error) {
+	b = bytes.Clone(b)
+	in := &Incoming{}
+	d := decoder{scanner: scanner{data: b}, in: in, stored: true}
+	if d.peek() != '{' {
+		return nil, &InputError{Reason: ReasonInvalidJSON, Msg: "not a stored event"}
+	}
+	err := d.event(in)
+	if err == nil {
+		if d.ws(); d.pos != len(b) {
+			err = d.fail("data after the event object")
+		}
+	}
+	if err != nil {
+		return nil, classify(err)
+	}
+	if err := validateRequired(&in.Event); err != nil {
+		return nil, err
+	}
+	return &in.Event, nil
+}
+
 func classify(err error) error {
 	var ie *InputError
 	if errors.As(err, &ie) {
@@ -200,6 +225,9 @@ func validateRequired(e *Event) error {
 type decoder struct {
 	scanner
 	in *Incoming // where objects and optional values are put
+	// stored reads the form the store keeps (AppendJSON): unknown fields
+	// under "extra", plus user_hash and masked.
+	stored bool
 }
 
 // members reads an object at path, rejecting duplicate keys, and hands each
@@ -236,6 +264,19 @@ func (d *decoder) members(at fpath, extra *map[string]json.RawMessage, fn func(k
 		}
 		if dup {
 			return &dupKeyError{key: key, path: join(path, key)}
+		}
+		if d.stored && key == "extra" {
+			return d.object(func(k string) error {
+				raw, err := d.skip(1)
+				if err != nil {
+					return err
+				}
+				if *extra == nil {
+					*extra = map[string]json.RawMessage{}
+				}
+				(*extra)[k] = json.RawMessage(bytes.Clone(raw))
+				return nil
+			})
 		}
 		ok, err := fn(key, fpath{path, key, -1})
 		if err != nil || ok {
@@ -440,6 +481,16 @@ func (d *decoder) event(in *Incoming) error {
 			err = d.consent(path, &e.Consent)
 		case "label":
 			err = d.label(path, &e.Label)
+		case "user_hash":
+			if !d.stored {
+				return false, nil
+			}
+			e.UserHash, err = d.string(path)
+		case "masked":
+			if !d.stored {
+				return false, nil
+			}
+			e.Masked, err = d.counts(path)
 		default:
 			return false, nil
 		}

@@ -114,3 +114,27 @@ func TestMerge(t *testing.T) {
 		})
 	}
 }
+
+func TestDecodeStoredRoundTrip(t *testing.T) {
+	lines := []string{
+		e42,
+		`{"event_id":"x","timestamp":"2026-10-01T10:00:00.123456789Z","model_version":"m","user_id":"u","custom":{"a":[1,"jane.doe@example.com"]},` +
+			`"input":{"text":"hi \"there\"\n","context_refs":["r"],"extra":{"k":1}},"output":{"text":"o","latency_ms":1e-7,"confidence":0.5,"cost_usd":12},` +
+			`"explicit_feedback":{"thumb":"down","rating":2,"reason_codes":["a"],"reason_text":"t","user_edit":"e","z":null},` +
+			`"implicit_feedback":{"dwell_ms":1,"abandoned":false,"escalated":true,"clicked":true,"copied":false,"retries":0},` +
+			`"automated_checks":{"toxicity":0,"hallucination":1,"policy_violation":false,"judge":{"s":1}},` +
+			`"business":{"resolved":true,"converted":false,"turns":3,"time_to_success_ms":5,"cost_usd":0.1},` +
+			`"experiment":{"id":"x","arm":"b","position":0,"propensity":0.5},"consent":{"training":true},"label":{"grade":"pass","rubric_notes":"n"}}`,
+	}
+	for _, l := range lines {
+		ev := mustEvent(t, l)
+		b := AppendJSON(nil, ev)
+		back, err := DecodeStored(b)
+		if err != nil {
+			t.Fatalf("%s: %v", b, err)
+		}
+		if b2 := AppendJSON(nil, back); string(b2) != string(b) {
+			t.Errorf("round trip:\n%s\n%s", b, b2)
+		}
+	}
+}

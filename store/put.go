@@ -2,7 +2,6 @@ package store
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"runtime"
 	"sort"
@@ -442,10 +441,13 @@ func runMerges(jobs []*mergeJob) error {
 }
 
 func (j *mergeJob) run() {
-	var ev loop.Event
-	if err := json.Unmarshal(j.orig, &ev); err != nil {
-		j.err = err
-		return
+	ev, err := loop.DecodeStored(j.orig)
+	if err != nil {
+		// Not the fast form (an older store?): the struct tags read it.
+		if ev, err = decodeEvent(j.orig); err != nil {
+			j.err = err
+			return
+		}
 	}
 	sigs := make([]*loop.Signal, 0, len(j.stored)+len(j.fresh))
 	for _, b := range j.stored {
@@ -457,7 +459,7 @@ func (j *mergeJob) run() {
 		sigs = append(sigs, sg)
 	}
 	sigs = append(sigs, j.fresh...)
-	m := loop.Merge(&ev, sigs)
+	m := loop.Merge(ev, sigs)
 	j.body = loop.AppendJSON(make([]byte, 0, len(j.orig)+256), m)
 	sum := loop.Summarize(m)
 	j.summary = encodeSummary(nil, &sum)
