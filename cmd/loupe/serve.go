@@ -40,8 +40,9 @@ func newServeCmd(a *app) *cobra.Command {
 		Use:   "serve",
 		Short: "Serve the HTTP collector and the TUI over SSH from one process",
 		Long: `Serve one store to the network: an HTTP collector that takes feedback
-events (POST /v1/events: one JSON event, a JSON array or NDJSON; the same
-validation, consent gate and PII masking as ingest), and the TUI over SSH
+records (POST /v1/events: interactions and signals; POST /v1/signals:
+signals only; one JSON record, a JSON array or NDJSON; the same validation,
+consent gate and PII masking as ingest), and the TUI over SSH
 for reviewers whose public keys are in the authorized-keys file (a key's
 comment names the reviewer, else the SSH user does).
 
@@ -50,6 +51,10 @@ for a body that is not JSON, 413 past --max-body, 429 with Retry-After when
 a user's or a client's rate is exceeded, 401 without the bearer token
 (--token or LOUPE_TOKEN; none set means open). GET /healthz and GET
 /metrics (Prometheus text) are served too.
+
+Each event whose merged view changes is put through the config's sampling
+rules and queued if one picks it; once a day, signals that waited longer
+than intake.pending_days for their interaction are dropped.
 
 While serve runs it holds the store: other loupe commands on it point here.
 SIGINT or SIGTERM stops it gracefully: in-flight requests finish, SSH
