@@ -238,12 +238,15 @@ func (c *Collector) handle(p *Pipeline, w http.ResponseWriter, r *http.Request) 
 	}
 	ans := Answer{Summary: Summary{Read: len(items), Reasons: map[string]int{}}, Errors: []ItemError{}}
 
-	// Per-user limits, in body order, over the records that would be
-	// stored; records without a user count against their client.
+	// Per-user limits, in body order, over the interactions that would be
+	// stored; interactions without a user count against their client.
+	// Signals carry no user (they name an interaction) and are sent by
+	// backends for many users at once: only the client's bucket, taken
+	// above for the whole body, bounds them.
 	var keys []string
 	var at []int
 	for i := range ps {
-		if ps[i].ok {
+		if ps[i].ok && !ps[i].signal {
 			key := "c" + client
 			if ps[i].userHash != "" {
 				key = "u" + ps[i].userHash
