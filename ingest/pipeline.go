@@ -286,7 +286,7 @@ func (p *Pipeline) write(ps []prepared) ([]Outcome, error) {
 		switch st {
 		case store.Stored:
 			outs[i].Status = Accepted
-			if !recs[j].Signal.Withdraws() {
+			if p.o.OnStored != nil && !recs[j].Signal.Withdraws() {
 				changed = append(changed, recs[j].ID)
 			}
 		case store.Pending:

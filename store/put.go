@@ -78,6 +78,9 @@ type unit struct {
 }
 
 func (u *unit) set(k, v []byte) {
+	if u.keys == nil {
+		u.keys, u.vals = make([][]byte, 0, 4), make([][]byte, 0, 4)
+	}
 	u.keys = append(u.keys, k)
 	u.vals = append(u.vals, v)
 }
@@ -122,21 +125,23 @@ func (s *Store) putRun(recs []Record, out []PutStatus) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	units := map[string]*unit{}
-	var order []string // unit ids in first-seen order
+	// One unit per event written, in first-seen order; allocated together.
+	units := make(map[string]*unit, len(recs))
+	pool := make([]unit, 0, len(recs))
+	var order []*unit
 	unitOf := func(id string) *unit {
 		u := units[id]
 		if u == nil {
-			u = &unit{id: id}
+			pool = append(pool, unit{id: id})
+			u = &pool[len(pool)-1]
 			units[id] = u
-			order = append(order, id)
+			order = append(order, u)
 		}
 		return u
 	}
-	seenEv := map[string]int{}
-	seenSig := map[string]int{}
-	newEv := map[string]int{}     // event id -> record of the new interaction
-	newSigs := map[string][]int{} // event id -> records of new signals
+	newEv := make(map[string]int, len(recs)) // event id -> record of its new interaction
+	var seenSig map[string]int               // signal id -> record of its new signal
+	var newSigs map[string][]int             // event id -> records of its new signals
 	var jobs []*mergeJob
 	now := time.Now()
 	err = s.db.View(func(txn *badger.Txn) error {
@@ -150,7 +155,7 @@ func (s *Store) putRun(recs []Record, out []PutStatus) ([]string, error) {
 				}
 			}
 			if r.Signal == nil {
-				if j, ok := seenEv[r.ID]; ok {
+				if j, ok := newEv[r.ID]; ok {
 					out[i] = sameOr(recs[j].Hash == r.Hash)
 					continue
 				}
@@ -164,7 +169,6 @@ func (s *Store) putRun(recs []Record, out []PutStatus) ([]string, error) {
 						return err
 					}
 				}
-				seenEv[r.ID] = i
 				newEv[r.ID] = i
 				continue
 			}
@@ -182,6 +186,9 @@ func (s *Store) putRun(recs []Record, out []PutStatus) ([]string, error) {
 				if !errors.Is(err, badger.ErrKeyNotFound) {
 					return err
 				}
+			}
+			if seenSig == nil {
+				seenSig, newSigs = map[string]int{}, map[string][]int{}
 			}
 			seenSig[sid] = i
 			newSigs[r.ID] = append(newSigs[r.ID], i)
@@ -225,8 +232,7 @@ func (s *Store) putRun(recs []Record, out []PutStatus) ([]string, error) {
 	var changed []string
 	var group []*unit
 	size := 0
-	for n, id := range order {
-		u := units[id]
+	for n, u := range order {
 		group = append(group, u)
 		for k := range u.keys {
 			size += len(u.keys[k]) + min(len(u.vals[k]), 32)

@@ -224,7 +224,10 @@ func (s *Store) compact() {
 
 // notifyUpdated tells watchers that these events' stored views changed.
 func (s *Store) notifyUpdated(ids []string) {
-	if len(ids) == 0 {
+	s.w.mu.Lock()
+	none := len(s.w.subs) == 0
+	s.w.mu.Unlock()
+	if len(ids) == 0 || none {
 		return
 	}
 	for _, id := range sortedUnique(ids) {
