@@ -28,6 +28,13 @@
 //	                              kind 'g' golden, 'r' red-flag
 //	q <id>                        the review queue (JSON loop.QueueItem): why
 //	                              sampling picked the event, and for whom
+//	c <id> 0x00 <candidate> 0x00 <reviewer>
+//	                              a reviewer's current blind comparison of a
+//	                              candidate's answer with the event's output
+//	                              (JSON compare.Judgment, see compare.go)
+//	C <id> 0x00 <candidate> 0x00 <at> <reviewer>
+//	                              comparison history: every judgment and
+//	                              every undo (a Deleted judgment)
 //
 // Values of at most 256 bytes (summaries, index, labels) stay in the LSM
 // tree; event bodies (1–3 KB) go to the value log, which a goroutine

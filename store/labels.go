@@ -241,7 +241,7 @@ func (s *Store) erase(evs []erased) (int, error) {
 			append([]byte{'s'}, append(e.ts, e.id...)...), indexKey(e.id), queueKey(e.id),
 			setKey(loop.SetGolden, e.id), setKey(loop.SetRedFlag, e.id)}
 		if err := s.db.View(func(txn *badger.Txn) error {
-			for _, p := range []string{"l" + e.id + "\x00", "h" + e.id + "\x00"} {
+			for _, p := range []string{"l" + e.id + "\x00", "h" + e.id + "\x00", "c" + e.id + "\x00", "C" + e.id + "\x00"} { // c, C: comparisons (compare.go)
 				opt := badger.DefaultIteratorOptions
 				opt.Prefix = []byte(p)
 				opt.PrefetchValues = false
