@@ -104,6 +104,7 @@ type Result struct {
 	Baseline     *eval.Metrics `json:"baseline,omitempty"`
 	RedFlagCases []string      `json:"redflag_cases"`
 	GoldenChecks []GoldenCheck `json:"golden_checks"`
+	Compare      *CompareCheck `json:"compare"` // gate --compare (compare.go); null without it
 }
 
 // Run checks the candidates against the sets.

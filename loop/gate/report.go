@@ -33,6 +33,7 @@ func (r Result) Text() string {
 	}
 	section(SetRedFlag, "red-flag failures")
 	section(SetGolden, "golden failures")
+	section(SetCompare, "pairwise comparison failures") // compare.go
 	if len(r.Missing) > 0 {
 		fmt.Fprintf(&b, "missing candidates (%d): %s\n\n", len(r.Missing), strings.Join(r.Missing, ", "))
 	}
@@ -42,6 +43,9 @@ func (r Result) Text() string {
 	fmt.Fprintf(&b, "  golden:   %d %s scored;%s\n", r.Golden.N, plural(r.Golden.N, "case", "cases"), metricLine(r.Golden))
 	for _, c := range r.GoldenChecks {
 		fmt.Fprintf(&b, "  check:    %s\n", checkLine(c))
+	}
+	if r.Compare != nil { // compare.go
+		fmt.Fprintf(&b, "  compare:  %s\n", r.Compare.summary())
 	}
 	if r.Pass {
 		b.WriteString("gate: PASS\n")
@@ -210,7 +214,11 @@ func (r Result) JUnit() []byte {
 	}
 
 	doc := junitSuites{Name: "loupe gate"}
-	for _, s := range []*junitSuite{&red, &gold} {
+	suites := []*junitSuite{&red, &gold}
+	if cs := r.compareSuite(mk); cs != nil { // compare.go
+		suites = append(suites, cs)
+	}
+	for _, s := range suites {
 		s.Tests = len(s.Cases)
 		for _, c := range s.Cases {
 			if c.Failure != nil {
