@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/loupe-dev/loupe/loop"
 	"github.com/loupe-dev/loupe/loop/compare"
 )
 
@@ -128,4 +130,45 @@ func (s *Store) UndoComparison(reviewer, candidate string, at time.Time) (compar
 		return putComparison(txn, w, body)
 	})
 	return last, mapErr(err)
+}
+
+// CompareItems is the event ids of set that the candidate answers (answered
+// holds the candidate's event ids) and that are stored, sorted. Only
+// answered items can be compared, so "all" reads no more than the
+// candidate's ids.
+func (s *Store) CompareItems(set compare.ItemSet, answered map[string]string) ([]string, error) {
+	var ids []string
+	take := func(id string) {
+		if _, ok := answered[id]; ok {
+			ids = append(ids, id)
+		}
+	}
+	var err error
+	switch set {
+	case compare.SetGolden, compare.SetRedFlag:
+		kind := loop.SetGolden
+		if set == compare.SetRedFlag {
+			kind = loop.SetRedFlag
+		}
+		err = s.SetEntries(kind, func(e loop.SetEntry) error { take(e.EventID); return nil })
+	case compare.SetQueue:
+		err = s.Queued(func(q loop.QueueItem) error { take(q.EventID); return nil })
+	case compare.SetAll:
+		for id := range answered {
+			ok, herr := s.Has(id)
+			if herr != nil {
+				return nil, herr
+			}
+			if ok {
+				ids = append(ids, id)
+			}
+		}
+	default:
+		return nil, fmt.Errorf("unknown item set %q", set)
+	}
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(ids)
+	return ids, nil
 }

@@ -191,6 +191,7 @@ func printEval(w io.Writer, set string, n int, rep eval.Report) {
 
 func newGateCmd(a *app) *cobra.Command {
 	var candidate, redflag, golden, junit string
+	var compareFile, compareName string // gate --compare (compare.go)
 	var floor float64
 	var maxDropFlag map[string]string
 	cmd := &cobra.Command{
@@ -215,8 +216,8 @@ same input gives a byte-identical report; --junit writes JUnit XML for CI.`,
 			if candidate == "" {
 				return usageErr("--candidate FILE is required")
 			}
-			if redflag == "" && golden == "" {
-				return usageErr("give --redflag FILE and/or --golden FILE (from 'loupe export redflag|golden --out FILE')")
+			if redflag == "" && golden == "" && compareFile == "" {
+				return usageErr("give --redflag FILE, --golden FILE and/or --compare FILE (from 'loupe export redflag|golden|comparisons --out FILE')")
 			}
 			maxDrop := map[string]float64{}
 			for m, v := range maxDropFlag {
@@ -245,6 +246,11 @@ same input gives a byte-identical report; --junit writes JUnit XML for CI.`,
 				}
 			}
 			res := gate.Run(rf, gd, cands, gate.Options{SimilarityFloor: floor, MaxDrop: maxDrop})
+			if compareFile != "" {
+				if err := gateCompare(&res, compareFile, candidateArgs{file: candidate, name: compareName}, cands); err != nil {
+					return err
+				}
+			}
 			if junit != "" {
 				if err := os.WriteFile(junit, res.JUnit(), 0o644); err != nil {
 					return withCode(exitInternal, fmt.Errorf("--junit: %w", err))
@@ -270,6 +276,8 @@ same input gives a byte-identical report; --junit writes JUnit XML for CI.`,
 	f.StringVar(&redflag, "redflag", "", "exported red-flag set (loupe export redflag --out FILE)")
 	f.StringVar(&golden, "golden", "", "exported golden set (loupe export golden --out FILE)")
 	f.StringVar(&junit, "junit", "", "also write a JUnit XML report to this file")
+	f.StringVar(&compareFile, "compare", "", "exported comparisons (loupe export comparisons --out FILE): fail when the candidate loses significantly")
+	f.StringVar(&compareName, "name", "", "the candidate's name in --compare (default: the candidate file's base name)")
 	f.Float64Var(&floor, "similarity-floor", 0.2, "minimum ROUGE-L of a red-flag answer against its reference (0 to disable)")
 	f.StringToStringVar(&maxDropFlag, "max-drop", map[string]string{"rouge_l": "0.05", "f1": "0.05"},
 		"golden guardrails: the most each metric may drop below the current model's")

@@ -309,3 +309,24 @@ func Last(current []Judgment, reviewer, candidate string) (Judgment, bool) {
 	}
 	return best, ok
 }
+
+// ItemSet names which items a comparison session covers.
+type ItemSet string
+
+const (
+	SetGolden  ItemSet = "golden"  // the golden set (default)
+	SetRedFlag ItemSet = "redflag" // the red-flag set
+	SetQueue   ItemSet = "queue"   // the review queue
+	SetAll     ItemSet = "all"     // every stored event
+)
+
+// ParseItemSet reads --set.
+func ParseItemSet(s string) (ItemSet, error) {
+	switch ItemSet(s) {
+	case SetGolden, SetRedFlag, SetQueue, SetAll:
+		return ItemSet(s), nil
+	case "red-flag":
+		return SetRedFlag, nil
+	}
+	return "", fmt.Errorf("--set %q: want golden, redflag, queue or all", s)
+}
