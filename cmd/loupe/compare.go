@@ -17,6 +17,7 @@ import (
 	"github.com/loupe-dev/loupe/loop/export"
 	"github.com/loupe-dev/loupe/loop/gate"
 	"github.com/loupe-dev/loupe/store"
+	"github.com/loupe-dev/loupe/tui"
 	"github.com/spf13/cobra"
 )
 
@@ -482,4 +483,39 @@ func gateCompare(res *gate.Result, path string, ca candidateArgs, cands map[stri
 	}
 	res.AddCompare(compare.Compute(js, name, answers))
 	return nil
+}
+
+// tuiFlags are loupe tui's flags for the Compare screen.
+func (c *candidateArgs) tuiFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&c.file, "compare", "", "open the Compare screen on this candidate file")
+	f.StringVar(&c.name, "name", "", "the candidate's name in the store (default: the file's base name without .jsonl)")
+	f.StringVar(&c.set, "set", "golden", "with --compare, which items: golden, redflag, queue or all")
+}
+
+// tuiOptions are the Compare screen's options from loupe tui's flags; nil
+// without --compare.
+func (c *candidateArgs) tuiOptions(w io.Writer) (*tui.CompareOptions, error) {
+	if c.file == "" {
+		if c.name != "" || c.set != "golden" {
+			return nil, usageErr("--name and --set go with --compare FILE")
+		}
+		return nil, nil
+	}
+	if c.file == "-" {
+		return nil, usageErr("--compare needs a file: the TUI reads its keys from the terminal, not stdin")
+	}
+	set, err := compare.ParseItemSet(c.set)
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	cd, err := c.load(w)
+	if err != nil {
+		return nil, err
+	}
+	answers := make(map[string]string, len(cd.cands))
+	for id, x := range cd.cands {
+		answers[id] = x.Output.Text
+	}
+	return &tui.CompareOptions{Name: cd.name, Answers: answers, Set: set}, nil
 }
