@@ -72,6 +72,9 @@ type Store struct {
 
 	w watchers
 
+	readOnly bool
+	space    space // free-space checks before writes (space.go)
+
 	stopGC chan struct{}
 	gcDone chan struct{}
 	closed sync.Once
@@ -119,7 +122,8 @@ func Open(dir string, o Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
-	s := &Store{db: db, dir: dir, stopGC: make(chan struct{}), gcDone: make(chan struct{})}
+	s := &Store{db: db, dir: dir, readOnly: o.ReadOnly, stopGC: make(chan struct{}), gcDone: make(chan struct{})}
+	s.space.free = statfsFree
 	if !o.ReadOnly {
 		h := o.Holder
 		if h == "" {
@@ -181,9 +185,13 @@ func (s *Store) gcLoop() {
 	}
 }
 
-// reclaim rewrites value-log files that are mostly garbage.
+// reclaim rewrites value-log files that are mostly garbage. Rewriting
+// needs room for a whole value-log file before the old one is deleted.
 func (s *Store) reclaim() {
 	for i := 0; i < 8; i++ {
+		if s.ensureSpace(int(s.db.Opts().ValueLogFileSize)) != nil {
+			return
+		}
 		if s.db.RunValueLogGC(0.5) != nil {
 			return
 		}
@@ -374,6 +382,15 @@ type pending struct {
 // commitGroup writes the keys of whole events in one transaction, halving
 // the group when Badger finds the transaction too big.
 func (s *Store) commitGroup(group []pending) error {
+	n := 0
+	for _, p := range group {
+		for k := range p.keys {
+			n += len(p.keys[k]) + len(p.vals[k])
+		}
+	}
+	if err := s.ensureSpace(n); err != nil {
+		return err
+	}
 	txn := s.db.NewTransaction(true)
 	defer txn.Discard()
 	for _, p := range group {
