@@ -14,19 +14,16 @@ import (
 	"github.com/loupe-dev/loupe/loop/compare"
 )
 
-// Key prefixes of pairwise comparisons (see doc.go).
-const (
-	prefixComparison        = 'c' // c <event id> 0x00 <candidate> 0x00 <reviewer>
-	prefixComparisonHistory = 'C' // C <event id> 0x00 <candidate> 0x00 <at> <reviewer>
-)
+// Comparison keys (prefixes in keys.go, layout in doc.go).
 
 func comparisonKey(j compare.Judgment) []byte {
-	return []byte(string(rune(prefixComparison)) + j.EventID + "\x00" + j.Candidate + "\x00" + j.Reviewer)
+	k := append(idPrefix(prefixCompare, j.EventID), j.Candidate...)
+	return append(append(k, sep), j.Reviewer...)
 }
 
 func comparisonHistoryKey(j compare.Judgment) []byte {
-	k := []byte(string(rune(prefixComparisonHistory)) + j.EventID + "\x00" + j.Candidate + "\x00")
-	k = tsBytes(k, j.At)
+	k := append(idPrefix(prefixCompareHist, j.EventID), j.Candidate...)
+	k = tsBytes(append(k, sep), j.At)
 	return append(k, j.Reviewer...)
 }
 
@@ -76,13 +73,13 @@ func putComparison(txn *badger.Txn, j compare.Judgment, body []byte) error {
 // Comparisons calls fn with every current judgment, ordered by event id,
 // candidate, then reviewer.
 func (s *Store) Comparisons(fn func(compare.Judgment) error) error {
-	return s.scanComparisons(prefixComparison, fn)
+	return s.scanComparisons(prefixCompare, fn)
 }
 
 // ComparisonHistory calls fn with every judgment ever recorded, withdrawals
 // included, ordered by event id, candidate, then time.
 func (s *Store) ComparisonHistory(fn func(compare.Judgment) error) error {
-	return s.scanComparisons(prefixComparisonHistory, fn)
+	return s.scanComparisons(prefixCompareHist, fn)
 }
 
 func (s *Store) scanComparisons(prefix byte, fn func(compare.Judgment) error) error {
@@ -105,7 +102,7 @@ func (s *Store) UndoComparison(reviewer, candidate string, at time.Time) (compar
 	err := s.db.Update(func(txn *badger.Txn) error {
 		var cur []compare.Judgment
 		opt := badger.DefaultIteratorOptions
-		opt.Prefix = []byte{prefixComparison}
+		opt.Prefix = []byte{prefixCompare}
 		it := txn.NewIterator(opt)
 		for it.Rewind(); it.Valid(); it.Next() {
 			var j compare.Judgment
