@@ -149,6 +149,7 @@ type compareView struct {
 	noting      bool
 	input       textinput.Model
 	showDiff    bool
+	scroll      int // lines both answers are scrolled down
 
 	summarySeq int
 	summary    *compare.Results
@@ -201,6 +202,7 @@ func (m *compareView) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Left, k.Right, k.Tie, k.BothBad},
 		{k.Reason, k.Note, k.Diff, k.Skip, k.Undo},
+		{m.c.keys.Down, m.c.keys.Up},
 		m.c.keys.globalKeys(),
 	}
 }
@@ -386,9 +388,14 @@ func (m *compareView) keyPress(msg tea.KeyPressMsg) tea.Cmd {
 		return m.input.Focus()
 	case key.Matches(msg, k.Diff):
 		m.showDiff = !m.showDiff
+		m.scroll = min(m.scroll, m.maxScroll())
+	case key.Matches(msg, m.c.keys.Down):
+		m.scroll = min(m.scroll+1, m.maxScroll())
+	case key.Matches(msg, m.c.keys.Up):
+		m.scroll = max(m.scroll-1, 0)
 	case key.Matches(msg, k.Skip):
 		if next := m.nextPending(m.pos + 1); next < len(m.items) {
-			m.pos = next
+			m.pos, m.scroll = next, 0
 		}
 	}
 	return nil
@@ -425,7 +432,7 @@ func (m *compareView) judge(c compare.Choice) tea.Cmd {
 	}
 	m.mine[it.id] = j
 	delete(m.drafts, it.id)
-	m.pos = m.nextPending(m.pos + 1)
+	m.pos, m.scroll = m.nextPending(m.pos+1), 0
 	return m.issue(j, before)
 }
 
@@ -438,7 +445,7 @@ func (m *compareView) undo() tea.Cmd {
 	}
 	delete(m.mine, last.EventID)
 	if i := slices.IndexFunc(m.items, func(it compareItem) bool { return it.id == last.EventID }); i >= 0 {
-		m.pos = i
+		m.pos, m.scroll = i, 0
 	}
 	m.drafts[last.EventID] = &compareDraft{reasons: last.Reasons, note: last.Note}
 	m.summary = nil
@@ -508,6 +515,54 @@ func (m *compareView) flush() []error {
 // sideBySide is whether the answers fit next to each other.
 func (m *compareView) sideBySide() bool { return m.width >= 100 }
 
+// paneGeometry is how the answers of it are laid out: the input's lines,
+// and each pane's width and rows (side by side when wide, stacked when
+// narrow).
+type paneGeometry struct {
+	input        []string
+	lw, rw       int
+	lrows, rrows int
+	side         bool
+}
+
+func (m *compareView) geometry(it *compareItem, footLines int) paneGeometry {
+	w := m.width
+	room := m.height - 1 - footLines // the header line, the footer
+	g := paneGeometry{side: m.sideBySide()}
+	g.input = wrapLines(inputText(it.ev), max(w-2, 10), max(1, min(6, room/5)))
+	room -= 1 + len(g.input)
+	if g.side {
+		g.lw = (w - 3) / 2
+		g.rw = w - 3 - g.lw
+		g.lrows = max(room-1, 1)
+		g.rrows = g.lrows
+	} else {
+		g.lw, g.rw = w-2, w-2
+		g.lrows = max((room-2)/2, 1)
+		g.rrows = max(room-2-g.lrows, 1)
+	}
+	return g
+}
+
+// answers are the texts of the two panes: the answers, or their word diff.
+func (m *compareView) answers(it *compareItem) (left, right string) {
+	if m.showDiff {
+		return diffSides(m.c.styles, it.diff)
+	}
+	return it.texts()
+}
+
+// maxScroll is how far the longer answer of the item shown can scroll.
+func (m *compareView) maxScroll() int {
+	it := m.current()
+	if it == nil {
+		return 0
+	}
+	g := m.geometry(it, len(m.footerLines(it)))
+	l, r := m.answers(it)
+	return max(0, len(wrapAnswer(l, g.lw))-g.lrows, len(wrapAnswer(r, g.rw))-g.rrows)
+}
+
 func (m *compareView) View() string {
 	s := m.c.styles
 	w, h := m.width, m.height
@@ -525,36 +580,28 @@ func (m *compareView) View() string {
 		return padLines(append(lines, m.summaryLines()...), w, h)
 	}
 	foot := m.footerLines(it)
-	room := h - len(lines) - len(foot)
-	in := inputText(it.ev)
-	inLines := wrapLines(in, max(w-2, 10), max(1, min(6, room/5)))
+	g := m.geometry(it, len(foot))
 	lines = append(lines, fit(s.Section.Render("Input")+s.Muted.Render("  "+it.id+" · "+orUnknown(it.ev.TaskType)+" · "+orUnknown(it.ev.UserSegment)), w))
-	for _, l := range inLines {
+	for _, l := range g.input {
 		lines = append(lines, fit("  "+l, w))
 	}
-	room -= 1 + len(inLines)
-	left, right := it.texts()
-	if m.showDiff {
-		left, right = diffSides(s, it.diff)
-	}
+	left, right := m.answers(it)
+	lp, rp := paneLines(s, left, g.lw, g.lrows, m.scroll), paneLines(s, right, g.rw, g.rrows, m.scroll)
 	lh := s.Section.Render("1 · left")
 	rh := s.Section.Render("2 · right")
-	if m.sideBySide() {
-		cw := (w - 3) / 2
-		rows := max(room-1, 1)
-		lp, rp := paneLines(left, cw, rows), paneLines(right, w-3-cw, rows)
-		lines = append(lines, pad(lh, cw)+s.Subtle.Render(" │ ")+pad(rh, w-3-cw))
-		for i := 0; i < rows; i++ {
-			lines = append(lines, pad(lp[i], cw)+s.Subtle.Render(" │ ")+pad(rp[i], w-3-cw))
+	if g.side {
+		bar := s.Subtle.Render(" │ ")
+		lines = append(lines, pad(lh, g.lw)+bar+pad(rh, g.rw))
+		for i := range g.lrows {
+			lines = append(lines, pad(lp[i], g.lw)+bar+pad(rp[i], g.rw))
 		}
 	} else {
-		rows := max((room-2)/2, 1)
 		lines = append(lines, fit(lh, w))
-		for _, l := range paneLines(left, w-2, rows) {
+		for _, l := range lp {
 			lines = append(lines, fit("  "+l, w))
 		}
 		lines = append(lines, fit(rh, w))
-		for _, l := range paneLines(right, w-2, max(room-2-rows, 1)) {
+		for _, l := range rp {
 			lines = append(lines, fit("  "+l, w))
 		}
 	}
@@ -579,9 +626,8 @@ func padSlice(lines []string, w, n int) []string {
 	return lines
 }
 
-// paneLines wraps an answer into exactly rows lines, the last saying how
-// many more there are when it does not fit.
-func paneLines(text string, w, rows int) []string {
+// wrapAnswer wraps an answer to width w, keeping its line breaks.
+func wrapAnswer(text string, w int) []string {
 	var out []string
 	for _, para := range strings.Split(text, "\n") {
 		if para == "" {
@@ -590,12 +636,24 @@ func paneLines(text string, w, rows int) []string {
 		}
 		out = append(out, wrapLines(para, max(w, 1), 0)...)
 	}
-	if len(out) > rows {
-		more := len(out) - rows + 1
-		out = append(out[:rows-1], fmt.Sprintf("… %d more lines", more))
+	return out
+}
+
+// paneLines is exactly rows lines of a wrapped answer scrolled down by
+// off; when it does not fit, the first and last lines say what is above
+// and below.
+func paneLines(s Styles, text string, w, rows, off int) []string {
+	all := wrapAnswer(text, w)
+	if len(all) <= rows {
+		return padSlice(all, 0, rows)
 	}
-	for len(out) < rows {
-		out = append(out, "")
+	off = max(0, min(off, len(all)-rows))
+	out := slices.Clone(all[off : off+rows])
+	if rows > 1 && off > 0 {
+		out[0] = s.Muted.Render(fmt.Sprintf("↑ %d more lines (k)", off+1))
+	}
+	if rows > 1 && off+rows < len(all) {
+		out[rows-1] = s.Muted.Render(fmt.Sprintf("↓ %d more lines (j)", len(all)-off-rows+1))
 	}
 	return out
 }

@@ -273,3 +273,33 @@ func TestCompareGolden(t *testing.T) {
 		}
 	}
 }
+
+func TestCompareScrollsLongAnswers(t *testing.T) {
+	st, answers := compareStore(t)
+	var long []string
+	for i := range 40 {
+		long = append(long, fmt.Sprintf("step %02d of the long answer.", i))
+	}
+	for id := range answers {
+		answers[id] = strings.Join(long, "\n")
+	}
+	h := newCompareHarness(t, st, answers, 80, 24, "alice")
+	v := ascii(t, h.m.View().Content)
+	if !strings.Contains(v, "step 00") || strings.Contains(v, "step 39") || !strings.Contains(v, "more lines (j)") {
+		t.Fatalf("long answer not cut with a hint:\n%s", v)
+	}
+	for range 60 {
+		h.press("j")
+	}
+	v = ascii(t, h.m.View().Content)
+	if !strings.Contains(v, "step 39") || !strings.Contains(v, "more lines (k)") || strings.Contains(v, "step 00") {
+		t.Fatalf("scrolled to the end:\n%s", v)
+	}
+	if h.m.compare.scroll != h.m.compare.maxScroll() {
+		t.Errorf("scroll %d past its end %d", h.m.compare.scroll, h.m.compare.maxScroll())
+	}
+	h.press("1")
+	if h.m.compare.scroll != 0 {
+		t.Error("the next item does not start at the top")
+	}
+}
