@@ -373,3 +373,28 @@ func TestCompareTUIInPty(t *testing.T) {
 		t.Errorf("reviewers %+v", c.Reviewers)
 	}
 }
+
+// A candidate's answer and a reviewer's note are masked before they reach
+// the store, like every other free text.
+func TestCompareMasksAnswerAndNote(t *testing.T) {
+	st, _, ids, _ := compareFixture(t, 1)
+	cand := filepath.Join(t.TempDir(), "leaky.jsonl")
+	os.WriteFile(cand, []byte(fmt.Sprintf(`{"event_id":%q,"output":{"text":"write to jane.doe.compare@example.com about it"}}`+"\n", ids[0])), 0o644)
+	r := run(t, nil, "compare", "record", ids[0], "--candidate", cand, "--choice", "candidate", "--note", "she said call 415-555-0199", "--store", st)
+	if r.code != 0 {
+		t.Fatalf("record: %d %s", r.code, r.stderr)
+	}
+	run(t, nil, "compare", "--candidate", cand, "--store", st) // reopen and close: everything flushed
+	for _, needle := range []string{"jane.doe.compare@example.com", "415-555-0199"} {
+		if hits := filesContaining(t, st, needle); len(hits) > 0 {
+			t.Errorf("%q reached the store unmasked: %v", needle, hits)
+		}
+	}
+	if r := run(t, nil, "export", "comparisons", "--store", st); !strings.Contains(r.stdout, `"note":"she said call [PHONE]"`) {
+		t.Errorf("the note is not stored masked: %s", r.stdout)
+	}
+	r = run(t, nil, "export", "preference", "--store", st)
+	if strings.Contains(r.stdout, "jane.doe.compare@") {
+		t.Error("export preference holds the unmasked answer")
+	}
+}
