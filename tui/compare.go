@@ -765,6 +765,17 @@ func (m *compareView) summaryLines() []string {
 	for _, p := range r.Agreement {
 		out = append(out, fit(fmt.Sprintf("  κ %s × %s  %s over %d shared", p.A, p.B, fmtF(p.Kappa), p.N), w))
 	}
+	out = append(out, "", fit(s.Label.Render(fmt.Sprintf("  %-24s %4s %4s %4s %4s %4s  %s", "BY", "N", "W", "L", "T", "BAD", "WIN RATE  95% WILSON")), w))
+	for _, g := range []struct {
+		name string
+		m    map[string]compare.Tally
+	}{{"task", r.ByTask}, {"segment", r.BySegment}} {
+		for _, k := range sortedKeys(g.m) {
+			t := g.m[k]
+			out = append(out, fit(fmt.Sprintf("  %-24s %4d %4d %4d %4d %4d  %s [%s, %s]", g.name+":"+k, t.N, t.Wins, t.Losses, t.Ties, t.BothBad,
+				fmtF(t.WinRate), fmtF(t.Low), fmtF(t.High)), w))
+		}
+	}
 	return out
 }
 
