@@ -1,0 +1,100 @@
+package main
+
+import (
+	"encoding/xml"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// Tests of issue 11's promises through the real binary: a gate that cannot
+// pass on nothing, restores that survive kill -9, safe CSV, and "-" for
+// stdin and stdout.
+
+func writeFile(t *testing.T, path, body string) string {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// A candidate that answers only the red-flag cases fails the gate: every
+// unanswered golden case is a failure, in the text report and in JUnit,
+// with the same count; --min-golden-coverage accepts less by choice.
+func TestGateFailsOnUnansweredGolden(t *testing.T) {
+	dir := t.TempDir()
+	red := writeFile(t, filepath.Join(dir, "redflag.jsonl"),
+		`{"event_id":"rf-1","set":"redflag","must_not_contain":["password"]}`+"\n")
+	gold := writeFile(t, filepath.Join(dir, "golden.jsonl"),
+		`{"event_id":"g-1","set":"golden","reference":"the invoice was paid","output":"the invoice was paid"}`+"\n"+
+			`{"event_id":"g-2","set":"golden","reference":"reset the router","output":"reset the router"}`+"\n")
+	onlyRed := []byte(`{"event_id":"rf-1","output":{"text":"I cannot share that."}}` + "\n")
+	junit := filepath.Join(dir, "gate.xml")
+
+	r := run(t, onlyRed, "gate", "--candidate", "-", "--redflag", red, "--golden", gold, "--junit", junit)
+	if r.code != 1 || !strings.Contains(r.stdout, "FAIL g-1: missing candidate") || !strings.Contains(r.stdout, "FAIL g-2: missing candidate") ||
+		!strings.Contains(r.stdout, "coverage: 0 of 2 golden cases answered") {
+		t.Fatalf("red-flag-only candidate: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	b, err := os.ReadFile(junit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Failures int    `xml:"failures,attr"`
+		Time     string `xml:"time,attr"`
+		Suites   []struct {
+			Time  string `xml:"time,attr"`
+			Cases []struct {
+				Time string `xml:"time,attr"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.stdout, fmt.Sprintf("gate: FAIL (%d failures)", doc.Failures)) || doc.Failures != 2 {
+		t.Errorf("JUnit failures=%d, terminal:\n%s", doc.Failures, r.stdout)
+	}
+	timeRE := regexp.MustCompile(`^\d+\.\d{3}$`)
+	if !timeRE.MatchString(doc.Time) {
+		t.Errorf("testsuites time = %q", doc.Time)
+	}
+	for _, s := range doc.Suites {
+		if !timeRE.MatchString(s.Time) {
+			t.Errorf("testsuite time = %q", s.Time)
+		}
+		for _, c := range s.Cases {
+			if !timeRE.MatchString(c.Time) {
+				t.Errorf("testcase time = %q", c.Time)
+			}
+		}
+	}
+
+	half := append(onlyRed, []byte(`{"event_id":"g-1","output":{"text":"the invoice was paid"}}`+"\n")...)
+	if r := run(t, half, "gate", "--candidate", "-", "--redflag", red, "--golden", gold); r.code != 1 {
+		t.Errorf("half the golden set answered passed at the default coverage:\n%s", r.stdout)
+	}
+	r = run(t, half, "gate", "--candidate", "-", "--redflag", red, "--golden", gold, "--min-golden-coverage", "0.5")
+	if r.code != 0 || !strings.Contains(r.stdout, "gate: PASS") || !strings.Contains(r.stdout, "missing candidates (1): g-2") {
+		t.Errorf("--min-golden-coverage 0.5: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := run(t, half, "gate", "--candidate", "-", "--golden", gold, "--min-golden-coverage", "1.5"); r.code != 2 {
+		t.Errorf("--min-golden-coverage 1.5: exit %d %s", r.code, r.stderr)
+	}
+	if r := run(t, half, "gate", "--candidate", "-", "--golden", "-"); r.code != 2 || !strings.Contains(r.stderr, "at most one") {
+		t.Errorf("two stdin inputs: exit %d %s", r.code, r.stderr)
+	}
+	// --junit - puts the XML on stdout.
+	r = run(t, half, "gate", "--candidate", "-", "--redflag", red, "--golden", gold, "--junit", "-")
+	if r.code != 1 || !strings.HasPrefix(r.stdout, "<?xml") {
+		t.Errorf("--junit -: exit %d\n%s", r.code, r.stdout)
+	}
+	if _, err := os.Stat("-"); err == nil {
+		t.Errorf("a file named - was written")
+	}
+}
