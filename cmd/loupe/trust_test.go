@@ -1,13 +1,20 @@
 package main
 
 import (
+	"bytes"
+	"encoding/csv"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/loupe-dev/loupe/loop/export"
 )
 
 // Tests of issue 11's promises through the real binary: a gate that cannot
@@ -97,4 +104,88 @@ func TestGateFailsOnUnansweredGolden(t *testing.T) {
 	if _, err := os.Stat("-"); err == nil {
 		t.Errorf("a file named - was written")
 	}
+}
+
+// CSV exports are safe to open in a spreadsheet and lossless: formula
+// starters get a leading ', list cells are JSON arrays, and the set CSV
+// carries the input and output its JSONL has. --out - is stdout.
+func TestCSVExportGuardedAndLossless(t *testing.T) {
+	st := filepath.Join(t.TempDir(), "store")
+	ev := `{"event_id":"ev-csv-1","timestamp":"2026-11-08T04:33:09.144Z","model_version":"m-1","user_id":"u-1",` +
+		`"input":{"text":"@SUM(A1) please"},"output":{"text":"=HYPERLINK(\"http://evil\",\"x\")","latency_ms":20},` +
+		`"explicit_feedback":{"thumb":"down","reason_codes":["a;b","c"],"user_edit":"-2+3"},"consent":{"analytics":true,"training":true}}` + "\n"
+	if r := run(t, []byte(ev), "ingest", "--store", st, "-"); r.code != 0 {
+		t.Fatalf("ingest: %d %s", r.code, r.stderr)
+	}
+	if r := run(t, nil, "set", "add", "redflag", "ev-csv-1", "--store", st, "--must-contain", "x;y", "--must-contain", "=z", "--reference", "+ref"); r.code != 0 {
+		t.Fatalf("set add: %d %s", r.code, r.stderr)
+	}
+	dir := t.TempDir()
+	csvOf := func(kind string) map[string]string {
+		t.Helper()
+		r := runIn(t, dir, nil, "export", kind, "--store", st, "--format", "csv", "--out", "-")
+		if r.code != 0 {
+			t.Fatalf("export %s: %d %s", kind, r.code, r.stderr)
+		}
+		recs, err := csv.NewReader(strings.NewReader(r.stdout)).ReadAll()
+		if err != nil || len(recs) != 2 {
+			t.Fatalf("export %s csv: %v %q", kind, err, r.stdout)
+		}
+		row := map[string]string{}
+		for i, h := range recs[0] {
+			c := recs[1][i]
+			if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
+				t.Errorf("%s %s = %q starts a formula", kind, h, c)
+			}
+			row[h] = export.Unguard(c)
+		}
+		return row
+	}
+	list := func(cell string) []string {
+		l, err := export.ParseListCell(cell)
+		if err != nil {
+			t.Error(err)
+		}
+		return l
+	}
+	evs := csvOf("events")
+	if got := list(evs["reason_codes"]); !reflect.DeepEqual(got, []string{"a;b", "c"}) {
+		t.Errorf("reason_codes = %v", got)
+	}
+	if evs["output_text"] != `=HYPERLINK("http://evil","x")` || evs["user_edit"] != "-2+3" || evs["input_text"] != "@SUM(A1) please" {
+		t.Errorf("events row = %v", evs)
+	}
+	rf := csvOf("redflag")
+	if got := list(rf["must_contain"]); !reflect.DeepEqual(got, []string{"x;y", "=z"}) {
+		t.Errorf("must_contain = %v", got)
+	}
+	if rf["input"] != "@SUM(A1) please" || rf["output"] != `=HYPERLINK("http://evil","x")` || rf["reference"] != "+ref" ||
+		rf["model_version"] != "m-1" || rf["latency_ms"] != "20" {
+		t.Errorf("redflag row = %v", rf)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "-")); err == nil {
+		t.Errorf("export --out - wrote a file named -")
+	}
+}
+
+// runIn is run in a working directory.
+func runIn(t *testing.T, dir string, stdin []byte, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(loupeBin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "NO_COLOR=1", "LOUPE_REVIEWER=tester")
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{o.String(), e.String(), code}
 }
