@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -12,7 +13,9 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/loupe-dev/loupe/loop/export"
 )
@@ -188,4 +191,104 @@ func runIn(t *testing.T, dir string, stdin []byte, args ...string) result {
 		t.Fatal(err)
 	}
 	return result{o.String(), e.String(), code}
+}
+
+// A restore killed part-way leaves no store behind, a retry just works
+// (the leftover temporary directory is removed) and the restored store has
+// every event and the secret; truncated backups are refused, old unframed
+// backups still restore.
+func TestRestoreSurvivesKillAndRefusesTruncated(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	lines := genLines(t, "6000", "9")
+	s, _ := ingestJSON(t, lines, "--store", a, "-")
+	var user struct {
+		UserID string `json:"user_id"`
+	}
+	for _, l := range bytes.Split(lines, []byte("\n")) {
+		if json.Unmarshal(l, &user); user.UserID != "" && bytes.Contains(l, []byte(`"analytics":true`)) {
+			break
+		}
+	}
+	bak := filepath.Join(dir, "full.bak")
+	if r := run(t, nil, "backup", bak, "--store", a); r.code != 0 {
+		t.Fatalf("backup: %s", r.stderr)
+	}
+	data, err := os.ReadFile(bak)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Feed half the backup through a pipe, so the restore is surely
+	// part-way, then kill -9 it.
+	cmd := exec.Command(loupeBin, "restore", "-", "--store", b)
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tmpDir := fmt.Sprintf("%s.restore-%d", b, cmd.Process.Pid)
+	if _, err := in.Write(data[:len(data)/2]); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ { // the pipe is small: most of the half is read by now
+		if _, err := os.Stat(filepath.Join(tmpDir, "MANIFEST")); err == nil {
+			break
+		}
+		if i > 3000 {
+			t.Fatalf("no restore directory %s appeared", tmpDir)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	in.Close()
+	if _, err := os.Stat(b); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a killed restore left a store at %s (%v)", b, err)
+	}
+	if _, err := os.Stat(tmpDir); err != nil {
+		t.Fatalf("expected the interrupted restore's directory %s: %v", tmpDir, err)
+	}
+
+	r := run(t, nil, "restore", bak, "--store", b)
+	if r.code != 0 || !strings.Contains(r.stdout, fmt.Sprintf("restored %d events", s.Accepted)) {
+		t.Fatalf("retry after kill -9: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if left, _ := filepath.Glob(b + ".restore-*"); len(left) != 0 {
+		t.Errorf("leftover restore directories: %v", left)
+	}
+	if ra, rb := run(t, nil, "export", "events", "--store", a), run(t, nil, "export", "events", "--store", b); ra.stdout != rb.stdout {
+		t.Errorf("restored events differ")
+	}
+	// The secret came back: forgetting a user finds their events.
+	r = run(t, nil, "forget", "--user", user.UserID, "--store", b, "--json")
+	if r.code != 0 || strings.Contains(r.stdout, `"erased":0`) {
+		t.Errorf("forget %s on the restored store: %d %s %s", user.UserID, r.code, r.stdout, r.stderr)
+	}
+
+	// Truncated anywhere, the end marker included, it is refused by name.
+	for name, cut := range map[string]int{"half": len(data) / 2, "trailer": len(data) - 32, "one byte": len(data) - 1} {
+		tb := writeFile(t, filepath.Join(dir, "cut.bak"), string(data[:cut]))
+		c := filepath.Join(dir, "c")
+		r := run(t, nil, "restore", tb, "--store", c)
+		if r.code != 5 || !strings.Contains(r.stderr, "cut.bak") || !strings.Contains(r.stderr, "truncated") {
+			t.Errorf("%s: truncated backup: exit %d %s", name, r.code, r.stderr)
+		}
+		if _, err := os.Stat(c); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s: a refused restore left %s", name, c)
+		}
+		if left, _ := filepath.Glob(c + ".restore-*"); len(left) != 0 {
+			t.Errorf("%s: leftover %v", name, left)
+		}
+	}
+
+	// A backup from before the framing (a bare Badger stream) restores.
+	old := writeFile(t, filepath.Join(dir, "old.bak"), string(data[8:len(data)-32]))
+	r = run(t, nil, "restore", old, "--store", filepath.Join(dir, "o"))
+	if r.code != 0 || !strings.Contains(r.stdout, fmt.Sprintf("restored %d events", s.Accepted)) {
+		t.Errorf("old backup: exit %d %s %s", r.code, r.stdout, r.stderr)
+	}
 }
