@@ -7,16 +7,20 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/creack/pty"
 	"github.com/loupe-dev/loupe/loop/export"
 )
 
@@ -290,5 +294,128 @@ func TestRestoreSurvivesKillAndRefusesTruncated(t *testing.T) {
 	r = run(t, nil, "restore", old, "--store", filepath.Join(dir, "o"))
 	if r.code != 0 || !strings.Contains(r.stdout, fmt.Sprintf("restored %d events", s.Accepted)) {
 		t.Errorf("old backup: exit %d %s %s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// The smaller promises of issue 11: --version, man, completion, no
+// terminal, - for stdout on --rejects.
+func TestVersionManCompletionNoTTY(t *testing.T) {
+	// make build stamps the version and commit with -ldflags.
+	stamped := filepath.Join(t.TempDir(), "loupe")
+	b := exec.Command("go", "build", "-ldflags", "-X main.version=v9.9.9-test -X main.commit=abcdef1234567890", "-o", stamped, ".")
+	if out, err := b.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(stamped, "--version").Output()
+	if err != nil || !strings.Contains(string(out), "v9.9.9-test (abcdef1)") {
+		t.Errorf("stamped --version: %q %v", out, err)
+	}
+	if r := run(t, nil, "--version"); r.code != 0 || !strings.HasPrefix(r.stdout, "loupe version ") {
+		t.Errorf("--version: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+
+	if r := run(t, nil, "man"); r.code != 0 || !strings.HasPrefix(r.stdout, ".TH LOUPE 1") || !strings.Contains(r.stdout, "export") {
+		t.Errorf("man: %d %q %s", r.code, r.stdout[:min(200, len(r.stdout))], r.stderr)
+	}
+
+	for args, want := range map[string][]string{
+		"export|":                  {"events", "labels", "golden", "redflag", "sft", "preference", "kto"},
+		"export|events|--format|":  {"jsonl", "csv"},
+		"set|":                     {"add", "rm", "ls"},
+		"set|add|":                 {"golden", "redflag"},
+		"trends|--metric|":         {"thumbs_down_rate", "pass_rate", "latency_p95_ms", "reason:factual_error"},
+		"ab|--metric|":             {"thumbs_down_rate", "ipw_click_rate"},
+		"trends|--by|":             {"model", "segment", "task"},
+		"gen|--candidate|":         {"fixed", "regressed"},
+		"gate|--max-drop|":         {"rouge_l=", "f1="},
+		"eval|--set|":              {"golden", "redflag"},
+		"export|redflag|--format|": {"csv"},
+	} {
+		r := run(t, nil, append([]string{"__complete"}, strings.Split(args, "|")...)...)
+		got := strings.Split(r.stdout, "\n")
+		for _, w := range want {
+			if !slices.Contains(got, w) {
+				t.Errorf("completion of %q: no %q in %q", args, w, r.stdout)
+			}
+		}
+	}
+
+	// No terminal: a usage error saying what to do, not a TTY error.
+	cmd := exec.Command(loupeBin, "--store", filepath.Join(t.TempDir(), "s"))
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // no controlling terminal either
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(stderr.String(), "subcommand") || strings.Contains(stderr.String(), "TTY") {
+		t.Errorf("loupe without a terminal: %v %q", err, stderr.String())
+	}
+
+	// --rejects - puts the rejected lines on stdout, the summary on stderr.
+	r := run(t, []byte("{\"bad\":1}\n"), "ingest", "--store", filepath.Join(t.TempDir(), "s"), "-", "--rejects", "-")
+	if r.code != 3 || !strings.Contains(r.stdout, `"reason":"missing_field"`) || !strings.Contains(r.stderr, "1 rejected") {
+		t.Errorf("--rejects -: %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// The ingest progress line is cleared before the summary prints, so the
+// summary starts its own line on the terminal.
+func TestIngestProgressClearedBeforeSummary(t *testing.T) {
+	ptm, pts, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ptm.Close()
+	cmd := exec.Command(loupeBin, "ingest", "--store", filepath.Join(t.TempDir(), "s"), "-")
+	cmd.Env = append(os.Environ(), "NO_COLOR=1", "TERM=xterm-256color")
+	cmd.Stdout, cmd.Stderr = pts, pts
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pts.Close()
+	var term bytes.Buffer
+	copied := make(chan struct{})
+	go func() { io.Copy(&term, ptm); close(copied) }()
+	lines := bytes.SplitAfter(genLines(t, "300", "4"), []byte("\n"))
+	// Pauses longer than the progress interval (250ms) between chunks make
+	// sure a progress line is drawn.
+	for i := range 3 {
+		for _, l := range lines[i*100 : (i+1)*100] {
+			in.Write(l)
+		}
+		time.Sleep(400 * time.Millisecond)
+	}
+	in.Close()
+	cmd.Wait()
+	<-copied
+	out := term.String()
+	if !strings.Contains(out, "lines/s)") {
+		t.Fatalf("no progress line drawn: %q", out)
+	}
+	i := strings.Index(out, "read 300 lines")
+	if i < 0 {
+		t.Fatalf("no summary: %q", out)
+	}
+	if before := out[:i]; !strings.HasSuffix(before, "\r\x1b[K") {
+		t.Errorf("the summary follows an uncleared progress line: %q", before[max(0, len(before)-80):])
+	}
+	if strings.Contains(out[i:], "\x1b[K") {
+		t.Errorf("a clear after the summary erases it: %q", out[i:])
+	}
+}
+
+func TestVersionInfoFallback(t *testing.T) {
+	info := &debug.BuildInfo{Main: debug.Module{Version: "v0.0.0-20261201192636-bb7857cea224+dirty"},
+		Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "bb7857cea224853740a9caf1ca547db1a344a2e8"}}}
+	if v, c := versionInfo(info, true); v != info.Main.Version || c != "bb7857cea224853740a9caf1ca547db1a344a2e8" {
+		t.Errorf("from build info: %q %q", v, c)
+	}
+	if v, c := versionInfo(&debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, true); v != "devel" || c != "" {
+		t.Errorf("without VCS information: %q %q", v, c)
 	}
 }
