@@ -352,6 +352,20 @@ func TestVersionManCompletionNoTTY(t *testing.T) {
 		t.Errorf("loupe without a terminal: %v %q", err, stderr.String())
 	}
 
+	// --config - : init writes the template to stdout, other commands read
+	// it from stdin.
+	tmpl := run(t, nil, "init", "--config", "-")
+	if tmpl.code != 0 || !strings.HasPrefix(tmpl.stdout, "# loupe.yaml") {
+		t.Errorf("init --config -: %d %q", tmpl.code, tmpl.stderr)
+	}
+	st := filepath.Join(t.TempDir(), "s")
+	if r := run(t, []byte(tmpl.stdout), "trends", "--store", st, "--config", "-", "--metric", "pass_rate"); r.code != 0 {
+		t.Errorf("trends --config - with the template: %d %s", r.code, r.stderr)
+	}
+	if r := run(t, []byte("goal: [\n"), "trends", "--store", st, "--config", "-"); r.code != 2 || !strings.Contains(r.stderr, "stdin:1") {
+		t.Errorf("bad config on stdin: %d %s", r.code, r.stderr)
+	}
+
 	// --rejects - puts the rejected lines on stdout, the summary on stderr.
 	r := run(t, []byte("{\"bad\":1}\n"), "ingest", "--store", filepath.Join(t.TempDir(), "s"), "-", "--rejects", "-")
 	if r.code != 3 || !strings.Contains(r.stdout, `"reason":"missing_field"`) || !strings.Contains(r.stderr, "1 rejected") {
