@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/charmbracelet/x/term"
 	"github.com/loupe-dev/loupe/store"
 	"github.com/spf13/cobra"
 )
@@ -37,11 +38,14 @@ to stdout.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			out := args[0]
+			if f, ok := cmd.OutOrStdout().(*os.File); ok && out == "-" && term.IsTerminal(f.Fd()) {
+				return usageErr("backup -: stdout is a terminal; redirect it to a file or a pipe")
+			}
 			st, err := a.open(cmd.Context(), "loupe backup")
 			if err != nil {
 				return err
 			}
-			out := args[0]
 			if out == "-" {
 				bw := bufio.NewWriterSize(cmd.OutOrStdout(), 1<<20)
 				if err := writeBackup(st, bw); err != nil {
