@@ -204,7 +204,7 @@ func newGateCmd(a *app) *cobra.Command {
 	var floor, minCover float64
 	var maxDropFlag map[string]string
 	cmd := &cobra.Command{
-		Use:   "gate --candidate FILE [--redflag FILE] [--golden FILE] [--junit FILE]",
+		Use:   "gate --candidate FILE [--redflag FILE] [--golden FILE] [--junit FILE] [--min-golden-coverage C]",
 		Short: "Release gate: fail on any red-flag failure or golden regression",
 		Long: `Check a candidate model version against exported set files, with no store,
 so CI can run it. Exit status 1 when:
@@ -220,7 +220,9 @@ so CI can run it. Exit status 1 when:
 Any of the files may be - for stdin (one of them at a time).
 
 The report names each failure: the item, what failed, expected and got. The
-same input gives a byte-identical report; --junit writes JUnit XML for CI.`,
+same input gives a byte-identical report; --junit writes JUnit XML for CI
+(identical too, but for its time attributes). The verdict line's failure
+count is the number of failing cases, as in the JUnit file.`,
 		Example: `  loupe export redflag --out redflag.jsonl
   loupe export golden --out golden.jsonl
   loupe gate --candidate candidate.jsonl --redflag redflag.jsonl --golden golden.jsonl --junit gate.xml`,
