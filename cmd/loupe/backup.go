@@ -158,8 +158,10 @@ func restore(cmd *cobra.Command, target, file string) error {
 		err = withCode(exitInternal, cerr)
 	}
 	if err == nil {
-		// An empty target directory is replaced; rename(2) allows that.
-		if err = os.Rename(tmp, target); err != nil {
+		// An empty target directory is replaced (os.Rename will not).
+		if rerr := os.Remove(target); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+			err = withCode(exitInternal, fmt.Errorf("store %s: %w", target, rerr))
+		} else if err = os.Rename(tmp, target); err != nil {
 			err = withCode(exitInternal, fmt.Errorf("move the restored store into place: %w", err))
 		}
 	}

@@ -289,6 +289,16 @@ func TestRestoreSurvivesKillAndRefusesTruncated(t *testing.T) {
 		}
 	}
 
+	// An existing empty directory is a new store; a non-empty one is not.
+	empty := filepath.Join(dir, "empty")
+	os.Mkdir(empty, 0o700)
+	if r := run(t, nil, "restore", bak, "--store", empty); r.code != 0 {
+		t.Errorf("restore into an empty directory: %d %s", r.code, r.stderr)
+	}
+	if r := run(t, nil, "restore", bak, "--store", empty); r.code != 2 || !strings.Contains(r.stderr, "not empty") {
+		t.Errorf("restore into a restored store: %d %s", r.code, r.stderr)
+	}
+
 	// A backup from before the framing (a bare Badger stream) restores.
 	old := writeFile(t, filepath.Join(dir, "old.bak"), string(data[8:len(data)-32]))
 	r = run(t, nil, "restore", old, "--store", filepath.Join(dir, "o"))
