@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -59,7 +58,7 @@ func (c *candidateArgs) resolveName() (string, error) {
 	return name, nil
 }
 
-func (c *candidateArgs) load(w io.Writer) (*candidate, error) {
+func (c *candidateArgs) load(stdin io.Reader, w io.Writer) (*candidate, error) {
 	if c.file == "" {
 		return nil, usageErr("--candidate FILE is required")
 	}
@@ -67,17 +66,8 @@ func (c *candidateArgs) load(w io.Writer) (*candidate, error) {
 	if err != nil {
 		return nil, err
 	}
-	var cands map[string]eval.Candidate
-	if c.file == "-" {
-		var errs []error
-		cands, errs = eval.ReadCandidates(os.Stdin)
-		for _, e := range errs {
-			fmt.Fprintf(w, "stdin: %v (line skipped)\n", e)
-		}
-		if len(cands) == 0 {
-			return nil, usageErr("the candidate on stdin has no usable line")
-		}
-	} else if cands, err = readCandidates(c.file, w); err != nil {
+	cands, err := readCandidates(stdin, c.file, w)
+	if err != nil {
 		return nil, err
 	}
 	out := &candidate{name: name, cands: cands, answers: make(map[string]string, len(cands))}
@@ -128,7 +118,7 @@ regenerated) are stale: counted, not used.`,
 			if err != nil {
 				return usageErr("%v", err)
 			}
-			c, err := ca.load(cmd.ErrOrStderr())
+			c, err := ca.load(cmd.InOrStdin(), cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -189,7 +179,7 @@ func fmtPValue(v compare.Float) string {
 	return fmt.Sprintf("%.4f", float64(v))
 }
 
-func verdict(t compare.Tally) string {
+func compareVerdict(t compare.Tally) string {
 	switch {
 	case t.N == 0:
 		return "no comparisons yet"
@@ -212,7 +202,7 @@ func printCompare(w io.Writer, r compareReport) {
 	fmt.Fprintf(w, "  win rate %s  95%% Wilson [%s, %s]  (ties and both-bad as half a win)\n", fmtRate(o.WinRate), fmtRate(o.Low), fmtRate(o.High))
 	fmt.Fprintf(w, "  without ties %s  [%s, %s]  over %d decisive\n", fmtRate(o.DecisiveWinRate), fmtRate(o.DecisiveLow), fmtRate(o.DecisiveHigh), o.Wins+o.Losses)
 	fmt.Fprintf(w, "  sign test p %s  (exact binomial, two-sided, ties left out)\n", fmtPValue(o.SignP))
-	fmt.Fprintf(w, "  %s\n", verdict(o))
+	fmt.Fprintf(w, "  %s\n", compareVerdict(o))
 	if len(r.ByTask) > 0 {
 		fmt.Fprintln(w)
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -290,7 +280,7 @@ elsewhere, and for tests.`,
 			if err := checkReasons(cfg.Taxonomy, reasons); err != nil {
 				return err
 			}
-			c, err := ca.load(cmd.ErrOrStderr())
+			c, err := ca.load(cmd.InOrStdin(), cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -454,12 +444,12 @@ func preferenceExporter(st *store.Store, _ bool, emit func([]byte, []string) err
 // gateCompare adds the pairwise check to a gate result: the judgments of
 // the candidate in an exported comparison file, those of another answer
 // than the candidate file's present one left out as stale.
-func gateCompare(res *gate.Result, path string, ca candidateArgs, cands map[string]eval.Candidate) error {
+func gateCompare(stdin io.Reader, res *gate.Result, path string, ca candidateArgs, cands map[string]eval.Candidate) error {
 	name, err := ca.resolveName()
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(path)
+	f, err := openIn(stdin, path)
 	if err != nil {
 		return usageErr("--compare: %v", err)
 	}
@@ -495,7 +485,7 @@ func (c *candidateArgs) tuiFlags(cmd *cobra.Command) {
 
 // tuiOptions are the Compare screen's options from loupe tui's flags; nil
 // without --compare.
-func (c *candidateArgs) tuiOptions(w io.Writer) (*tui.CompareOptions, error) {
+func (c *candidateArgs) tuiOptions(stdin io.Reader, w io.Writer) (*tui.CompareOptions, error) {
 	if c.file == "" {
 		if c.name != "" || c.set != "golden" {
 			return nil, usageErr("--name and --set go with --compare FILE")
@@ -509,7 +499,7 @@ func (c *candidateArgs) tuiOptions(w io.Writer) (*tui.CompareOptions, error) {
 	if err != nil {
 		return nil, usageErr("%v", err)
 	}
-	cd, err := c.load(w)
+	cd, err := c.load(stdin, w)
 	if err != nil {
 		return nil, err
 	}
