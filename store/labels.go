@@ -32,7 +32,7 @@ func (s *Store) PutLabels(ls []loop.Label) error {
 			return err
 		}
 	}
-	err := s.db.Update(func(txn *badger.Txn) error {
+	err := s.update(func(txn *badger.Txn) error {
 		for i, l := range ls {
 			if _, err := txn.Get(indexKey(l.EventID)); err != nil {
 				if errors.Is(err, badger.ErrKeyNotFound) {
@@ -125,7 +125,7 @@ func (s *Store) PutSetEntry(e loop.SetEntry) error {
 	if err != nil {
 		return err
 	}
-	err = s.db.Update(func(txn *badger.Txn) error {
+	err = s.update(func(txn *badger.Txn) error {
 		if _, err := txn.Get(indexKey(e.EventID)); err != nil {
 			if errors.Is(err, badger.ErrKeyNotFound) {
 				return fmt.Errorf("event %q: %w", e.EventID, ErrNotFound)
@@ -142,7 +142,7 @@ func (s *Store) PutSetEntry(e loop.SetEntry) error {
 
 // RemoveSetEntry takes an event out of a set; ErrNotFound if it was not in it.
 func (s *Store) RemoveSetEntry(kind loop.SetKind, id string) error {
-	err := s.db.Update(func(txn *badger.Txn) error {
+	err := s.update(func(txn *badger.Txn) error {
 		k := setKey(kind, id)
 		if _, err := txn.Get(k); err != nil {
 			if errors.Is(err, badger.ErrKeyNotFound) {
@@ -227,7 +227,7 @@ func (s *Store) erase(evs []erased) (int, error) {
 		if len(batch) == 0 {
 			return nil
 		}
-		err := s.db.Update(func(txn *badger.Txn) error {
+		err := s.update(func(txn *badger.Txn) error {
 			for _, k := range batch {
 				if err := txn.Delete(k); err != nil {
 					return err
@@ -298,9 +298,16 @@ func (s *Store) Restore(r io.Reader) error {
 	s.putMu.Lock()
 	s.idf, s.sigf, s.pendf, s.tombs = nil, nil, nil, nil // the loaded ids are not in them
 	s.putMu.Unlock()
-	s.secret, err = s.loadSecret(false)
+	// A backup without the secret (cut short, or not a loupe store's) must
+	// not get a new one: user hashes would change and forget would miss.
+	if s.secret, err = s.loadSecret(true); err == nil && s.secret == nil {
+		err = ErrNoSecret
+	}
 	return err
 }
+
+// ErrNoSecret is Restore's error for a backup without the store secret.
+var ErrNoSecret = errors.New("the backup holds no store secret (it is incomplete or not a loupe backup)")
 
 // AllHistory calls fn with every label ever given, ordered by event id then
 // time.

@@ -474,6 +474,15 @@ func (j *mergeJob) run() {
 // commitGroup writes the keys of whole events in one transaction, halving
 // the group when Badger finds the transaction too big.
 func (s *Store) commitGroup(group []*unit) error {
+	n := 0
+	for _, u := range group {
+		for k := range u.keys {
+			n += len(u.keys[k]) + len(u.vals[k])
+		}
+	}
+	if err := s.ensureSpace(n); err != nil {
+		return err
+	}
 	txn := s.db.NewTransaction(true)
 	defer txn.Discard()
 	split := func(err error) error {

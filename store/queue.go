@@ -13,7 +13,7 @@ import (
 // many were added.
 func (s *Store) Enqueue(items []loop.QueueItem) (int, error) {
 	added := 0
-	err := s.db.Update(func(txn *badger.Txn) error {
+	err := s.update(func(txn *badger.Txn) error {
 		for _, it := range items {
 			if _, err := txn.Get(queueKey(it.EventID)); err == nil {
 				continue

@@ -136,7 +136,7 @@ func (s *Store) withdraw(r Record, out *PutStatus) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	err = s.db.Update(func(txn *badger.Txn) error {
+	err = s.update(func(txn *badger.Txn) error {
 		for _, k := range keys {
 			if err := txn.Delete(k); err != nil {
 				return err
@@ -157,7 +157,8 @@ func (s *Store) withdraw(r Record, out *PutStatus) (bool, error) {
 }
 
 // eventKeys lists every key of an event to erase it: the event, summary,
-// index, original, queue and set entries, labels and history, its signals
+// index, original, queue and set entries, labels and history, comparisons,
+// its signals
 // with their idempotency and pending records. ts is the encoded time from
 // its index, nil when the interaction is not stored.
 func eventKeys(txn *badger.Txn, id string, ts []byte) ([][]byte, error) {
@@ -168,7 +169,8 @@ func eventKeys(txn *badger.Txn, id string, ts []byte) ([][]byte, error) {
 		keys = append(keys, timedKey(prefixEvent, ts, id), timedKey(prefixSummary, ts, id), indexKey(id),
 			originalKey(id), queueKey(id), setKey(loop.SetGolden, id), setKey(loop.SetRedFlag, id))
 	}
-	for _, p := range [][]byte{idPrefix(prefixLabel, id), idPrefix(prefixHistory, id), idPrefix(prefixPending, id)} {
+	for _, p := range [][]byte{idPrefix(prefixLabel, id), idPrefix(prefixHistory, id), idPrefix(prefixPending, id),
+		idPrefix(prefixCompare, id), idPrefix(prefixCompareHist, id)} {
 		if err := scanPrefix(txn, p, false, func(k, _ []byte) error {
 			keys = append(keys, k)
 			return nil
@@ -208,8 +210,8 @@ func (s *Store) finishErase() error {
 	return err
 }
 
-// compact pushes deletions down the LSM tree and rewrites value-log files
-// that are now garbage, so erased bytes leave the disk.
+// compact pushes deletions down the LSM tree and rewrites the value-log
+// files that hold deleted values, so erased bytes leave the disk.
 func (s *Store) compact() {
 	// The deletions may still sit in a memtable, where no compaction sees
 	// them. Badger flushes memtables for DropPrefix when the prefix has
@@ -219,7 +221,14 @@ func (s *Store) compact() {
 		_ = s.db.DropPrefix(flush)
 	}
 	_ = s.db.Flatten(2)
-	s.reclaim()
+	// Erased bodies must not wait for their file to be half garbage, as
+	// the periodic reclaim does: rewrite every value-log file that holds
+	// any (Badger never rewrites the one being written; see finishErase).
+	for i := 0; i < 1000; i++ {
+		if s.db.RunValueLogGC(1e-6) != nil {
+			break
+		}
+	}
 }
 
 // notifyUpdated tells watchers that these events' stored views changed.
@@ -278,7 +287,7 @@ func (s *Store) ExpirePending(t time.Time) (int, error) {
 	if err != nil || n == 0 {
 		return 0, mapErr(err)
 	}
-	err = s.db.Update(func(txn *badger.Txn) error {
+	err = s.update(func(txn *badger.Txn) error {
 		for _, k := range keys {
 			if err := txn.Delete(k); err != nil {
 				return err

@@ -61,6 +61,9 @@ type Options struct {
 	// ForRestore opens without creating the store secret, so that a
 	// backup's own secret can be loaded (see Restore).
 	ForRestore bool
+	// FreeSpace reports the bytes free for the store's directory; default
+	// statfs. Tests use it to play a full disk.
+	FreeSpace func(dir string) (uint64, error)
 }
 
 // Store is an open loupe store. Its methods are safe for concurrent use.
@@ -82,6 +85,9 @@ type Store struct {
 	// active value-log file: Close then reopens the database to reclaim
 	// them (see finishErase).
 	erased atomic.Bool
+
+	readOnly bool
+	space    space // free-space checks before writes (space.go)
 
 	stopGC chan struct{}
 	gcDone chan struct{}
@@ -130,7 +136,11 @@ func Open(dir string, o Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
-	s := &Store{db: db, dir: dir, opts: opts, stopGC: make(chan struct{}), gcDone: make(chan struct{})}
+	s := &Store{db: db, dir: dir, readOnly: o.ReadOnly, opts: opts, stopGC: make(chan struct{}), gcDone: make(chan struct{})}
+	s.space.free = statfsFree
+	if o.FreeSpace != nil {
+		s.space.free = o.FreeSpace
+	}
 	if !o.ReadOnly {
 		h := o.Holder
 		if h == "" {
@@ -206,9 +216,13 @@ func (s *Store) gcLoop() {
 	}
 }
 
-// reclaim rewrites value-log files that are mostly garbage.
+// reclaim rewrites value-log files that are mostly garbage. Rewriting
+// needs room for a whole value-log file before the old one is deleted.
 func (s *Store) reclaim() {
 	for i := 0; i < 8; i++ {
+		if s.ensureSpace(int(s.db.Opts().ValueLogFileSize)) != nil {
+			return
+		}
 		if s.db.RunValueLogGC(0.5) != nil {
 			return
 		}
