@@ -114,7 +114,9 @@ func TestSignalsPendingThenMerged(t *testing.T) {
 	for len(changes) > 0 {
 		c := <-changes
 		if c.Updated {
-			got[c.EventID] = true
+			for _, id := range c.Events {
+				got[id] = true
+			}
 		}
 	}
 	if !got["a"] {

@@ -239,9 +239,8 @@ func (s *Store) notifyUpdated(ids []string) {
 	if len(ids) == 0 || none {
 		return
 	}
-	for _, id := range sortedUnique(ids) {
-		s.notify(Change{EventID: id, Updated: true})
-	}
+	ids = sortedUnique(ids)
+	s.notify(Change{EventID: ids[0], Updated: true, Events: ids})
 }
 
 var metaDropped = metaKey("dropped_signals")

@@ -11,10 +11,13 @@ import (
 // `loupe serve`) can refresh.
 type Change struct {
 	EventID string
-	// Updated says the event's stored record (the merged view of the
-	// interaction and its signals) is new, changed, or erased (consent
-	// withdrawn): reload its summary and event.
+	// Updated says stored records (the merged view of an interaction and
+	// its signals) are new, changed, or erased (consent withdrawn): reload
+	// the summaries and events of Events. One write sends one such change
+	// for all its events (sorted; EventID is the first), so that a large
+	// ingest does not crowd label changes out of a watcher's buffer.
 	Updated bool
+	Events  []string
 	Label   *loop.Label  // the label written, when a label changed
 	Set     loop.SetKind // the set, when a set entry changed
 	Removed bool         // the set entry was removed
