@@ -56,7 +56,7 @@ func Blueprint(c config.Config, s Stats, checklist []Item) string {
 	p("- Red-flag set: %d items (target %s), each with assertions a new version must meet\n", s.RedFlag, rangeStr(c.Sets.RedFlag))
 	p("- Release gate: `loupe gate` on the exported sets, in CI, for every candidate version\n\n")
 	p("| metric | alert at | roll back at | window |\n|---|---|---|---|\n")
-	for _, g := range c.Guardrails {
+	for _, g := range c.Guardrails.Metrics {
 		p("| %s | %s worse | %s worse | %d days |\n", g.Metric, fmtDelta(g.Metric, g.Alert), fmtDelta(g.Metric, g.Rollback), g.Window)
 	}
 	p("\n## Today\n\n")

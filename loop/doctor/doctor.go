@@ -100,7 +100,7 @@ func rubricReady(c config.Config) (bool, string) {
 }
 
 func rollbackReady(c config.Config) (bool, string) {
-	for _, g := range c.Guardrails {
+	for _, g := range c.Guardrails.Metrics {
 		if g.Metric == c.Goal.Metric && g.Rollback > 0 {
 			return true, fmt.Sprintf("%s: alert at a %g drop, roll back at %g", g.Metric, g.Alert, g.Rollback)
 		}
