@@ -28,6 +28,9 @@
 //	                              kind 'g' golden, 'r' red-flag
 //	q <id>                        the review queue (JSON loop.QueueItem): why
 //	                              sampling picked the event, and for whom
+//	A <alert id>                  a guardrail alert (JSON AlertRecord): the
+//	                              alert, first/last raised, posted, acknowledged
+//	R <ts>                        a recorded `loupe gate` result (its JSON)
 //
 // Values of at most 256 bytes (summaries, index, labels) stay in the LSM
 // tree; event bodies (1–3 KB) go to the value log, which a goroutine
