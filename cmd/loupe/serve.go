@@ -29,6 +29,7 @@ type serveFlags struct {
 	clientRate     float64
 	clientBurst    float64
 	grace          time.Duration
+	dailyNow       bool
 }
 
 func newServeCmd(a *app) *cobra.Command {
@@ -49,6 +50,12 @@ a user's or a client's rate is exceeded, 401 without the bearer token
 /metrics (Prometheus text) are served too.
 
 While serve runs it holds the store: other loupe commands on it point here.
+At schedule.daily_at (UTC, default 06:00; off turns it off) serve runs the
+daily job: it samples yesterday into the review queue, checks the
+guardrails and posts each new alert once to alerts.webhook (or env
+LOUPE_ALERTS_WEBHOOK), and expires old data. --daily-now runs it at start
+too.
+
 SIGINT or SIGTERM stops it gracefully: in-flight requests finish, SSH
 sessions end with their grades saved, then the store is closed.`,
 		Example: `  loupe serve --http 127.0.0.1:7070
@@ -70,6 +77,7 @@ sessions end with their grades saved, then the store is closed.`,
 	fl.Float64Var(&f.clientRate, "client-rate", collect.DefaultClientRate, "events per second per client address")
 	fl.Float64Var(&f.clientBurst, "client-burst", collect.DefaultClientBurst, "events a client may send at once (and per request)")
 	fl.DurationVar(&f.grace, "shutdown-timeout", 10*time.Second, "how long a graceful stop waits for requests and sessions")
+	fl.BoolVar(&f.dailyNow, "daily-now", false, "also run the daily job once at start")
 	return cmd
 }
 
@@ -167,6 +175,7 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 		}()
 		fmt.Fprintf(out, "ssh: listening on %s (keys in %s)\n", sshLn.Addr(), f.authorizedKeys)
 	}
+	dailyDone := startDaily(ctx, st, cfg, f.dailyNow, out, logf)
 	fmt.Fprintf(out, "store: %s (Ctrl-C or SIGTERM stops)\n", st.Dir())
 
 	var runErr error
@@ -189,6 +198,7 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 			errs = append(errs, fmt.Errorf("ssh shutdown: %w", err))
 		}
 	}
+	dailyDone()
 	// Every request and session is done with the store: close it now, so a
 	// failure to close is reported rather than lost at exit.
 	if err := a.close(); err != nil {

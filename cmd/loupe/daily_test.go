@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// hookServer is a Slack-compatible webhook on loopback that records what
+// it is sent; it answers 503 to the first request, so that the retry is
+// exercised.
+type hookServer struct {
+	*httptest.Server
+	mu       sync.Mutex
+	requests int
+	texts    []string // delivered (answered 200)
+}
+
+func newHookServer(t *testing.T) *hookServer {
+	h := &hookServer{}
+	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.requests++
+		var body struct{ Text string }
+		b, _ := io.ReadAll(r.Body)
+		if err := json.Unmarshal(b, &body); err != nil || body.Text == "" || r.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("webhook got %q (%s): %v", b, r.Header.Get("Content-Type"), err)
+		}
+		if h.requests == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		h.texts = append(h.texts, body.Text)
+	}))
+	t.Cleanup(h.Close)
+	return h
+}
+
+func (h *hookServer) delivered() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.texts...)
+}
+
+func waitForLog(t *testing.T, s *served, what string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for strings.Count(s.stderr.String(), what) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in serve's log: %s", what, s.stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestServeDailyPostsAlertsOnce runs the real `loupe serve` with the daily
+// job at start and the webhook on a loopback server: every alert is posted
+// once (through a failed first attempt), a restart posts nothing again, the
+// URL never shows in the log, and `loupe alerts` lists them as posted.
+func TestServeDailyPostsAlertsOnce(t *testing.T) {
+	st := filepath.Join(t.TempDir(), "s")
+	ingestJSON(t, genLines(t, "20000", "1"), "--store", st, "-")
+	hook := newHookServer(t)
+	secret := "/services/T0000/B0000/s3cr3tXYZ"
+	env := []string{"LOUPE_ALERTS_WEBHOOK=" + hook.URL + secret}
+
+	s := startServe(t, env, "--http", "127.0.0.1:0", "--daily-now", "--store", st)
+	waitForLog(t, s, "daily job: sampled", 1)
+	s.stop(t)
+	first := hook.delivered()
+	if len(first) == 0 {
+		t.Fatalf("nothing posted: %s", s.stderr)
+	}
+	seen := map[string]bool{}
+	rollback := false
+	for _, text := range first {
+		if seen[text] {
+			t.Errorf("posted twice: %s", text)
+		}
+		seen[text] = true
+		if strings.HasPrefix(text, "loupe: ROLL BACK sum-2026.11 to sum-2026.10") {
+			rollback = true
+		}
+	}
+	if !rollback {
+		t.Errorf("the planted regression was not posted: %q", first)
+	}
+	log := s.stderr.String()
+	if strings.Contains(log, "s3cr3t") || strings.Contains(log, hook.URL) {
+		t.Errorf("the webhook URL is in the log: %s", log)
+	}
+
+	// Restart: the same alerts are raised again but not posted again.
+	s = startServe(t, env, "--http", "127.0.0.1:0", "--daily-now", "--store", st)
+	waitForLog(t, s, "daily job: sampled", 1)
+	s.stop(t)
+	if again := hook.delivered(); len(again) != len(first) {
+		t.Fatalf("after a restart %d posts, want still %d: %q", len(again), len(first), again[len(first):])
+	}
+	if !strings.Contains(s.stderr.String(), "(0 new), 0 posted") {
+		t.Errorf("second run log: %s", s.stderr)
+	}
+
+	r := run(t, nil, "alerts", "--json", "--store", st)
+	var list []struct {
+		ID, Status string
+		PostedAt   *time.Time `json:"posted_at"`
+		Alert      struct{ Action, Key, RollbackTo string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || r.code != 0 {
+		t.Fatalf("alerts --json: %d %v %s %s", r.code, err, r.stdout, r.stderr)
+	}
+	if len(list) != len(first) {
+		t.Fatalf("%d alerts listed, %d posted", len(list), len(first))
+	}
+	for _, a := range list {
+		if a.Status != "posted" || a.PostedAt == nil {
+			t.Errorf("alert %s: %s", a.ID, a.Status)
+		}
+	}
+	if r := run(t, nil, "alerts", "ack", list[0].ID, "--store", st); r.code != 0 || !strings.Contains(r.stdout, "acknowledged "+list[0].ID+" by tester") {
+		t.Errorf("ack: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if r := run(t, nil, "alerts", "ack", "nope", "--store", st); r.code != exitUsage || !strings.Contains(r.stderr, `no alert "nope"`) {
+		t.Errorf("ack nope: %d %s", r.code, r.stderr)
+	}
+}
+
+func TestWebhookErrorsAreRedacted(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	w := &webhook{url: "http://" + addr + "/services/T0/B0/s3cr3t", timeout: time.Second, retries: 1, backoff: time.Millisecond, client: &http.Client{}}
+	err = w.post(context.Background(), "hello")
+	if err == nil {
+		t.Fatal("post to a closed port succeeded")
+	}
+	if msg := err.Error(); strings.Contains(msg, "s3cr3t") || strings.Contains(msg, addr) || !strings.Contains(msg, "2 attempts failed") {
+		t.Errorf("error %q", msg)
+	}
+}
+
+func TestNextDaily(t *testing.T) {
+	at := time.Date(2026, 11, 20, 5, 59, 0, 0, time.UTC)
+	if got := nextDaily("06:00", at); !got.Equal(time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC)) {
+		t.Errorf("before: %v", got)
+	}
+	if got := nextDaily("06:00", at.Add(time.Minute)); !got.Equal(time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)) {
+		t.Errorf("at: %v", got)
+	}
+}
