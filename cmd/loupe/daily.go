@@ -53,7 +53,7 @@ func raiseAlerts(st *store.Store, cfg appConfig, d *reviewData, now time.Time) (
 
 // expirePending is the hook for the expiry of pending signals (the
 // signals helper's store methods); until those land it enforces
-// privacy.retention_days, as `loupe forget --retention` does.
+// privacy.retention_days, as `loupe forget --expired` does.
 func expirePending(st *store.Store, cfg appConfig, now time.Time) (int, error) {
 	if cfg.Privacy.RetentionDays <= 0 {
 		return 0, nil

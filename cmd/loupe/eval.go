@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/loupe-dev/loupe/loop"
 	"github.com/loupe-dev/loupe/loop/eval"
@@ -191,6 +192,7 @@ func printEval(w io.Writer, set string, n int, rep eval.Report) {
 
 func newGateCmd(a *app) *cobra.Command {
 	var candidate, redflag, golden, junit string
+	var record bool
 	var floor float64
 	var maxDropFlag map[string]string
 	cmd := &cobra.Command{
@@ -206,7 +208,9 @@ so CI can run it. Exit status 1 when:
     answers, which the exported files carry.
 
 The report names each failure: the item, what failed, expected and got. The
-same input gives a byte-identical report; --junit writes JUnit XML for CI.`,
+same input gives a byte-identical report; --junit writes JUnit XML for CI.
+--record also stores the result in the store (--store), where loupe report
+shows the last one; without it gate never touches a store.`,
 		Example: `  loupe export redflag --out redflag.jsonl
   loupe export golden --out golden.jsonl
   loupe gate --candidate candidate.jsonl --redflag redflag.jsonl --golden golden.jsonl --junit gate.xml`,
@@ -245,6 +249,19 @@ same input gives a byte-identical report; --junit writes JUnit XML for CI.`,
 				}
 			}
 			res := gate.Run(rf, gd, cands, gate.Options{SimilarityFloor: floor, MaxDrop: maxDrop})
+			if record {
+				b, err := json.Marshal(res)
+				if err != nil {
+					return withCode(exitInternal, err)
+				}
+				st, err := a.open(cmd.Context(), "loupe gate --record")
+				if err != nil {
+					return err
+				}
+				if err := st.PutGateResult(time.Now().UTC(), b); err != nil {
+					return withCode(exitInternal, fmt.Errorf("--record: %w", err))
+				}
+			}
 			if junit != "" {
 				if err := os.WriteFile(junit, res.JUnit(), 0o644); err != nil {
 					return withCode(exitInternal, fmt.Errorf("--junit: %w", err))
@@ -270,6 +287,7 @@ same input gives a byte-identical report; --junit writes JUnit XML for CI.`,
 	f.StringVar(&redflag, "redflag", "", "exported red-flag set (loupe export redflag --out FILE)")
 	f.StringVar(&golden, "golden", "", "exported golden set (loupe export golden --out FILE)")
 	f.StringVar(&junit, "junit", "", "also write a JUnit XML report to this file")
+	f.BoolVar(&record, "record", false, "also record the result in the store, for loupe report")
 	f.Float64Var(&floor, "similarity-floor", 0.2, "minimum ROUGE-L of a red-flag answer against its reference (0 to disable)")
 	f.StringToStringVar(&maxDropFlag, "max-drop", map[string]string{"rouge_l": "0.05", "f1": "0.05"},
 		"golden guardrails: the most each metric may drop below the current model's")

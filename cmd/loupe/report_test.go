@@ -255,3 +255,63 @@ func TestTrendsAndReportAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestReportShowsRecordedGate: gate --record stores its result; the
+// report shows the last one; gate without --record touches no store.
+func TestReportShowsRecordedGate(t *testing.T) {
+	dir := t.TempDir()
+	st := demoStore(t, dir)
+	gold, red := filepath.Join(dir, "golden.jsonl"), filepath.Join(dir, "redflag.jsonl")
+	for kind, f := range map[string]string{"golden": gold, "redflag": red} {
+		if r := run(t, nil, "export", kind, "--store", st, "--out", f); r.code != 0 {
+			t.Fatalf("export %s: %s", kind, r.stderr)
+		}
+	}
+	r := run(t, nil, "gen", "--candidate", "regressed", "--sets", gold, "--sets", red)
+	cand := filepath.Join(dir, "cand.jsonl")
+	os.WriteFile(cand, []byte(r.stdout), 0o644)
+	page := filepath.Join(dir, "r.html")
+	if r := run(t, nil, "report", "--store", st, "--out", page); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	if b, _ := os.ReadFile(page); !bytes.Contains(b, []byte("Last gate: none recorded")) {
+		t.Error("a gate is shown before any was recorded")
+	}
+	if r := run(t, nil, "gate", "--candidate", cand, "--redflag", red, "--golden", gold, "--store", st); r.code != 1 {
+		t.Fatalf("gate: %d %s", r.code, r.stderr)
+	}
+	if r := run(t, nil, "report", "--store", st, "--out", page); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	if b, _ := os.ReadFile(page); !bytes.Contains(b, []byte("Last gate: none recorded")) {
+		t.Error("gate without --record recorded its result")
+	}
+	if r := run(t, nil, "gate", "--candidate", cand, "--redflag", red, "--golden", gold, "--record", "--store", st); r.code != 1 {
+		t.Fatalf("gate --record: %d %s", r.code, r.stderr)
+	}
+	if r := run(t, nil, "report", "--store", st, "--out", page); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	b, _ := os.ReadFile(page)
+	if !regexp.MustCompile(`Last gate, \d{4}-\d\d-\d\d \d\d:\d\d UTC: FAIL — red-flag \d+ of \d+ passed, \d+ failures`).Match(b) {
+		t.Errorf("recorded gate not shown:\n%s", b)
+	}
+}
+
+func TestReportUsage(t *testing.T) {
+	st := filepath.Join(t.TempDir(), "s")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--format", "pdf"}, `--format "pdf": want html or md`},
+		{[]string{"--days", "0"}, `--days 0: want 1 to 3660`},
+		{[]string{"--format", "md", "--out", "-"}, `give --out FILE.md`},
+		{[]string{"--end", "yesterday"}, `--end "yesterday": want YYYY-MM-DD`},
+	} {
+		r := run(t, nil, append([]string{"report", "--store", st}, c.args...)...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("report %v: exit %d %q, want 2 and %q", c.args, r.code, r.stderr, c.want)
+		}
+	}
+}
