@@ -75,7 +75,6 @@ type Report struct {
 	DefaultedMetric  bool // the goal metric had no data: charts show DefaultMetric
 	ChartMetric      string
 	ChartMetricGoal  bool // the chart's metric is the goal's (a target line)
-	TargetOnChart    float64
 	GuardrailMetrics []string
 }
 
@@ -213,7 +212,6 @@ func Build(in Input) Report {
 	r.ChartMetric = trend.DefaultMetric(goal.Metric, len(in.Grades))
 	r.DefaultedMetric = r.ChartMetric != goal.Metric
 	r.ChartMetricGoal = !r.DefaultedMetric
-	r.TargetOnChart = goal.Target
 	if res, err := trend.Compute(r.ChartMetric, trend.ByAll, days, end, in.Items, in.Grades); err == nil && len(res.Series) > 0 {
 		r.GoalSeries = res.Series[0]
 	} else {
