@@ -53,7 +53,7 @@ func gatherStats(st *store.Store, cfg appConfig) (doctor.Stats, error) {
 	if len(d.items) > 0 {
 		s.GoalNow, s.GoalMet = trend.GoalStatus(cfg.TrendGoal(), d.items, d.grades, trend.GoalDays, d.newest)
 		for _, a := range trend.Alerts(d.items, d.grades, cfg.TrendPolicy(), d.newest) {
-			s.Alerts = append(s.Alerts, a.Message)
+			s.Alerts = append(s.Alerts, a.Label()+": "+a.Message)
 		}
 	}
 	rep := agree.Compute(d.labels)
