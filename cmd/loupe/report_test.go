@@ -225,6 +225,10 @@ func TestTrendsAndReportAgree(t *testing.T) {
 		if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || r.code != 0 {
 			t.Fatalf("trends: %d %v %s", r.code, err, r.stderr)
 		}
+		// Days before a version's release have no data: null, not 0.
+		if !strings.Contains(r.stdout, `"value":null,"n":0`) || strings.Contains(r.stdout, `"value":0,"n":0`) {
+			t.Errorf("trends --json: days without data are not null")
+		}
 		svg, err := os.ReadFile(filepath.Join(dir, "r-guardrail-"+metric+".svg"))
 		if err != nil {
 			t.Fatal(err)

@@ -139,11 +139,11 @@ alerts; see the README for the shape.`,
 				if out.Alerts == nil {
 					out.Alerts = []trend.Alert{}
 				}
-				b, err := json.Marshal(out)
-				if err != nil {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetEscapeHTML(false) // "op":">=", not "\u003e="
+				if err := enc.Encode(out); err != nil {
 					return withCode(exitInternal, err)
 				}
-				fmt.Fprintln(cmd.OutOrStdout(), string(b))
 				return nil
 			}
 			printTrends(cmd, res, goal, end, days, alerts)
