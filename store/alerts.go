@@ -9,12 +9,6 @@ import (
 	"github.com/dgraph-io/badger/v4"
 )
 
-// Key prefixes of the report helper's records (to fold into keys.go).
-const (
-	prefixAlert = 'A' // A <alert id> → JSON AlertRecord
-	prefixGate  = 'R' // R <ts> → a recorded gate result (JSON)
-)
-
 func alertKey(id string) []byte { return append([]byte{prefixAlert}, id...) }
 
 // AlertRecord is a guardrail alert as the store keeps it: the alert itself
@@ -122,7 +116,7 @@ func (s *Store) Alerts(fn func(AlertRecord) error) error {
 
 // PutGateResult records a `loupe gate` result (its JSON) at at.
 func (s *Store) PutGateResult(at time.Time, result json.RawMessage) error {
-	k := tsBytes([]byte{prefixGate}, at)
+	k := tsBytes([]byte{prefixGateResult}, at)
 	return mapErr(s.db.Update(func(txn *badger.Txn) error { return txn.Set(k, result) }))
 }
 
@@ -132,11 +126,11 @@ func (s *Store) LastGateResult() (at time.Time, result json.RawMessage, ok bool,
 	err = s.db.View(func(txn *badger.Txn) error {
 		opt := badger.DefaultIteratorOptions
 		opt.Reverse = true
-		opt.Prefix = []byte{prefixGate}
+		opt.Prefix = []byte{prefixGateResult}
 		it := txn.NewIterator(opt)
 		defer it.Close()
 		// Seek past every R key: prefix then 0xff.
-		it.Seek([]byte{prefixGate, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+		it.Seek([]byte{prefixGateResult, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
 		if !it.Valid() {
 			return nil
 		}
