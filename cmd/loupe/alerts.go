@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"text/tabwriter"
 	"time"
@@ -112,11 +113,9 @@ day, so it is posted once.`,
 				if list == nil {
 					list = []alertJSON{}
 				}
-				b, err := json.Marshal(list)
-				if err != nil {
+				if err := writeJSON(w, list); err != nil {
 					return withCode(exitInternal, err)
 				}
-				fmt.Fprintln(w, string(b))
 				return nil
 			}
 			if len(list) == 0 {
@@ -154,13 +153,19 @@ day, so it is posted once.`,
 				return withCode(exitInternal, err)
 			}
 			if a.json {
-				b, _ := json.Marshal(j)
-				fmt.Fprintln(cmd.OutOrStdout(), string(b))
-				return nil
+				return writeJSON(cmd.OutOrStdout(), j)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "acknowledged %s by %s: %s\n", j.ID, *j.AckedBy, j.Alert.Headline())
 			return nil
 		},
 	})
 	return cmd
+}
+
+// writeJSON writes v as one line of JSON without HTML escaping (messages
+// keep their "<" and ">").
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -139,9 +138,7 @@ alerts; see the README for the shape.`,
 				if out.Alerts == nil {
 					out.Alerts = []trend.Alert{}
 				}
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetEscapeHTML(false) // "op":">=", not "\u003e="
-				if err := enc.Encode(out); err != nil {
+				if err := writeJSON(cmd.OutOrStdout(), out); err != nil {
 					return withCode(exitInternal, err)
 				}
 				return nil

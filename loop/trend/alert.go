@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -124,7 +123,7 @@ func (a Alert) MarshalJSON() ([]byte, error) {
 	if a.RollbackTo != "" {
 		to = &a.RollbackTo
 	}
-	return json.Marshal(struct {
+	return marshal(struct {
 		plain
 		RollbackTo *string `json:"rollback_to"`
 	}{plain(a), to})

@@ -2,7 +2,6 @@ package trend
 
 import (
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -171,7 +170,7 @@ type GoalReport struct {
 
 // MarshalJSON writes now as null when there is no data.
 func (g GoalReport) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
+	return marshal(struct {
 		Metric     string  `json:"metric"`
 		Op         string  `json:"op"`
 		Target     float64 `json:"target"`

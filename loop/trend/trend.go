@@ -1,6 +1,7 @@
 package trend
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -32,6 +33,17 @@ func (p Point) MarshalJSON() ([]byte, error) {
 		Value Num    `json:"value"`
 		N     int    `json:"n"`
 	}{p.Day, v, p.N})
+}
+
+// marshal is json.Marshal without HTML escaping (">=" stays ">=").
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // Num is a float64 that JSON writes as null when it is NaN or infinite
