@@ -482,7 +482,7 @@ func (m *trendsView) alertLines(w, shown int) (top, rest []string) {
 	if len(as) == 0 {
 		return []string{s.Section.Render("Alerts") + "  " + s.Pass.Render("none") + s.Muted.Render(" — no significant worsening past a guardrail")}, nil
 	}
-	top = append(top, s.Section.Render(fmt.Sprintf("Alerts (%d)", len(as)))+s.Muted.Render(fmt.Sprintf("  significant at α=%g (Benjamini–Hochberg), interval shown", m.c.guards.Policy().Alpha)))
+	top = append(top, s.Section.Render(fmt.Sprintf("Alerts (%d)", len(as)))+s.Muted.Render(fmt.Sprintf("  significant at α=%g (Benjamini–Hochberg), interval shown", m.c.guards.Policy().AlphaOrDefault())))
 	// One headline per version to roll back, naming the one to return to.
 	var order []string
 	deltas := map[string][]string{}

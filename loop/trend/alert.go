@@ -53,6 +53,9 @@ type Policy struct {
 	Guards []Guardrail `json:"guardrails"`
 }
 
+// AlphaOrDefault is Alpha, or DefaultAlpha when it is not set.
+func (p Policy) AlphaOrDefault() float64 { return p.alpha() }
+
 func (p Policy) alpha() float64 {
 	if p.Alpha > 0 && p.Alpha < 1 {
 		return p.Alpha
