@@ -150,15 +150,34 @@ type webhook struct {
 }
 
 func newWebhook(cfg appConfig) *webhook {
-	u := cfg.Alerts.Webhook
-	if env := os.Getenv("LOUPE_ALERTS_WEBHOOK"); env != "" {
-		u = env
-	}
+	u := webhookURL(cfg)
 	if u == "" {
 		return nil
 	}
 	return &webhook{url: u, timeout: time.Duration(cfg.Alerts.TimeoutSeconds) * time.Second,
 		retries: cfg.Alerts.Retries, backoff: time.Second, client: &http.Client{}}
+}
+
+// webhookURL is LOUPE_ALERTS_WEBHOOK, else alerts.webhook.
+func webhookURL(cfg appConfig) string {
+	if env := os.Getenv("LOUPE_ALERTS_WEBHOOK"); env != "" {
+		return env
+	}
+	return cfg.Alerts.Webhook
+}
+
+// checkWebhook rejects a webhook URL that is not http(s), without showing
+// it (loupe.yaml's is checked when the config loads; this is for the
+// environment variable).
+func checkWebhook(cfg appConfig) error {
+	u := webhookURL(cfg)
+	if u == "" {
+		return nil
+	}
+	if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+		return usageErr("LOUPE_ALERTS_WEBHOOK: want an http:// or https:// URL (the value is not shown: it is a secret)")
+	}
+	return nil
 }
 
 func (w *webhook) post(ctx context.Context, text string) error {

@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -159,5 +162,18 @@ func TestNextDaily(t *testing.T) {
 	}
 	if got := nextDaily("06:00", at.Add(time.Minute)); !got.Equal(time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)) {
 		t.Errorf("at: %v", got)
+	}
+}
+
+func TestServeRejectsABadWebhookWithoutShowingIt(t *testing.T) {
+	cmd := exec.Command(loupeBin, "serve", "--http", "127.0.0.1:0", "--store", filepath.Join(t.TempDir(), "s"))
+	cmd.Env = append(os.Environ(), "LOUPE_ALERTS_WEBHOOK=ftp://hooks.example/s3cr3t")
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitUsage {
+		t.Fatalf("serve with a bad webhook: %v %s", err, out)
+	}
+	if strings.Contains(string(out), "s3cr3t") || !strings.Contains(string(out), "LOUPE_ALERTS_WEBHOOK: want an http:// or https:// URL") {
+		t.Errorf("output %q", out)
 	}
 }

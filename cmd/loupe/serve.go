@@ -101,6 +101,9 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 	if err != nil {
 		return err
 	}
+	if err := checkWebhook(cfg); err != nil {
+		return err
+	}
 	ctx := cmd.Context()
 	st, err := a.open(ctx, "loupe serve")
 	if err != nil {
