@@ -91,7 +91,11 @@ func runDaily(ctx context.Context, st *store.Store, cfg appConfig, hook *webhook
 	}
 	r.Alerts, r.New = len(as), fresh
 	if hook != nil {
-		if r.Posted, err = postPending(ctx, st, hook, now, logf); err != nil {
+		current := map[string]bool{}
+		for _, a := range as {
+			current[a.ID] = true
+		}
+		if r.Posted, err = postPending(ctx, st, hook, current, now, logf); err != nil {
 			return r, err
 		}
 	}
@@ -101,13 +105,14 @@ func runDaily(ctx context.Context, st *store.Store, cfg appConfig, hook *webhook
 	return r, nil
 }
 
-// postPending posts every stored alert not yet posted nor acknowledged,
-// oldest first, and marks each posted. A failed post is logged (redacted)
-// and retried at the next run.
-func postPending(ctx context.Context, st *store.Store, hook *webhook, now time.Time, logf func(string, ...any)) (int, error) {
+// postPending posts every current alert (raised by this run) not yet
+// posted nor acknowledged, oldest first, and marks each posted: an alert
+// that no longer holds is not posted late. A failed post is logged
+// (redacted) and retried at the next run, if the alert still holds.
+func postPending(ctx context.Context, st *store.Store, hook *webhook, current map[string]bool, now time.Time, logf func(string, ...any)) (int, error) {
 	var todo []store.AlertRecord
 	if err := st.Alerts(func(r store.AlertRecord) error {
-		if r.PostedAt.IsZero() && r.AckedAt.IsZero() {
+		if current[r.ID] && r.PostedAt.IsZero() && r.AckedAt.IsZero() {
 			todo = append(todo, r)
 		}
 		return nil
