@@ -47,7 +47,7 @@ func toAlertJSON(r store.AlertRecord) (alertJSON, error) {
 func newAlertsCmd(a *app) *cobra.Command {
 	var open bool
 	cmd := &cobra.Command{
-		Use:   "alerts [--open] | alerts ack ID",
+		Use:   "alerts [--open]",
 		Short: "Guardrail alerts: list them (checking the guardrails now), or acknowledge one",
 		Long: `List the guardrail alerts the store has recorded, newest first, with their
 status: new (not posted yet), posted (sent to alerts.webhook by the daily
