@@ -77,7 +77,7 @@ ends on the newest event's day unless --end says otherwise.`,
 			}
 			r := report.Build(in)
 			if format == "html" {
-				if err := writeOut(cmd, out, []byte(r.HTML())); err != nil {
+				if err := writeReport(cmd, out, []byte(r.HTML())); err != nil {
 					return err
 				}
 				if out != "-" {
@@ -89,11 +89,11 @@ ends on the newest event's day unless --end says otherwise.`,
 			md, files := r.Markdown(prefix)
 			dir := filepath.Dir(out)
 			for name, svg := range files {
-				if err := writeOut(cmd, filepath.Join(dir, name), []byte(svg)); err != nil {
+				if err := writeReport(cmd, filepath.Join(dir, name), []byte(svg)); err != nil {
 					return err
 				}
 			}
-			if err := writeOut(cmd, out, []byte(md)); err != nil {
+			if err := writeReport(cmd, out, []byte(md)); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s and %d charts beside it\n", out, len(files))
@@ -108,33 +108,16 @@ ends on the newest event's day unless --end says otherwise.`,
 	return cmd
 }
 
-// writeOut writes b to path whole or not at all (a temporary file renamed
-// into place); "-" is stdout.
-func writeOut(cmd *cobra.Command, path string, b []byte) error {
-	if path == "-" {
-		_, err := cmd.OutOrStdout().Write(b)
-		return err
+// writeReport writes b to path whole or not at all (writeOut: a temporary
+// file renamed into place); "-" is stdout.
+func writeReport(cmd *cobra.Command, path string, b []byte) error {
+	if path != "-" {
+		dir := filepath.Dir(path)
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			return withCode(exitInternal, fmt.Errorf("--out %s: directory %s does not exist", path, dir))
+		}
 	}
-	dir := filepath.Dir(path)
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return withCode(exitInternal, fmt.Errorf("--out %s: directory %s does not exist", path, dir))
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return withCode(exitInternal, fmt.Errorf("--out: %w", err))
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return withCode(exitInternal, fmt.Errorf("--out %s: %w", path, err))
-	}
-	if err := tmp.Close(); err != nil {
-		return withCode(exitInternal, fmt.Errorf("--out %s: %w", path, err))
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return withCode(exitInternal, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := writeOut(cmd.OutOrStdout(), path, b); err != nil {
 		return withCode(exitInternal, fmt.Errorf("--out %s: %w", path, err))
 	}
 	return nil
