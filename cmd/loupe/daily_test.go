@@ -15,6 +15,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/loop/config"
+	"github.com/loupe-dev/loupe/store"
 )
 
 // hookServer is a Slack-compatible webhook on loopback that records what
@@ -175,5 +179,47 @@ func TestServeRejectsABadWebhookWithoutShowingIt(t *testing.T) {
 	}
 	if strings.Contains(string(out), "s3cr3t") || !strings.Contains(string(out), "LOUPE_ALERTS_WEBHOOK: want an http:// or https:// URL") {
 		t.Errorf("output %q", out)
+	}
+}
+
+// TestRunDailySamplesAndRaisesOnce runs the daily job in process on a
+// generated store at 06:00 the day after its last day: yesterday is
+// sampled into the queue, the alerts are recorded; a second run adds
+// nothing.
+func TestRunDailySamplesAndRaisesOnce(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "s")
+	ingestJSON(t, genLines(t, "6000", "1"), "--store", dir, "-")
+	st, err := store.Open(dir, store.Options{Holder: "daily test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg := appConfig{Config: config.Default()}
+	now := time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)
+	logf := func(f string, a ...any) { t.Logf(f, a...) }
+	r, err := runDaily(context.Background(), st, cfg, nil, now, logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Day != "2026-11-20" || r.Queued == 0 || r.Alerts == 0 || r.New != r.Alerts {
+		t.Fatalf("first run %+v", r)
+	}
+	queued := 0
+	st.Queued(func(it loop.QueueItem) error {
+		if it.Day != "2026-11-20" {
+			t.Errorf("queued %s for %s", it.EventID, it.Day)
+		}
+		queued++
+		return nil
+	})
+	if queued != r.Queued {
+		t.Errorf("%d in the queue, run said %d", queued, r.Queued)
+	}
+	r2, err := runDaily(context.Background(), st, cfg, nil, now.Add(time.Minute), logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r2.Queued != 0 || r2.New != 0 || r2.Alerts != r.Alerts {
+		t.Fatalf("second run %+v after %+v", r2, r)
 	}
 }
