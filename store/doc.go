@@ -47,10 +47,13 @@
 //	C <id> 0x00 <candidate> 0x00 <at> <reviewer>
 //	                              comparison history: every judgment and
 //	                              every undo (a Deleted judgment)
+//	A <alert id>                  a guardrail alert (JSON AlertRecord): the
+//	                              alert, first/last raised, posted, acknowledged
+//	R <ts>                        a recorded `loupe gate` result (its JSON)
 //
 // Reserved for work in progress (see keys.go): d drafts, u undo journal,
-// w assignment and lease state, A alerts, R recorded gate results, y OTLP
-// span assembly, Z Kafka aggregates, K Kafka bookkeeping.
+// w assignment and lease state, y OTLP span assembly, Z Kafka aggregates,
+// K Kafka bookkeeping.
 //
 // Values of at most 256 bytes (summaries, index, labels) stay in the LSM
 // tree; event bodies (1–3 KB) go to the value log, which a goroutine

@@ -43,7 +43,7 @@ type Options struct {
 	// screen) and the agreement below which reviewers should recalibrate.
 	// Zero values mean config.Default()'s.
 	Goal       config.Goal
-	Guardrails []config.Guardrail
+	Guardrails config.Guardrails
 	SetTargets config.SetTargets
 	MinKappa   float64
 	// Now is the clock for label times; default time.Now.
@@ -126,7 +126,7 @@ func New(st *store.Store, o Options) *Model {
 	if c.goal == (config.Goal{}) {
 		c.goal = def.Goal
 	}
-	if len(c.guards) == 0 {
+	if len(c.guards.Metrics) == 0 {
 		c.guards = def.Guardrails
 	}
 	if c.targets == (config.SetTargets{}) {

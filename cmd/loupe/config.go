@@ -60,7 +60,7 @@ func (c appConfig) ReasonCodes() []string {
 	return out
 }
 
-func (c appConfig) TrendGuardrails() []trend.Guardrail { return config.TrendGuardrails(c.Guardrails) }
+func (c appConfig) TrendPolicy() trend.Policy { return c.Guardrails.Policy() }
 
 func (c appConfig) TrendGoal() trend.Goal { return c.Goal.Trend() }
 

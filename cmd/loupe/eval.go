@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/loupe-dev/loupe/loop"
 	"github.com/loupe-dev/loupe/loop/eval"
@@ -201,6 +202,7 @@ func verdict(res gate.Result) error {
 
 func newGateCmd(a *app) *cobra.Command {
 	var candidate, redflag, golden, junit string
+	var record bool
 	var compareFile, compareName string // gate --compare (compare.go)
 	var floor, minCover float64
 	var maxDropFlag map[string]string
@@ -223,7 +225,9 @@ Any of the files may be - for stdin (one of them at a time).
 The report names each failure: the item, what failed, expected and got. The
 same input gives a byte-identical report; --junit writes JUnit XML for CI
 (identical too, but for its time attributes). The verdict line's failure
-count is the number of failing cases, as in the JUnit file.`,
+count is the number of failing cases, as in the JUnit file.
+--record also stores the result in the store (--store), where loupe report
+shows the last one; without it gate never touches a store.`,
 		Example: `  loupe export redflag --out redflag.jsonl
   loupe export golden --out golden.jsonl
   loupe gate --candidate candidate.jsonl --redflag redflag.jsonl --golden golden.jsonl --junit gate.xml`,
@@ -277,6 +281,19 @@ count is the number of failing cases, as in the JUnit file.`,
 					return err
 				}
 			}
+			if record {
+				b, err := json.Marshal(res)
+				if err != nil {
+					return withCode(exitInternal, err)
+				}
+				st, err := a.open(cmd.Context(), "loupe gate --record")
+				if err != nil {
+					return err
+				}
+				if err := st.PutGateResult(time.Now().UTC(), b); err != nil {
+					return withCode(exitInternal, fmt.Errorf("--record: %w", err))
+				}
+			}
 			if junit != "" {
 				if err := writeOut(cmd.OutOrStdout(), junit, res.JUnit()); err != nil {
 					return withCode(exitInternal, fmt.Errorf("--junit %s: %w", junit, err))
@@ -306,6 +323,7 @@ count is the number of failing cases, as in the JUnit file.`,
 		"least share of golden cases the candidate must answer (0 to 1); each unanswered case fails below it")
 	f.StringVar(&compareFile, "compare", "", "exported comparisons (loupe export comparisons --out FILE): fail when the candidate loses significantly")
 	f.StringVar(&compareName, "name", "", "the candidate's name in --compare (default: the candidate file's base name)")
+	f.BoolVar(&record, "record", false, "also record the result in the store, for loupe report")
 	f.Float64Var(&floor, "similarity-floor", 0.2, "minimum ROUGE-L of a red-flag answer against its reference (0 to disable)")
 	f.StringToStringVar(&maxDropFlag, "max-drop", map[string]string{"rouge_l": "0.05", "f1": "0.05"},
 		"golden guardrails: the most each metric may drop below the current model's")

@@ -32,6 +32,7 @@ type serveFlags struct {
 	clientRate     float64
 	clientBurst    float64
 	grace          time.Duration
+	dailyNow       bool
 
 	sshHandshake, sshIdle time.Duration
 	sshMaxConns           int
@@ -60,10 +61,16 @@ a user's or a client's rate is exceeded, 401 without the bearer token
 /metrics (Prometheus text) are served too.
 
 Each event whose merged view changes is put through the config's sampling
-rules and queued if one picks it; once a day, signals that waited longer
-than intake.pending_days for their interaction are dropped.
+rules and queued if one picks it.
 
 While serve runs it holds the store: other loupe commands on it point here.
+At schedule.daily_at (UTC, default 06:00; off turns it off) serve runs the
+daily job: it samples yesterday into the review queue, checks the
+guardrails and posts each new alert once to alerts.webhook (or env
+LOUPE_ALERTS_WEBHOOK), and expires old data (events past
+privacy.retention_days, signals pending past intake.pending_days). --daily-now runs it at start
+too.
+
 SIGINT or SIGTERM stops it gracefully: in-flight requests finish, SSH
 sessions end with their grades saved, then the store is closed.`,
 		Example: `  loupe serve --http 127.0.0.1:7070
@@ -88,6 +95,7 @@ sessions end with their grades saved, then the store is closed.`,
 	fl.DurationVar(&f.sshIdle, "ssh-idle-timeout", sshd.DefaultIdleTimeout, "an SSH connection without traffic for this long is cut; the session's grades are saved (0: no limit)")
 	fl.IntVar(&f.sshMaxConns, "ssh-max-conns", sshd.DefaultMaxConns, "most SSH connections open at once, logged in or not")
 	fl.DurationVar(&f.grace, "shutdown-timeout", 10*time.Second, "how long a graceful stop waits for requests and sessions")
+	fl.BoolVar(&f.dailyNow, "daily-now", false, "also run the daily job once at start")
 	return cmd
 }
 
@@ -123,6 +131,9 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 	}
 	cfg, err := a.loadConfig()
 	if err != nil {
+		return err
+	}
+	if err := checkWebhook(cfg); err != nil {
 		return err
 	}
 	ctx := cmd.Context()
@@ -182,32 +193,6 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 		}
 	}
 
-	// The daily run: drop signals that waited too long for their
-	// interaction.
-	daily := time.NewTicker(24 * time.Hour)
-	defer daily.Stop()
-	expire := func() {
-		n, err := st.ExpirePending(time.Now().UTC().AddDate(0, 0, -cfg.Intake.PendingDays))
-		if err != nil {
-			logf("dropping expired pending signals: %v", err)
-		} else if n > 0 {
-			logf("dropped %d pending signals older than %d days (intake.pending_days)", n, cfg.Intake.PendingDays)
-		}
-	}
-	stopDaily, dailyDone := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(dailyDone)
-		expire()
-		for {
-			select {
-			case <-stopDaily:
-				return
-			case <-daily.C:
-				expire()
-			}
-		}
-	}()
-
 	errc := make(chan error, 2)
 	if httpSrv != nil {
 		go func() {
@@ -229,6 +214,7 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 		}()
 		fmt.Fprintf(out, "ssh: listening on %s (keys in %s)\n", sshLn.Addr(), f.authorizedKeys)
 	}
+	dailyDone := startDaily(ctx, st, cfg, f.dailyNow, out, logf)
 	fmt.Fprintf(out, "store: %s (Ctrl-C or SIGTERM stops)\n", st.Dir())
 
 	var runErr error
@@ -251,8 +237,7 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 			errs = append(errs, fmt.Errorf("ssh shutdown: %w", err))
 		}
 	}
-	close(stopDaily)
-	<-dailyDone
+	dailyDone()
 	// Every request and session is done with the store: close it now, so a
 	// failure to close is reported rather than lost at exit.
 	if err := a.close(); err != nil {
