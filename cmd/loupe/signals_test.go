@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +13,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/loupe-dev/loupe/ingest"
+	"github.com/loupe-dev/loupe/loop/config"
+	"github.com/loupe-dev/loupe/store"
 )
 
 // splitRecords turns generated events into what a product really sends:
@@ -346,5 +351,33 @@ func TestServeLateThumbsDownIsQueuedAndCounted(t *testing.T) {
 	r := run(t, nil, "doctor", "--json", "--store", st, "--config", cfg)
 	if !strings.Contains(r.stdout, `"signals":{"dropped":0,"pending":1}`) {
 		t.Errorf("doctor --json: %s", r.stdout)
+	}
+}
+
+// serve's daily job drops signals that waited past intake.pending_days.
+func TestDailyJobDropsStalePendingSignals(t *testing.T) {
+	st, err := store.Open(t.TempDir(), store.Options{Holder: "signals test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	p := ingest.New(st, ingest.PipelineOptions{})
+	_, sum, err := p.Submit(context.Background(), []ingest.Item{{Data: []byte(
+		`{"kind":"signal","signal_id":"p-1","event_id":"never","timestamp":"2026-11-20T10:00:00Z","business":{"resolved":true}}`)}})
+	if err != nil || sum.Pending != 1 {
+		t.Fatalf("%+v %v", sum, err)
+	}
+	cfg := appConfig{Config: config.Default()}
+	logf := func(string, ...any) {}
+	r, err := runDaily(context.Background(), st, cfg, nil, time.Now().AddDate(0, 0, 6), logf)
+	if err != nil || r.Dropped != 0 {
+		t.Fatalf("six days later: %+v %v", r, err)
+	}
+	r, err = runDaily(context.Background(), st, cfg, nil, time.Now().AddDate(0, 0, 8), logf)
+	if err != nil || r.Dropped != 1 {
+		t.Fatalf("eight days later: %+v %v", r, err)
+	}
+	if pending, dropped, _ := st.SignalStats(); pending != 0 || dropped != 1 {
+		t.Fatalf("stats %d %d", pending, dropped)
 	}
 }
