@@ -244,3 +244,31 @@ func TestOnStored(t *testing.T) {
 		t.Fatalf("OnStored saw %v", got)
 	}
 }
+
+func TestForgetUserTakesSignals(t *testing.T) {
+	st := openStore(t)
+	p := New(st, PipelineOptions{})
+	submit(t, p, iA, sA1, sA2, iB)
+	if n, err := st.Forget(st.UserHash("u1")); err != nil || n != 1 {
+		t.Fatalf("forget: %d %v", n, err)
+	}
+	if sigs, _ := st.Signals("a"); len(sigs) != 0 {
+		t.Fatalf("signals kept: %v", sigs)
+	}
+	if _, err := st.Original("a"); err == nil {
+		t.Fatal("original kept")
+	}
+	// Nothing of the event is left, not even its signals' idempotency:
+	// the same records are new again (forget is not a withdrawal).
+	outs, _ := submit(t, p, sA1)
+	if got := statuses(outs); got != "pending" {
+		t.Fatalf("after forget: %s", got)
+	}
+	outs, _ = submit(t, p, iA)
+	if got := statuses(outs); got != "accepted" {
+		t.Fatalf("after forget: %s", got)
+	}
+	if ev, _ := st.Event("a"); ev.ThumbValue() != loop.ThumbDown || ev.Business != nil {
+		t.Fatalf("merged %s", loop.AppendJSON(nil, ev))
+	}
+}
