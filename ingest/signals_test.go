@@ -94,6 +94,10 @@ func TestSignalsPendingThenMerged(t *testing.T) {
 	if err != nil || len(sigs) != 2 || sigs[0].SignalID != "a1" || sigs[1].Source != "shop" {
 		t.Fatalf("signals %+v %v", sigs, err)
 	}
+	var all []string
+	if err := st.AllSignals(func(s *loop.Signal) error { all = append(all, s.EventID+"/"+s.SignalID); return nil }); err != nil || strings.Join(all, ",") != "a/a1,a/a2" {
+		t.Fatalf("AllSignals %v %v", all, err)
+	}
 	if pending, _, _ := st.SignalStats(); pending != 0 {
 		t.Fatalf("still pending %d", pending)
 	}

@@ -349,6 +349,34 @@ func (s *Store) Signals(eventID string) ([]*loop.Signal, error) {
 	return out, nil
 }
 
+// AllSignals calls fn with every stored signal (pending ones too), ordered
+// by event id, then signal id, until fn returns an error, which AllSignals
+// returns. Trends use it to tell how many signals revised a day after it
+// ended (a signal's Timestamp against its interaction's day).
+func (s *Store) AllSignals(fn func(*loop.Signal) error) error {
+	return mapErr(s.db.View(func(txn *badger.Txn) error {
+		opt := badger.DefaultIteratorOptions
+		opt.Prefix = prefix(prefixSignal)
+		opt.PrefetchValues = false // small values, in the LSM tree
+		it := txn.NewIterator(opt)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			var sg *loop.Signal
+			if err := it.Item().Value(func(v []byte) error {
+				var err error
+				sg, err = loop.DecodeStoredSignal(bytes.Clone(v))
+				return err
+			}); err != nil {
+				return err
+			}
+			if err := fn(sg); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+}
+
 // Original returns the interaction as it arrived (masked), before any
 // signal was merged into it; ErrNotFound when it is not stored.
 func (s *Store) Original(id string) (*loop.Event, error) {
