@@ -19,7 +19,7 @@ func TestParse(t *testing.T) {
 		{"SEGMENT:Pro", []Term{{Segment, "Pro", false}}},
 		{"reason:fact model:v3 late refund", []Term{{Reason, "fact", false}, {Model, "v3", false}, {Text, "late", false}, {Text, "refund", false}}},
 		{"task:qa thumb:down grade:fail locale:de set:gold", []Term{{Task, "qa", false}, {Thumb, "down", false}, {Grade, "fail", false}, {Locale, "de", false}, {Set, "gold", false}}},
-		{"seg:", nil},                            // typing: no condition yet
+		{"seg:", nil}, // typing: no condition yet
 		{"10:30", []Term{{Text, "10:30", false}}},       // unknown key: bare word
 		{"http://x", []Term{{Text, "http://x", false}}}, // unknown key
 		{":x", []Term{{Text, ":x", false}}},             // no key
