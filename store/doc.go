@@ -28,6 +28,12 @@
 //	                              kind 'g' golden, 'r' red-flag
 //	q <id>                        the review queue (JSON loop.QueueItem): why
 //	                              sampling picked the event, and for whom
+//	d <reviewer> 0x00 <id>        a reviewer's draft on an event (JSON Draft):
+//	                              reasons, note and reference not yet graded
+//	u <reviewer> 0x00 <seq 8>     a reviewer's undo journal (JSON UndoEntry),
+//	                              seq big-endian so a scan is oldest first
+//	w <id>                        a lease (JSON Lease): who has the queue item
+//	                              open, until when (see drafts.go)
 //
 // Values of at most 256 bytes (summaries, index, labels) stay in the LSM
 // tree; event bodies (1–3 KB) go to the value log, which a goroutine
