@@ -16,6 +16,10 @@ type common struct {
 	trace    func(string) // Options.Trace, or nil
 	st       *store.Store
 	reviewer string
+	// cfg is the config in force; adjudicator: the reviewer has that role
+	// and sees every grade (everyone else grades blind).
+	cfg         config.Config
+	adjudicator bool
 	taxonomy []loop.ReasonCode
 	rubric   loop.Rubric
 	keys     KeyMap
@@ -89,6 +93,10 @@ type (
 func statusInfo(s string) tea.Cmd {
 	return func() tea.Msg { return statusMsg{Text: s} }
 }
+
+// statusSaved says a write is durable; it replaces whatever hint was
+// shown before.
+func statusSaved() tea.Cmd { return statusInfo("saved") }
 
 func statusErr(s string) tea.Cmd {
 	return func() tea.Msg { return statusMsg{Text: s, Err: true} }

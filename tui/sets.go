@@ -178,8 +178,7 @@ func (m *setsView) rebuild() {
 // state in memory: that is newer than what was read.
 func (w *workspace) takeSets(msg setsReadMsg) {
 	ours := func(kind loop.SetKind, id string) bool {
-		k := (&change{id: id, kind: kind}).key()
-		return w.latest[k] > msg.seq || slices.ContainsFunc(w.pending, func(p *change) bool { return p.key() == k })
+		return w.ours((&change{id: id, kind: kind}).key(), msg.seq)
 	}
 	var changed []string
 	for _, kind := range setKinds {

@@ -83,15 +83,15 @@ func TestNavigationKeys(t *testing.T) {
 		want int
 	}{
 		{"j", 1}, {"down", 2}, {"k", 1}, {"up", 0}, {"up", 0},
-		{"pgdown", 20}, {"end", nEvents - 1}, {"G", nEvents - 1}, {"j", nEvents - 1}, {"home", 0}, {"s", 1},
+		{"pgdown", 19}, {"ctrl+u", 10}, {"ctrl+d", 19}, {"end", nEvents - 1}, {"G", nEvents - 1}, {"j", nEvents - 1}, {"home", 0}, {"s", 1},
 	}
 	for _, s := range steps {
 		h.press(s.key)
-		if in.cursor != s.want {
-			t.Fatalf("after %q: cursor %d, want %d", s.key, in.cursor, s.want)
+		if in.list.cursor != s.want {
+			t.Fatalf("after %q: cursor %d, want %d", s.key, in.list.cursor, s.want)
 		}
-		if in.cursor < in.offset || in.cursor >= in.offset+in.listHeight() {
-			t.Fatalf("after %q: cursor %d outside the window at %d", s.key, in.cursor, in.offset)
+		if in.list.cursor < in.list.offset || in.list.cursor >= in.list.offset+in.listHeight() {
+			t.Fatalf("after %q: cursor %d outside the window at %d", s.key, in.list.cursor, in.list.offset)
 		}
 	}
 }
@@ -108,7 +108,7 @@ func TestQueueKeys(t *testing.T) {
 		t.Fatalf("all queue: queue %d, %d rows", h.m.inbox.queue, len(h.m.inbox.rows))
 	}
 	h.press("h")
-	if h.m.inbox.queue != len(queues())-1 {
+	if h.m.inbox.queue != len(h.m.inbox.queues())-1 {
 		t.Fatalf("wraps around: queue %d", h.m.inbox.queue)
 	}
 	h.press("right", "right") // to review
@@ -228,13 +228,13 @@ func TestGradeKeysFromInbox(t *testing.T) {
 		grade loop.Grade
 	}{{"p", loop.GradePass}, {"f", loop.GradeFail}, {"b", loop.GradeBorderline}} {
 		id := h.selected()
-		cur := h.m.inbox.cursor
+		cur := h.m.inbox.list.cursor
 		h.press(tt.key)
 		l, ok := h.label(id)
 		if !ok || l.Grade != tt.grade || l.Reviewer != "alice" || !l.At.Equal(h.m.ws.labels[id]["alice"].At) {
 			t.Fatalf("%s on %s: stored %+v %v", tt.key, id, l, ok)
 		}
-		if h.m.inbox.cursor != cur+1 {
+		if h.m.inbox.list.cursor != cur+1 {
 			t.Fatalf("%s did not advance", tt.key)
 		}
 		if h.m.ws.Mark(h.m.ws.byID[id])&filter.Mine == 0 {
@@ -270,10 +270,16 @@ func TestReasonKeys(t *testing.T) {
 	if h.m.ws.Draft(id) != nil {
 		t.Error("draft kept after grading")
 	}
-	// Back on the item, the draft starts from the saved label.
+	// Back on the graded item, a reason key changes the saved label.
 	h.press("k", "2")
-	if d := h.m.ws.Draft(id); d == nil || !slices.Equal(d.Reasons, []string{"too_long", "unsafe", "missing_info"}) {
-		t.Fatalf("draft from label: %+v", d)
+	if d := h.m.ws.Draft(id); d != nil {
+		t.Fatalf("a reason on a graded item made a draft: %+v", d)
+	}
+	if l, _ := h.label(id); !slices.Equal(l.Reasons, []string{"too_long", "unsafe", "missing_info"}) || l.Grade != loop.GradeFail {
+		t.Fatalf("label after toggling on it: %+v", l)
+	}
+	if h.m.status != "saved" {
+		t.Errorf("status %q, want saved", h.m.status)
 	}
 }
 
@@ -507,7 +513,7 @@ func TestHelpAndQuitKeys(t *testing.T) {
 	st, _ := openStore(t, nEvents)
 	h := newHarness(t, st, 80, 24)
 	h.press("?")
-	if !h.m.showHelp || !strings.Contains(plain(h.m), "toggle reason") {
+	if !h.m.help.shown || !strings.Contains(plain(h.m), "toggle reason") {
 		t.Fatalf("help:\n%s", plain(h.m))
 	}
 	// At 80x24 the help is taller than the screen: j scrolls to the last
@@ -526,11 +532,11 @@ func TestHelpAndQuitKeys(t *testing.T) {
 		t.Fatalf("k does not scroll back up:\n%s", plain(h.m))
 	}
 	h.press("?")
-	if h.m.showHelp {
+	if h.m.help.shown {
 		t.Fatal("? does not close help")
 	}
 	h.press("?", "esc")
-	if h.m.showHelp {
+	if h.m.help.shown {
 		t.Fatal("esc does not close help")
 	}
 	h.press("q")
@@ -554,7 +560,10 @@ func TestDisagreementsQueue(t *testing.T) {
 	if err := st.PutLabel(bob); err != nil {
 		t.Fatal(err)
 	}
-	h := newHarness(t, st, 80, 24)
+	if h := newHarness(t, st, 80, 24); len(h.m.inbox.queues()) != 4 {
+		t.Fatal("a reviewer who grades blind has a Disagreements queue")
+	}
+	h := newHarnessAs(t, st, 80, 24, "alice", adjudicating("alice"))
 	if h.selected() != "evt-035" {
 		t.Fatal("bob's label must not take the item out of alice's queue")
 	}
@@ -612,8 +621,8 @@ func TestResize(t *testing.T) {
 	h.press("end")
 	h.send(tea.WindowSizeMsg{Width: 200, Height: 50})
 	in := h.m.inbox
-	if in.cursor != nEvents-1 || in.cursor < in.offset || in.cursor >= in.offset+in.listHeight() {
-		t.Fatalf("cursor %d offset %d after resize", in.cursor, in.offset)
+	if in.list.cursor != nEvents-1 || in.list.cursor < in.list.offset || in.list.cursor >= in.list.offset+in.listHeight() {
+		t.Fatalf("cursor %d offset %d after resize", in.list.cursor, in.list.offset)
 	}
 	for _, size := range [][2]int{{200, 50}, {60, 15}, {120, 35}} {
 		h.send(tea.WindowSizeMsg{Width: size[0], Height: size[1]})

@@ -113,9 +113,8 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 		sshSrv, err = sshd.New(st, sshd.Options{
 			AuthorizedKeys: f.authorizedKeys,
 			HostKey:        hostKey,
-			TUI: tui.Options{Taxonomy: cfg.Taxonomy, Rubric: cfg.Rubric, Goal: cfg.Goal,
-				Guardrails: cfg.Guardrails, SetTargets: cfg.Sets, MinKappa: cfg.Review.MinKappa},
-			Logf: logf,
+			TUI:            tui.Options{Config: &cfg.Config},
+			Logf:           logf,
 		})
 		if errors.Is(err, sshd.ErrAuthorizedKeys) {
 			return usageErr("--authorized-keys: %v", err)
