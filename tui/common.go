@@ -20,13 +20,13 @@ type common struct {
 	// and sees every grade (everyone else grades blind).
 	cfg         config.Config
 	adjudicator bool
-	taxonomy []loop.ReasonCode
-	rubric   loop.Rubric
-	keys     KeyMap
-	styles   Styles
-	loc      *time.Location
-	clock    func() time.Time
-	lastNow  time.Time
+	taxonomy    []loop.ReasonCode
+	rubric      loop.Rubric
+	keys        KeyMap
+	styles      Styles
+	loc         *time.Location
+	clock       func() time.Time
+	lastNow     time.Time
 	// tick is tea.Tick; tests replace it so timers never block them.
 	tick func(time.Duration, func(time.Time) tea.Msg) tea.Cmd
 

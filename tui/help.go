@@ -21,7 +21,7 @@ type helpView struct {
 	screen        screen
 	width, height int
 	offset        int
-	bar        help.Model
+	bar           help.Model
 }
 
 func newHelpView(c *common) *helpView {

@@ -681,7 +681,8 @@ func (m *inbox) columnTitles(w int) string {
 	return m.c.styles.Label.Render(fit(b.String(), w))
 }
 
-func (m *inbox) sampledView() bool { return m.queue == defaultQueue && m.last.sampled
+func (m *inbox) sampledView() bool {
+	return m.queue == defaultQueue && m.last.sampled
 }
 
 // queueNote says, in the To-review queue, whether it shows the sampled

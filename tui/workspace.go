@@ -77,16 +77,16 @@ func newWorkspace(c *common) *workspace {
 	done := make(chan struct{})
 	close(done)
 	return &workspace{
-		c:      c,
-		byID:   map[string]int32{},
-		labels: map[string]map[string]loop.Label{},
-		sets:   map[loop.SetKind]map[string]loop.SetEntry{loop.SetGolden: {}, loop.SetRedFlag: {}},
+		c:       c,
+		byID:    map[string]int32{},
+		labels:  map[string]map[string]loop.Label{},
+		sets:    map[loop.SetKind]map[string]loop.SetEntry{loop.SetGolden: {}, loop.SetRedFlag: {}},
 		drafts:  map[string]*draft{},
 		latest:  map[string]int{},
 		shared:  map[string]bool{},
 		leases:  map[string]store.Lease{},
 		removed: map[string]loop.SetEntry{},
-		last:   done,
+		last:    done,
 	}
 }
 
