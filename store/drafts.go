@@ -141,11 +141,28 @@ func leaseKey(id string) []byte { return append([]byte{prefixLease}, id...) }
 
 // TakeLease gives reviewer the item until the given time, or renews their
 // lease, unless another reviewer's lease is still live at now: then it
-// returns that lease and ErrLeased.
-func (s *Store) TakeLease(id, reviewer string, now, until time.Time) (Lease, error) {
+// returns that lease and ErrLeased. once is for an item to be graded once
+// (not shared by all reviewers): another reviewer's current label on it
+// denies it too, the returned lease naming them (the store is the truth
+// even when a view missed a change notice).
+func (s *Store) TakeLease(id, reviewer string, now, until time.Time, once bool) (Lease, error) {
 	l := Lease{EventID: id, Reviewer: reviewer, Until: until.UTC()}
 	var held Lease
 	err := s.db.Update(func(txn *badger.Txn) error {
+		if once {
+			opt := badger.DefaultIteratorOptions
+			opt.PrefetchValues = false
+			opt.Prefix = append([]byte("l"+id), 0)
+			it := txn.NewIterator(opt)
+			for it.Rewind(); it.Valid(); it.Next() {
+				if by := string(it.Item().Key()[len(opt.Prefix):]); by != reviewer {
+					held = Lease{EventID: id, Reviewer: by}
+					it.Close()
+					return ErrLeased
+				}
+			}
+			it.Close()
+		}
 		it, err := txn.Get(leaseKey(id))
 		if err == nil {
 			err = it.Value(func(b []byte) error { return json.Unmarshal(b, &held) })
@@ -210,4 +227,58 @@ func (s *Store) Leases(fn func(Lease) error) error {
 		}
 		return fn(l)
 	})
+}
+
+// ErrGradedByOther is returned by PutLabelOnce when another reviewer has a
+// current label on the item.
+var ErrGradedByOther = errors.New("already graded by another reviewer")
+
+// PutLabelOnce records a label as PutLabel does, for an item to be graded
+// once: if another reviewer has a current label on it, nothing is written
+// and the error wraps ErrGradedByOther. The check and the write are one
+// transaction, so two sessions grading at once cannot both get in.
+func (s *Store) PutLabelOnce(l loop.Label) error {
+	body, err := json.Marshal(l)
+	if err != nil {
+		return err
+	}
+	var other string
+	err = s.db.Update(func(txn *badger.Txn) error {
+		if _, err := txn.Get(indexKey(l.EventID)); err != nil {
+			if errors.Is(err, badger.ErrKeyNotFound) {
+				return fmt.Errorf("event %q: %w", l.EventID, ErrNotFound)
+			}
+			return err
+		}
+		opt := badger.DefaultIteratorOptions
+		opt.PrefetchValues = false
+		opt.Prefix = append([]byte("l"+l.EventID), 0)
+		it := txn.NewIterator(opt)
+		for it.Rewind(); it.Valid(); it.Next() {
+			if by := string(it.Item().Key()[len(opt.Prefix):]); by != l.Reviewer {
+				other = by
+				break
+			}
+		}
+		it.Close()
+		if other != "" {
+			return ErrGradedByOther
+		}
+		if l.Deleted {
+			if err := txn.Delete(labelKey(l.EventID, l.Reviewer)); err != nil {
+				return err
+			}
+		} else if err := txn.Set(labelKey(l.EventID, l.Reviewer), body); err != nil {
+			return err
+		}
+		return txn.Set(historyKey(l.EventID, l.At, l.Reviewer), body)
+	})
+	if errors.Is(err, ErrGradedByOther) {
+		return fmt.Errorf("%s: %w (%s)", l.EventID, ErrGradedByOther, other)
+	}
+	if err != nil {
+		return mapErr(err)
+	}
+	s.notify(Change{EventID: l.EventID, Label: &l})
+	return nil
 }

@@ -77,32 +77,46 @@ func TestLeases(t *testing.T) {
 	now := time.Unix(1000, 0)
 	ch, stop := s.Watch()
 	defer stop()
-	if _, err := s.TakeLease("e1", "alice", now, now.Add(time.Minute)); err != nil {
+	if _, err := s.TakeLease("e1", "alice", now, now.Add(time.Minute), false); err != nil {
 		t.Fatal(err)
 	}
 	if c := <-ch; c.EventID != "e1" || !c.Lease {
 		t.Fatalf("change %+v", c)
 	}
-	held, err := s.TakeLease("e1", "bob", now.Add(30*time.Second), now.Add(2*time.Minute))
+	held, err := s.TakeLease("e1", "bob", now.Add(30*time.Second), now.Add(2*time.Minute), false)
 	if !errors.Is(err, ErrLeased) || held.Reviewer != "alice" {
 		t.Fatalf("bob took alice's live lease: %+v %v", held, err)
 	}
-	if _, err := s.TakeLease("e1", "alice", now, now.Add(5*time.Minute)); err != nil {
+	if _, err := s.TakeLease("e1", "alice", now, now.Add(5*time.Minute), false); err != nil {
 		t.Fatalf("renewing: %v", err)
 	}
 	if err := s.ReleaseLease("e1", "bob"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.TakeLease("e1", "bob", now, now.Add(time.Minute)); !errors.Is(err, ErrLeased) {
+	if _, err := s.TakeLease("e1", "bob", now, now.Add(time.Minute), false); !errors.Is(err, ErrLeased) {
 		t.Fatalf("bob's release freed alice's lease: %v", err)
 	}
 	// Expired: anyone may take it.
-	if _, err := s.TakeLease("e1", "bob", now.Add(6*time.Minute), now.Add(7*time.Minute)); err != nil {
+	if _, err := s.TakeLease("e1", "bob", now.Add(6*time.Minute), now.Add(7*time.Minute), false); err != nil {
 		t.Fatalf("expired lease not taken over: %v", err)
 	}
 	if err := s.ReleaseLease("e1", "bob"); err != nil {
 		t.Fatal(err)
 	}
+	// Once-only: a label of another reviewer denies it.
+	if _, err := s.PutEvents([]*loop.Event{{EventID: "e9", Timestamp: now, ModelVersion: "m"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutLabel(loop.Label{EventID: "e9", Reviewer: "alice", Grade: loop.GradePass, At: now}); err != nil {
+		t.Fatal(err)
+	}
+	if held, err := s.TakeLease("e9", "bob", now, now.Add(time.Minute), true); !errors.Is(err, ErrLeased) || held.Reviewer != "alice" {
+		t.Fatalf("bob took an item alice graded: %+v %v", held, err)
+	}
+	if _, err := s.TakeLease("e9", "alice", now, now.Add(time.Minute), true); err != nil {
+		t.Fatalf("alice on her own graded item: %v", err)
+	}
+	s.ReleaseLease("e9", "alice")
 	n := 0
 	s.Leases(func(Lease) error { n++; return nil })
 	if n != 0 {

@@ -103,6 +103,12 @@ func (w *watching) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return w, cmd
 }
 
+// readLabelsCmd re-reads one item's labels, as if a change notice had come.
+func readLabelsCmd(st *store.Store, id string, seq int) tea.Cmd {
+	l := loop.Label{EventID: id}
+	return readWatched(st, []store.Change{{EventID: id, Label: &l}}, seq)
+}
+
 // readWatched reads the current labels and set entries of the changed
 // events.
 func readWatched(st *store.Store, cs []store.Change, seq int) tea.Cmd {

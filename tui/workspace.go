@@ -486,6 +486,9 @@ type change struct {
 	draft   *store.Draft
 	// dropDraft: a label change that saves the draft deletes it.
 	dropDraft bool
+	// once: a grade of a split queue item, refused by the store when
+	// another reviewer graded it meanwhile.
+	once bool
 	// A set change adds (after non-nil) or removes an item from a set.
 	kind                loop.SetKind
 	setBefore, setAfter *loop.SetEntry
@@ -521,7 +524,9 @@ func (w *workspace) Grade(id string, g loop.Grade) tea.Cmd {
 	}
 	_, drafted := w.drafts[id]
 	delete(w.drafts, id)
-	c := &change{id: id, isLabel: true, before: before, after: &l, dropDraft: drafted}
+	q, queued := w.queue[id]
+	c := &change{id: id, isLabel: true, before: before, after: &l, dropDraft: drafted,
+		once: queued && before == nil && !w.shared[id] && len(q.Reviewers) == 0}
 	w.undo = append(w.undo, c)
 	return w.issue(c)
 }
@@ -682,7 +687,11 @@ func write(st *store.Store, c *change, reviewer string, now time.Time) (*loop.Se
 	}
 	if c.isLabel {
 		if c.after != nil {
-			if err := st.PutLabel(*c.after); err != nil {
+			put := st.PutLabel
+			if c.once {
+				put = st.PutLabelOnce
+			}
+			if err := put(*c.after); err != nil {
 				return nil, err
 			}
 			if c.dropDraft {
@@ -793,7 +802,7 @@ func (w *workspace) hold(id string) tea.Cmd {
 	until := now.Add(assign.LeaseTime)
 	w.leases[id] = store.Lease{EventID: id, Reviewer: reviewer, Until: until}
 	cmds = append(cmds, func() tea.Msg {
-		l, err := st.TakeLease(id, reviewer, now, until)
+		l, err := st.TakeLease(id, reviewer, now, until, true)
 		return leaseMsg{id: id, lease: l, err: err}
 	})
 	return tea.Batch(cmds...)
@@ -809,6 +818,16 @@ func (w *workspace) leased(msg leaseMsg) tea.Cmd {
 		w.held = ""
 	}
 	if errors.Is(msg.err, store.ErrLeased) {
+		if msg.lease.Until.IsZero() { // graded by them: the notice was missed
+			if w.labels[msg.id] == nil {
+				w.labels[msg.id] = map[string]loop.Label{}
+			}
+			if _, ok := w.labels[msg.id][msg.lease.Reviewer]; !ok {
+				w.labels[msg.id][msg.lease.Reviewer] = loop.Label{EventID: msg.id, Reviewer: msg.lease.Reviewer}
+			}
+			w.refreshMark(msg.id)
+			return tea.Batch(cmdOf(marksChangedMsg{}), cmdOf(leaseDeniedMsg{ID: msg.id}), readLabelsCmd(w.c.st, msg.id, w.seq))
+		}
 		w.leases[msg.id] = msg.lease
 		w.refreshMark(msg.id)
 		return tea.Batch(statusInfo(msg.id+" is open by another reviewer: it is theirs"), cmdOf(marksChangedMsg{}), cmdOf(leaseDeniedMsg{ID: msg.id}))
