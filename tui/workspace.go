@@ -741,10 +741,14 @@ func (w *workspace) done(msg changeDoneMsg) tea.Cmd {
 			c.setAfter = msg.entry
 			w.sets[c.kind][c.id] = *msg.entry
 		}
-		if c.isDraft {
-			return statusSaved()
+		saved := statusSaved()
+		switch {
+		case c.isDraft:
+			return saved
+		case c.undoes != nil:
+			saved = statusInfo("undone: " + c.undoes.describe() + " · saved")
 		}
-		return tea.Batch(statusSaved(), func() tea.Msg { return itemChangedMsg{ID: c.id} })
+		return tea.Batch(saved, func() tea.Msg { return itemChangedMsg{ID: c.id} })
 	}
 	if c.isDraft {
 		return statusErr(fmt.Sprintf("draft on %s not saved: %v", c.id, msg.err))
