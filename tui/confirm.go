@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // confirmBox asks a question in the status line before something that
@@ -44,5 +45,8 @@ func (b *confirmBox) view(s Styles, w int) string {
 	for i, c := range b.choices {
 		parts[i] = s.Title.Render(c.key) + " " + c.label
 	}
-	return fit(s.Flag.Render(b.question)+"  "+strings.Join(parts, s.Muted.Render(" · "))+s.Muted.Render(" · any other key: cancel"), w)
+	// The choices always show: the question gives way first.
+	tail := "  " + strings.Join(parts, s.Muted.Render(" · ")) + s.Muted.Render(" · other key: cancel")
+	q := ansi.Truncate(b.question, max(w-ansi.StringWidth(tail), 10), "…")
+	return fit(s.Flag.Render(q)+tail, w)
 }

@@ -55,7 +55,7 @@ func toggleSet(ws *workspace, kind loop.SetKind, id string, ev *loop.Event) tea.
 		return do()
 	}
 	return askCmd(&confirmBox{
-		question: fmt.Sprintf("Remove %s from %s with its checks (%s)?", id, setName(kind), checksOf(e)),
+		question: fmt.Sprintf("Remove %s from %s with its %d check(s) (%s)?", id, setName(kind), assertions(&e), checksOf(e)),
 		choices:  []choice{{"y", "remove", do}},
 		cancel:   func() tea.Cmd { return statusInfo("kept " + id + " in " + setName(kind)) },
 	})

@@ -693,7 +693,7 @@ func (m *inbox) queueNote() string {
 		return ""
 	}
 	if m.last.sampled {
-		return s.Accent.Render(fmt.Sprintf("sampled review queue · %s left", thousands(m.total))) + s.Subtle.Render("  ·  ")
+		return s.Accent.Render("your share of the sampled queue") + s.Subtle.Render("  ·  ")
 	}
 	return s.Flag.Render("queue empty — run `loupe sample`; showing ungraded") + s.Subtle.Render("  ·  ")
 }
@@ -715,6 +715,8 @@ func (m *inbox) headerView() string {
 		// moves as you and the others grade.
 		left, done, total := m.ws.progress()
 		switch {
+		case m.atEnd && left > 0:
+			count = fmt.Sprintf("%s / %s graded · %s left", thousands(done), thousands(total), thousands(left))
 		case left == 0:
 			count = fmt.Sprintf("%s / %s · all done", thousands(done), thousands(total))
 		default:

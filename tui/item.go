@@ -415,7 +415,7 @@ func (m *itemView) signalLines(w int) []string {
 		if len(parts) == 0 {
 			return
 		}
-		out = append(out, wrapLines(s.Label.Render(pad(label, 10))+strings.Join(parts, "  "), w, 0)...)
+		out = append(out, wrapLines(s.Label.Render(pad(label, 11))+strings.Join(parts, "  "), w, 0)...)
 	}
 	var p []string
 	if x := ev.Explicit; x != nil {

@@ -127,6 +127,9 @@ func TestGoldenReviewLoop(t *testing.T) {
 		{"trends", func(h *harness) { h.press("tab", "tab", "tab") }},
 		{"trends_metric", func(h *harness) { h.press("tab", "tab", "tab", "[", "v") }},
 		{"agreement", func(h *harness) { h.press("shift+tab", "j") }},
+		{"inbox_queue_end", func(h *harness) { h.press("end", "p") }},
+		{"sets_form", func(h *harness) { h.press("tab", "tab", "l", "a"); h.typeText("evt-030") }},
+		{"confirm_quit", func(h *harness) { h.press("3", "q") }},
 	}
 	for _, size := range [][2]int{{80, 24}, {160, 45}} {
 		for _, sc := range screens {
@@ -151,7 +154,7 @@ func TestToReviewQueue(t *testing.T) {
 		t.Fatalf("to review: %v, want %v", got, want)
 	}
 	v := plain(h.m)
-	for _, s := range []string{"sampled review queue · 4 left", "1 / 4 · 3 left", "thumbs_down", "random+1"} {
+	for _, s := range []string{"your share of the sampled queue", "1 / 4 · 3 left", "thumbs_down", "random+1"} {
 		if !strings.Contains(v, s) {
 			t.Errorf("inbox lacks %q:\n%s", s, v)
 		}

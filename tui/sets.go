@@ -366,9 +366,9 @@ func (m *setsView) View() string {
 
 func (m *setsView) hint() string {
 	if m.kind == loop.SetGolden {
-		return "golden: reference answers, scored by `loupe eval` · enter open · a add · e edit · x remove · / filter · h/l set"
+		return "golden: answers `loupe eval` scores · a add · e edit · x remove · / filter · h/l set"
 	}
-	return "red-flag: checks that must hold, run by `loupe gate` · enter open · a add · e edit · x remove · / filter · h/l set"
+	return "red-flag: checks `loupe gate` runs · a add · e edit · x remove · / filter · h/l set"
 }
 
 func (m *setsView) keyFor() string {

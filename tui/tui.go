@@ -387,14 +387,17 @@ func (m *Model) quit() tea.Cmd {
 	if e == nil && len(ids) == 0 {
 		return tea.Quit
 	}
-	what := fmt.Sprintf("%d item(s) have notes or reasons not graded yet (%s)", len(ids), strings.Join(ids[:min(len(ids), 3)], ", "))
+	what := fmt.Sprintf("%d ungraded draft(s): %s", len(ids), strings.Join(ids[:min(len(ids), 2)], ", "))
+	if len(ids) == 1 {
+		what = "an ungraded draft on " + ids[0]
+	}
 	if e != nil {
-		what = "your " + e.what() + " is not kept yet"
+		what = "your " + e.what() + " not kept yet"
 	}
 	return askCmd(&confirmBox{
-		question: "Quit? " + what + ":",
+		question: "Quit with " + what + "?",
 		choices: []choice{
-			{"k", "keep as drafts and quit", func() tea.Cmd {
+			{"k", "keep for later", func() tea.Cmd {
 				var cmd tea.Cmd
 				if e != nil {
 					m.editor = nil
@@ -402,7 +405,7 @@ func (m *Model) quit() tea.Cmd {
 				}
 				return tea.Sequence(cmd, tea.Quit)
 			}},
-			{"d", "discard and quit", func() tea.Cmd {
+			{"d", "discard", func() tea.Cmd {
 				m.editor = nil
 				return tea.Sequence(m.ws.discardDrafts(), tea.Quit)
 			}},

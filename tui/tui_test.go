@@ -1,11 +1,13 @@
 package tui
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/loupe-dev/loupe/loop"
@@ -662,5 +664,80 @@ func TestClockStrictlyIncreases(t *testing.T) {
 	a, b := c.now(), c.now()
 	if !b.After(a) {
 		t.Fatal("two labels could share an instant")
+	}
+}
+
+// ? lists every key of the keymap, on the screen that uses it.
+func TestHelpListsEveryKey(t *testing.T) {
+	st, _ := openStore(t, nEvents)
+	h := newHarness(t, st, 80, 200)
+	var text strings.Builder
+	for i := range h.m.screens {
+		h.m.activate(i)
+		h.press("?")
+		text.WriteString(plain(h.m) + "\n")
+		h.press("?")
+	}
+	help := text.String()
+	km := reflect.ValueOf(h.m.c.keys)
+	for i := range km.NumField() {
+		b := km.Field(i).Interface().(key.Binding)
+		name := km.Type().Field(i).Name
+		if name == "Accept" || name == "Save" || name == "ForceQuit" {
+			continue // the editor's and the filter's own keys, shown in their status line
+		}
+		if !strings.Contains(help, b.Help().Key+" ") || !strings.Contains(help, b.Help().Desc) {
+			t.Errorf("help does not list %s (%s %s)", name, b.Help().Key, b.Help().Desc)
+		}
+	}
+	// And it fits 80 columns.
+	for _, l := range strings.Split(help, "\n") {
+		if w := ansi.StringWidth(l); w > 80 {
+			t.Errorf("help line %d wide: %q", w, l)
+		}
+	}
+}
+
+// Undo survives a restart: the reviewer's changes of the day are in the
+// store's journal; yesterday's are not undoable.
+func TestUndoSurvivesRestart(t *testing.T) {
+	st, _ := openStore(t, nEvents)
+	h := newHarness(t, st, 80, 24)
+	first := h.selected()
+	h.press("f", "p") // fail the first, pass the second
+	h.press("g")      // the third into golden
+	if err := h.m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	h2 := newHarness(t, st, 80, 24)
+	if len(h2.m.ws.undo) != 3 {
+		t.Fatalf("undo stack after restart: %d changes", len(h2.m.ws.undo))
+	}
+	h2.press("u", "u", "u")
+	if _, ok := h2.label(first); ok {
+		t.Fatal("the first grade is still there after three undos")
+	}
+	var golden int
+	st.SetEntries(loop.SetGolden, func(loop.SetEntry) error { golden++; return nil })
+	if golden != 0 {
+		t.Fatalf("%d golden entries after undoing the add", golden)
+	}
+	h2.press("u")
+	if !strings.Contains(h2.m.status, "nothing to undo") {
+		t.Errorf("status %q", h2.m.status)
+	}
+	h2.m.Close()
+	// The undone changes left the journal.
+	n := 0
+	st.UndoJournal("alice", func(store.UndoEntry) error { n++; return nil })
+	if n != 0 {
+		t.Fatalf("%d journal entries left", n)
+	}
+	// A day later, nothing of yesterday is undoable.
+	h2.press("p")
+	h2.m.Close()
+	msg := load(st, "alice", false, 0.2, t0.Add(24*time.Hour))().(loadedMsg)
+	if msg.err != nil || len(msg.undo) != 0 {
+		t.Fatalf("yesterday's journal: %d entries, %v", len(msg.undo), msg.err)
 	}
 }

@@ -104,6 +104,7 @@ type (
 		shared map[string]bool
 		leases map[string]store.Lease
 		drafts map[string]*draft
+		undo   []*change
 		err    error
 	}
 	// changeDoneMsg reports a write: err nil means it is durable.
@@ -182,6 +183,9 @@ func load(st *store.Store, reviewer string, adjudicator bool, overlap float64, n
 		if err != nil {
 			return loadedMsg{err: fmt.Errorf("load your drafts: %w", err)}
 		}
+		if m.undo, err = loadUndo(st, reviewer, now); err != nil {
+			return loadedMsg{err: fmt.Errorf("load your undo journal: %w", err)}
+		}
 		m.index = filter.Build(len(m.sums), func(i int) filter.Item {
 			s := &m.sums[i]
 			return filter.Item{Text: s.Snippet, Model: s.Model, Segment: s.Segment, Task: s.Task,
@@ -242,6 +246,7 @@ func (w *workspace) setLoaded(m loadedMsg) {
 			w.drafts[id] = d
 		}
 	}
+	w.undo = append(m.undo, w.undo...)
 	w.marksGen++
 }
 
@@ -497,7 +502,10 @@ type change struct {
 	userEdit bool
 	// undoes is the change this one reverses, if it is an undo.
 	undoes *change
-	run    func() changeDoneMsg
+	// jseq is the change's entry in the store's undo journal (0: none),
+	// so that undo works after a restart.
+	jseq uint64
+	run  func() changeDoneMsg
 }
 
 func (c *change) key() string {
@@ -652,6 +660,9 @@ func (w *workspace) issue(c *change) tea.Cmd {
 	w.seq++
 	c.seq = w.seq
 	w.latest[c.key()] = c.seq
+	if !c.isDraft {
+		c.jseq = uint64(w.c.now().UnixNano())
+	}
 	w.apply(c, true)
 
 	st, reviewer, now := w.c.st, w.c.reviewer, w.c.now()
@@ -674,8 +685,74 @@ func (w *workspace) issue(c *change) tea.Cmd {
 	)
 }
 
+// maxJournal is how many of a reviewer's changes of the day undo keeps
+// across restarts.
+const maxJournal = 200
+
+// loadUndo reads the reviewer's undo journal: today's entries (in now's
+// zone) become the undo stack, oldest first; older ones are dropped from
+// the store.
+func loadUndo(st *store.Store, reviewer string, now time.Time) ([]*change, error) {
+	y, mo, d := now.Date()
+	today := time.Date(y, mo, d, 0, 0, 0, 0, now.Location())
+	var out []*change
+	var old []uint64
+	err := st.UndoJournal(reviewer, func(e store.UndoEntry) error {
+		if e.At.Before(today) {
+			old = append(old, e.Seq)
+			return nil
+		}
+		c := &change{id: e.EventID, jseq: e.Seq, kind: e.Set, before: e.Before, after: e.After,
+			setBefore: e.SetBefore, setAfter: e.SetAfter, isLabel: e.Set == ""}
+		out = append(out, c)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(out) > maxJournal {
+		for _, c := range out[:len(out)-maxJournal] {
+			old = append(old, c.jseq)
+		}
+		out = out[len(out)-maxJournal:]
+	}
+	for _, s := range old {
+		if err := st.DropUndo(reviewer, s); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// journal keeps a durable change in the reviewer's undo journal, or takes
+// an undone one out of it.
+func journal(st *store.Store, c *change, reviewer string, now time.Time) error {
+	switch {
+	case c.isDraft:
+		return nil
+	case c.undoes != nil:
+		if c.undoes.jseq == 0 {
+			return nil
+		}
+		return st.DropUndo(reviewer, c.undoes.jseq)
+	}
+	e := store.UndoEntry{Seq: c.jseq, EventID: c.id, Before: c.before, After: c.after, SetBefore: c.setBefore, SetAfter: c.setAfter, At: now.UTC()}
+	if !c.isLabel {
+		e.Set = c.kind
+	}
+	return st.PushUndo(reviewer, e)
+}
+
 // write does a change's store call.
 func write(st *store.Store, c *change, reviewer string, now time.Time) (*loop.SetEntry, error) {
+	e, err := writeChange(st, c, reviewer, now)
+	if err == nil && c.jseq != 0 {
+		err = journal(st, c, reviewer, now)
+	}
+	return e, err
+}
+
+func writeChange(st *store.Store, c *change, reviewer string, now time.Time) (*loop.SetEntry, error) {
 	if c.isDraft {
 		if c.draft == nil {
 			return nil, st.DeleteDraft(reviewer, c.id)

@@ -84,7 +84,7 @@ func TestTUIDraftKeptAndRedFlagChecksKept(t *testing.T) {
 	typ("tone is off\r")
 	waitFor(t, "saved", func() bool { return sc.contains("saved") }, sc)
 	typ("q")
-	waitFor(t, "the quit question", func() bool { return sc.contains("not graded yet") }, sc)
+	waitFor(t, "the quit question", func() bool { return sc.contains("ungraded draft") }, sc)
 	typ("k")
 	waitExit(t, cmd)
 
@@ -102,7 +102,7 @@ func TestTUIDraftKeptAndRedFlagChecksKept(t *testing.T) {
 	waitFor(t, "the note", func() bool { return sc.contains("tone is off") }, sc)
 	typ("\r") // keep it as it is (a lone esc in a pty waits for its sequence)
 	typ("q")
-	waitFor(t, "the quit question", func() bool { return sc.contains("not graded yet") }, sc)
+	waitFor(t, "the quit question", func() bool { return sc.contains("ungraded draft") }, sc)
 	typ("k")
 	waitExit(t, cmd)
 }
