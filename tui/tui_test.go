@@ -741,3 +741,43 @@ func TestUndoSurvivesRestart(t *testing.T) {
 		t.Fatalf("yesterday's journal: %d entries, %v", len(msg.undo), msg.err)
 	}
 }
+
+// Blind grading on the item screen and the preview: bob's grade shows to
+// alice only once she has graded the item; an adjudicator sees it at once.
+func TestBlindItemScreen(t *testing.T) {
+	st, _ := openStore(t, nEvents)
+	bob, _ := loop.NewLabel("evt-035", "bob", loop.GradeFail, []string{"unsafe"}, "", "", t0.Add(-time.Hour))
+	if err := st.PutLabel(bob); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, st, 200, 50)
+	h.m.inbox.selectID("evt-035")
+	h.press("j", "k") // load the preview
+	if v := plain(h.m); strings.Contains(v, "by bob") || strings.Contains(v, "fail") && strings.Contains(v, "unsafe") {
+		t.Fatalf("the preview shows bob's grade before alice graded:\n%s", v)
+	}
+	h.press("/")
+	h.typeText("grade:fail")
+	h.press("enter")
+	if len(h.m.inbox.rows) != 0 {
+		t.Fatalf("grade:fail finds %d items for alice, who graded none", len(h.m.inbox.rows))
+	}
+	h.press("esc")
+	h.m.inbox.selectID("evt-035")
+	h.press("enter")
+	if v := plain(h.m); strings.Contains(v, "bob") || !strings.Contains(v, "blind grading") {
+		t.Fatalf("the item screen before grading:\n%s", v)
+	}
+	h.press("p", "esc")
+	h.m.inbox.selectID("evt-035")
+	h.press("enter")
+	if v := plain(h.m); !strings.Contains(v, "bob") {
+		t.Fatalf("bob's grade not shown after alice graded:\n%s", v)
+	}
+	a := newHarnessAs(t, st, 200, 50, "carol", adjudicating("carol"))
+	a.m.inbox.selectID("evt-035")
+	a.press("enter")
+	if v := plain(a.m); !strings.Contains(v, "bob") || strings.Contains(v, "blind grading") {
+		t.Fatalf("the adjudicator's item screen:\n%s", v)
+	}
+}
