@@ -146,19 +146,17 @@ func (m *inbox) listHeight() int { return max(m.height-3, 1) }
 func (m *inbox) ShortHelp() []key.Binding {
 	k := m.c.keys
 	if m.Typing() {
-		return []key.Binding{k.Accept, k.Back}
+		return m.filterKeys()
 	}
 	return []key.Binding{k.Help, k.Filter, k.Open, k.Pass, k.Fail, k.Borderline, k.Reason, k.Undo, k.NextQueue}
 }
 
 // filterKeys are the keys of the focused filter input.
 func (m *inbox) filterKeys() []key.Binding {
-	k := m.c.keys
 	return []key.Binding{
 		key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "done (j/k move)")),
 		key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear")),
 		key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "earlier filters")),
-		k.HalfDown,
 	}
 }
 
@@ -402,12 +400,6 @@ func (m *inbox) typingKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.input.SetValue(v)
 		m.input.CursorEnd()
 		return m.search()
-	case key.Matches(msg, k.HalfDown), key.Matches(msg, k.HalfUp):
-		d := max(m.listHeight()/2, 1)
-		if key.Matches(msg, k.HalfUp) {
-			d = -d
-		}
-		return m.move(d)
 	}
 	return m.updateInput(msg)
 }
@@ -640,7 +632,7 @@ func (m *inbox) View() string {
 	header := m.headerView()
 	filterLine := m.input.View()
 	switch {
-	case m.filterErr != nil:
+	case m.filterErr != nil && !m.input.Focused():
 		filterLine = s.StatusError.Render("✗ ") + m.input.Value() + s.StatusError.Render("  "+m.filterErr.Error())
 	case !m.input.Focused() && m.input.Value() == "":
 		filterLine = m.queueNote() + s.Subtle.Render("/ filter  ·  words  \"a phrase\"  seg:ent  model:11  reason:fact  grade:fail  thumb:down  set:gold")
@@ -651,7 +643,11 @@ func (m *inbox) View() string {
 		listW = m.width * 3 / 5
 		preview = m.previewView(m.width-listW-1, m.listHeight())
 	}
-	list := m.columnTitles(listW) + "\n" + m.listView(listW, m.listHeight())
+	titles := m.columnTitles(listW)
+	if m.filterErr != nil && m.input.Focused() {
+		titles = fit(s.StatusError.Render("✗ "+m.filterErr.Error()), listW) // under the text being typed
+	}
+	list := titles + "\n" + m.listView(listW, m.listHeight())
 	body := list
 	if preview != "" {
 		body = lipgloss.JoinHorizontal(lipgloss.Top, list, " ", preview)
