@@ -781,3 +781,59 @@ func TestBlindItemScreen(t *testing.T) {
 		t.Fatalf("the adjudicator's item screen:\n%s", v)
 	}
 }
+
+// r r on a red-flag entry with checks asks first; removed and added back
+// in the session, it comes back as it was (checks, who added it, when).
+func TestRedFlagRestore(t *testing.T) {
+	st, _ := openStore(t, nEvents)
+	ms := 500.0
+	orig := loop.SetEntry{EventID: "evt-035", Kind: loop.SetRedFlag, MustNotContain: []string{"refund"}, MaxLatencyMS: &ms, AddedBy: "ana", At: t0.Add(-48 * time.Hour)}
+	if err := st.PutSetEntry(orig); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, st, 120, 30)
+	h.m.inbox.selectID("evt-035")
+	h.press("r")
+	if h.m.confirm == nil || !strings.Contains(h.m.confirm.question, "2 check(s)") {
+		t.Fatalf("no question before removing checks: %+v", h.m.confirm)
+	}
+	h.press("r") // not y: kept
+	if e, ok := h.inSet(loop.SetRedFlag, "evt-035"); !ok || len(e.MustNotContain) != 1 {
+		t.Fatalf("r r removed the entry: %+v %v", e, ok)
+	}
+	h.press("r", "y") // removed
+	if _, ok := h.inSet(loop.SetRedFlag, "evt-035"); ok {
+		t.Fatal("r y did not remove it")
+	}
+	h.press("r") // added back: as it was
+	e, ok := h.inSet(loop.SetRedFlag, "evt-035")
+	if !ok || e.AddedBy != "ana" || !e.At.Equal(orig.At) || len(e.MustNotContain) != 1 || e.MaxLatencyMS == nil || *e.MaxLatencyMS != 500 {
+		t.Fatalf("restored entry %+v", e)
+	}
+	// g g likewise keeps who added a golden entry and when.
+	h.press("g")
+	g1, _ := h.inSet(loop.SetGolden, "evt-035")
+	h.press("g", "g")
+	if g2, ok := h.inSet(loop.SetGolden, "evt-035"); !ok || !g2.At.Equal(g1.At) || g2.AddedBy != g1.AddedBy {
+		t.Fatalf("g g changed the entry: %+v then %+v", g1, g2)
+	}
+}
+
+// The mouse: the wheel scrolls the inbox, a click selects a row.
+func TestInboxMouse(t *testing.T) {
+	st, _ := openStore(t, nEvents)
+	h := newHarness(t, st, 80, 24)
+	h.send(tea.MouseWheelMsg{Button: tea.MouseWheelDown})
+	if h.m.inbox.list.cursor != 3 {
+		t.Fatalf("wheel down: cursor %d", h.m.inbox.list.cursor)
+	}
+	// Row 0 is on screen line 4: the app header, the queue tabs, the
+	// filter line and the column titles are above it.
+	h.send(tea.MouseClickMsg{Button: tea.MouseLeft, X: 10, Y: 4 + 5})
+	if h.m.inbox.list.cursor != 5 {
+		t.Fatalf("click: cursor %d", h.m.inbox.list.cursor)
+	}
+	if h.m.View().MouseMode != tea.MouseModeCellMotion {
+		t.Error("mouse not enabled")
+	}
+}
