@@ -322,7 +322,7 @@ func (m *itemView) labelBar() string {
 	}
 	line := strings.Join(parts, " · ")
 	if d != nil {
-		line += s.Pending.Render("  (draft: p/f/b saves)")
+		line += s.Pending.Render("  (draft, kept: p/f/b grades it)")
 	}
 	return fit(line, m.width)
 }
@@ -590,7 +590,7 @@ func gradePanel(c *common, ws *workspace, id string, w int) []string {
 	title := "Your label"
 	switch {
 	case d != nil:
-		title += s.Pending.Render("  draft: saved when you grade (p/f/b)")
+		title += s.Pending.Render("  draft, kept until you grade (p/f/b)")
 	case saved:
 		title += s.Muted.Render("  saved " + mine.At.In(c.loc).Format("01-02 15:04"))
 	}

@@ -837,3 +837,59 @@ func TestInboxMouse(t *testing.T) {
 		t.Error("mouse not enabled")
 	}
 }
+
+// Drafts are in the store as they are made; quitting with them asks, and
+// "d" discards them while "k" keeps them for the next session.
+func TestQuitAsksAboutDrafts(t *testing.T) {
+	st, _ := openStore(t, nEvents)
+	h := newHarness(t, st, 80, 24)
+	id := h.selected()
+	h.press("2", "n")
+	h.typeText("check the dates")
+	h.press("enter")
+	var stored []store.Draft
+	read := func() {
+		stored = nil
+		st.Drafts("alice", func(d store.Draft) error { stored = append(stored, d); return nil })
+	}
+	read()
+	if len(stored) != 1 || stored[0].EventID != id || stored[0].Note != "check the dates" || stored[0].Reasons[0] != "missing_info" {
+		t.Fatalf("stored drafts %+v", stored)
+	}
+	h.press("q")
+	if h.quit || h.m.confirm == nil {
+		t.Fatal("q quit with a draft without asking")
+	}
+	h.press("x") // any other key: stay
+	if h.quit || h.m.confirm != nil {
+		t.Fatal("cancel did not stay")
+	}
+	h.press("q", "d")
+	if !h.quit {
+		t.Fatal("d did not quit")
+	}
+	h.m.Close()
+	read()
+	if len(stored) != 0 {
+		t.Fatalf("discarded drafts still stored: %+v", stored)
+	}
+
+	// A note open in the editor when the session ends (a dropped
+	// connection) is kept as the draft.
+	h2 := newHarness(t, st, 80, 24)
+	h2.press("n")
+	h2.typeText("half typed")
+	h2.m.Close()
+	read()
+	if len(stored) != 1 || stored[0].Note != "half typed" {
+		t.Fatalf("the open note was lost: %+v", stored)
+	}
+	h3 := newHarness(t, st, 80, 24)
+	if d := h3.m.ws.Draft(h3.selected()); d == nil || d.Note != "half typed" {
+		t.Fatalf("draft after reopening: %+v", d)
+	}
+	h3.press("q") // a draft from an earlier session: nothing new to ask about
+	if !h3.quit {
+		t.Error("q asked about an earlier session's draft")
+	}
+}

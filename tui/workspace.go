@@ -421,6 +421,11 @@ func (w *workspace) saveDraft(id string) tea.Cmd {
 	if d == nil {
 		return nil
 	}
+	if d.empty() {
+		// Toggled back to nothing: no draft at all.
+		delete(w.drafts, id)
+		return w.issue(&change{id: id, isDraft: true})
+	}
 	c := &change{id: id, isDraft: true, draft: &store.Draft{EventID: id, Reviewer: w.c.reviewer,
 		Reasons: slices.Clone(d.Reasons), Note: d.Note, Reference: d.Reference, At: w.c.now().UTC()}}
 	return w.issue(c)
