@@ -282,3 +282,55 @@ func (s *Store) PutLabelOnce(l loop.Label) error {
 	s.notify(Change{EventID: l.EventID, Label: &l})
 	return nil
 }
+
+// eraseReviewState deletes what review sessions keep about erased events:
+// every reviewer's drafts and undo entries on them, and their leases.
+// Drafts and the journal are keyed by reviewer, so one scan of each finds
+// them for all the events at once.
+func (s *Store) eraseReviewState(evs []erased) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	ids := make(map[string]bool, len(evs))
+	for _, e := range evs {
+		ids[e.id] = true
+	}
+	var keys [][]byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		for _, e := range evs {
+			if _, err := txn.Get(leaseKey(e.id)); err == nil {
+				keys = append(keys, leaseKey(e.id))
+			}
+		}
+		for _, p := range []byte{prefixDraft, prefixUndo} {
+			opt := badger.DefaultIteratorOptions
+			opt.Prefix = []byte{p}
+			it := txn.NewIterator(opt)
+			for it.Rewind(); it.Valid(); it.Next() {
+				var ref struct {
+					EventID string `json:"event_id"`
+				}
+				if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &ref) }); err != nil {
+					it.Close()
+					return err
+				}
+				if ids[ref.EventID] {
+					keys = append(keys, it.Item().KeyCopy(nil))
+				}
+			}
+			it.Close()
+		}
+		return nil
+	})
+	if err != nil {
+		return mapErr(err)
+	}
+	return mapErr(s.db.Update(func(txn *badger.Txn) error {
+		for _, k := range keys {
+			if err := txn.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+}

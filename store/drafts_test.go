@@ -123,3 +123,28 @@ func TestLeases(t *testing.T) {
 		t.Fatalf("%d leases after release", n)
 	}
 }
+
+// Forgetting a user also erases the review state of their events: drafts,
+// undo entries and leases; other events' state stays.
+func TestForgetErasesReviewState(t *testing.T) {
+	st := openT(t)
+	uh := st.UserHash("u-1")
+	a, b := ev("a", t0, "mine"), ev("b", t0, "theirs")
+	a.UserHash = uh
+	st.PutEvents([]*loop.Event{a, b})
+	for _, id := range []string{"a", "b"} {
+		st.PutDraft(Draft{EventID: id, Reviewer: "ann", Note: "note on " + id})
+		st.PushUndo("ann", UndoEntry{Seq: uint64(len(id) + int(id[0])), EventID: id})
+		st.TakeLease(id, "ann", t0, t0.Add(time.Hour), false)
+	}
+	if n, err := st.Forget(uh); err != nil || n != 1 {
+		t.Fatalf("forget: %d %v", n, err)
+	}
+	var drafts, undo, leases []string
+	st.Drafts("ann", func(d Draft) error { drafts = append(drafts, d.EventID); return nil })
+	st.UndoJournal("ann", func(e UndoEntry) error { undo = append(undo, e.EventID); return nil })
+	st.Leases(func(l Lease) error { leases = append(leases, l.EventID); return nil })
+	if len(drafts) != 1 || drafts[0] != "b" || len(undo) != 1 || undo[0] != "b" || len(leases) != 1 || leases[0] != "b" {
+		t.Fatalf("after forget: drafts %v undo %v leases %v", drafts, undo, leases)
+	}
+}
