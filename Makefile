@@ -10,8 +10,13 @@ FUZZTIME ?= 20000x
 
 .PHONY: build test fuzz bench demo vet fmt clean soak
 
+# loupe --version prints these: the nearest tag (or the commit) and the commit.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+
 build:
-	$(GO) build -o $(BIN) ./cmd/loupe
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/loupe
 
 # The README's test command: race-checked tests of every package, then a
 # short run of each fuzz target (longer by hand: make fuzz FUZZTIME=5m).
@@ -35,7 +40,7 @@ fuzz:
 bench: build
 	$(GO) test -run='^$$' -bench='Filter100k|Filter1M|Build1M' -benchtime=3x ./loop/filter/
 	$(GO) test -run='^$$' -bench='GradeDurable|GradeKeyToScreen' -benchtime=200x ./tui/
-	$(GO) test -run='^$$' -bench='Collector' -benchtime=20x ./loop/collect/
+	$(GO) test -run='^$$' -bench='Collector' -benchtime=20x ./ingest/
 	$(GO) test -run='^$$' -bench='Mask|DecodeEvent|AppendJSON|Generate|Trends1M' -benchmem ./loop/ ./loop/pii/ ./loop/gen/ ./loop/trend/
 	PII_REPORT=$(CURDIR)/bin/pii-report.md $(GO) test -run='^TestCorpus$$' -count=1 ./loop/pii/ && cat bin/pii-report.md
 	scripts/bench-ingest.sh 1000000

@@ -13,12 +13,11 @@ import (
 
 // Review-session state that must outlive a session: a reviewer's drafts
 // (what they typed before grading), their undo journal, and who has a
-// queue item open (leases).
-const (
-	prefixDraft = 'd' // d <reviewer> 0x00 <event id>  → JSON Draft
-	prefixUndo  = 'u' // u <reviewer> 0x00 <seq 8 BE>  → JSON UndoEntry
-	prefixLease = 'w' // w <event id>                  → JSON Lease
-)
+// queue item open (leases). The prefixes are in keys.go:
+//
+//	d <reviewer> 0x00 <event id>  → JSON Draft
+//	u <reviewer> 0x00 <seq 8 BE>  → JSON UndoEntry
+//	w <event id>                  → JSON Lease
 
 // ErrLeased is returned by TakeLease when another reviewer holds a live
 // lease on the item.
@@ -137,7 +136,7 @@ type Lease struct {
 	Until    time.Time `json:"until"`
 }
 
-func leaseKey(id string) []byte { return append([]byte{prefixLease}, id...) }
+func leaseKey(id string) []byte { return append([]byte{prefixAssign}, id...) }
 
 // TakeLease gives reviewer the item until the given time, or renews their
 // lease, unless another reviewer's lease is still live at now: then it
@@ -220,7 +219,7 @@ func (s *Store) ReleaseLease(id, reviewer string) error {
 
 // Leases calls fn with every lease, live or expired, by event id.
 func (s *Store) Leases(fn func(Lease) error) error {
-	return s.scanJSON([]byte{prefixLease}, func(b []byte) error {
+	return s.scanJSON([]byte{prefixAssign}, func(b []byte) error {
 		var l Lease
 		if err := json.Unmarshal(b, &l); err != nil {
 			return err

@@ -44,6 +44,9 @@ type Options struct {
 	// ProgramOptions are passed to tea.NewProgram by Run (an SSH session
 	// adds its own).
 	ProgramOptions []tea.ProgramOption
+	// Compare, when set, adds the Compare screen and opens on it
+	// (compare.go).
+	Compare *CompareOptions
 	// Trace, when set, is told of milestones ("first-frame", "loaded",
 	// "filtered") as they happen, for measuring start-up (make bench).
 	// It must not block.
@@ -74,6 +77,7 @@ type Model struct {
 
 	// unwatch stops the store watch Run started (see watch.go).
 	unwatch func()
+	compare *compareView // compare.go; nil without Options.Compare
 
 	width, height int
 	help          *helpView
@@ -147,6 +151,7 @@ func New(st *store.Store, o Options) *Model {
 		screenTrends:    newTrendsView(c, ws),
 		screenAgreement: newAgreementView(c, ws),
 	}
+	m.addCompare(o.Compare) // compare.go
 	return m
 }
 
@@ -192,7 +197,7 @@ func (m *Model) Close() error {
 		m.editor = nil
 		m.keepEdit(e.done())
 	}
-	errs := m.ws.flush()
+	errs := append(m.ws.flush(), m.flushCompare()...) // flushCompare: compare.go
 	if err := m.ws.releaseHeld(); err != nil {
 		errs = append(errs, err)
 	}

@@ -73,7 +73,7 @@ builds it again.`,
 					}
 					pw.CloseWithError(err)
 				}()
-				s, err := ingest.Run(cmd.Context(), st, pr, ingest.Options{Name: "demo"})
+				s, err := ingest.New(st, ingest.PipelineOptions{}).ReadJSONL(cmd.Context(), pr, ingest.ReadOptions{Name: "demo"})
 				if err != nil {
 					return withCode(exitInternal, fmt.Errorf("demo: %w", err))
 				}
@@ -92,7 +92,7 @@ builds it again.`,
 				fmt.Fprintf(cmd.OutOrStdout(), "%s\n", dir)
 				return nil
 			}
-			return runTUI(cmd, a)
+			return runTUI(cmd, a, nil)
 		},
 	}
 	cmd.Flags().BoolVar(&buildOnly, "build-only", false, "build the demo store, print its directory and exit (for scripts)")
