@@ -135,8 +135,8 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 			hostKey = filepath.Join(st.Dir(), "ssh_host_ed25519")
 		}
 		sshSrv, err = sshd.New(st, sshd.Options{
-			AuthorizedKeys: f.authorizedKeys,
-			HostKey:        hostKey,
+			AuthorizedKeys:   f.authorizedKeys,
+			HostKey:          hostKey,
 			TUI:              tui.Options{Config: &cfg.Config},
 			Logf:             logf,
 			HandshakeTimeout: noneIfZero(f.sshHandshake),
