@@ -104,7 +104,7 @@ func (h *helpView) lines() []string {
 	}
 	add("", s.Section.Render("Inbox columns"),
 		"  ▲ ▼ the user's thumb · pass fail bord your grade (others' only",
-		"  after you graded, or as adjudicator) · * an unsaved draft",
+		"  after you graded, or as adjudicator) · * a draft, not graded yet",
 		"  G golden · R red-flag · ! policy violation or escalation",
 		"", s.Section.Render("Filter (/)  ↑/↓ recall earlier filters"),
 		"  key:value matches a field fuzzily (seg:ent finds enterprise):",

@@ -791,7 +791,7 @@ type columns struct {
 
 // rowColumns lays a row out. Below 100 columns the text gets the width
 // first: the reasons, segment and model columns shrink and then drop out
-// before the text goes under 30 cells.
+// before the text goes under 40 cells.
 func rowColumns(w int, sampled bool) columns {
 	c := columns{width: w, timeFmt: "01-02 15:04", time: 11, reasons: 16, segment: 10, model: 14}
 	if w < 100 {
@@ -815,7 +815,7 @@ func rowColumns(w int, sampled bool) columns {
 		return u
 	}
 	for _, drop := range []*int{&c.segment, &c.model, &c.reasons, &c.why} {
-		if w-used() >= 30 {
+		if w-used() >= 40 {
 			break
 		}
 		*drop = 0
@@ -875,8 +875,9 @@ func thumbView(s Styles, t loop.Thumb) string {
 	return " "
 }
 
-// gradeCell is 6 wide: the shown grade (the reviewer's own, else another
-// reviewer's, dimmed), and * for an unsaved draft.
+// gradeCell is 6 wide: the shown grade (the reviewer's own; another
+// reviewer's, dimmed, only where blind grading allows), and * for a draft
+// not graded yet.
 func gradeCell(s Styles, mk filter.Mark, pending bool) string {
 	g := ""
 	st := s.Muted
