@@ -141,6 +141,9 @@ func TestSignalWithdrawsConsent(t *testing.T) {
 	if _, err := st.Enqueue([]loop.QueueItem{{EventID: "a", Day: "2026-10-01"}}); err != nil {
 		t.Fatal(err)
 	}
+	if err := st.PutDraft(store.Draft{EventID: "a", Reviewer: "ana", Note: "half-typed note"}); err != nil {
+		t.Fatal(err)
+	}
 	outs, sum := submit(t, p, sAw)
 	if got := statuses(outs); got != "accepted" || sum.Malformed() != 0 {
 		t.Fatalf("withdrawal: %s %+v", got, sum)
@@ -157,8 +160,9 @@ func TestSignalWithdrawsConsent(t *testing.T) {
 	n := 0
 	st.SetEntries(loop.SetGolden, func(loop.SetEntry) error { n++; return nil })
 	st.Queued(func(loop.QueueItem) error { n++; return nil })
+	st.Drafts("ana", func(store.Draft) error { n++; return nil })
 	if n != 0 {
-		t.Fatalf("%d set/queue entries kept", n)
+		t.Fatalf("%d set/queue/draft entries kept", n)
 	}
 	// Every later copy is dropped, and counted, without being an error.
 	outs, sum = submit(t, p, iA, sA2, sA1, sAw, iB)

@@ -254,6 +254,9 @@ func (s *Store) erase(evs []erased) (int, error) {
 			}
 		}
 	}
+	if err := s.eraseReviewState(evs); err != nil { // drafts, leases, undo entries (drafts.go)
+		return 0, err
+	}
 	if len(evs) > 0 {
 		// Push the tombstones down so the deleted values are dropped from
 		// the LSM tree, then rewrite value-log files that are now garbage;

@@ -136,6 +136,11 @@ func (s *Store) withdraw(r Record, out *PutStatus) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	// Reviewers' drafts, undo entries and leases on it go first: a crash
+	// before the tombstone leaves the withdrawal to be done again whole.
+	if err := s.eraseReviewState([]erased{{id: r.ID, ts: ts}}); err != nil {
+		return false, err
+	}
 	err = s.update(func(txn *badger.Txn) error {
 		for _, k := range keys {
 			if err := txn.Delete(k); err != nil {

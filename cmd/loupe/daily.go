@@ -75,18 +75,7 @@ func runDaily(ctx context.Context, st *store.Store, cfg appConfig, hook *webhook
 	// Yesterday: the last whole UTC day (today's events are still coming).
 	day := now.UTC().Truncate(24*time.Hour).AddDate(0, 0, -1)
 	r.Day = day.Format("2006-01-02")
-	reviewers := cfg.Review.Reviewers
-	if len(reviewers) == 0 {
-		seen := map[string]bool{}
-		for _, l := range d.labels {
-			if !seen[l.Reviewer] {
-				seen[l.Reviewer] = true
-				reviewers = append(reviewers, l.Reviewer)
-			}
-		}
-		sort.Strings(reviewers)
-	}
-	if _, r.Queued, err = sampleDay(st, cfg, d, day, reviewers, false); err != nil {
+	if _, r.Queued, err = sampleDay(st, cfg, d, day, false); err != nil {
 		return r, fmt.Errorf("sample: %w", err)
 	}
 	as, fresh, err := raiseAlerts(st, cfg, d, now)

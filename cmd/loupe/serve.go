@@ -154,10 +154,9 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 			hostKey = filepath.Join(st.Dir(), "ssh_host_ed25519")
 		}
 		sshSrv, err = sshd.New(st, sshd.Options{
-			AuthorizedKeys: f.authorizedKeys,
-			HostKey:        hostKey,
-			TUI: tui.Options{Taxonomy: cfg.Taxonomy, Rubric: cfg.Rubric, Goal: cfg.Goal,
-				Guardrails: cfg.Guardrails, SetTargets: cfg.Sets, MinKappa: cfg.Review.MinKappa},
+			AuthorizedKeys:   f.authorizedKeys,
+			HostKey:          hostKey,
+			TUI:              tui.Options{Config: &cfg.Config},
 			Logf:             logf,
 			HandshakeTimeout: noneIfZero(f.sshHandshake),
 			IdleTimeout:      noneIfZero(f.sshIdle),
