@@ -31,6 +31,7 @@ const (
 	tUpper
 	tLowerB
 	tBracket
+	tFold // lead byte of a rune the normalised view may change
 )
 
 var (
@@ -74,6 +75,11 @@ func init() {
 	trig['-'] = tDash
 	trig['b'] = tLowerB
 	trig['['] = tBracket
+	for c := range foldLead {
+		if foldLead[c] {
+			trig[c] = tFold
+		}
+	}
 }
 
 func isDigit(c byte) bool  { return c-'0' < 10 }
@@ -99,10 +105,16 @@ type scanner struct {
 	lastEnd int // end of the last emitted span
 	mask    bool
 	hit     bool
-	copied  int
-	b       strings.Builder
-	spans   []Span
-	counts  Counts
+
+	// normal says s is already the normalised view of a text; fold is set
+	// when a direct pass meets a rune the normalised view changes, and
+	// ends that pass
+	normal bool
+	fold   bool
+	copied int
+	b      strings.Builder
+	spans  []Span
+	counts Counts
 
 	// phone context cache (positions are stored +1; 0 means none)
 	ctxScan  int
@@ -155,11 +167,26 @@ func (sc *scanner) run() {
 			return
 		}
 		next := sc.dispatch(i)
+		if sc.fold {
+			return
+		}
 		if next <= i {
 			next = i + 1
 		}
 		i = next
 	}
+}
+
+// foldHere is called where a candidate scan is about to take the non-ASCII
+// rune at j into an entity. In a direct pass over text that the
+// normalised view would change there, it ends the pass, so that every
+// entity is judged on the normalised view.
+func (sc *scanner) foldHere(j int) bool {
+	if !sc.normal && needFold(sc.s, j) {
+		sc.fold = true
+		return true
+	}
+	return false
 }
 
 // nextTrigger returns the index of the first trigger byte at or after i, or
@@ -216,6 +243,11 @@ func (sc *scanner) dispatch(i int) int {
 	case tBracket:
 		if l := placeholderLen(s[i:]); l > 0 {
 			return i + l
+		}
+	case tFold:
+		if !sc.normal && needFold(s, i) {
+			sc.fold = true
+			return n
 		}
 	}
 	return i + 1

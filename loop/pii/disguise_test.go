@@ -1,0 +1,106 @@
+package pii
+
+import (
+	"strings"
+	"testing"
+)
+
+// Each test here covers one way of writing PII that the masker used to
+// miss: each of its cases was left (partly) unmasked before the masker
+// matched on a normalised view of the text and learnt the shapes.
+
+func TestInvisibleSplit(t *testing.T) {
+	runMaskCases(t, []maskCase{
+		{"mail jo\u200bhn@example.com now", "mail [EMAIL] now"},
+		{"mail john@exa\u200cmple.\u200dcom now", "mail [EMAIL] now"},
+		{"card 4111\u200b1111\u200b1111\u200b1111 ok", "card [CARD] ok"},
+		{"card 4\u20601\u20601\u20601 1111 1111 1111", "card [CARD]"},
+		{"IBAN DE89\u00ad3704\u00ad0044\u00ad0532\u00ad0130\u00ad00.", "IBAN [IBAN]."},
+		{"\ufeffSSN 536-22-\ufeff1234", "\ufeffSSN [SSN]"},
+		{"call +1 415\u200b 555 0132", "call [PHONE]"},
+		{"server 10.\u200b0.0.\u200b12 down", "server [IP] down"},
+		{"token ghp_1234567890abcdef\u200bghijABCDEFGHIJ123456", "token [SECRET]"},
+		{"password=hun\u200bter2", "password=[SECRET]"},
+		{"AKIA\u200bIOSFODNN7EXAMPLE", "[SECRET]"},
+		// bidi controls and tag characters are invisible too
+		{"mail jo\u202ehn@example.com", "mail [EMAIL]"},
+		{"mail jo\U000e0041hn@example.com", "mail [EMAIL]"},
+		// an invisible character next to an entity stays outside it
+		{"\u200bjohn@example.com\u200b", "\u200b[EMAIL]\u200b"},
+	})
+	// look-alikes stay look-alikes with invisible characters in them
+	runMaskCases(t, same(
+		"version 2.\u200b14.0", "on 2024-\u200b01-15", "ORD-\u200b123456", "4111\u200b1111\u200b1111\u200b1112",
+		"550e8400-\u200be29b-41d4-a716-446655440000", "$1,\u200b234.56", "ref 536\u200b221234", "\u200b\u200b\u200b",
+		"soft\u00adhyphen", "emoji 👍🏽 and 👨\u200d👩\u200d👧",
+	))
+}
+
+func TestConfusableSeparators(t *testing.T) {
+	runMaskCases(t, []maskCase{
+		{"call +1\u00a0415\u00a0555\u00a00132", "call [PHONE]"},
+		{"card 4111\u20111111\u20111111\u20111111", "card [CARD]"},
+		{"card 4111\u20131111\u20131111\u20131111", "card [CARD]"},
+		{"ssn 536\u201322\u20131234", "ssn [SSN]"},
+		{"IBAN DE89\u202f3704\u202f0044\u202f0532\u202f0130\u202f00", "IBAN [IBAN]"},
+		{"カード番号４１１１１１１１１１１１１１１１で", "カード番号[CARD]で"},
+		{"メールはjohn＠example.comです", "メールは[EMAIL]です"},
+		{"電話：０３−１２３４−５６７８", "電話：[PHONE]"},
+		{"password: \u201chunter2\u201d", "password: \u201c[SECRET]\u201d"},
+	})
+	runMaskCases(t, same(
+		"between 2019\u20132024", "version\u00a02.14.0", "«\u00a0bonjour\u00a0»", "１２：３０", "２０２４年１月１５日",
+		"it costs 1\u00a0299,00\u00a0€", "page 12\u2013\u200b15",
+	))
+}
+
+func TestEmailApostrophe(t *testing.T) {
+	runMaskCases(t, []maskCase{
+		{"write to o'brien.lia@example.com today", "write to [EMAIL] today"},
+		{"o’brien.lia@example.com", "[EMAIL]"},
+		{"d'angelo@example.it", "[EMAIL]"},
+		{"mail 'john@example.com' now", "mail '[EMAIL]' now"},
+		{"it is ‘john@example.com’", "it is ‘[EMAIL]’"},
+	})
+}
+
+func TestEmailInternational(t *testing.T) {
+	runMaskCases(t, []maskCase{
+		{"用户@例子.广告", "[EMAIL]"},
+		{"mail 用户@例子.广告 now", "mail [EMAIL] now"},
+		{"пишите иван@пример.рф", "пишите [EMAIL]"},
+		{"write to user@bücher.de", "write to [EMAIL]"},
+		{"write to user@xn--bcher-kva.de", "write to [EMAIL]"},
+		{"write to user@example.xn--p1ai", "write to [EMAIL]"},
+		{"अजय@डाटामेल.भारत", "[EMAIL]"},
+		{"josé.garcía@correo.es", "[EMAIL]"},
+		{"メール：ユーザー@例え.テスト です", "メール：[EMAIL] です"},
+		{"連絡先はtaro@example.jpです", "連絡先は[EMAIL]です"},
+	})
+	runMaskCases(t, same("@ユーザー名", "価格は100円@店舗", "用户@例子", "ping @チーム", "x@例子"))
+}
+
+func TestFoldedSpans(t *testing.T) {
+	// the placeholder replaces the whole original entity
+	s := "a jo\u200b\u200bhn@ex\u00adample.com b"
+	sp := Find(s)
+	if len(sp) != 1 || s[sp[0].Start:sp[0].End] != "jo\u200b\u200bhn@ex\u00adample.com" {
+		t.Fatalf("spans %+v in %q", sp, s)
+	}
+	if m, c := Mask(s); m != "a [EMAIL] b" || c[Email] != 1 {
+		t.Fatalf("Mask = %q %v", m, c)
+	}
+	// many foldable characters, spans far apart
+	var b strings.Builder
+	for i := 0; i < 200; i++ {
+		b.WriteString("x\u00a0y\u200b ")
+		if i%50 == 0 {
+			b.WriteString("n\u200bo@example.com ")
+		}
+	}
+	m, c := Mask(b.String())
+	if c[Email] != 4 || strings.Contains(m, "@") {
+		t.Fatalf("%v %q", c, m)
+	}
+	checkInvariants(t, b.String())
+}
