@@ -104,3 +104,24 @@ func TestFoldedSpans(t *testing.T) {
 	}
 	checkInvariants(t, b.String())
 }
+
+func TestIBANLowerAndGrouped(t *testing.T) {
+	runMaskCases(t, []maskCase{
+		{"IBAN de89370400440532013000.", "IBAN [IBAN]."},
+		{"iban: de89 3704 0044 0532 0130 00", "iban: [IBAN]"},
+		{"gb82 west 1234 5698 7654 32", "[IBAN]"},
+		{"gb82west12345698765432", "[IBAN]"},
+		{"De89 3704 0044 0532 0130 00", "[IBAN]"},
+		{"fr14 2004 1010 0505 0001 3m02 606", "[IBAN]"},
+		{"IBAN DE89  3704  0044  0532  0130  00 ok", "IBAN [IBAN] ok"},
+		{"IBAN DE89\t3704\t0044\t0532\t0130\t00", "IBAN [IBAN]"},
+		{"IBAN DE89 - 3704 - 0044 - 0532 - 0130 - 00", "IBAN [IBAN]"},
+		{"IBAN DE89\u00a03704\u00a00044\u00a00532\u00a00130\u00a000", "IBAN [IBAN]"},
+		{"nl91 abna 0417 1643 00", "[IBAN]"},
+		{"DE89 3704  0044 0532 0130 00", "[IBAN]"},
+	})
+	runMaskCases(t, same(
+		"de89370400440532013001", "de89 3704 0044 0532 0130 01", "gb82 West 1234 5698 7654 32", "xde89370400440532013000",
+		"sha de1234567890abcdef1234", "be12345678901234",
+	))
+}

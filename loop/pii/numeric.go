@@ -81,6 +81,13 @@ func (sc *scanner) digit(i int) int {
 	for j < len(s) && isDigit(s[j]) {
 		j++
 	}
+	if j-i >= 2 && i-2 >= sc.lastEnd && isLetter(s[i-1]) && isLetter(s[i-2]) && !(isUpper(s[i-1]) && isUpper(s[i-2])) && sc.tokenStart(i-2) {
+		// an IBAN not all in capitals ("de89 3704 ...")
+		if e := sc.iban(i - 2); e > 0 {
+			sc.emit(i-2, e, IBAN)
+			return e
+		}
+	}
 	if !sc.numStartOK(i) {
 		return j
 	}
@@ -445,21 +452,22 @@ func luhn(s string, t *numTok, k int) bool {
 	return sum%10 == 0 && !same
 }
 
-// numTokenBefore reports whether a space-separated token of upper-case
-// letters and digits holding a digit (such as "1234" or "DE89") stands right
+// numTokenBefore reports whether a space-separated token of letters of one
+// case and digits holding a digit (such as "1234", "DE89" or "de89") stands right
 // before p, so that a number at p would continue it.
 func (sc *scanner) numTokenBefore(p int) bool {
 	if sc.vb(p-1) != ' ' {
 		return false
 	}
 	j := p - 1
-	digit := false
+	digit, up, lo := false, false, false
 	for j > 0 && p-1-j < 8 {
 		c := sc.vb(j - 1)
-		if !isDigit(c) && !isUpper(c) {
+		if !isDigit(c) && !isLetter(c) || up && isLower(c) || lo && isUpper(c) {
 			break
 		}
 		digit = digit || isDigit(c)
+		up, lo = up || isUpper(c), lo || isLower(c)
 		j--
 	}
 	if !digit || p-1-j < 2 || p-1-j >= 8 {
