@@ -23,6 +23,8 @@ const (
 	sDashSp // " - ", "- ", " -"
 	sOpen   // "(", " (" : the next group is in parentheses
 	sClose  // ")", ") ", ")-" : the previous group was in parentheses
+	sTab    // "\t"
+	sWide   // "  ", "   "
 )
 
 type numTok struct {
@@ -46,7 +48,7 @@ func (t *numTok) val(s string, k int) int {
 
 func isNumSep(c byte) bool {
 	switch c {
-	case ' ', '-', '.', '/', ':', '(', ')':
+	case ' ', '-', '.', '/', ':', '(', ')', '\t':
 		return true
 	}
 	return false
@@ -70,6 +72,10 @@ func sepKind(sp string) uint8 {
 		return sOpen
 	case ")", ") ", ")-", ") -":
 		return sClose
+	case "\t":
+		return sTab
+	case "  ", "   ":
+		return sWide
 	}
 	return sNone
 }
@@ -381,8 +387,9 @@ func (sc *scanner) ssn(t *numTok) int {
 
 // card returns the end of a Luhn-valid payment card number at the start of
 // t, or 0: 13-19 digits, either in one run or in groups (first group of 4,
-// then groups of 4-6, the last of 1-6) with one kind of separator (space or
-// dash). The longest valid grouping wins.
+// then groups of 4-6, the last of 1-6) with one kind of separator (a space,
+// several spaces, a tab, a dash, " - ", a dot or a slash). The longest valid
+// grouping wins.
 func (sc *scanner) card(t *numTok) int {
 	s := sc.s
 	first := s[t.gs[0]]
@@ -399,10 +406,10 @@ func (sc *scanner) card(t *numTok) int {
 		}
 		if k > 1 {
 			sp := t.sep[1]
-			if sp != sSpace && sp != sDash || t.glen(0) != 4 {
+			if !cardSep(sp) || t.glen(0) != 4 {
 				continue
 			}
-			if sp == sSpace && sc.numTokenBefore(t.start) {
+			if (sp == sSpace || sp == sWide || sp == sTab) && sc.numTokenBefore(t.start) {
 				continue // the tail of a longer spaced number (e.g. an IBAN)
 			}
 			ok := true
@@ -424,6 +431,14 @@ func (sc *scanner) card(t *numTok) int {
 		return e
 	}
 	return 0
+}
+
+func cardSep(k uint8) bool {
+	switch k {
+	case sSpace, sDash, sDot, sSlash, sTab, sWide, sDashSp:
+		return true
+	}
+	return false
 }
 
 // luhn checks the Luhn (mod 10) checksum over the digits of the first k
