@@ -145,3 +145,25 @@ func TestCardSeparators(t *testing.T) {
 		"1.2.3.4.5", "4111.1111.1111.1111.50", "ref 4111/1111/1111/1111/22", "2010 - 2020",
 	))
 }
+
+func TestSSNBare(t *testing.T) {
+	runMaskCases(t, []maskCase{
+		{"SSN 536221234", "SSN [SSN]"},
+		{"my SSN: 536221234.", "my SSN: [SSN]."},
+		{"ssn#536221234", "ssn#[SSN]"},
+		{"Social Security number 536221234 was shown", "Social Security number [SSN] was shown"},
+		{"my social is 536221234", "my social is [SSN]"},
+		{"Mi número de seguro social es 536221234.", "Mi número de seguro social es [SSN]."},
+		{"soc. sec. no 536221234", "soc. sec. no [SSN]"},
+		{"it was 536221234 (SSN)", "it was [SSN] (SSN)"},
+		{"SSN 536\u200b221234", "SSN [SSN]"},
+		{"SSNs: 536221234, 537221234", "SSNs: [SSN], [SSN]"},
+		{"SSN [SSN] 536221234", "SSN [SSN] [SSN]"},
+		{"ssn 536-22-1234 or 537221234", "ssn [SSN] or [SSN]"},
+	})
+	runMaskCases(t, same(
+		"order 536221234", "SR 536221234", "ticket 536221234 (open)", "SSN 000221234", "SSN 666221234", "SSN 936221234",
+		"SSN 536001234", "SSN 536220000", "SSN 123456789", "SSN 5362212345", "SSN 53622123", "SSN: none. Order 536221234",
+		"ssn 536221234-1", "session 536221234", "the 536221234 socials", "[IP] 536221234",
+	))
+}

@@ -342,28 +342,31 @@ func (sc *scanner) versionContext(p int) bool {
 	return false
 }
 
-// ssn returns the end of a US social security number AAA-GG-SSSS (dashes or
-// spaces) at the start of t, or 0. Invalid areas (000, 666, 9xx), group 00,
-// serial 0000, repeated digits and well-known sample numbers are rejected,
-// as in Presidio's UsSsnRecognizer.
+// ssn returns the end of a US social security number at the start of t,
+// or 0: AAA-GG-SSSS (dashes or spaces), or nine digits in one run with an
+// SSN word ("SSN", "social security", ...) right before or after it (as
+// Presidio's weak SSN pattern with its context words). Invalid areas (000,
+// 666, 9xx), group 00, serial 0000, repeated digits and well-known sample
+// numbers are rejected, as in Presidio's UsSsnRecognizer.
 func (sc *scanner) ssn(t *numTok) int {
-	if t.n < 3 || t.glen(0) != 3 || t.glen(1) != 2 || t.glen(2) != 4 || t.sep[1] != t.sep[2] ||
-		(t.sep[1] != sDash && t.sep[1] != sSpace) {
-		return 0
-	}
 	s := sc.s
-	e := t.ge[2]
-	if !sc.numRightOK(e) {
+	var e int
+	switch {
+	case t.n >= 3 && t.glen(0) == 3 && t.glen(1) == 2 && t.glen(2) == 4 && t.sep[1] == t.sep[2] &&
+		(t.sep[1] == sDash || t.sep[1] == sSpace):
+		e = t.ge[2]
+	case t.glen(0) == 9:
+		e = t.ge[0]
+	default:
 		return 0
 	}
-	area, grp, ser := t.val(s, 0), t.val(s, 1), t.val(s, 2)
-	if area == 0 || area == 666 || area >= 900 || grp == 0 || ser == 0 {
+	if !sc.numRightOK(e) {
 		return 0
 	}
 	var d [9]byte
 	n := 0
 	same := true
-	for k := 0; k < 3; k++ {
+	for k := 0; n < 9; k++ {
 		for j := t.gs[k]; j < t.ge[k]; j++ {
 			d[n] = s[j]
 			if s[j] != d[0] {
@@ -372,7 +375,8 @@ func (sc *scanner) ssn(t *numTok) int {
 			n++
 		}
 	}
-	if same {
+	area, grp, ser := atoi(d[:3]), atoi(d[3:5]), atoi(d[5:])
+	if area == 0 || area == 666 || area >= 900 || grp == 0 || ser == 0 || same {
 		return 0
 	}
 	switch string(d[:]) {
@@ -382,7 +386,72 @@ func (sc *scanner) ssn(t *numTok) int {
 	if string(d[:8]) == "98765432" {
 		return 0
 	}
+	if t.glen(0) == 9 && !sc.ssnContext(t.start, e) {
+		return 0
+	}
 	return e
+}
+
+func atoi(d []byte) int {
+	v := 0
+	for _, c := range d {
+		v = v*10 + int(c-'0')
+	}
+	return v
+}
+
+// ssnWords name a social security number; each is matched case-insensitively
+// as a whole word.
+var ssnWords = []string{"ssn", "ssns", "ssn#", "ss#", "social", "soc sec", "soc. sec"}
+
+const ssnWindow = 40
+
+// ssnContext reports whether an SSN word ends shortly before p (after the
+// last emitted span and the last ']', a placeholder) or starts right after
+// e.
+func (sc *scanner) ssnContext(p, e int) bool {
+	s := sc.s
+	lo := max(p-ssnWindow, sc.lastEnd, 0)
+	// an SSN just masked is context for the next one ("SSNs: A, B"), as its
+	// placeholder is in a second pass
+	found := sc.lastType == SSN && sc.lastEnd > p-ssnWindow
+	for j := lo; j < p; j++ {
+		c := s[j]
+		if c == ']' {
+			found = j >= 4 && s[j-4:j] == "[SSN"
+			continue
+		}
+		if c == '\n' || (c == '.' || c == '!' || c == '?') && j+2 < p && s[j+1] == ' ' && isUpper(s[j+2]) {
+			found = false // the end of a sentence
+			continue
+		}
+		if c|0x20 == 's' && !isLetter(sc.vb(j-1)) {
+			if l := ssnWordAt(s[j:p]); l > 0 {
+				found = true
+				j += l - 1
+			}
+		}
+	}
+	sc.steps += p - lo
+	if found {
+		return true
+	}
+	// "536221234 (SSN)"
+	j := e
+	for j < len(s) && j-e < 3 && (s[j] == ' ' || s[j] == '(' || s[j] == ',' || s[j] == '-') {
+		j++
+	}
+	return j > e && j < len(s) && ssnWordAt(s[j:]) > 0
+}
+
+// ssnWordAt returns the length of the SSN word s starts with, or 0.
+func ssnWordAt(s string) int {
+	for _, w := range ssnWords {
+		if hasPrefixFold(s, w) && (len(s) == len(w) || !isLetter(s[len(w)])) {
+			return len(w)
+		}
+	}
+	return 0
 }
 
 // card returns the end of a Luhn-valid payment card number at the start of

@@ -101,10 +101,11 @@ func isCont(c byte) bool      { return c&0xC0 == 0x80 }
 
 // scanner is the state of one pass over a string.
 type scanner struct {
-	s       string
-	lastEnd int // end of the last emitted span
-	mask    bool
-	hit     bool
+	s        string
+	lastEnd  int // end of the last emitted span
+	lastType Type
+	mask     bool
+	hit      bool
 
 	// normal says s is already the normalised view of a text; fold is set
 	// when a direct pass meets a rune the normalised view changes, and
@@ -138,6 +139,7 @@ func (sc *scanner) emit(start, end int, t Type) {
 	sc.hit = true
 	sc.counts[t]++
 	sc.lastEnd = end
+	sc.lastType = t
 }
 
 // vb returns the byte at j as it reads in the masked text: the last byte of
