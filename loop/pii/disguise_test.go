@@ -167,3 +167,32 @@ func TestSSNBare(t *testing.T) {
 		"ssn 536221234-1", "session 536221234", "the 536221234 socials", "[IP] 536221234",
 	))
 }
+
+func TestWebhookURL(t *testing.T) {
+	runMaskCases(t, []maskCase{
+		{"posting to https://hooks.slack.com/services/T024BE7LD/B01ABCDEF12/aBcDeFgHiJkLmNoPqRsTuVwX fails", "posting to [SECRET] fails"},
+		{"<https://hooks.slack.com/services/T024BE7LD/B01ABCDEF12/aBcDeFgHiJkLmNoPqRsTuVwX>", "<[SECRET]>"},
+		{"hook: https://discord.com/api/webhooks/112233445566778899/AbCdEf_GhIjKlMnOpQrStUvWxYz-0123456789abcdefghijklmnopqrstuvwx.", "hook: [SECRET]."},
+		{"https://discordapp.com/api/webhooks/112233445566778899/AbCdEf_GhIjKlMnOpQrStUvWxYz-0123456789", "[SECRET]"},
+		{"teams https://contoso.webhook.office.com/webhookb2/1b2c3d4e-aaaa-bbbb-cccc-1234567890ab@72f988bf-86f1-41af-91ab-2d7cd011db47/IncomingWebhook/0a1b2c3d4e5f/9f8e7d6c", "teams [SECRET]"},
+		{"https://outlook.office.com/webhook/1b2c3d4e-aaaa-bbbb-cccc-1234567890ab@72f9/IncomingWebhook/0a1b2c3d", "[SECRET]"},
+		{"https://prod-12.westus.logic.azure.com:443/workflows/abc123/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers&sv=1.0&sig=AbC123dEf456", "[SECRET]"},
+		{"https://hooks.zapier.com/hooks/catch/1234567/abcd12x/", "[SECRET]"},
+		{"https://maker.ifttt.com/trigger/door/with/key/dAbC123xyz456DEF789gh", "[SECRET]"},
+		{"https://chat.googleapis.com/v1/spaces/AAAAx1/messages?key=AIzaSyDdI0&token=abc123", "[SECRET]"},
+		{"https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/sendMessage", "[SECRET]"},
+		{"https://chat.example.com/hooks/x7k2m9p4q8r1s5t3u6v0w", "[SECRET]"},
+		{"https://ci.example.org/api/webhooks/42/9f86d081884c7d659a2feaa0c55ad015", "[SECRET]"},
+		{"HTTPS://HOOKS.SLACK.COM/services/T024BE7LD/B01ABCDEF12/aBcDeFgHiJkLmNoPqRsTuVwX", "[SECRET]"},
+		{"see https://example.com/cb?key=abcdef1234567890&page=2", "see https://example.com/cb?key=[SECRET]&page=2"},
+		{"https://acct.blob.core.windows.net/c/f.txt?sv=2020-08-04&sig=abcDEF123%2Bxyz", "https://acct.blob.core.windows.net/c/f.txt?sv=2020-08-04&sig=[SECRET]"},
+		{"https://hooks.slack\u200b.com/services/T024BE7LD/B01ABCDEF12/aBcDeFgHiJkLmNoPqRsTuVwX", "[SECRET]"},
+	})
+	runMaskCases(t, same(
+		"https://hooks.slack.com/", "https://hooks.slack.com/services/", "https://api.slack.com/messaging/webhooks",
+		"https://discord.com/developers/docs/resources/webhook", "https://discord.com/api/webhooks/", "https://example.com/docs/webhooks/getting-started",
+		"https://example.com/hooks/settings", "https://github.com/org/repo/settings/hooks/new", "https://example.com/search?q=key&page=2",
+		"https://example.com/page?lang=de", "key=value", "the key=42 setting", "https://example.com/webhook/retry-policy-explained",
+		"http://localhost:3000/hooks", "https://hooks.slack.com/services/T0/B0/x",
+	))
+}

@@ -122,6 +122,9 @@ type scanner struct {
 	ctxKw    int
 	ctxBrack int
 
+	// the run of URL text last scanned by urlEnd
+	urlFrom, urlTo int
+
 	steps int // work done by candidate scans, for the linearity test
 }
 
@@ -225,6 +228,12 @@ func (sc *scanner) dispatch(i int) int {
 	case tAt:
 		return sc.email(i)
 	case tColon:
+		if i+2 < n && s[i+1] == '/' && s[i+2] == '/' {
+			if st, e := sc.webhook(i); e > 0 {
+				sc.emit(st, e, Secret)
+				return e
+			}
+		}
 		if st, e := sc.ipv6(i); e > 0 {
 			sc.emit(st, e, IP)
 			return e
