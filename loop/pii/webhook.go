@@ -95,21 +95,32 @@ func webhookPath(host, path string) bool {
 		return false
 	}
 	// any host: .../hooks/<token>, .../webhook/<token>, .../webhooks/<id>/<token>
-	for i := 0; i < len(path); {
-		j := strings.IndexByte(path[i+1:], '/')
-		if j < 0 {
-			break
+	path = segmentsOf(path)
+	after := 0 // segments seen since a hooks segment, 0 if none
+	for i := 1; i <= len(path); {
+		j := i
+		for j < len(path) && path[j] != '/' {
+			j++
 		}
-		seg := lowerASCII(path[i+1 : i+1+j])
-		i += 1 + j
-		if seg != "hooks" && seg != "webhook" && seg != "webhooks" {
-			continue
-		}
-		for _, t := range strings.Split(segmentsOf(path[i+1:]), "/") {
-			if len(t) >= 16 && hasDigitAndLetter(t) && strings.Trim(t, alnumDash) == "" {
+		seg := path[i:j]
+		switch {
+		case len(seg) >= 5 && len(seg) <= 8 && isHookWord(seg):
+			after = 1
+		case after > 0 && after <= 2:
+			if len(seg) >= 16 && hasDigitAndLetter(seg) && strings.Trim(seg, alnumDash) == "" {
 				return true
 			}
+			after++
 		}
+		i = j + 1
+	}
+	return false
+}
+
+func isHookWord(seg string) bool {
+	switch lowerASCII(seg) {
+	case "hooks", "webhook", "webhooks":
+		return true
 	}
 	return false
 }
