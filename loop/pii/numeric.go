@@ -412,13 +412,13 @@ const ssnWindow = 40
 func (sc *scanner) ssnContext(p, e int) bool {
 	s := sc.s
 	lo := max(p-ssnWindow, sc.lastEnd, 0)
-	// an SSN just masked is context for the next one ("SSNs: A, B"), as its
-	// placeholder is in a second pass
-	found := sc.lastType == SSN && sc.lastEnd > p-ssnWindow
+	// an SSN just masked is context for the next one in a list ("SSNs: A,
+	// B"), as its placeholder is in a second pass
+	found := sc.lastType == SSN && sc.hit && lo == sc.lastEnd && listGap(s[lo:p])
 	for j := lo; j < p; j++ {
 		c := s[j]
 		if c == ']' {
-			found = j >= 4 && s[j-4:j] == "[SSN"
+			found = j >= 4 && s[j-4:j] == "[SSN" && listGap(s[j+1:p])
 			continue
 		}
 		if c == '\n' || (c == '.' || c == '!' || c == '?') && j+2 < p && s[j+1] == ' ' && isUpper(s[j+2]) {
@@ -442,6 +442,19 @@ func (sc *scanner) ssnContext(p, e int) bool {
 		j++
 	}
 	return j > e && j < len(s) && ssnWordAt(s[j:]) > 0
+}
+
+// listGap reports whether g separates the items of a list ("A, B", "A; B",
+// "A / B", "A or B").
+func listGap(g string) bool {
+	if len(g) == 0 || len(g) > 6 {
+		return false
+	}
+	switch strings.Trim(g, " ,;/&") {
+	case "", "or", "and", "und", "oder", "y", "o", "e", "et", "ou":
+		return true
+	}
+	return false
 }
 
 // ssnWordAt returns the length of the SSN word s starts with, or 0.
@@ -536,16 +549,56 @@ func luhn(s string, t *numTok, k int) bool {
 	return sum%10 == 0 && !same
 }
 
-// numTokenBefore reports whether a space-separated token of letters of one
-// case and digits holding a digit (such as "1234", "DE89" or "de89") stands right
-// before p, so that a number at p would continue it.
+// numTokenBefore reports whether a token of letters of one case and digits
+// holding a digit (such as "1234", "DE89" or "de89"), or an IBAN's
+// four-letter bank code after its first group ("NL91 ABNA"), stands right
+// before p, separated by spaces, a tab or " - ", so that a number at p
+// would continue it.
 func (sc *scanner) numTokenBefore(p int) bool {
-	if sc.vb(p-1) != ' ' {
+	e := sc.sepBefore(p)
+	if e < 0 {
 		return false
 	}
-	j := p - 1
+	ts, digit := sc.tokenBefore(e)
+	if ts < 0 {
+		return false
+	}
+	if digit {
+		return sc.tokenBoundary(ts)
+	}
+	if e-ts != 4 {
+		return false
+	}
+	e2 := sc.sepBefore(ts)
+	if e2 < 0 {
+		return false
+	}
+	ts2, d2 := sc.tokenBefore(e2)
+	return ts2 >= 0 && d2 && e2-ts2 == 4 && isLetter(sc.vb(ts2)) && isLetter(sc.vb(ts2+1)) && sc.tokenBoundary(ts2)
+}
+
+// sepBefore returns the start of the separator (one to three spaces, a
+// tab or " - ") that ends at p, or -1.
+func (sc *scanner) sepBefore(p int) int {
+	if sc.vb(p-1) == ' ' && sc.vb(p-2) == '-' && sc.vb(p-3) == ' ' {
+		return p - 3
+	}
+	j := p
+	for j > 0 && p-j < 3 && (sc.vb(j-1) == ' ' || sc.vb(j-1) == '\t') {
+		j--
+	}
+	if j == p {
+		return -1
+	}
+	return j
+}
+
+// tokenBefore returns the start of the token of two to seven letters of
+// one case and digits that ends at e, or -1, and whether it holds a digit.
+func (sc *scanner) tokenBefore(e int) (int, bool) {
+	j := e
 	digit, up, lo := false, false, false
-	for j > 0 && p-1-j < 8 {
+	for j > 0 && e-j < 8 {
 		c := sc.vb(j - 1)
 		if !isDigit(c) && !isLetter(c) || up && isLower(c) || lo && isUpper(c) {
 			break
@@ -554,12 +607,17 @@ func (sc *scanner) numTokenBefore(p int) bool {
 		up, lo = up || isUpper(c), lo || isLower(c)
 		j--
 	}
-	if !digit || p-1-j < 2 || p-1-j >= 8 {
-		return false
+	if e-j < 2 || e-j >= 8 {
+		return -1, false
 	}
-	if j == 0 {
+	return j, digit
+}
+
+// tokenBoundary reports whether a token starting at ts stands on its own.
+func (sc *scanner) tokenBoundary(ts int) bool {
+	if ts == 0 {
 		return true
 	}
-	c := sc.vb(j - 1)
+	c := sc.vb(ts - 1)
 	return !isLower(c) && strings.IndexByte("-./:,_+#$", c) < 0
 }
