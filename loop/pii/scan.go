@@ -129,6 +129,16 @@ type scanner struct {
 }
 
 func (sc *scanner) emit(start, end int, t Type) {
+	if !sc.normal {
+		// a span may hold a rune the main loop never saw: if the
+		// normalised view would change it, the span is judged there
+		for j := start; j < end; j++ {
+			if c := sc.s[j]; c >= 0x80 && foldLead[c] && needFold(sc.s, j) {
+				sc.fold = true
+				return
+			}
+		}
+	}
 	if sc.mask {
 		if !sc.hit {
 			sc.b.Grow(len(sc.s) + 32)
