@@ -25,13 +25,31 @@ const (
 	fASCII         // replaced by one ASCII byte
 )
 
+// fold2 holds, per lead byte 0xC0-0xFF, a bit per second byte (by its low
+// six bits) for which maybeFold holds: the main loop's test.
+var fold2 [64]uint64
+
+// mayFold reports whether the sequence at s[j] (a byte >= 0x80) may
+// encode a foldable rune.
+func mayFold(s string, j int) bool {
+	c := s[j]
+	return c >= 0xC0 && j+1 < len(s) && fold2[c-0xC0]>>(s[j+1]&0x3F)&1 != 0
+}
+
 // foldLead marks the lead bytes of UTF-8 sequences that may encode a
 // foldable rune; every other byte is kept as it is.
 var foldLead [256]bool
 
 func init() {
-	for _, c := range []byte{0xC2, 0xCD, 0xD8, 0xD9, 0xDB, 0xDC, 0xE0, 0xE1, 0xE2, 0xE3, 0xEF, 0xF0, 0xF3} {
+	for _, c := range []byte{0xC2, 0xCA, 0xCD, 0xD8, 0xD9, 0xDB, 0xDC, 0xE0, 0xE1, 0xE2, 0xE3, 0xEF, 0xF0, 0xF3} {
 		foldLead[c] = true
+	}
+	for c := 0xC0; c <= 0xFF; c++ {
+		for d := 0x80; d <= 0xBF; d++ {
+			if foldLead[c] && maybeFold(byte(c), byte(d)) {
+				fold2[c-0xC0] |= 1 << (d & 0x3F)
+			}
+		}
 	}
 }
 
@@ -73,8 +91,17 @@ func foldRune(r rune) (kind int, b byte) {
 	case 0x034F, 0x115F, 0x1160, 0x3164, 0xFFA0, 0x180B, 0x180C, 0x180D, 0x180F:
 		return fRemove, 0 // combining grapheme joiner, Hangul fillers, Mongolian selectors
 	}
-	if r >= 0x2000 && r <= 0x200A {
-		return fASCII, ' '
+	if r >= 0x2000 && r < 0x2070 { // general punctuation
+		switch {
+		case r <= 0x200A:
+			return fASCII, ' '
+		case r <= 0x200F, r >= 0x202A && r <= 0x202E, r >= 0x2060 && r != 0x2065:
+			return fRemove, 0 // zero-width, bidi and invisible operators
+		}
+		return fKeep, 0
+	}
+	if r >= 0x2070 && r < 0xFE00 {
+		return fKeep, 0 // no format characters here (CJK punctuation, kana, ...)
 	}
 	if r >= 0xFE00 && r <= 0xFE0F || r >= 0xE0100 && r <= 0xE01EF { // variation selectors
 		return fRemove, 0
@@ -85,11 +112,47 @@ func foldRune(r rune) (kind int, b byte) {
 	return fKeep, 0
 }
 
+// maybeFold reports whether the UTF-8 sequence with lead byte c and second
+// byte d may encode a foldable rune: a quick filter before decoding, so that
+// letters of scripts that share a lead byte with a foldable rune (Japanese
+// kana, most CJK, the euro sign) cost only a comparison or two.
+func maybeFold(c, d byte) bool {
+	switch c {
+	case 0xC2:
+		return d == 0x85 || d == 0xA0 || d == 0xAD
+	case 0xCA:
+		return d == 0xBC
+	case 0xCD, 0xDC:
+		return d == 0x8F
+	case 0xD8:
+		return d <= 0x85 || d == 0x9C
+	case 0xD9:
+		return d >= 0xA0 && d <= 0xA9
+	case 0xDB:
+		return d == 0x9D || d >= 0xB0 && d <= 0xB9
+	case 0xE0:
+		return d == 0xA2 || d == 0xA3 || d == 0xA5
+	case 0xE1:
+		return d == 0x85 || d == 0x9A || d == 0xA0
+	case 0xE2:
+		return d == 0x80 || d == 0x81 || d == 0x88
+	case 0xE3:
+		return d == 0x80 || d == 0x85
+	case 0xEF:
+		return d >= 0xB8 && d != 0xBA
+	case 0xF0:
+		return d == 0x91 || d == 0x93 || d == 0x9B || d == 0x9D
+	case 0xF3:
+		return d == 0xA0
+	}
+	return false
+}
+
 // foldAt reports how the rune starting at s[i] reads in the normalised
 // view, and its length in bytes.
 func foldAt(s string, i int) (kind int, b byte, size int) {
 	c := s[i]
-	if c < 0x80 || !foldLead[c] {
+	if c < 0x80 || !foldLead[c] || i+1 >= len(s) || !maybeFold(c, s[i+1]) {
 		return fKeep, 0, 1
 	}
 	r, size := utf8.DecodeRuneInString(s[i:])
@@ -100,9 +163,19 @@ func foldAt(s string, i int) (kind int, b byte, size int) {
 	return kind, b, size
 }
 
+// cjkPunct reports whether s[i:] starts with CJK punctuation other than the
+// ideographic space (U+3001-U+303F: 、。「」...), common in Japanese and
+// Chinese text and never folded.
+func cjkPunct(s string, i int) bool {
+	return s[i] == 0xE3 && i+2 < len(s) && s[i+1] == 0x80 && s[i+2] != 0x80
+}
+
 // needFold reports whether the rune at s[i] is one the normalised view
 // changes. It is called at the trigger bytes of the direct pass.
 func needFold(s string, i int) bool {
+	if i+1 >= len(s) || !maybeFold(s[i], s[i+1]) || cjkPunct(s, i) {
+		return false
+	}
 	k, _, _ := foldAt(s, i)
 	return k != fKeep
 }

@@ -87,14 +87,14 @@ func (sc *scanner) digit(i int) int {
 	for j < len(s) && isDigit(s[j]) {
 		j++
 	}
-	if j-i >= 2 && i-2 >= sc.lastEnd && isLetter(s[i-1]) && isLetter(s[i-2]) && !(isUpper(s[i-1]) && isUpper(s[i-2])) && sc.tokenStart(i-2) {
-		// an IBAN not all in capitals ("de89 3704 ...")
-		if e := sc.iban(i - 2); e > 0 {
-			sc.emit(i-2, e, IBAN)
-			return e
-		}
-	}
 	if !sc.numStartOK(i) {
+		if i-2 >= sc.lastEnd && isLetter(s[i-1]) && j-i >= 2 && isLetter(s[i-2]) && !(isUpper(s[i-1]) && isUpper(s[i-2])) && sc.tokenStart(i-2) {
+			// an IBAN not all in capitals ("de89 3704 ...")
+			if e := sc.iban(i - 2); e > 0 {
+				sc.emit(i-2, e, IBAN)
+				return e
+			}
+		}
 		return j
 	}
 	if j-i < 7 {

@@ -1,6 +1,9 @@
 package pii
 
-import "strings"
+import (
+	"math/bits"
+	"strings"
+)
 
 // Character classes.
 const (
@@ -173,6 +176,8 @@ func (sc *scanner) vb(j int) byte {
 	return 'Z'
 }
 
+const hiBits = 0x8080808080808080
+
 func (sc *scanner) run() {
 	s := sc.s
 	i := 0
@@ -180,6 +185,47 @@ func (sc *scanner) run() {
 		i = nextTrigger(s, i)
 		if i >= len(s) {
 			return
+		}
+		if trig[s[i]] == tFold {
+			// non-ASCII text starts no entity by itself: skip it, stopping
+			// a direct pass at the first rune the normalised view changes
+			j := i
+			if sc.normal {
+				for j < len(s) && s[j] >= 0x80 {
+					j++
+				}
+			} else {
+				for j+8 <= len(s) {
+					// eight non-ASCII bytes at a time; only lead bytes
+					// (bits 7 and 6 set) may start a foldable rune
+					x := uint64(s[j]) | uint64(s[j+1])<<8 | uint64(s[j+2])<<16 | uint64(s[j+3])<<24 |
+						uint64(s[j+4])<<32 | uint64(s[j+5])<<40 | uint64(s[j+6])<<48 | uint64(s[j+7])<<56
+					if x&hiBits != hiBits {
+						break
+					}
+					for m := x & (x << 1) & hiBits; m != 0; m &= m - 1 {
+						k := j + bits.TrailingZeros64(m)/8
+						if k+1 < len(s) && fold2[s[k]-0xC0]>>(s[k+1]&0x3F)&1 != 0 && needFold(s, k) {
+							sc.fold = true
+							return
+						}
+					}
+					j += 8
+				}
+				for j < len(s) {
+					c := s[j]
+					if c < 0x80 {
+						break
+					}
+					if c >= 0xC0 && j+1 < len(s) && fold2[c-0xC0]>>(s[j+1]&0x3F)&1 != 0 && needFold(s, j) {
+						sc.fold = true
+						return
+					}
+					j++
+				}
+			}
+			i = j
+			continue
 		}
 		next := sc.dispatch(i)
 		if sc.fold {
@@ -264,11 +310,6 @@ func (sc *scanner) dispatch(i int) int {
 	case tBracket:
 		if l := placeholderLen(s[i:]); l > 0 {
 			return i + l
-		}
-	case tFold:
-		if !sc.normal && needFold(s, i) {
-			sc.fold = true
-			return n
 		}
 	}
 	return i + 1
