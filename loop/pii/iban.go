@@ -41,9 +41,10 @@ func (sc *scanner) iban(i int) int {
 	if want == 0 {
 		return 0
 	}
-	letter := isUpper
+	// the letters of the BBAN are in the case of the second letter
+	caseBit := byte(0)
 	if lower {
-		letter = isLower
+		caseBit = 'a' - 'A'
 	}
 	var buf [maxIBAN]byte
 	buf[0], buf[1] = upperOf(s[i]), upperOf(s[i+1])
@@ -51,8 +52,11 @@ func (sc *scanner) iban(i int) int {
 	j := i + 2
 	for cnt < want && j < n {
 		c := s[j]
-		if letter(c) || isDigit(c) {
-			buf[cnt] = upperOf(c)
+		if isDigit(c) || c-caseBit-'A' < 26 {
+			buf[cnt] = c
+			if !isDigit(c) {
+				buf[cnt] = c - caseBit
+			}
 			cnt++
 			j++
 			continue
@@ -64,7 +68,7 @@ func (sc *scanner) iban(i int) int {
 		for k < n && k-j < 3 && (s[k] == ' ' || s[k] == '\t' || s[k] == '-') {
 			k++
 		}
-		if k == j || k >= n || !(letter(s[k]) || isDigit(s[k])) || !ibanSep(s[j:k]) {
+		if k == j || k >= n || !(isDigit(s[k]) || s[k]-caseBit-'A' < 26) || !ibanSep(s[j:k]) {
 			break
 		}
 		j = k

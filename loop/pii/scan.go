@@ -132,7 +132,10 @@ type scanner struct {
 }
 
 func (sc *scanner) emit(start, end int, t Type) {
-	if !sc.normal {
+	if sc.fold {
+		return // this pass is given up
+	}
+	if !sc.normal && hasHigh(sc.s[start:end]) {
 		// a span may hold a rune the main loop never saw: if the
 		// normalised view would change it, the span is judged there
 		for j := start; j < end; j++ {
@@ -178,6 +181,20 @@ func (sc *scanner) vb(j int) byte {
 
 const hiBits = 0x8080808080808080
 
+// hasHigh reports whether s holds a byte >= 0x80.
+func hasHigh(s string) bool {
+	var acc uint64
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		acc |= uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+	}
+	for ; i < len(s); i++ {
+		acc |= uint64(s[i])
+	}
+	return acc&hiBits != 0
+}
+
 func (sc *scanner) run() {
 	s := sc.s
 	i := 0
@@ -186,56 +203,55 @@ func (sc *scanner) run() {
 		if i >= len(s) {
 			return
 		}
-		if trig[s[i]] == tFold {
-			// non-ASCII text starts no entity by itself: skip it, stopping
-			// a direct pass at the first rune the normalised view changes
-			j := i
-			if sc.normal {
-				for j < len(s) && s[j] >= 0x80 {
-					j++
-				}
-			} else {
-				for j+8 <= len(s) {
-					// eight non-ASCII bytes at a time; only lead bytes
-					// (bits 7 and 6 set) may start a foldable rune
-					x := uint64(s[j]) | uint64(s[j+1])<<8 | uint64(s[j+2])<<16 | uint64(s[j+3])<<24 |
-						uint64(s[j+4])<<32 | uint64(s[j+5])<<40 | uint64(s[j+6])<<48 | uint64(s[j+7])<<56
-					if x&hiBits != hiBits {
-						break
-					}
-					for m := x & (x << 1) & hiBits; m != 0; m &= m - 1 {
-						k := j + bits.TrailingZeros64(m)/8
-						if k+1 < len(s) && fold2[s[k]-0xC0]>>(s[k+1]&0x3F)&1 != 0 && needFold(s, k) {
-							sc.fold = true
-							return
-						}
-					}
-					j += 8
-				}
-				for j < len(s) {
-					c := s[j]
-					if c < 0x80 {
-						break
-					}
-					if c >= 0xC0 && j+1 < len(s) && fold2[c-0xC0]>>(s[j+1]&0x3F)&1 != 0 && needFold(s, j) {
-						sc.fold = true
-						return
-					}
-					j++
-				}
-			}
-			i = j
-			continue
-		}
 		next := sc.dispatch(i)
-		if sc.fold {
-			return
-		}
 		if next <= i {
 			next = i + 1
 		}
 		i = next
 	}
+}
+
+// skipNonASCII returns the end of the run of non-ASCII bytes at i:
+// non-ASCII text starts no entity by itself. A direct pass stops (returns
+// len(s) with sc.fold set) at the first rune the normalised view changes.
+func (sc *scanner) skipNonASCII(i int) int {
+	s := sc.s
+	j := i
+	if sc.normal {
+		for j < len(s) && s[j] >= 0x80 {
+			j++
+		}
+		return j
+	}
+	for j+8 <= len(s) {
+		// eight non-ASCII bytes at a time; only lead bytes (bits 7 and 6
+		// set) may start a foldable rune
+		x := uint64(s[j]) | uint64(s[j+1])<<8 | uint64(s[j+2])<<16 | uint64(s[j+3])<<24 |
+			uint64(s[j+4])<<32 | uint64(s[j+5])<<40 | uint64(s[j+6])<<48 | uint64(s[j+7])<<56
+		if x&hiBits != hiBits {
+			break
+		}
+		for m := x & (x << 1) & hiBits; m != 0; m &= m - 1 {
+			k := j + bits.TrailingZeros64(m)/8
+			if k+1 < len(s) && fold2[s[k]-0xC0]>>(s[k+1]&0x3F)&1 != 0 && needFold(s, k) {
+				sc.fold = true
+				return len(s)
+			}
+		}
+		j += 8
+	}
+	for j < len(s) {
+		c := s[j]
+		if c < 0x80 {
+			break
+		}
+		if c >= 0xC0 && j+1 < len(s) && fold2[c-0xC0]>>(s[j+1]&0x3F)&1 != 0 && needFold(s, j) {
+			sc.fold = true
+			return len(s)
+		}
+		j++
+	}
+	return j
 }
 
 // foldHere is called where a candidate scan is about to take the non-ASCII
@@ -311,6 +327,8 @@ func (sc *scanner) dispatch(i int) int {
 		if l := placeholderLen(s[i:]); l > 0 {
 			return i + l
 		}
+	case tFold:
+		return sc.skipNonASCII(i)
 	}
 	return i + 1
 }
