@@ -71,6 +71,9 @@ type inbox struct {
 	scored    bool
 	last      searchKey
 	lastIDs   []int32
+	// keep is the item to keep selected when the running search lands (the
+	// list was rebuilt under the reviewer: see live.go).
+	keep string
 
 	list cursorList
 	// atEnd: grading went past the last row. The list then says so, and
@@ -271,7 +274,8 @@ func (m *inbox) Update(msg tea.Msg) tea.Cmd {
 		m.searching = false
 		// A background ranking keeps the reviewer's selection if they moved
 		// it; otherwise the best match comes to the top, selected.
-		keep := ""
+		keep := m.keep
+		m.keep = ""
 		if msg.ranked && m.list.cursor > 0 {
 			keep = m.selected()
 		}
@@ -296,6 +300,14 @@ func (m *inbox) Update(msg tea.Msg) tea.Cmd {
 		}
 		return nil
 	case marksChangedMsg:
+		return nil
+	case sumsSwappedMsg:
+		return m.swapped(msg.old)
+	case storeUpdatedMsg:
+		if m.previewID != "" && slices.Contains(msg.IDs, m.previewID) {
+			m.previewID = "" // re-read it
+			return m.loadPreview()
+		}
 		return nil
 	case leaseDeniedMsg:
 		// Another reviewer has it open: in the To-review queue it is theirs.
@@ -1067,4 +1079,34 @@ func queueWhy(q loop.QueueItem) string {
 		out += " · for " + strings.Join(q.Reviewers, " & ")
 	}
 	return out
+}
+
+// swapped follows a rebuilt list (live.go): the rows, indices into the old
+// list, are mapped by id into the new one at once (an erased item drops
+// out, the selection stays on its item), and the search runs again, since
+// changed items may now match the filter or not and new ones may.
+func (m *inbox) swapped(old []loop.Summary) tea.Cmd {
+	sel := ""
+	if m.list.cursor >= 0 && m.list.cursor < len(m.rows) {
+		sel = old[m.rows[m.list.cursor]].ID
+	}
+	remap := func(rows []int32) []int32 {
+		out := make([]int32, 0, len(rows))
+		for _, r := range rows {
+			if i, ok := m.ws.byID[old[r].ID]; ok {
+				out = append(out, i)
+			}
+		}
+		return out
+	}
+	m.rows = remap(m.rows)
+	if m.lastIDs != nil {
+		m.lastIDs = remap(m.lastIDs)
+	}
+	m.list.setLen(len(m.rows))
+	if sel != "" && !m.selectID(sel) {
+		m.list.clamp()
+	}
+	m.keep = m.selected()
+	return m.search()
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/store"
 )
 
 // itemView shows one event in full, with its labels and the rubric, and
@@ -30,6 +32,7 @@ type itemView struct {
 	ev            *loop.Event
 	diff          []diffOp
 	history       []loop.Label
+	sigs          []*loop.Signal // the timeline: the event's signals, oldest first
 	err           error
 	vp            viewport.Model
 }
@@ -39,6 +42,7 @@ type itemLoadedMsg struct {
 	ev      *loop.Event
 	diff    []diffOp
 	history []loop.Label
+	sigs    []*loop.Signal
 	err     error
 }
 
@@ -101,23 +105,32 @@ func (m *itemView) FullHelp() [][]key.Binding {
 }
 
 func (m *itemView) open(id string) tea.Cmd {
-	m.id, m.ev, m.diff, m.history, m.err = id, nil, nil, nil, nil
+	m.id, m.ev, m.diff, m.history, m.sigs, m.err = id, nil, nil, nil, nil, nil
 	m.seq++
 	m.vp.GotoTop()
 	m.refresh()
-	seq, st := m.seq, m.c.st
 	var hold tea.Cmd
 	if m.nav == m.inboxNav {
 		hold = m.ws.hold(id) // opened from the queue: nobody else gets it meanwhile
 	}
-	return tea.Batch(hold, func() tea.Msg {
+	return tea.Batch(hold, m.readItem())
+}
+
+// readItem reads the open item's event, label history and signals.
+func (m *itemView) readItem() tea.Cmd {
+	seq, st, id := m.seq, m.c.st, m.id
+	return func() tea.Msg {
 		ev, err := st.Event(id)
 		if err != nil {
 			return itemLoadedMsg{seq: seq, err: err}
 		}
 		h, err := st.History(id)
-		return itemLoadedMsg{seq: seq, ev: ev, diff: editDiff(ev), history: h, err: err}
-	})
+		if err != nil {
+			return itemLoadedMsg{seq: seq, err: err}
+		}
+		sigs, err := st.Signals(id)
+		return itemLoadedMsg{seq: seq, ev: ev, diff: editDiff(ev), history: h, sigs: sigs, err: err}
+	}
 }
 
 // back opens the previous item of the list.
@@ -158,7 +171,7 @@ func (m *itemView) Update(msg tea.Msg) tea.Cmd {
 		return m.open(msg.ID)
 	case itemLoadedMsg:
 		if msg.seq == m.seq {
-			m.ev, m.diff, m.history, m.err = msg.ev, msg.diff, msg.history, msg.err
+			m.ev, m.diff, m.history, m.sigs, m.err = msg.ev, msg.diff, msg.history, msg.sigs, msg.err
 			m.refresh()
 		}
 	case historyMsg:
@@ -169,6 +182,10 @@ func (m *itemView) Update(msg tea.Msg) tea.Cmd {
 	case itemChangedMsg:
 		if msg.ID == m.id {
 			return m.reloadHistory()
+		}
+	case storeUpdatedMsg:
+		if m.id != "" && slices.Contains(msg.IDs, m.id) {
+			return m.readItem() // a signal, or erased: fields and timeline follow
 		}
 	case marksChangedMsg, tea.BackgroundColorMsg:
 		m.refresh()
@@ -353,6 +370,9 @@ func (m *itemView) contentLines(w int) []string {
 		add(s.Section.Render(title))
 	}
 	switch {
+	case errors.Is(m.err, store.ErrNotFound):
+		add(s.StatusError.Render("this item is no longer in the store: it was erased (consent withdrawn, or forgotten)"))
+		return out
 	case m.err != nil:
 		add(s.StatusError.Render("could not read this item: " + m.err.Error()))
 		return out
@@ -377,6 +397,8 @@ func (m *itemView) contentLines(w int) []string {
 	}
 	section("Signals")
 	add(m.signalLines(w)...)
+	section("Timeline")
+	add(timelineLines(s, m.c.loc, ev, m.sigs, w)...)
 	section("PII masked")
 	add(maskedLine(s, ev.Masked))
 	section("Label history")

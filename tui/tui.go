@@ -270,6 +270,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(m.broadcast(msg), releaseLoadGarbage)
 	case changeDoneMsg:
 		return m, m.ws.done(msg)
+	case rebuiltMsg:
+		return m, m.ws.swap(msg)
 	case OpenItemMsg:
 		if m.active != screenItem {
 			m.returnTo = m.active

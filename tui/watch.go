@@ -10,7 +10,8 @@ import (
 
 // Following other views of the same store: several SSH sessions of one
 // `loupe serve` share a Store, and each session's model learns of the
-// others' labels and set changes through store.Watch.
+// others' labels and set changes through store.Watch, and of changed
+// merged views (new interactions, signals, erasures; see live.go).
 //
 // A change message only says what changed; the labels and set entries are
 // then read back from the store in a command, because the watch channel
@@ -78,7 +79,17 @@ func (w *watching) Init() tea.Cmd {
 func (w *watching) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case ChangeMsg:
-		return w, tea.Batch(readWatched(w.c.st, msg.Changes, w.ws.seq), WatchCmd(w.ch))
+		cmds := []tea.Cmd{readWatched(w.c.st, msg.Changes, w.ws.seq), WatchCmd(w.ch)}
+		var updated []string
+		for _, c := range msg.Changes {
+			if c.Updated {
+				updated = append(updated, c.Events...)
+			}
+		}
+		if len(updated) > 0 {
+			cmds = append(cmds, w.ws.noteUpdated(updated), cmdOf(storeUpdatedMsg{IDs: updated}))
+		}
+		return w, tea.Batch(cmds...)
 	case watchedMsg:
 		if msg.err != nil {
 			return w, statusErr("refreshing after another reviewer's change: " + msg.err.Error())
@@ -96,6 +107,7 @@ func (w *watching) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				cmds = append(cmds, w.ws.applyWatched(h))
 			}
 			w.held = nil
+			cmds = append(cmds, w.ws.startRebuild()) // changes noted while loading
 		}
 		return w, tea.Batch(cmds...)
 	}

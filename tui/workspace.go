@@ -57,6 +57,11 @@ type workspace struct {
 	latest  map[string]int // change key → seq of the newest change to it
 	pending []*change      // issued, result not yet seen, in order
 	last    chan struct{}  // done of the newest issued write
+
+	// dirty are the items whose merged view changed in the store since the
+	// rebuild in flight (rebuilding) started; see live.go.
+	dirty      map[string]bool
+	rebuilding bool
 }
 
 // draft is the reviewer's pending label on an item: reason codes, note and
@@ -186,25 +191,12 @@ func load(st *store.Store, reviewer string, adjudicator bool, overlap float64, n
 		if m.undo, err = loadUndo(st, reviewer, now); err != nil {
 			return loadedMsg{err: fmt.Errorf("load your undo journal: %w", err)}
 		}
-		m.index = filter.Build(len(m.sums), func(i int) filter.Item {
-			s := &m.sums[i]
-			return filter.Item{Text: s.Snippet, Model: s.Model, Segment: s.Segment, Task: s.Task,
-				Locale: s.Locale, Thumb: s.Thumb.String(), Reasons: s.Reasons}
-		})
+		m.index = buildIndex(m.sums)
 		m.byID = make(map[string]int32, len(m.sums))
-		m.marks = make([]filter.Mark, len(m.sums))
 		for i := range m.sums {
-			m.sums[i].Snippet = m.index.Text(i) // one shared allocation
-			id := m.sums[i].ID
-			m.byID[id] = int32(i)
-			m.marks[i] = markOf(reviewer, adjudicator, m.labels[id], m.sets, id)
-			if q, ok := m.queue[id]; ok && (len(q.Reviewers) == 0 || slices.Contains(q.Reviewers, reviewer)) {
-				m.qrows = append(m.qrows, int32(i))
-				if taken(reviewer, q, m.shared[id], m.labels[id], m.leases[id], now) {
-					m.marks[i] |= filter.Taken
-				}
-			}
+			m.byID[m.sums[i].ID] = int32(i)
 		}
+		m.marks, m.qrows = marksFor(m.sums, reviewer, adjudicator, m.labels, m.sets, m.queue, m.shared, m.leases, now)
 		return m
 	}
 }

@@ -1,0 +1,174 @@
+package tui
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/loop/filter"
+	"github.com/loupe-dev/loupe/store"
+)
+
+// Live refresh of the merged view. The store's watch says which
+// interactions' stored views changed (new ones, signals merged, erasures);
+// the TUI then re-reads their summaries in a command and builds a new list
+// — summaries, filter index, id map — from the old one, which stays
+// untouched (searches in flight read it). Update swaps the new list in and
+// recomputes the marks. At most one rebuild runs at a time: changes that
+// arrive meanwhile wait for the next, so a busy ingest costs one rebuild
+// after another, never a pile of them.
+
+type (
+	// storeUpdatedMsg says the merged views of IDs changed in the store:
+	// an open Item screen re-reads its item.
+	storeUpdatedMsg struct{ IDs []string }
+	// rebuiltMsg is a new list built from the old one and the store's
+	// current summaries of the changed items.
+	rebuiltMsg struct {
+		sums  []loop.Summary
+		index *filter.Index
+		byID  map[string]int32
+		err   error
+	}
+	// sumsSwappedMsg says the workspace's list was replaced: indices into
+	// the old one (old) are stale and are mapped by id.
+	sumsSwappedMsg struct{ old []loop.Summary }
+)
+
+// noteUpdated takes changed event ids and returns the rebuild to run, nil
+// when one is already running (the ids wait for the next) or the inbox has
+// not loaded yet (the load reads them, and they are rebuilt after it).
+func (w *workspace) noteUpdated(ids []string) tea.Cmd {
+	if w.dirty == nil {
+		w.dirty = map[string]bool{}
+	}
+	for _, id := range ids {
+		w.dirty[id] = true
+	}
+	return w.startRebuild()
+}
+
+func (w *workspace) startRebuild() tea.Cmd {
+	if !w.loaded || w.rebuilding || len(w.dirty) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(w.dirty))
+	for id := range w.dirty {
+		ids = append(ids, id)
+	}
+	clear(w.dirty)
+	w.rebuilding = true
+	return rebuild(w.c.st, w.sums, w.byID, ids)
+}
+
+// rebuild reads the summaries of ids and builds the list that has them:
+// changed ones replaced, new ones inserted in list order (newest first),
+// erased ones (store.ErrNotFound) removed. old and byID are only read.
+func rebuild(st *store.Store, old []loop.Summary, byID map[string]int32, ids []string) tea.Cmd {
+	return func() tea.Msg {
+		changed := map[string]*loop.Summary{}
+		erased := map[string]bool{}
+		var added []loop.Summary
+		for _, id := range ids {
+			sum, err := st.Summary(id)
+			if errors.Is(err, store.ErrNotFound) {
+				erased[id] = true
+				continue
+			}
+			if err != nil {
+				return rebuiltMsg{err: fmt.Errorf("summary of %s: %w", id, err)}
+			}
+			if _, ok := byID[id]; ok {
+				changed[id] = &sum
+			} else {
+				added = append(added, sum)
+			}
+		}
+		slices.SortFunc(added, listOrder)
+		sums := make([]loop.Summary, 0, len(old)+len(added))
+		j := 0
+		for i := range old {
+			s := &old[i]
+			for j < len(added) && listOrder(added[j], *s) < 0 {
+				sums = append(sums, added[j])
+				j++
+			}
+			switch {
+			case erased[s.ID]:
+			case changed[s.ID] != nil:
+				sums = append(sums, *changed[s.ID])
+			default:
+				sums = append(sums, *s)
+			}
+		}
+		sums = append(sums, added[j:]...)
+		index := buildIndex(sums)
+		m := rebuiltMsg{sums: sums, index: index, byID: make(map[string]int32, len(sums))}
+		for i := range sums {
+			m.byID[sums[i].ID] = int32(i)
+		}
+		return m
+	}
+}
+
+// listOrder is the inbox's order: newest first, then by id descending (the
+// store's order, reversed).
+func listOrder(a, b loop.Summary) int {
+	if c := b.Time.Compare(a.Time); c != 0 {
+		return c
+	}
+	return cmp.Compare(b.ID, a.ID)
+}
+
+// buildIndex builds the filter index of sums and points their snippets at
+// its text (one shared allocation).
+func buildIndex(sums []loop.Summary) *filter.Index {
+	ix := filter.Build(len(sums), func(i int) filter.Item {
+		s := &sums[i]
+		return filter.Item{Text: s.Snippet, Model: s.Model, Segment: s.Segment, Task: s.Task,
+			Locale: s.Locale, Thumb: s.Thumb.String(), Reasons: s.Reasons}
+	})
+	for i := range sums {
+		sums[i].Snippet = ix.Text(i)
+	}
+	return ix
+}
+
+// swap takes a rebuilt list: marks and the reviewer's queue rows are
+// recomputed for it. It returns the messages that tell the screens, and
+// the next rebuild when changes arrived meanwhile.
+func (w *workspace) swap(msg rebuiltMsg) tea.Cmd {
+	w.rebuilding = false
+	if msg.err != nil {
+		return tea.Batch(statusErr("refreshing changed items: "+msg.err.Error()), w.startRebuild())
+	}
+	old := w.sums
+	w.sums, w.index, w.byID = msg.sums, msg.index, msg.byID
+	w.marks, w.queueRows = marksFor(w.sums, w.c.reviewer, w.c.adjudicator, w.labels, w.sets, w.queue, w.shared, w.leases, w.c.clock())
+	w.marksGen++
+	return tea.Batch(cmdOf(sumsSwappedMsg{old: old}), cmdOf(marksChangedMsg{}), w.startRebuild())
+}
+
+// marksFor computes every item's marks, and the rows of the queued items
+// the reviewer may take.
+func marksFor(sums []loop.Summary, reviewer string, adjudicator bool, labels map[string]map[string]loop.Label,
+	sets map[loop.SetKind]map[string]loop.SetEntry, queue map[string]loop.QueueItem, shared map[string]bool,
+	leases map[string]store.Lease, now time.Time) ([]filter.Mark, []int32) {
+	marks := make([]filter.Mark, len(sums))
+	var qrows []int32
+	for i := range sums {
+		id := sums[i].ID
+		marks[i] = markOf(reviewer, adjudicator, labels[id], sets, id)
+		if q, ok := queue[id]; ok && (len(q.Reviewers) == 0 || slices.Contains(q.Reviewers, reviewer)) {
+			qrows = append(qrows, int32(i))
+			if taken(reviewer, q, shared[id], labels[id], leases[id], now) {
+				marks[i] |= filter.Taken
+			}
+		}
+	}
+	return marks, qrows
+}
