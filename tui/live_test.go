@@ -200,3 +200,23 @@ func TestLiveMergedViewRefresh(t *testing.T) {
 		t.Fatalf("inbox after the erasure (header %q):\n%s", header(), plain(h.m))
 	}
 }
+
+func TestLeavesText(t *testing.T) {
+	long := strings.Repeat("word ", 20)
+	for _, c := range []struct {
+		leaves []loop.Leaf
+		want   string
+	}{
+		{[]loop.Leaf{{Path: loop.ThumbUnit, Value: []byte(`{"thumb":"down","reason_codes":["a","b"],"reason_text":"meh"}`)}}, `thumb down · reasons a,b · "meh"`},
+		{[]loop.Leaf{{Path: loop.ThumbUnit, Value: []byte(`{}`)}}, "thumb cleared"},
+		{[]loop.Leaf{{Path: "business.converted", Value: []byte("false")}, {Path: "business.turns", Value: nil}}, "not converted · turns cleared"},
+		{[]loop.Leaf{{Path: "consent.training", Value: []byte("false")}, {Path: "consent.analytics", Value: []byte("true")}}, "training consent withdrawn · analytics consent given"},
+		{[]loop.Leaf{{Path: "implicit_feedback.dwell_ms", Value: []byte("4197")}, {Path: "business.time_to_success_ms", Value: []byte("50379")}}, "dwell 4.2s · time to success 50s"},
+		{[]loop.Leaf{{Path: "explicit_feedback.user_edit", Value: []byte(`"` + long + `"`)}}, `user edit "` + strings.TrimSpace(long[:59]) + `…"`},
+		{[]loop.Leaf{{Path: "automated_checks.judge", Value: []byte(`{"score":3}`)}}, `judge {"score":3}`},
+	} {
+		if got := leavesText(c.leaves); got != c.want {
+			t.Errorf("leavesText(%v) = %q, want %q", c.leaves, got, c.want)
+		}
+	}
+}

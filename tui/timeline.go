@@ -147,7 +147,7 @@ func leafText(l loop.Leaf) []string {
 			p = append(p, "reasons "+strings.Join(u.ReasonCodes, ","))
 		}
 		if u.ReasonText != "" {
-			p = append(p, strconv.Quote(loop.OneLine(u.ReasonText, 80)))
+			p = append(p, quoted(u.ReasonText))
 		}
 		if len(p) == 0 {
 			return []string{"thumb cleared"}
@@ -179,13 +179,36 @@ func leafText(l loop.Leaf) []string {
 	}
 	if f, err := strconv.ParseFloat(string(v), 64); err == nil {
 		if ms, ok := strings.CutSuffix(field, "_ms"); ok {
-			return []string{strings.ReplaceAll(ms, "_", " ") + " " + dur(f)}
+			return []string{strings.ReplaceAll(ms, "_", " ") + " " + roughDur(f)}
 		}
 		return []string{name + " " + string(v)}
 	}
 	var str string
 	if json.Unmarshal(v, &str) == nil {
-		return []string{name + " " + strconv.Quote(loop.OneLine(str, 80))}
+		return []string{name + " " + quoted(str)}
 	}
 	return []string{name + " " + loop.OneLine(string(v), 80)}
+}
+
+// roughDur is a duration in milliseconds to the precision a reader wants
+// in a timeline: tenths of a second below ten seconds, seconds above.
+func roughDur(ms float64) string {
+	d := time.Duration(ms * float64(time.Millisecond))
+	switch {
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	case d < 10*time.Second:
+		return d.Round(100 * time.Millisecond).String()
+	}
+	return d.Round(time.Second).String()
+}
+
+// quoted is free text on one line, quoted, cut at 60 characters with an
+// ellipsis (the merged view above shows it whole).
+func quoted(s string) string {
+	one := loop.OneLine(s, 4*60)
+	if r := []rune(one); len(r) > 60 {
+		one = strings.TrimSpace(string(r[:59])) + "…"
+	}
+	return strconv.Quote(one)
 }
