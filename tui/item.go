@@ -230,6 +230,9 @@ func (m *itemView) key(msg tea.KeyPressMsg) tea.Cmd {
 		m.vp.GotoBottom()
 		return nil
 	}
+	if errors.Is(m.err, store.ErrNotFound) && key.Matches(msg, k.gradeKeys()...) && !key.Matches(msg, k.Skip) {
+		return statusInfo(id + " was erased: there is nothing left to grade")
+	}
 	if cmd, advance := gradeKey(m.c, m.ws, id, m.ev, msg); cmd != nil || advance {
 		if advance {
 			return tea.Batch(cmd, m.advance())

@@ -191,12 +191,21 @@ func TestLiveMergedViewRefresh(t *testing.T) {
 	if v := plain(h.m); !strings.Contains(v, "erased") {
 		t.Fatalf("open item after its erasure:\n%s", v)
 	}
+	h.press("f")
+	if _, ok := h.label(id); ok || !strings.Contains(plain(h.m), "nothing left to grade") {
+		t.Fatalf("an erased item was graded:\n%s", plain(h.m))
+	}
 	if mk := h.m.ws.Mark(h.m.ws.byID["evt-010"]); mk&filter.Mine == 0 {
 		t.Fatalf("evt-010 lost its mark: %b", mk)
 	}
 	h.press("esc")
 	// To review counts the ungraded: n+1 items, evt-010 graded, id erased.
-	if strings.Contains(plain(h.m), id) || !strings.Contains(header(), fmt.Sprintf("%d of %d", n-1, n-1)) {
+	for _, r := range h.m.inbox.rows {
+		if h.m.ws.sums[r].ID == id {
+			t.Fatal("the erased item is still a row of the inbox")
+		}
+	}
+	if !strings.Contains(header(), fmt.Sprintf("%d of %d", n-1, n-1)) {
 		t.Fatalf("inbox after the erasure (header %q):\n%s", header(), plain(h.m))
 	}
 }
