@@ -13,7 +13,9 @@ import (
 // many were added.
 func (s *Store) Enqueue(items []loop.QueueItem) (int, error) {
 	added := 0
+	var ids []string
 	err := s.update(func(txn *badger.Txn) error {
+		ids = ids[:0]
 		for _, it := range items {
 			if _, err := txn.Get(queueKey(it.EventID)); err == nil {
 				continue
@@ -34,9 +36,13 @@ func (s *Store) Enqueue(items []loop.QueueItem) (int, error) {
 				return err
 			}
 			added++
+			ids = append(ids, it.EventID)
 		}
 		return nil
 	})
+	if err == nil {
+		s.notifyUpdated(ids) // views (the TUI's To review) re-read the queue
+	}
 	return added, mapErr(err)
 }
 

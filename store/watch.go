@@ -12,8 +12,9 @@ import (
 type Change struct {
 	EventID string
 	// Updated says stored records (the merged view of an interaction and
-	// its signals) are new, changed, or erased (consent withdrawn): reload
-	// the summaries and events of Events. One write sends one such change
+	// its signals) are new, changed, or erased (consent withdrawn), or
+	// were queued for review: reload the summaries, events and queue
+	// entries of Events. One write sends one such change
 	// for all its events (sorted; EventID is the first), so that a large
 	// ingest does not crowd label changes out of a watcher's buffer.
 	Updated bool

@@ -9,6 +9,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/loop/assign"
 	"github.com/loupe-dev/loupe/loop/filter"
 	"github.com/loupe-dev/loupe/store"
 )
@@ -29,10 +30,12 @@ type (
 	// rebuiltMsg is a new list built from the old one and the store's
 	// current summaries of the changed items.
 	rebuiltMsg struct {
-		sums  []loop.Summary
-		index *filter.Index
-		byID  map[string]int32
-		err   error
+		sums   []loop.Summary
+		index  *filter.Index
+		byID   map[string]int32
+		queue  map[string]loop.QueueItem // the review queue, read again
+		shared map[string]bool
+		err    error
 	}
 	// sumsSwappedMsg says the workspace's list was replaced: indices into
 	// the old one (old) are stale and are mapped by id.
@@ -62,13 +65,15 @@ func (w *workspace) startRebuild() tea.Cmd {
 	}
 	clear(w.dirty)
 	w.rebuilding = true
-	return rebuild(w.c.st, w.sums, w.byID, ids)
+	return rebuild(w.c.st, w.sums, w.byID, ids, w.c.cfg.Review.Overlap)
 }
 
 // rebuild reads the summaries of ids and builds the list that has them:
 // changed ones replaced, new ones inserted in list order (newest first),
-// erased ones (store.ErrNotFound) removed. old and byID are only read.
-func rebuild(st *store.Store, old []loop.Summary, byID map[string]int32, ids []string) tea.Cmd {
+// erased ones (store.ErrNotFound) removed. old and byID are only read. It
+// reads the review queue again too: serve samples what lands, so a late
+// thumbs-down enters To review while the reviewer watches.
+func rebuild(st *store.Store, old []loop.Summary, byID map[string]int32, ids []string, overlap float64) tea.Cmd {
 	return func() tea.Msg {
 		changed := map[string]*loop.Summary{}
 		erased := map[string]bool{}
@@ -107,10 +112,20 @@ func rebuild(st *store.Store, old []loop.Summary, byID map[string]int32, ids []s
 		}
 		sums = append(sums, added[j:]...)
 		index := buildIndex(sums)
-		m := rebuiltMsg{sums: sums, index: index, byID: make(map[string]int32, len(sums))}
+		m := rebuiltMsg{sums: sums, index: index, byID: make(map[string]int32, len(sums)), queue: map[string]loop.QueueItem{}}
 		for i := range sums {
 			m.byID[sums[i].ID] = int32(i)
 		}
+		var qs []loop.QueueItem
+		err := st.Queued(func(q loop.QueueItem) error {
+			m.queue[q.EventID] = q
+			qs = append(qs, q)
+			return nil
+		})
+		if err != nil {
+			return rebuiltMsg{err: fmt.Errorf("the review queue: %w", err)}
+		}
+		m.shared = assign.Shared(qs, overlap)
 		return m
 	}
 }
@@ -147,7 +162,7 @@ func (w *workspace) swap(msg rebuiltMsg) tea.Cmd {
 		return tea.Batch(statusErr("refreshing changed items: "+msg.err.Error()), w.startRebuild())
 	}
 	old := w.sums
-	w.sums, w.index, w.byID = msg.sums, msg.index, msg.byID
+	w.sums, w.index, w.byID, w.queue, w.shared = msg.sums, msg.index, msg.byID, msg.queue, msg.shared
 	w.marks, w.queueRows = marksFor(w.sums, w.c.reviewer, w.c.adjudicator, w.labels, w.sets, w.queue, w.shared, w.leases, w.c.clock())
 	w.marksGen++
 	return tea.Batch(cmdOf(sumsSwappedMsg{old: old}), cmdOf(marksChangedMsg{}), w.startRebuild())

@@ -140,7 +140,19 @@ func TestLiveMergedViewRefresh(t *testing.T) {
 	if v := plain(h.m); !strings.Contains(v, "+1h28m  user         thumb down · reasons irrelevant") || !strings.Contains(v, "▼ down") {
 		t.Fatalf("open item after the signal:\n%s", v)
 	}
+	// serve samples what lands: the queue entry shows in To review.
+	if _, err := st.Enqueue([]loop.QueueItem{{EventID: id, Day: "2026-11-20", Why: []string{"thumbs_down"}, At: t0}}); err != nil {
+		t.Fatal(err)
+	}
+	pump()
+	if len(h.m.ws.queueRows) != 1 || h.m.ws.sums[h.m.ws.queueRows[0]].ID != id || !strings.Contains(plain(h.m), "sampled  thumbs_down") {
+		t.Fatalf("queue rows after Enqueue: %v\n%s", h.m.ws.queueRows, plain(h.m))
+	}
 	h.press("esc")
+	if !strings.Contains(plain(h.m), "1 / 1 · 0 left") {
+		t.Fatalf("To review after Enqueue:\n%s", plain(h.m))
+	}
+	h.press("h") // All: the rest of this test counts every item
 	// The filter searches the new index: thumb:down finds it.
 	h.press("/")
 	h.typeText("thumb:down reason:irrelevant")
@@ -199,13 +211,12 @@ func TestLiveMergedViewRefresh(t *testing.T) {
 		t.Fatalf("evt-010 lost its mark: %b", mk)
 	}
 	h.press("esc")
-	// To review counts the ungraded: n+1 items, evt-010 graded, id erased.
 	for _, r := range h.m.inbox.rows {
 		if h.m.ws.sums[r].ID == id {
 			t.Fatal("the erased item is still a row of the inbox")
 		}
 	}
-	if !strings.Contains(header(), fmt.Sprintf("%d of %d", n-1, n-1)) {
+	if !strings.Contains(header(), fmt.Sprintf("%d of %d", n, n)) { // n+1 items, one erased
 		t.Fatalf("inbox after the erasure (header %q):\n%s", header(), plain(h.m))
 	}
 }

@@ -89,9 +89,9 @@ func TestLateThumbsDownShowsLiveInTUI(t *testing.T) {
 	if code, body := postTo(t, s.http+"/v1/signals", sig); code != 200 || !strings.Contains(body, `"signals":1`) {
 		t.Fatalf("POST /v1/signals: %d %s", code, body)
 	}
-	// The inbox row (its thumb, grade and reason cells) and the preview
-	// beside it.
-	mark = a.waitText(t, mark, "▼   ·      irrelevant", "▼ down  irrelevant")
+	// The inbox row (its thumb and grade cells) and the preview beside it;
+	// serve sampled it, so it is in To review now, and the header counts it.
+	mark = a.waitText(t, mark, "▼   ·", "▼ down  irrelevant", "1 / 1 · 0 left", "sampled: thumbs_down")
 	a.keys(t, "\r")
 	mark = a.waitText(t, mark, "Timeline", "interaction  m-live", "+1h", "user         thumb down · reasons irrelevant")
 
