@@ -65,3 +65,18 @@ func pctMS(ds []time.Duration, p int) float64 {
 	slices.Sort(s)
 	return float64(s[(len(s)-1)*p/100]) / float64(time.Millisecond)
 }
+
+// BenchmarkLiveRebuild is the command a merged-view change costs an open
+// session: one changed summary read, the list, filter index and id map
+// rebuilt from the old ones, over 20,000 items.
+func BenchmarkLiveRebuild(b *testing.B) {
+	st, _ := openStore(b, 20000)
+	h := newHarness(b, st, 120, 40)
+	ws := h.m.ws
+	for b.Loop() {
+		msg := rebuild(st, ws.sums, ws.byID, []string{"evt-100"}, 0.2)().(rebuiltMsg)
+		if msg.err != nil || len(msg.sums) != 20000 {
+			b.Fatal(msg.err, len(msg.sums))
+		}
+	}
+}
