@@ -1,9 +1,9 @@
-// Package collect is loupe's HTTP collector: POST /v1/events takes feedback
-// events over the network and puts them through the same steps as `loupe
-// ingest` (decode and validate, consent gate, PII masking, idempotent
-// durable write), with per-user and per-client rate limits, plus /healthz
-// and /metrics. It is the one part of loop/ that does I/O.
-package collect
+package ingest
+
+// The HTTP collector: POST /v1/events takes feedback records over the
+// network and puts them through the Pipeline (decode and validate, consent
+// gate, PII masking, idempotent durable write), with per-user and
+// per-client rate limits, plus /healthz and /metrics.
 
 import (
 	"crypto/subtle"
@@ -13,13 +13,10 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/loupe-dev/loupe/ingest"
 	"github.com/loupe-dev/loupe/loop"
 	"github.com/loupe-dev/loupe/store"
 )
@@ -39,9 +36,9 @@ const (
 	DefaultMaxBuckets  = 100_000
 )
 
-// Options configure a Collector. The zero value gives the defaults and no
+// CollectorOptions configure a Collector. The zero value gives the defaults and no
 // token (open to anyone who can reach it).
-type Options struct {
+type CollectorOptions struct {
 	// Token, when set, is the bearer token every request to /v1/events
 	// and /metrics must carry (Authorization: Bearer TOKEN).
 	Token string
@@ -61,28 +58,18 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Store is what the collector needs of the store; *store.Store has it.
-type Store interface {
-	UserHash(userID string) string
-	PutRecords([]store.Record) ([]store.PutStatus, error)
-	Has(id string) (bool, error)
-}
-
-var _ Store = (*store.Store)(nil)
-
 // Collector is the HTTP handler. Its methods are safe for concurrent use.
 type Collector struct {
-	st      Store
-	o       Options
+	p       *Pipeline
+	o       CollectorOptions
 	users   *buckets
 	clients *buckets
 	metrics *metrics
-	commit  *committer
 	mux     *http.ServeMux
 }
 
-// New returns a collector over st.
-func New(st Store, o Options) *Collector {
+// NewCollector returns a collector that feeds p.
+func NewCollector(p *Pipeline, o CollectorOptions) *Collector {
 	if o.MaxBody <= 0 {
 		o.MaxBody = DefaultMaxBody
 	}
@@ -108,12 +95,11 @@ func New(st Store, o Options) *Collector {
 		o.Now = time.Now
 	}
 	c := &Collector{
-		st:      st,
+		p:       p,
 		o:       o,
 		users:   newBuckets(o.UserRate, o.UserBurst, o.MaxBuckets, o.Now),
 		clients: newBuckets(o.ClientRate, o.ClientBurst, o.MaxBuckets, o.Now),
 		metrics: newMetrics(),
-		commit:  &committer{st: st},
 		mux:     http.NewServeMux(),
 	}
 	c.mux.HandleFunc("POST /v1/events", c.authorized(c.events))
@@ -136,7 +122,7 @@ func (c *Collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Answer is the body of a POST /v1/events answer that got as far as the
 // events: the ingest summary's keys plus the per-item errors.
 type Answer struct {
-	ingest.Summary
+	Summary
 	Errors []ItemError `json:"errors"`
 	// ErrorsTruncated says more items failed than Errors lists.
 	ErrorsTruncated bool `json:"errors_truncated,omitempty"`
@@ -178,21 +164,12 @@ func (c *Collector) authorized(h http.HandlerFunc) http.HandlerFunc {
 }
 
 func (c *Collector) healthz(w http.ResponseWriter, _ *http.Request) {
-	if _, err := c.st.Has("\x00healthz"); err != nil {
+	if _, err := c.p.st.Has("\x00healthz"); err != nil {
 		http.Error(w, "store unavailable: "+err.Error(), http.StatusServiceUnavailable)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	io.WriteString(w, "ok\n")
-}
-
-// result is one item after decoding and the privacy step.
-type result struct {
-	rec     store.Record
-	userKey string // the rate limit key: user hash, else the client
-	ok      bool
-	err     *loop.InputError
-	id      string // the event id when it was read, for errors
 }
 
 func (c *Collector) events(w http.ResponseWriter, r *http.Request) {
@@ -222,7 +199,7 @@ func (c *Collector) events(w http.ResponseWriter, r *http.Request) {
 	}
 	items, err := split(body, r.Header.Get("Content-Type"))
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, errorBody{Error: loop.MaskRaw([]byte(err.Error()), ingest.RawLimit)})
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: loop.MaskRaw([]byte(err.Error()), RawLimit)})
 		return
 	}
 	n := 0
@@ -241,83 +218,69 @@ func (c *Collector) events(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	res := c.decode(items, client)
-	ans := Answer{Summary: ingest.Summary{Read: len(items), Reasons: map[string]int{}}, Errors: []ItemError{}}
-	reject := func(it item, id string, e *loop.InputError) {
-		ans.Rejected++
-		ans.Reasons[e.Reason]++
-		if len(ans.Errors) >= c.o.MaxErrors {
-			ans.ErrorsTruncated = true
-			return
+	ps := make([]prepared, len(items))
+	if len(items) > 0 {
+		in := make([]Item, len(items))
+		for i, it := range items {
+			in[i] = Item{Data: it.data, Source: "http", Line: it.index + 1}
 		}
-		ie := ItemError{Index: it.index, Reason: e.Reason, Error: loop.MaskRaw([]byte(e.Error()), ingest.RawLimit)}
-		if id != "" && e.Reason != loop.ReasonPIIInID {
-			ie.EventID = loop.MaskRaw([]byte(id), loop.MaxEventIDBytes)
-		}
-		ans.Errors = append(ans.Errors, ie)
+		ps = c.p.prepareAll(in)
 	}
+	ans := Answer{Summary: Summary{Read: len(items), Reasons: map[string]int{}}, Errors: []ItemError{}}
 
-	// Per-user limits, in body order, over the events that would be stored.
+	// Per-user limits, in body order, over the records that would be
+	// stored; records without a user count against their client.
 	var keys []string
 	var at []int
-	for i := range res {
-		if res[i].ok {
-			keys = append(keys, res[i].userKey)
+	for i := range ps {
+		if ps[i].ok {
+			key := "c" + client
+			if ps[i].userHash != "" {
+				key = "u" + ps[i].userHash
+			}
+			keys = append(keys, key)
 			at = append(at, i)
 		}
 	}
 	allowed, wait := c.users.takeEach(keys)
-	var recs []store.Record
-	var recAt []int
-	limited := 0
+	limited, passed := 0, 0
 	for j, i := range at {
 		if allowed[j] {
-			recs = append(recs, res[i].rec)
-			recAt = append(recAt, i)
+			passed++
 			continue
 		}
 		limited++
-		res[i].ok = false
-		res[i].err = &loop.InputError{Reason: ReasonRateLimited,
+		ps[i].ok = false
+		ps[i].err = &loop.InputError{Reason: ReasonRateLimited,
 			Msg: "too many events from this user; send it again after Retry-After seconds"}
 	}
 
-	status := map[int]store.PutStatus{}
-	if len(recs) > 0 {
-		st, err := c.commit.put(recs)
-		if err != nil {
-			code := http.StatusInternalServerError
-			if errors.Is(err, store.ErrClosed) {
-				code = http.StatusServiceUnavailable
-			}
-			// Nothing is reported stored: sending the same body again is
-			// safe, events that did land come back as duplicates.
-			writeJSON(w, code, errorBody{Error: "storing events: " + err.Error() + "; send the body again"})
-			return
+	outs, err := c.p.write(ps)
+	if err != nil {
+		code := http.StatusInternalServerError
+		if errors.Is(err, store.ErrClosed) {
+			code = http.StatusServiceUnavailable
 		}
-		for j, i := range recAt {
-			status[i] = st[j]
-		}
+		// Nothing is reported stored: sending the same body again is
+		// safe, events that did land come back as duplicates.
+		writeJSON(w, code, errorBody{Error: "storing events: " + err.Error() + "; send the body again"})
+		return
 	}
-	for i, it := range items {
-		if it.blank {
-			ans.Blank++
+	for i, out := range outs {
+		ans.count(out)
+		if out.Status != Rejected {
 			continue
 		}
-		rs := &res[i]
-		if !rs.ok {
-			reject(it, rs.id, rs.err)
+		e := out.Err
+		if len(ans.Errors) >= c.o.MaxErrors {
+			ans.ErrorsTruncated = true
 			continue
 		}
-		switch status[i] {
-		case store.Stored:
-			ans.Accepted++
-		case store.Duplicate:
-			ans.Duplicates++
-		case store.Conflict:
-			reject(it, rs.id, &loop.InputError{Reason: loop.ReasonConflict, Path: "event_id",
-				Msg: "an event with this id and different content is already stored; the stored event was kept"})
+		ie := ItemError{Index: items[i].index, Reason: e.Reason, Error: loop.MaskRaw([]byte(e.Error()), RawLimit)}
+		if out.EventID != "" && e.Reason != loop.ReasonPIIInID {
+			ie.EventID = loop.MaskRaw([]byte(out.EventID), loop.MaxEventIDBytes)
 		}
+		ans.Errors = append(ans.Errors, ie)
 	}
 	c.metrics.events(ans.Accepted, ans.Duplicates, ans.Reasons)
 
@@ -325,71 +288,11 @@ func (c *Collector) events(w http.ResponseWriter, r *http.Request) {
 	if limited > 0 {
 		ans.RetryAfter = retryAfter(wait)
 		w.Header().Set("Retry-After", strconv.Itoa(ans.RetryAfter))
-		if len(recs) == 0 {
+		if passed == 0 {
 			code = http.StatusTooManyRequests // nothing got through
 		}
 	}
 	writeJSON(w, code, ans)
-}
-
-// decode runs each item through DecodeEvent, Prepare and NewRecord, in
-// parallel for big bodies.
-func (c *Collector) decode(items []item, client string) []result {
-	res := make([]result, len(items))
-	one := func(i int) {
-		it := items[i]
-		if it.blank {
-			return
-		}
-		in, err := loop.DecodeEvent(it.data)
-		if err != nil {
-			res[i].err = asInputError(err)
-			return
-		}
-		res[i].id = in.Event.EventID
-		ev, err := loop.Prepare(in, c.st.UserHash)
-		if err != nil {
-			res[i].err = asInputError(err)
-			return
-		}
-		rec, err := store.NewRecord(ev)
-		if err != nil {
-			res[i].err = &loop.InputError{Reason: loop.ReasonInvalidField, Msg: err.Error()}
-			return
-		}
-		key := "c" + client
-		if ev.UserHash != "" {
-			key = "u" + ev.UserHash
-		}
-		res[i] = result{rec: rec, userKey: key, ok: true, id: ev.EventID}
-	}
-	workers := min(runtime.GOMAXPROCS(0), len(items)/256)
-	if workers <= 1 {
-		for i := range items {
-			one(i)
-		}
-		return res
-	}
-	var wg sync.WaitGroup
-	chunk := (len(items) + workers - 1) / workers
-	for lo := 0; lo < len(items); lo += chunk {
-		hi := min(lo+chunk, len(items))
-		wg.Go(func() {
-			for i := lo; i < hi; i++ {
-				one(i)
-			}
-		})
-	}
-	wg.Wait()
-	return res
-}
-
-func asInputError(err error) *loop.InputError {
-	var ie *loop.InputError
-	if errors.As(err, &ie) {
-		return ie
-	}
-	return &loop.InputError{Reason: loop.ReasonInvalidJSON, Msg: err.Error()}
 }
 
 func (c *Collector) tooMany(w http.ResponseWriter, wait time.Duration, msg string) {

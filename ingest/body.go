@@ -1,4 +1,4 @@
-package collect
+package ingest
 
 import (
 	"bytes"
@@ -10,9 +10,9 @@ import (
 	"strings"
 )
 
-// item is one event's bytes in a request body, at its 0-based position:
+// bodyItem is one record's bytes in a request body, at its 0-based position:
 // the array element or the NDJSON line (blank lines keep their place).
-type item struct {
+type bodyItem struct {
 	index int
 	data  []byte
 	blank bool
@@ -39,8 +39,8 @@ var ndjsonTypes = map[string]bool{
 // says so or a second value follows on a later line. Anything else, or an
 // array that is not valid JSON, is unreadable: the caller answers 400. An
 // element that is valid JSON but not a valid event is left to DecodeEvent,
-// so it becomes a per-item error in a 200 answer.
-func split(body []byte, contentType string) ([]item, error) {
+// so it becomes a per-bodyItem error in a 200 answer.
+func split(body []byte, contentType string) ([]bodyItem, error) {
 	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 {
@@ -59,18 +59,18 @@ func split(body []byte, contentType string) ([]item, error) {
 	return nil, badBody("the body is not JSON: send one JSON event, a JSON array of events, or NDJSON (one event per line)")
 }
 
-func splitArray(b []byte) ([]item, error) {
+func splitArray(b []byte) ([]bodyItem, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if _, err := dec.Token(); err != nil { // '['
 		return nil, badBody("bad JSON array: %v", err)
 	}
-	var out []item
+	var out []bodyItem
 	for dec.More() {
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
 			return nil, badBody("bad JSON array at element %d: %v", len(out), syntaxMsg(err))
 		}
-		out = append(out, item{index: len(out), data: raw})
+		out = append(out, bodyItem{index: len(out), data: raw})
 	}
 	if _, err := dec.Token(); err != nil { // ']'
 		return nil, badBody("bad JSON array after element %d: %v", len(out), syntaxMsg(err))
@@ -82,13 +82,13 @@ func splitArray(b []byte) ([]item, error) {
 }
 
 // splitObject reads one event, or NDJSON sent as application/json.
-func splitObject(body, trimmed []byte) ([]item, error) {
+func splitObject(body, trimmed []byte) ([]bodyItem, error) {
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	var raw json.RawMessage
 	err := dec.Decode(&raw)
 	if err == nil {
 		if rest := bytes.TrimSpace(trimmed[dec.InputOffset():]); len(rest) == 0 {
-			return []item{{index: 0, data: raw}}, nil
+			return []bodyItem{{index: 0, data: raw}}, nil
 		}
 	}
 	// More follows, or the first value is broken: NDJSON if there are
@@ -111,8 +111,8 @@ func splitObject(body, trimmed []byte) ([]item, error) {
 
 // splitLines is NDJSON: like `loupe ingest`, a trailing \r is dropped and
 // blank lines are counted.
-func splitLines(body []byte) []item {
-	var out []item
+func splitLines(body []byte) []bodyItem {
+	var out []bodyItem
 	for i := 0; len(body) > 0; i++ {
 		line := body
 		if j := bytes.IndexByte(body, '\n'); j >= 0 {
@@ -121,7 +121,7 @@ func splitLines(body []byte) []item {
 			body = nil
 		}
 		line = bytes.TrimSuffix(line, []byte("\r"))
-		out = append(out, item{index: i, data: line, blank: len(bytes.TrimSpace(line)) == 0})
+		out = append(out, bodyItem{index: i, data: line, blank: len(bytes.TrimSpace(line)) == 0})
 	}
 	return out
 }
