@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/loop/genai"
 	"github.com/loupe-dev/loupe/store"
 )
 
@@ -56,6 +57,9 @@ type CollectorOptions struct {
 	MaxBuckets int
 	// Now is the clock of the rate limits; default time.Now.
 	Now func() time.Time
+	// OTLP is how POST /v1/traces and /v1/logs map GenAI traces; nil is
+	// genai.DefaultMapping().
+	OTLP *genai.Mapping
 }
 
 // Collector is the HTTP handler. Its methods are safe for concurrent use.
@@ -66,6 +70,7 @@ type Collector struct {
 	clients *buckets
 	metrics *metrics
 	mux     *http.ServeMux
+	otlp    *OTLP
 }
 
 // NewCollector returns a collector that feeds p.
@@ -103,6 +108,13 @@ func NewCollector(p *Pipeline, o CollectorOptions) *Collector {
 		mux:     http.NewServeMux(),
 	}
 	c.mux.HandleFunc("POST /v1/events", c.authorized(c.events))
+	m := genai.DefaultMapping()
+	if o.OTLP != nil {
+		m = *o.OTLP
+	}
+	c.otlp = NewOTLP(p, m)
+	c.mux.HandleFunc("POST /v1/traces", c.authorized(c.otlpTraces))
+	c.mux.HandleFunc("POST /v1/logs", c.authorized(c.otlpLogs))
 	c.mux.HandleFunc("GET /healthz", c.healthz)
 	c.mux.HandleFunc("GET /metrics", c.authorized(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")

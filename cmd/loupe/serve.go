@@ -134,7 +134,8 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 			return withCode(exitInternal, fmt.Errorf("http: %w", err))
 		}
 		defer httpLn.Close()
-		c := ingest.NewCollector(ingest.New(st, ingest.PipelineOptions{}), ingest.CollectorOptions{Token: token, MaxBody: f.maxBody,
+		mapping := cfg.OTLP.Mapping()
+		c := ingest.NewCollector(ingest.New(st, ingest.PipelineOptions{}), ingest.CollectorOptions{Token: token, MaxBody: f.maxBody, OTLP: &mapping,
 			UserRate: f.userRate, UserBurst: f.userBurst, ClientRate: f.clientRate, ClientBurst: f.clientBurst})
 		httpSrv = &http.Server{
 			Handler:           c,
