@@ -40,10 +40,17 @@
 //	                              store secret): later copies are dropped
 //	p <id> 0x00 <signal id>       a signal whose interaction has not arrived:
 //	                              <arrival ts 8>
+//	y <trace id> 0x00 <span id>   OTLP span assembly: one span of a GenAI
+//	                              trace, masked and reduced to what the
+//	                              mapping needs (JSON genai.Span); the
+//	                              trace's interaction is derived from all
+//	                              of them (see otlp.go)
+//	y <trace id> 0x00             marker: that interaction is derived from
+//	                              spans, so a new version may replace it
 //
 // Reserved for work in progress (see keys.go): d drafts, u undo journal,
 // w assignment and lease state, c and C comparisons and their history,
-// A alerts, R recorded gate results, y OTLP span assembly, Z Kafka
+// A alerts, R recorded gate results, Z Kafka
 // aggregates, K Kafka bookkeeping.
 //
 // Values of at most 256 bytes (summaries, index, labels) stay in the LSM

@@ -241,7 +241,7 @@ func (s *Store) erase(evs []erased) (int, error) {
 			timedKey(prefixSummary, e.ts, e.id), indexKey(e.id), queueKey(e.id),
 			setKey(loop.SetGolden, e.id), setKey(loop.SetRedFlag, e.id)}
 		if err := s.db.View(func(txn *badger.Txn) error {
-			for _, p := range [][]byte{idPrefix(prefixLabel, e.id), idPrefix(prefixHistory, e.id)} {
+			for _, p := range [][]byte{idPrefix(prefixLabel, e.id), idPrefix(prefixHistory, e.id), idPrefix(prefixSpan, e.id)} {
 				opt := badger.DefaultIteratorOptions
 				opt.Prefix = p
 				opt.PrefetchValues = false

@@ -77,14 +77,14 @@ func (s *Store) deleteTrace(trace string) error {
 	if err != nil || len(keys) == 0 {
 		return err
 	}
-	txn := s.db.NewTransaction(true)
-	defer txn.Discard()
-	for _, k := range keys {
-		if err := txn.Delete(k); err != nil {
-			return err
+	return s.update(func(txn *badger.Txn) error {
+		for _, k := range keys {
+			if err := txn.Delete(k); err != nil {
+				return err
+			}
 		}
-	}
-	return txn.Commit()
+		return nil
+	})
 }
 
 // PutTrace stores spans and the interactions derived from them in one
