@@ -11,11 +11,10 @@ import (
 )
 
 // bodyItem is one record's bytes in a request body, at its 0-based position:
-// the array element or the NDJSON line (blank lines keep their place).
+// the array element or the NDJSON line (blank lines are counted, not kept).
 type bodyItem struct {
 	index int
 	data  []byte
-	blank bool
 }
 
 // bodyError says the body as a whole could not be read (answered 400).
@@ -24,6 +23,15 @@ type bodyError struct{ msg string }
 func (e *bodyError) Error() string { return e.msg }
 
 func badBody(format string, a ...any) error { return &bodyError{fmt.Sprintf(format, a...)} }
+
+// tooManyItems says a body holds more records than one request may carry
+// (answered 413). Splitting stops as soon as it knows: a hostile body of a
+// few megabytes of tiny values must not become millions of items in memory.
+type tooManyItems struct{ max int }
+
+func (e *tooManyItems) Error() string {
+	return fmt.Sprintf("more than %d records in one request; send at most %d at a time", e.max, e.max)
+}
 
 // ndjsonTypes are the content types that say "one JSON object per line".
 var ndjsonTypes = map[string]bool{
@@ -34,38 +42,44 @@ var ndjsonTypes = map[string]bool{
 	"application/jsonlines":   true,
 }
 
-// split cuts a body into events. The first non-space byte decides: '[' is
-// a JSON array of events; '{' is one event, or NDJSON when the content type
-// says so or a second value follows on a later line. Anything else, or an
-// array that is not valid JSON, is unreadable: the caller answers 400. An
-// element that is valid JSON but not a valid event is left to DecodeEvent,
-// so it becomes a per-bodyItem error in a 200 answer.
-func split(body []byte, contentType string) ([]bodyItem, error) {
+// split cuts a body into at most maxItems records and counts its blank
+// lines. The first non-space byte decides: '[' is a JSON array of records;
+// '{' is one record, or NDJSON when the content type says so or a second
+// value follows on a later line. Anything else, or an array that is not
+// valid JSON, is unreadable: the caller answers 400. An element that is
+// valid JSON but not a valid record is left to the pipeline, so it becomes
+// a per-item error in a 200 answer. More than maxItems records is a
+// *tooManyItems error, found while scanning.
+func split(body []byte, contentType string, maxItems int) (items []bodyItem, blank int, err error) {
 	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 {
-		return nil, badBody("empty body: send one JSON event, a JSON array of events, or NDJSON (one event per line)")
+		return nil, 0, badBody("empty body: send one JSON record, a JSON array of records, or NDJSON (one record per line)")
 	}
 	mt, _, _ := mime.ParseMediaType(contentType)
 	switch trimmed[0] {
 	case '[':
-		return splitArray(trimmed)
+		items, err = splitArray(trimmed, maxItems)
+		return items, 0, err
 	case '{':
 		if ndjsonTypes[strings.ToLower(mt)] {
-			return splitLines(body), nil
+			return splitLines(body, maxItems)
 		}
-		return splitObject(body, trimmed)
+		return splitObject(body, trimmed, maxItems)
 	}
-	return nil, badBody("the body is not JSON: send one JSON event, a JSON array of events, or NDJSON (one event per line)")
+	return nil, 0, badBody("the body is not JSON: send one JSON record, a JSON array of records, or NDJSON (one record per line)")
 }
 
-func splitArray(b []byte) ([]bodyItem, error) {
+func splitArray(b []byte, maxItems int) ([]bodyItem, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if _, err := dec.Token(); err != nil { // '['
 		return nil, badBody("bad JSON array: %v", err)
 	}
 	var out []bodyItem
 	for dec.More() {
+		if len(out) == maxItems {
+			return nil, &tooManyItems{maxItems}
+		}
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
 			return nil, badBody("bad JSON array at element %d: %v", len(out), syntaxMsg(err))
@@ -81,38 +95,33 @@ func splitArray(b []byte) ([]bodyItem, error) {
 	return out, nil
 }
 
-// splitObject reads one event, or NDJSON sent as application/json.
-func splitObject(body, trimmed []byte) ([]bodyItem, error) {
+// splitObject reads one record, or NDJSON sent as application/json.
+func splitObject(body, trimmed []byte, maxItems int) ([]bodyItem, int, error) {
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	var raw json.RawMessage
 	err := dec.Decode(&raw)
 	if err == nil {
 		if rest := bytes.TrimSpace(trimmed[dec.InputOffset():]); len(rest) == 0 {
-			return []bodyItem{{index: 0, data: raw}}, nil
+			return []bodyItem{{index: 0, data: raw}}, 0, nil
 		}
 	}
 	// More follows, or the first value is broken: NDJSON if there are
 	// several lines, each then judged on its own.
-	items := splitLines(body)
-	nonBlank := 0
-	for _, it := range items {
-		if !it.blank {
-			nonBlank++
-		}
-	}
-	if nonBlank > 1 {
-		return items, nil
+	items, blank, lerr := splitLines(body, maxItems)
+	if lerr != nil || len(items) > 1 {
+		return items, blank, lerr
 	}
 	if err != nil {
-		return nil, badBody("the body is not valid JSON: %v", syntaxMsg(err))
+		return nil, 0, badBody("the body is not valid JSON: %v", syntaxMsg(err))
 	}
-	return nil, badBody("data after the JSON event (send NDJSON with one event per line)")
+	return nil, 0, badBody("data after the JSON record (send NDJSON with one record per line)")
 }
 
 // splitLines is NDJSON: like `loupe ingest`, a trailing \r is dropped and
-// blank lines are counted.
-func splitLines(body []byte) []bodyItem {
+// blank lines are counted, keeping nothing for them.
+func splitLines(body []byte, maxItems int) ([]bodyItem, int, error) {
 	var out []bodyItem
+	blank := 0
 	for i := 0; len(body) > 0; i++ {
 		line := body
 		if j := bytes.IndexByte(body, '\n'); j >= 0 {
@@ -121,11 +130,17 @@ func splitLines(body []byte) []bodyItem {
 			body = nil
 		}
 		line = bytes.TrimSuffix(line, []byte("\r"))
-		out = append(out, bodyItem{index: i, data: line, blank: len(bytes.TrimSpace(line)) == 0})
+		if len(bytes.TrimSpace(line)) == 0 {
+			blank++
+			continue
+		}
+		if len(out) == maxItems {
+			return nil, 0, &tooManyItems{maxItems}
+		}
+		out = append(out, bodyItem{index: i, data: line})
 	}
-	return out
+	return out, blank, nil
 }
-
 func syntaxMsg(err error) string {
 	var se *json.SyntaxError
 	if errors.As(err, &se) {

@@ -6,6 +6,7 @@ package ingest
 // per-client rate limits, plus /healthz and /metrics.
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -20,6 +21,7 @@ import (
 	"github.com/loupe-dev/loupe/loop"
 	"github.com/loupe-dev/loupe/loop/genai"
 	"github.com/loupe-dev/loupe/store"
+	"golang.org/x/sync/semaphore"
 )
 
 // ReasonRateLimited is the reject reason of an event refused because its
@@ -35,7 +37,19 @@ const (
 	DefaultClientBurst = 10000
 	DefaultMaxErrors   = 1000
 	DefaultMaxBuckets  = 100_000
+	// DefaultMemoryBudget allows sixteen 4 MiB bodies in flight, each
+	// charged four times its size for what parsing it holds.
+	DefaultMemoryBudget = 256 << 20
 )
+
+// bodyCost is what a body of n bytes is charged against the memory budget:
+// the bytes themselves, the records cut from them and their decoded,
+// masked and encoded forms.
+func bodyCost(n int64) int64 { return 4 * n }
+
+// RetryAfterDiskFull is the Retry-After, in seconds, of a 507 answer: a
+// full disk is not freed in a second.
+const RetryAfterDiskFull = 60
 
 // CollectorOptions configure a Collector. The zero value gives the defaults and no
 // token (open to anyone who can reach it).
@@ -60,6 +74,11 @@ type CollectorOptions struct {
 	// OTLP is how POST /v1/traces and /v1/logs map GenAI traces; nil is
 	// genai.DefaultMapping().
 	OTLP *genai.Mapping
+	// MemoryBudget bounds the memory of the request bodies being read
+	// and parsed at once, in bytes; a request that finds the budget
+	// spent within a second is answered 503 with Retry-After. Default
+	// DefaultMemoryBudget.
+	MemoryBudget int64
 }
 
 // Collector is the HTTP handler. Its methods are safe for concurrent use.
@@ -71,6 +90,7 @@ type Collector struct {
 	metrics *metrics
 	mux     *http.ServeMux
 	otlp    *OTLP
+	bodies  *semaphore.Weighted // the memory budget of bodies in flight
 }
 
 // NewCollector returns a collector that feeds p.
@@ -99,6 +119,10 @@ func NewCollector(p *Pipeline, o CollectorOptions) *Collector {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.MemoryBudget <= 0 {
+		o.MemoryBudget = DefaultMemoryBudget
+	}
+	o.MemoryBudget = max(o.MemoryBudget, bodyCost(o.MaxBody))
 	c := &Collector{
 		p:       p,
 		o:       o,
@@ -106,6 +130,7 @@ func NewCollector(p *Pipeline, o CollectorOptions) *Collector {
 		clients: newBuckets(o.ClientRate, o.ClientBurst, o.MaxBuckets, o.Now),
 		metrics: newMetrics(),
 		mux:     http.NewServeMux(),
+		bodies:  semaphore.NewWeighted(o.MemoryBudget),
 	}
 	c.mux.HandleFunc("POST /v1/events", c.authorized(c.events))
 	m := genai.DefaultMapping()
@@ -180,6 +205,11 @@ func (c *Collector) healthz(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, "store unavailable: "+err.Error(), http.StatusServiceUnavailable)
 		return
 	}
+	if err := c.p.st.CheckSpace(0); err != nil {
+		w.Header().Set("Retry-After", strconv.Itoa(RetryAfterDiskFull))
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	io.WriteString(w, "ok\n")
 }
@@ -199,7 +229,27 @@ func (c *Collector) events(w http.ResponseWriter, r *http.Request) {
 		c.tooLarge(w)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, c.o.MaxBody))
+	// A full disk is said before the body is read: the client keeps it.
+	if err := c.p.st.CheckSpace(int(max(r.ContentLength, 0))); err != nil {
+		c.diskFull(w, err)
+		return
+	}
+	// Bound the memory of bodies in flight: a body is charged for its
+	// declared size, or the limit when it does not say.
+	cost := bodyCost(c.o.MaxBody)
+	if r.ContentLength >= 0 {
+		cost = bodyCost(max(r.ContentLength, 1))
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+	err := c.bodies.Acquire(ctx, cost)
+	cancel()
+	if err != nil {
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: "the collector is reading as many bodies as its memory budget allows; send it again after Retry-After seconds", RetryAfter: 1})
+		return
+	}
+	defer c.bodies.Release(cost)
+	body, err := readBody(w, r, c.o.MaxBody)
 	if err != nil {
 		var mb *http.MaxBytesError
 		if errors.As(err, &mb) {
@@ -209,22 +259,18 @@ func (c *Collector) events(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, errorBody{Error: "reading the body: " + err.Error()})
 		return
 	}
-	items, err := split(body, r.Header.Get("Content-Type"))
+	items, blank, err := split(body, r.Header.Get("Content-Type"), int(c.o.ClientBurst))
+	body = nil // items hold what is needed of it
 	if err != nil {
+		var tm *tooManyItems
+		if errors.As(err, &tm) {
+			writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Error: err.Error()})
+			return
+		}
 		writeJSON(w, http.StatusBadRequest, errorBody{Error: loop.MaskRaw([]byte(err.Error()), RawLimit)})
 		return
 	}
-	n := 0
-	for _, it := range items {
-		if !it.blank {
-			n++
-		}
-	}
-	if float64(n) > c.o.ClientBurst {
-		writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{
-			Error: fmt.Sprintf("%d events in one request; send at most %d at a time", n, int(c.o.ClientBurst))})
-		return
-	}
+	n := len(items)
 	if ok, wait := c.clients.take(client, float64(n)); !ok {
 		c.tooMany(w, wait, "too many events from this client")
 		return
@@ -238,7 +284,7 @@ func (c *Collector) events(w http.ResponseWriter, r *http.Request) {
 		}
 		ps = c.p.prepareAll(in)
 	}
-	ans := Answer{Summary: Summary{Read: len(items), Reasons: map[string]int{}}, Errors: []ItemError{}}
+	ans := Answer{Summary: Summary{Read: len(items) + blank, Blank: blank, Reasons: map[string]int{}}, Errors: []ItemError{}}
 
 	// Per-user limits, in body order, over the records that would be
 	// stored; records without a user count against their client.
@@ -268,6 +314,10 @@ func (c *Collector) events(w http.ResponseWriter, r *http.Request) {
 	}
 
 	outs, err := c.p.write(ps)
+	if errors.Is(err, store.ErrDiskFull) {
+		c.diskFull(w, err)
+		return
+	}
 	if err != nil {
 		code := http.StatusInternalServerError
 		if errors.Is(err, store.ErrClosed) {
@@ -311,6 +361,39 @@ func (c *Collector) tooMany(w http.ResponseWriter, wait time.Duration, msg strin
 	s := retryAfter(wait)
 	w.Header().Set("Retry-After", strconv.Itoa(s))
 	writeJSON(w, http.StatusTooManyRequests, errorBody{Error: msg + "; send it again after Retry-After seconds", RetryAfter: s})
+}
+
+// diskFull answers 507 Insufficient Storage: nothing of the body is
+// stored, and sending it again once there is room is safe.
+func (c *Collector) diskFull(w http.ResponseWriter, err error) {
+	w.Header().Set("Retry-After", strconv.Itoa(RetryAfterDiskFull))
+	w.Header().Set("Connection", "close")
+	writeJSON(w, http.StatusInsufficientStorage, errorBody{
+		Error:      "nothing was stored: " + err.Error() + "; send the body again after Retry-After seconds",
+		RetryAfter: RetryAfterDiskFull})
+}
+
+// readBody reads the whole body, at most max bytes, into one buffer of
+// the declared size when there is one (io.ReadAll would grow and copy).
+func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error) {
+	rd := http.MaxBytesReader(w, r.Body, max)
+	if r.ContentLength <= 0 {
+		return io.ReadAll(rd)
+	}
+	buf := make([]byte, r.ContentLength)
+	n, err := io.ReadFull(rd, buf)
+	if err == io.ErrUnexpectedEOF {
+		return nil, fmt.Errorf("the body ended after %d of the %d bytes its Content-Length announced", n, r.ContentLength)
+	}
+	if err != nil {
+		return nil, err
+	}
+	// Nothing may follow the declared length.
+	var one [1]byte
+	if m, _ := rd.Read(one[:]); m > 0 {
+		return nil, fmt.Errorf("the body is longer than its Content-Length")
+	}
+	return buf, nil
 }
 
 func (c *Collector) tooLarge(w http.ResponseWriter) {

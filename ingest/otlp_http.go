@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,6 +42,32 @@ func (c *Collector) otlpExport(w http.ResponseWriter, r *http.Request, traces bo
 		c.otlpRetry(w, enc, http.StatusTooManyRequests, wait, "too many spans and log records from this client")
 		return
 	}
+	if r.ContentLength > c.o.MaxBody {
+		w.Header().Set("Connection", "close")
+		otlpError(w, enc, http.StatusRequestEntityTooLarge, fmt.Sprintf(
+			"the body is larger than %d bytes; send smaller batches (the exporter's batch size)", c.o.MaxBody))
+		return
+	}
+	// A full disk is said before the body is read: the exporter keeps it
+	// and retries (503 is retryable in OTLP; 507 is not).
+	if err := c.p.st.CheckSpace(int(max(r.ContentLength, 0))); err != nil {
+		c.otlpRetry(w, enc, http.StatusServiceUnavailable, RetryAfterDiskFull*time.Second, "nothing was stored: "+err.Error())
+		return
+	}
+	// The memory budget of bodies in flight, as for /v1/events; a gzip
+	// body may inflate to the limit.
+	cost := bodyCost(c.o.MaxBody)
+	if r.ContentLength >= 0 && r.Header.Get("Content-Encoding") == "" {
+		cost = bodyCost(max(r.ContentLength, 1))
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+	err = c.bodies.Acquire(ctx, cost)
+	cancel()
+	if err != nil {
+		c.otlpRetry(w, enc, http.StatusServiceUnavailable, time.Second, "the collector is reading as many bodies as its memory budget allows")
+		return
+	}
+	defer c.bodies.Release(cost)
 	body, err := otlp.ReadBody(r, w, c.o.MaxBody)
 	var unsup *otlp.UnsupportedError
 	switch {
@@ -85,11 +112,11 @@ func (c *Collector) otlpExport(w http.ResponseWriter, r *http.Request, traces bo
 	if err != nil {
 		// Nothing is reported stored; the same request again is safe:
 		// spans are keyed by id, signals by their derived id.
-		msg := "storing: " + err.Error()
+		wait := retryStore
 		if errors.Is(err, store.ErrDiskFull) {
-			msg = "the store's disk is full: " + err.Error()
+			wait = RetryAfterDiskFull * time.Second
 		}
-		c.otlpRetry(w, enc, http.StatusServiceUnavailable, retryStore, msg)
+		c.otlpRetry(w, enc, http.StatusServiceUnavailable, wait, "storing failed: "+err.Error()+"; the same request again is safe")
 		return
 	}
 	c.metrics.events(res.Stored+res.Signals, 0, map[string]int{})

@@ -59,6 +59,9 @@ type Options struct {
 	// ForRestore opens without creating the store secret, so that a
 	// backup's own secret can be loaded (see Restore).
 	ForRestore bool
+	// FreeSpace reports the bytes free for the store's directory; default
+	// statfs. Tests use it to play a full disk.
+	FreeSpace func(dir string) (uint64, error)
 }
 
 // Store is an open loupe store. Its methods are safe for concurrent use.
@@ -124,6 +127,9 @@ func Open(dir string, o Options) (*Store, error) {
 	}
 	s := &Store{db: db, dir: dir, readOnly: o.ReadOnly, stopGC: make(chan struct{}), gcDone: make(chan struct{})}
 	s.space.free = statfsFree
+	if o.FreeSpace != nil {
+		s.space.free = o.FreeSpace
+	}
 	if !o.ReadOnly {
 		h := o.Holder
 		if h == "" {

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,4 +86,41 @@ func firstID(t *testing.T, jsonl string) string {
 		t.Fatalf("no event id in %q", line)
 	}
 	return e.EventID
+}
+
+// TestServeFullDisk: on a full disk the collector answers 507 with
+// Retry-After, /healthz says the disk is full, and serve keeps running.
+func TestServeFullDisk(t *testing.T) {
+	disk := smallDisk(t, "96m")
+	st := filepath.Join(disk, "store")
+	// Fill the filesystem to just under the store's reserve with a file
+	// that is not the store's.
+	s := startServe(t, nil, "--store", st, "--http", "127.0.0.1:0")
+	var fs syscall.Statfs_t
+	if err := syscall.Statfs(disk, &fs); err != nil {
+		t.Fatal(err)
+	}
+	free := int64(fs.Bavail) * int64(fs.Bsize)
+	if err := os.WriteFile(filepath.Join(disk, "ballast"), make([]byte, free-40<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a := postEvents(t, s.http, serveEvent("full-1", "u1"))
+	if a.code != http.StatusInsufficientStorage || a.retryAfter == "" || !strings.Contains(a.raw, "disk full") {
+		t.Fatalf("post on a full disk: %d Retry-After %q %s", a.code, a.retryAfter, a.raw)
+	}
+	resp, err := http.Get(s.http + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "disk full") {
+		t.Fatalf("healthz on a full disk: %d %s", resp.StatusCode, body)
+	}
+	// Room again: the same event is taken.
+	os.Remove(filepath.Join(disk, "ballast"))
+	if a = postEvents(t, s.http, serveEvent("full-1", "u1")); a.code != http.StatusOK || a.Accepted != 1 {
+		t.Fatalf("post with room again: %d %s", a.code, a.raw)
+	}
+	s.stop(t)
 }
