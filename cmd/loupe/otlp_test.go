@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploghttp"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	otellog "go.opentelemetry.io/otel/log"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// An app instrumented with the OpenTelemetry Go SDK, content capture on,
+// exports a chat trace and its judge's results to a running `loupe serve`:
+// the trace becomes one interaction mapped as the README's table says,
+// masked, and the judge's scores become automated checks.
+func TestServeOTLPWithSDK(t *testing.T) {
+	st := filepath.Join(t.TempDir(), "s")
+	s := startServe(t, nil, "--store", st, "--http", "127.0.0.1:0")
+	ctx := context.Background()
+
+	texp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(s.http+"/v1/traces"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := resource.NewSchemaless(attribute.String("service.name", "shop-assistant"), attribute.String("service.version", "shop-2026.12"))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(texp), sdktrace.WithResource(res))
+	lexp, err := otlploghttp.New(ctx, otlploghttp.WithEndpointURL(s.http+"/v1/logs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewSimpleProcessor(lexp)), sdklog.WithResource(res))
+
+	tr := tp.Tracer("shop")
+	start := time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return start.Add(time.Duration(ms) * time.Millisecond) }
+
+	rctx, root := tr.Start(ctx, "invoke_agent support", trace.WithTimestamp(at(0)), trace.WithAttributes(
+		attribute.String("gen_ai.operation.name", "invoke_agent"),
+		attribute.String("user.id", "ana-1234"),
+		attribute.String("session.id", "sess-42"),
+		attribute.String("loupe.user_segment", "pro"),
+		attribute.String("loupe.locale", "en-GB"),
+		attribute.String("loupe.task_type", "support"),
+	))
+	_, call1 := tr.Start(rctx, "chat gpt-4o", trace.WithTimestamp(at(20)), trace.WithAttributes(
+		attribute.String("gen_ai.operation.name", "chat"),
+		attribute.String("gen_ai.request.model", "gpt-4o"),
+		attribute.String("gen_ai.response.model", "gpt-4o-2024-08-06"),
+		attribute.String("gen_ai.input.messages", `[{"role":"system","parts":[{"type":"text","content":"You are the shop's assistant."}]},{"role":"user","parts":[{"type":"text","content":"My order never came. Reach me at ana.k@example.com or +44 20 7946 0958."}]}]`),
+		attribute.String("gen_ai.output.messages", `[{"role":"assistant","parts":[{"type":"tool_call","name":"order_status","arguments":{"id":"A-1"}}],"finish_reason":"tool_call"}]`),
+		attribute.Int("gen_ai.usage.input_tokens", 41),
+		attribute.Int("gen_ai.usage.output_tokens", 9),
+	))
+	call1.End(trace.WithTimestamp(at(700)))
+	_, tool := tr.Start(rctx, "execute_tool order_status", trace.WithTimestamp(at(700)), trace.WithAttributes(
+		attribute.String("gen_ai.operation.name", "execute_tool"), attribute.String("gen_ai.tool.name", "order_status")))
+	tool.End(trace.WithTimestamp(at(900)))
+	_, call2 := tr.Start(rctx, "chat gpt-4o", trace.WithTimestamp(at(900)), trace.WithAttributes(
+		attribute.String("gen_ai.operation.name", "chat"),
+		attribute.String("gen_ai.request.model", "gpt-4o"),
+		attribute.String("gen_ai.response.model", "gpt-4o-2024-08-06"),
+		attribute.String("gen_ai.input.messages", `[{"role":"user","parts":[{"type":"text","content":"My order never came. Reach me at ana.k@example.com or +44 20 7946 0958."}]},{"role":"tool","parts":[{"type":"tool_call_response","result":"lost in transit"}]}]`),
+		attribute.String("gen_ai.output.messages", `[{"role":"assistant","parts":[{"type":"text","content":"Sorry, it was lost. A replacement ships today; we'll email ana.k@example.com."}],"finish_reason":"stop"}]`),
+		attribute.Int("gen_ai.usage.input_tokens", 77),
+		attribute.Int("gen_ai.usage.output_tokens", 21),
+	))
+	// An online judge reports on the model call as a span event.
+	call2.AddEvent("gen_ai.evaluation.result", trace.WithTimestamp(at(2600)), trace.WithAttributes(
+		attribute.String("gen_ai.evaluation.name", "relevance"),
+		attribute.Float64("gen_ai.evaluation.score.value", 0.92),
+		attribute.String("gen_ai.evaluation.score.label", "relevant"),
+	))
+	call2.End(trace.WithTimestamp(at(2500)))
+	root.End(trace.WithTimestamp(at(2800)))
+	traceID := root.SpanContext().TraceID().String()
+
+	// A batch judge reports later, as a log record of the trace.
+	var rec otellog.Record
+	rec.SetEventName("gen_ai.evaluation.result")
+	rec.SetTimestamp(at(60_000))
+	rec.AddAttributes(
+		attribute.String("gen_ai.evaluation.name", "groundedness"),
+		attribute.Float64("gen_ai.evaluation.score.value", 0.4),
+		attribute.String("gen_ai.evaluation.score.label", "fail"),
+		attribute.String("gen_ai.evaluation.explanation", "claims a replacement without a tool result saying so"),
+	)
+	lp.Logger("judge").Emit(trace.ContextWithSpanContext(ctx, root.SpanContext()), rec)
+
+	if err := tp.Shutdown(ctx); err != nil {
+		t.Fatalf("trace export: %v", err)
+	}
+	if err := lp.Shutdown(ctx); err != nil {
+		t.Fatalf("log export: %v", err)
+	}
+	s.stop(t)
+
+	r := run(t, nil, "export", "events", "--store", st)
+	if r.code != 0 {
+		t.Fatalf("export: %d %s", r.code, r.stderr)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal([]byte(strings.TrimSpace(r.stdout)), &ev); err != nil {
+		t.Fatalf("%v: %s", err, r.stdout)
+	}
+	get := func(path string) any {
+		var v any = ev
+		for _, k := range strings.Split(path, ".") {
+			m, ok := v.(map[string]any)
+			if !ok {
+				return nil
+			}
+			v = m[k]
+		}
+		return v
+	}
+	want := map[string]any{
+		"event_id":                  traceID,
+		"timestamp":                 "2026-12-01T09:30:00Z",
+		"model_version":             "shop-2026.12",
+		"task_type":                 "support",
+		"user_segment":              "pro",
+		"locale":                    "en-GB",
+		"session_id":                "sess-42",
+		"input.text":                "My order never came. Reach me at [EMAIL] or [PHONE].",
+		"output.text":               "Sorry, it was lost. A replacement ships today; we'll email [EMAIL].",
+		"output.latency_ms":         2800.0,
+		"consent.analytics":         true,
+		"consent.training":          false,
+		"extra.otel.request_model":  "gpt-4o",
+		"extra.otel.response_model": "gpt-4o-2024-08-06",
+		"extra.otel.input_tokens":   118.0,
+		"extra.otel.output_tokens":  30.0,
+	}
+	for path, w := range want {
+		if got := get(path); got != w {
+			t.Errorf("%s = %#v, want %#v", path, got, w)
+		}
+	}
+	if uh, _ := get("user_hash").(string); len(uh) != 32 || strings.Contains(r.stdout, "ana-1234") {
+		t.Errorf("user id not replaced by its hash: %v", get("user_hash"))
+	}
+	for _, needle := range []string{"ana.k@example.com", "7946 0958", "ana-1234"} {
+		if files := filesContaining(t, st, needle); len(files) > 0 {
+			t.Errorf("%q stored unmasked in %v", needle, files)
+		}
+	}
+}
