@@ -27,7 +27,7 @@ func BenchmarkOTLPServe(b *testing.B) {
 	const conns, tracesPer, spansPer = 4, 100, 5
 	bodies := make([][]byte, b.N*conns)
 	for i := range bodies {
-		bodies[i] = benchTraces(b, i, tracesPer)
+		bodies[i] = benchTraces(i, tracesPer)
 	}
 	client := httpClient(conns)
 	b.ResetTimer()
@@ -63,8 +63,9 @@ func BenchmarkOTLPServe(b *testing.B) {
 	b.ReportMetric(float64(len(bodies)*tracesPer)/secs, "traces/s")
 }
 
-// benchTraces is request n: traces chat traces of 5 spans.
-func benchTraces(b *testing.B, n, traces int) []byte {
+// benchTraces is request n: traces chat traces of 5 spans, the root
+// first.
+func benchTraces(n, traces int) []byte {
 	td := ptrace.NewTraces()
 	rs := td.ResourceSpans().AppendEmpty()
 	rs.Resource().Attributes().PutStr("service.version", "bench-1")
@@ -86,7 +87,7 @@ func benchTraces(b *testing.B, n, traces int) []byte {
 			sp.SetStartTimestamp(pcommon.Timestamp(at + start*1e6))
 			sp.SetEndTimestamp(pcommon.Timestamp(at + end*1e6))
 			if err := sp.Attributes().FromRaw(attrs); err != nil {
-				b.Fatal(err)
+				panic(err)
 			}
 		}
 		user := fmt.Sprintf(`[{"role":"user","parts":[{"type":"text","content":"order %d never came, write to user%d@example.com"}]}]`, i, i)
@@ -101,7 +102,7 @@ func benchTraces(b *testing.B, n, traces int) []byte {
 	}
 	body, err := ptraceotlp.NewExportRequestFromTraces(td).MarshalProto()
 	if err != nil {
-		b.Fatal(err)
+		panic(err)
 	}
 	return body
 }

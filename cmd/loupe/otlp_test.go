@@ -1,12 +1,19 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"path/filepath"
+	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploghttp"
@@ -152,5 +159,61 @@ func TestServeOTLPWithSDK(t *testing.T) {
 		if files := filesContaining(t, st, needle); len(files) > 0 {
 			t.Errorf("%q stored unmasked in %v", needle, files)
 		}
+	}
+}
+
+// Spans acknowledged by `loupe serve` survive kill -9: the children of a
+// trace are sent, serve is killed, and the root sent to a new serve still
+// completes the interaction from the spans stored before the kill.
+func TestServeOTLPSpansSurviveKill9(t *testing.T) {
+	st := filepath.Join(t.TempDir(), "s")
+	traces := benchTraces(0, 1) // one trace of five spans
+	req := ptraceotlp.NewExportRequest()
+	if err := req.UnmarshalProto(traces); err != nil {
+		t.Fatal(err)
+	}
+	spans := req.Traces().ResourceSpans().At(0).ScopeSpans().At(0).Spans()
+	part := func(keep func(i int) bool) []byte {
+		td := ptrace.NewTraces()
+		req.Traces().CopyTo(td)
+		n := 0
+		td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().RemoveIf(func(ptrace.Span) bool { n++; return !keep(n - 1) })
+		b, err := ptraceotlp.NewExportRequestFromTraces(td).MarshalProto()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	if spans.Len() != 5 {
+		t.Fatalf("%d spans", spans.Len())
+	}
+	post := func(url string, body []byte) {
+		t.Helper()
+		resp, err := http.Post(url+"/v1/traces", "application/x-protobuf", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	s := startServe(t, nil, "--store", st, "--http", "127.0.0.1:0")
+	post(s.http, part(func(i int) bool { return i > 0 })) // all but the root
+	s.cmd.Process.Signal(syscall.SIGKILL)
+	<-s.exited
+
+	s = startServe(t, nil, "--store", st, "--http", "127.0.0.1:0")
+	post(s.http, part(func(i int) bool { return i == 0 })) // the root
+	s.stop(t)
+	got := exportMap(t, st)
+
+	ref := filepath.Join(t.TempDir(), "ref")
+	s = startServe(t, nil, "--store", ref, "--http", "127.0.0.1:0")
+	post(s.http, traces)
+	s.stop(t)
+	want := exportMap(t, ref)
+	if len(want) != 1 || !reflect.DeepEqual(got, want) {
+		t.Errorf("after kill -9:\n%v\nwant\n%v", got, want)
 	}
 }
