@@ -23,10 +23,22 @@ type OTLP struct {
 	p *Pipeline
 	m genai.Mapping
 
-	// mu serialises assembly: reading a trace's stored spans, deriving its
+	// Assembly is serialised: reading a trace's stored spans, deriving its
 	// interaction and writing both must not interleave with another batch
-	// of the same trace, or the older derivation could land last.
-	mu sync.Mutex
+	// of the same trace, or the older derivation could land last. Batches
+	// that arrive while one is being assembled are assembled together
+	// next, in one durable commit (as the committer does for records).
+	mu    sync.Mutex
+	queue []*assembly
+	busy  bool
+}
+
+// assembly is one batch's spans waiting to be assembled.
+type assembly struct {
+	spans []genai.Span
+	res   *OTLPResult
+	err   error
+	done  chan struct{}
 }
 
 // NewOTLP returns the OTLP source feeding p with mapping m.
@@ -66,14 +78,52 @@ func (o *OTLP) Accept(ctx context.Context, b otlp.Batch) (OTLPResult, error) {
 	return res, o.evaluations(ctx, b.Evaluations, &res)
 }
 
+// assemble stores spans and the interactions of their traces, sharing the
+// work (and the commit) with batches of other callers queued meanwhile.
 func (o *OTLP) assemble(spans []genai.Span, res *OTLPResult) error {
 	if len(spans) == 0 {
 		return nil
 	}
+	a := &assembly{spans: spans, res: res, done: make(chan struct{})}
+	o.mu.Lock()
+	o.queue = append(o.queue, a)
+	if o.busy {
+		o.mu.Unlock()
+		<-a.done
+		return a.err
+	}
+	o.busy = true
+	for len(o.queue) > 0 {
+		group := o.queue
+		o.queue = nil
+		o.mu.Unlock()
+		err := o.assembleGroup(group)
+		for _, g := range group {
+			g.err = err
+			if g != a {
+				close(g.done)
+			}
+		}
+		o.mu.Lock()
+	}
+	o.busy = false
+	o.mu.Unlock()
+	return a.err
+}
+
+// owned is a span and the batch it came in.
+type owned struct {
+	s genai.Span
+	a *assembly
+}
+
+func (o *OTLP) assembleGroup(group []*assembly) error {
 	st := o.p.st
-	byTrace := map[string][]genai.Span{}
-	for _, s := range spans {
-		byTrace[s.TraceID] = append(byTrace[s.TraceID], s)
+	byTrace := map[string][]owned{}
+	for _, g := range group {
+		for _, s := range g.spans {
+			byTrace[s.TraceID] = append(byTrace[s.TraceID], owned{s, g})
+		}
 	}
 	traces := make([]string, 0, len(byTrace))
 	for t := range byTrace {
@@ -81,11 +131,21 @@ func (o *OTLP) assemble(spans []genai.Span, res *OTLPResult) error {
 	}
 	sort.Strings(traces)
 
-	o.mu.Lock()
-	defer o.mu.Unlock()
+	// each calls f for every batch with spans of the trace and how many.
+	each := func(spans []owned, f func(r *OTLPResult, n int)) {
+		n := map[*assembly]int{}
+		for _, s := range spans {
+			n[s.a]++
+		}
+		for _, g := range group {
+			if n[g] > 0 {
+				f(g.res, n[g])
+			}
+		}
+	}
 	var bodies []store.SpanBody
 	var recs []store.Record
-	var recSpans []int // the new spans behind each record, for the counts
+	var recSpans [][]owned // the new spans behind each record, for the counts
 	a := o.m.Attributes
 	for _, t := range traces {
 		fresh := byTrace[t]
@@ -93,17 +153,21 @@ func (o *OTLP) assemble(spans []genai.Span, res *OTLPResult) error {
 		if err != nil {
 			return err
 		}
-		if !genai.HasGenAI(stored) && !genai.HasGenAI(fresh) {
-			res.Skipped += len(fresh) // a trace without GenAI spans is not kept
+		all := stored
+		for i := range fresh {
+			all = append(all, fresh[i].s)
+		}
+		if !genai.HasGenAI(all) {
+			// A trace without GenAI spans is not kept.
+			each(fresh, func(r *OTLPResult, n int) { r.Skipped += n })
 			continue
 		}
-		for i := range fresh {
-			genai.Mask(&fresh[i], a, st.UserHash)
+		for i := len(stored); i < len(all); i++ {
+			genai.Mask(&all[i], a, st.UserHash)
 		}
-		all := append(stored, fresh...)
 		if analytics, _ := genai.Consent(all, a); analytics != nil && !*analytics || analytics == nil && !o.m.Analytics {
 			// The user withheld consent: nothing of the trace is kept.
-			res.Skipped += len(fresh)
+			each(fresh, func(r *OTLPResult, n int) { r.Skipped += n })
 			if len(stored) > 0 {
 				if err := st.DeleteTrace(t); err != nil {
 					return err
@@ -113,18 +177,18 @@ func (o *OTLP) assemble(spans []genai.Span, res *OTLPResult) error {
 		}
 		ev := genai.Interaction(all, o.m)
 		body := loop.AppendJSON(nil, ev)
-		if _, err := loop.DecodeEvent(body); err != nil {
+		rec, err := store.NewRecord(ev)
+		if err == nil {
+			_, err = loop.DecodeEvent(body)
+		}
+		if err != nil {
 			// The derived record breaks a schema rule (an attribute
 			// value too long, say): keep nothing new of the trace.
-			res.reject(len(fresh), fmt.Sprintf("trace %s: %v", t, err))
+			msg := fmt.Sprintf("trace %s: %v", t, err)
+			each(fresh, func(r *OTLPResult, n int) { r.reject(n, msg) })
 			continue
 		}
-		rec, err := store.NewRecord(ev)
-		if err != nil {
-			res.reject(len(fresh), fmt.Sprintf("trace %s: %v", t, err))
-			continue
-		}
-		for _, s := range fresh {
+		for _, s := range all[len(stored):] {
 			b, err := json.Marshal(s)
 			if err != nil {
 				return err
@@ -132,7 +196,7 @@ func (o *OTLP) assemble(spans []genai.Span, res *OTLPResult) error {
 			bodies = append(bodies, store.SpanBody{TraceID: t, SpanID: s.SpanID, Body: b})
 		}
 		recs = append(recs, rec)
-		recSpans = append(recSpans, len(fresh))
+		recSpans = append(recSpans, fresh)
 	}
 	if len(recs) == 0 {
 		return nil
@@ -142,16 +206,19 @@ func (o *OTLP) assemble(spans []genai.Span, res *OTLPResult) error {
 		return err
 	}
 	for i, s := range status {
-		switch s {
-		case store.Stored:
-			res.Interactions++
-			res.Stored += recSpans[i]
-		case store.Duplicate:
-			res.Stored += recSpans[i]
-		case store.Conflict:
-			res.Stored += recSpans[i]
-			res.reject(0, fmt.Sprintf("trace %s: an interaction with this event_id came from another source; it was kept and the spans' interaction not stored", recs[i].ID))
-		}
+		first := true
+		each(recSpans[i], func(r *OTLPResult, n int) {
+			r.Stored += n
+			switch s {
+			case store.Stored:
+				if first {
+					r.Interactions++ // counted once, with the first batch
+					first = false
+				}
+			case store.Conflict:
+				r.reject(0, fmt.Sprintf("trace %s: an interaction with this event_id came from another source; it was kept and the spans' interaction not stored", recs[i].ID))
+			}
+		})
 	}
 	return nil
 }
