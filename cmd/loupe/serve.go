@@ -48,6 +48,11 @@ a user's or a client's rate is exceeded, 401 without the bearer token
 (--token or LOUPE_TOKEN; none set means open). GET /healthz and GET
 /metrics (Prometheus text) are served too.
 
+POST /v1/traces and POST /v1/logs speak OTLP/HTTP (protobuf or JSON, gzip
+allowed): point an OpenTelemetry exporter here (OTEL_EXPORTER_OTLP_ENDPOINT)
+and each GenAI trace becomes one interaction, its evaluation results judge
+signals, mapped as loupe.yaml's otlp section says (see the README).
+
 While serve runs it holds the store: other loupe commands on it point here.
 SIGINT or SIGTERM stops it gracefully: in-flight requests finish, SSH
 sessions end with their grades saved, then the store is closed.`,
@@ -158,7 +163,7 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 		if token != "" {
 			auth = "bearer token required"
 		}
-		fmt.Fprintf(out, "http: listening on %s (POST /v1/events, GET /healthz, GET /metrics; %s)\n", httpLn.Addr(), auth)
+		fmt.Fprintf(out, "http: listening on %s (POST /v1/events, POST /v1/traces and /v1/logs (OTLP), GET /healthz, GET /metrics; %s)\n", httpLn.Addr(), auth)
 	}
 	if sshSrv != nil {
 		go func() {
