@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -215,5 +216,67 @@ func TestServeOTLPSpansSurviveKill9(t *testing.T) {
 	want := exportMap(t, ref)
 	if len(want) != 1 || !reflect.DeepEqual(got, want) {
 		t.Errorf("after kill -9:\n%v\nwant\n%v", got, want)
+	}
+}
+
+// `loupe ingest --format otlp` reads the collector file exporter's OTLP
+// JSON lines into the same interactions as serve stores from the same
+// requests; a line that is not OTLP is a reject and exit 3.
+func TestIngestOTLPFile(t *testing.T) {
+	dir := t.TempDir()
+	var file bytes.Buffer
+	for n := 0; n < 3; n++ {
+		req := ptraceotlp.NewExportRequest()
+		if err := req.UnmarshalProto(benchTraces(n, 4)); err != nil {
+			t.Fatal(err)
+		}
+		line, err := req.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		file.Write(append(line, '\n'))
+	}
+	file.WriteString("{\"resourceMetrics\":[]}\n\n")
+	in := filepath.Join(dir, "traces.jsonl")
+	if err := os.WriteFile(in, file.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st := filepath.Join(dir, "s")
+	rj := filepath.Join(dir, "rejects.jsonl")
+	r := run(t, nil, "ingest", "--store", st, "--format", "otlp", "--json", "--rejects", rj, in)
+	if r.code != 3 {
+		t.Fatalf("exit %d: %s %s", r.code, r.stdout, r.stderr)
+	}
+	var sum summary
+	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil || sum.Read != 5 || sum.Accepted != 3 || sum.Rejected != 1 || sum.Blank != 1 {
+		t.Errorf("summary %s (%v)", r.stdout, err)
+	}
+	if b, _ := os.ReadFile(rj); !strings.Contains(string(b), `"line":4`) || !strings.Contains(string(b), "not an OTLP export request") {
+		t.Errorf("rejects %s", b)
+	}
+	got := exportMap(t, st)
+	if len(got) != 12 {
+		t.Fatalf("%d interactions, want 12", len(got))
+	}
+	// The same requests to serve store the same interactions.
+	ref := filepath.Join(dir, "ref")
+	s := startServe(t, nil, "--store", ref, "--http", "127.0.0.1:0")
+	for n := 0; n < 3; n++ {
+		resp, err := http.Post(s.http+"/v1/traces", "application/x-protobuf", bytes.NewReader(benchTraces(n, 4)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	s.stop(t)
+	if want := exportMap(t, ref); !reflect.DeepEqual(got, want) {
+		t.Errorf("file and serve differ:\n%v\n%v", got, want)
+	}
+	// Re-reading the file stores nothing new.
+	if r := run(t, nil, "ingest", "--store", st, "--format", "otlp", in); r.code != 3 {
+		t.Errorf("re-run exit %d", r.code)
+	}
+	if again := exportMap(t, st); !reflect.DeepEqual(again, got) {
+		t.Error("re-reading changed the store")
 	}
 }
