@@ -76,7 +76,6 @@ func span(sp ptrace.Span, res pcommon.Map, names []string) (genai.Span, []genai.
 	s := genai.Span{
 		TraceID: hexID(sp.TraceID()),
 		SpanID:  hexSpan(sp.SpanID()),
-		Name:    sp.Name(),
 		Start:   int64(sp.StartTimestamp()),
 		End:     int64(sp.EndTimestamp()),
 		Attrs:   keep(attrs, res, names),

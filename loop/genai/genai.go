@@ -36,7 +36,6 @@ type Span struct {
 	TraceID string `json:"trace_id"` // lowercase hex, 32 digits
 	SpanID  string `json:"span_id"`  // lowercase hex; for a log record, "log-" + a digest
 	Parent  string `json:"parent,omitempty"`
-	Name    string `json:"name,omitempty"`
 	Start   int64  `json:"start"` // Unix nanoseconds
 	End     int64  `json:"end"`
 	// Log marks a log record's fragment: its Start and End are the record's
@@ -125,7 +124,7 @@ func DefaultMapping() Mapping {
 const UnknownModel = "unknown"
 
 // Mask masks every free-text value of s in place (messages, attribute
-// values, the span name, the model names) and replaces the user id
+// values, the model names) and replaces the user id
 // attributes with userHash of their value. Call it before s is stored.
 func Mask(s *Span, a Attributes, userHash func(string) string) {
 	for _, l := range [][]Message{s.Input, s.Output} {
@@ -143,7 +142,6 @@ func Mask(s *Span, a Attributes, userHash func(string) string) {
 		}
 		s.Attrs[k] = m(v)
 	}
-	s.Name = m(s.Name)
 	s.RequestModel = m(s.RequestModel)
 	s.ResponseModel = m(s.ResponseModel)
 }

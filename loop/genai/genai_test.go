@@ -16,17 +16,17 @@ const trace = "0af7651916cd43dd8448eb211c80319c"
 // call between them, as an SDK reports them.
 func chat() []Span {
 	return []Span{
-		{TraceID: trace, SpanID: "a000000000000001", Name: "invoke_agent support", Start: 1000e6, End: 3500e6, GenAI: true,
+		{TraceID: trace, SpanID: "a000000000000001", Start: 1000e6, End: 3500e6, GenAI: true,
 			Attrs: map[string]string{"service.version": "shop-2026.11", "user.id": "hash-u1", "session.id": "s-9", "gen_ai.operation.name": "invoke_agent"}},
-		{TraceID: trace, SpanID: "b000000000000002", Parent: "a000000000000001", Name: "chat gpt-4o", Start: 1100e6, End: 2000e6, GenAI: true,
+		{TraceID: trace, SpanID: "b000000000000002", Parent: "a000000000000001", Start: 1100e6, End: 2000e6, GenAI: true,
 			Input:         []Message{{Role: "system", Text: "be brief"}, {Role: "user", Text: "where is my order?"}},
 			Output:        []Message{{Role: "assistant", Text: ""}},
 			RequestModel:  "gpt-4o",
 			ResponseModel: "gpt-4o-2024-08-06",
 			InputTokens:   ptr[int64](20), OutputTokens: ptr[int64](5),
 			Attrs: map[string]string{"service.version": "shop-2026.11"}},
-		{TraceID: trace, SpanID: "c000000000000003", Parent: "a000000000000001", Name: "execute_tool lookup", Start: 2000e6, End: 2100e6, GenAI: true},
-		{TraceID: trace, SpanID: "d000000000000004", Parent: "a000000000000001", Name: "chat gpt-4o", Start: 2100e6, End: 3400e6, GenAI: true,
+		{TraceID: trace, SpanID: "c000000000000003", Parent: "a000000000000001", Start: 2000e6, End: 2100e6, GenAI: true},
+		{TraceID: trace, SpanID: "d000000000000004", Parent: "a000000000000001", Start: 2100e6, End: 3400e6, GenAI: true,
 			Input: []Message{{Role: "system", Text: "be brief"}, {Role: "user", Text: "where is my order?"},
 				{Role: "tool", Text: "shipped"}},
 			Output:       []Message{{Role: "assistant", Text: "It shipped yesterday."}},
