@@ -302,9 +302,16 @@ func (s *Store) Restore(r io.Reader) error {
 	s.putMu.Lock()
 	s.idf = nil // the loaded ids are not in it
 	s.putMu.Unlock()
-	s.secret, err = s.loadSecret(false)
+	// A backup without the secret (cut short, or not a loupe store's) must
+	// not get a new one: user hashes would change and forget would miss.
+	if s.secret, err = s.loadSecret(true); err == nil && s.secret == nil {
+		err = ErrNoSecret
+	}
 	return err
 }
+
+// ErrNoSecret is Restore's error for a backup without the store secret.
+var ErrNoSecret = errors.New("the backup holds no store secret (it is incomplete or not a loupe backup)")
 
 // AllHistory calls fn with every label ever given, ordered by event id then
 // time.

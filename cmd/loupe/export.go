@@ -148,7 +148,10 @@ kto         {"prompt","completion","label"}: thumbs up (true) and down
             (false), same consent rule
 
 Events without a consent object are never exported as training data.
---format csv works for events, labels, golden and redflag.
+--format csv works for events, labels, golden and redflag. Text cells that
+a spreadsheet would run as a formula (starting with =, +, -, @, tab or CR)
+get a leading ' (and a cell starting with ' one more); list cells are JSON
+arrays, ["a;b","c"]. Set CSVs carry the same fields as their JSONL.
 
 The order is stable, so the same store exports byte-identical files. With
 --out, the file is written atomically and a manifest FILE.manifest.json
@@ -178,7 +181,7 @@ records the count and the sha256 of the file.`,
 			return exportTo(cmd, st, args[0], format, out)
 		},
 	}
-	cmd.Flags().StringVar(&out, "out", "", "write to this file (and FILE.manifest.json) instead of stdout")
+	cmd.Flags().StringVar(&out, "out", "", "write to this file (and FILE.manifest.json) instead of stdout (- is stdout)")
 	cmd.Flags().StringVar(&format, "format", "jsonl", "output format: jsonl or csv")
 	return cmd
 }
@@ -195,6 +198,9 @@ type Manifest struct {
 func exportTo(cmd *cobra.Command, st *store.Store, kind, format, out string) error {
 	var dst io.Writer = cmd.OutOrStdout()
 	var tmp *os.File
+	if out == "-" {
+		out = "" // stdout, and no manifest
+	}
 	if out != "" {
 		var err error
 		if tmp, err = os.CreateTemp(filepath.Dir(out), ".loupe-export-*"); err != nil {

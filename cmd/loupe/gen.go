@@ -3,7 +3,8 @@ package main
 import (
 	"bufio"
 	"fmt"
-	"os"
+	"io"
+	"slices"
 	"strings"
 
 	"github.com/loupe-dev/loupe/loop"
@@ -13,10 +14,15 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// splitByDefault: gen writes interactions and their signals as separate
+// records unless --whole.
+const splitByDefault = false
+
 func newGenCmd(a *app) *cobra.Command {
 	var o gen.Options
 	var candidate string
 	var sets []string
+	var whole bool
 	cmd := &cobra.Command{
 		Use:   "gen [--n N] [--seed S] [--days D]",
 		Short: "Print realistic synthetic feedback events as JSONL",
@@ -45,7 +51,12 @@ gate'. "regressed" brings red-flag content back and gets facts wrong;
 				return usageErr("--days must be >= 1, got %d", o.Days)
 			}
 			w := bufio.NewWriterSize(cmd.OutOrStdout(), 256<<10)
-			err := gen.Generate(o, func(line []byte) error {
+			// Until ingest merges signals, whole events stay the default.
+			generate := gen.Generate
+			if !whole && splitByDefault {
+				generate = gen.Records
+			}
+			err := generate(o, func(line []byte) error {
 				if err := cmd.Context().Err(); err != nil {
 					return err
 				}
@@ -66,6 +77,7 @@ gate'. "regressed" brings red-flag content back and gets facts wrong;
 	cmd.Flags().IntVar(&o.N, "n", 1000, "number of events")
 	cmd.Flags().Int64Var(&o.Seed, "seed", 1, "random seed (same seed, same events)")
 	cmd.Flags().IntVar(&o.Days, "days", 28, "days the events span, ending 2026-11-20")
+	cmd.Flags().BoolVar(&whole, "whole", false, "one line per interaction with all its feedback, instead of interactions and their later signals as separate records")
 	cmd.Flags().StringVar(&candidate, "candidate", "", "write a candidate file instead: fixed or regressed")
 	cmd.Flags().StringArrayVar(&sets, "sets", nil, "exported set file (golden or redflag JSONL) to answer, with --candidate (repeatable)")
 	_ = a
@@ -80,8 +92,11 @@ func genCandidates(cmd *cobra.Command, quality string, files []string) error {
 		return usageErr("--candidate needs --sets FILE: export them with 'loupe export golden --out golden.jsonl'")
 	}
 	var entries []loop.SetEntry
+	if n := len(files) - len(slices.DeleteFunc(slices.Clone(files), func(f string) bool { return f == "-" })); n > 1 {
+		return usageErr("--sets - (stdin) can be given only once")
+	}
 	for _, f := range files {
-		es, err := readSetFile(f)
+		es, err := readSetFile(cmd.InOrStdin(), f)
 		if err != nil {
 			return err
 		}
@@ -103,12 +118,13 @@ func genCandidates(cmd *cobra.Command, quality string, files []string) error {
 
 // readSetFile reads an exported set file; any bad line is an error naming
 // it, since a set entry that was not read is a case that was not checked.
-func readSetFile(path string) ([]loop.SetEntry, error) {
-	f, err := os.Open(path)
+func readSetFile(stdin io.Reader, path string) ([]loop.SetEntry, error) {
+	f, err := openIn(stdin, path)
 	if err != nil {
 		return nil, usageErr("set file: %v", err)
 	}
 	defer f.Close()
+	path = displayName(path)
 	es, errs := gate.ReadSet(f)
 	if len(errs) > 0 {
 		msgs := make([]string, 0, len(errs))

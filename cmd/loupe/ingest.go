@@ -67,7 +67,10 @@ user's choice, not bad input, and do not cause exit 3.`,
 				return err
 			}
 			var rw *rejectWriter
-			if rejects != "" {
+			if rejects == "-" {
+				rw = newStdoutRejects(cmd.OutOrStdout())
+				defer rw.close()
+			} else if rejects != "" {
 				if rw, err = newRejectWriter(rejects); err != nil {
 					return withCode(exitInternal, err)
 				}
@@ -103,9 +106,9 @@ user's choice, not bad input, and do not cause exit 3.`,
 				if rw != nil {
 					o.OnReject = rw.write
 				}
-				if p := newProgress(cmd.ErrOrStderr(), name, size); p != nil {
+				p := newProgress(cmd.ErrOrStderr(), name, size)
+				if p != nil {
 					o.Progress = p.update
-					defer p.done()
 				}
 				var s ingest.Summary
 				if otel != nil {
@@ -113,6 +116,7 @@ user's choice, not bad input, and do not cause exit 3.`,
 				} else {
 					s, err = pipe.ReadJSONL(cmd.Context(), r, o)
 				}
+				p.done() // before any summary: it shares the terminal line
 				total.Add(s)
 				if err != nil {
 					printSummary(cmd, a, total, time.Since(start), rejects)
@@ -137,13 +141,16 @@ user's choice, not bad input, and do not cause exit 3.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&rejects, "rejects", "", "write rejected lines (masked) to this JSONL file")
+	cmd.Flags().StringVar(&rejects, "rejects", "", "write rejected lines (masked) to this JSONL file (- for stdout; the summary then goes to stderr)")
 	cmd.Flags().StringVar(&format, "format", "jsonl", "input format: jsonl (loupe records) or otlp (OTLP JSON lines, as the collector's file exporter writes)")
 	return cmd
 }
 
 func printSummary(cmd *cobra.Command, a *app, s ingest.Summary, d time.Duration, rejects string) {
 	w := cmd.OutOrStdout()
+	if rejects == "-" {
+		w = cmd.ErrOrStderr() // stdout carries the rejected lines
+	}
 	if a.json {
 		b, _ := json.Marshal(s)
 		fmt.Fprintln(w, string(b))
@@ -167,6 +174,9 @@ func printSummary(cmd *cobra.Command, a *app, s ingest.Summary, d time.Duration,
 		}
 		fmt.Fprintf(w, "rejected by reason: %s\n", strings.Join(parts, ", "))
 		if rejects != "" {
+			if rejects == "-" {
+				rejects = "stdout"
+			}
 			fmt.Fprintf(w, "rejected lines: %s\n", rejects)
 		} else if s.Malformed() > 0 {
 			fmt.Fprintln(w, "run again with --rejects FILE to see each rejected line and why")
@@ -182,6 +192,14 @@ type rejectWriter struct {
 	bw   *bufio.Writer
 	enc  *json.Encoder
 	err  error
+}
+
+// newStdoutRejects writes the rejected lines to w as they come.
+func newStdoutRejects(w io.Writer) *rejectWriter {
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	return &rejectWriter{path: "-", bw: bw, enc: enc}
 }
 
 func newRejectWriter(path string) (*rejectWriter, error) {
@@ -202,6 +220,12 @@ func (r *rejectWriter) write(rj ingest.Reject) {
 }
 
 func (r *rejectWriter) close() error {
+	if r.path == "-" {
+		if r.err == nil {
+			r.err = r.bw.Flush()
+		}
+		return r.err
+	}
 	if r.f == nil {
 		return r.err
 	}
@@ -267,8 +291,10 @@ func (p *progress) update(lines int, bytes int64) {
 	p.shown = true
 }
 
+// done clears the progress line; safe on nil and to call twice.
 func (p *progress) done() {
-	if p.shown {
+	if p != nil && p.shown {
 		fmt.Fprint(p.w, "\r\x1b[K")
+		p.shown = false
 	}
 }

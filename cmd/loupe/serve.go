@@ -29,6 +29,9 @@ type serveFlags struct {
 	clientRate     float64
 	clientBurst    float64
 	grace          time.Duration
+
+	sshHandshake, sshIdle time.Duration
+	sshMaxConns           int
 }
 
 func newServeCmd(a *app) *cobra.Command {
@@ -39,8 +42,12 @@ func newServeCmd(a *app) *cobra.Command {
 		Long: `Serve one store to the network: an HTTP collector that takes feedback
 events (POST /v1/events: one JSON event, a JSON array or NDJSON; the same
 validation, consent gate and PII masking as ingest), and the TUI over SSH
-for reviewers whose public keys are in the authorized-keys file (a key's
-comment names the reviewer, else the SSH user does).
+for reviewers whose public keys are in the authorized-keys file. The key's
+line names the reviewer, never the SSH user name: an option
+environment="LOUPE_REVIEWER=alice" before the key, else the key's comment; a
+key with neither is refused with a message saying so. A client must log in
+within --ssh-handshake-timeout, a connection idle for --ssh-idle-timeout is
+cut, and at most --ssh-max-conns are open at once; refused logins are logged.
 
 The collector answers 200 with ingest's summary plus per-item errors, 400
 for a body that is not JSON, 413 past --max-body, 429 with Retry-After when
@@ -74,13 +81,30 @@ sessions end with their grades saved, then the store is closed.`,
 	fl.Float64Var(&f.userBurst, "user-burst", ingest.DefaultUserBurst, "events a user may send at once")
 	fl.Float64Var(&f.clientRate, "client-rate", ingest.DefaultClientRate, "events per second per client address")
 	fl.Float64Var(&f.clientBurst, "client-burst", ingest.DefaultClientBurst, "events a client may send at once (and per request)")
+	fl.DurationVar(&f.sshHandshake, "ssh-handshake-timeout", sshd.DefaultHandshakeTimeout, "time an SSH client has to log in before it is cut (0: no limit)")
+	fl.DurationVar(&f.sshIdle, "ssh-idle-timeout", sshd.DefaultIdleTimeout, "an SSH connection without traffic for this long is cut; the session's grades are saved (0: no limit)")
+	fl.IntVar(&f.sshMaxConns, "ssh-max-conns", sshd.DefaultMaxConns, "most SSH connections open at once, logged in or not")
 	fl.DurationVar(&f.grace, "shutdown-timeout", 10*time.Second, "how long a graceful stop waits for requests and sessions")
 	return cmd
 }
 
 func off(addr string) bool { return addr == "" || addr == "off" }
 
+// noneIfZero maps a flag's 0 ("no limit") to sshd's "none" (negative).
+func noneIfZero(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}
+
 func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
+	switch {
+	case f.sshMaxConns < 1:
+		return usageErr("--ssh-max-conns %d: want at least 1", f.sshMaxConns)
+	case f.sshHandshake < 0 || f.sshIdle < 0:
+		return usageErr("--ssh-handshake-timeout and --ssh-idle-timeout: want a duration >= 0 (0: no limit)")
+	}
 	if off(f.http) && off(f.ssh) {
 		return usageErr("nothing to serve: give --http ADDR, --ssh ADDR or both")
 	}
@@ -120,7 +144,10 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 			HostKey:        hostKey,
 			TUI: tui.Options{Taxonomy: cfg.Taxonomy, Rubric: cfg.Rubric, Goal: cfg.Goal,
 				Guardrails: cfg.Guardrails, SetTargets: cfg.Sets, MinKappa: cfg.Review.MinKappa},
-			Logf: logf,
+			Logf:             logf,
+			HandshakeTimeout: noneIfZero(f.sshHandshake),
+			IdleTimeout:      noneIfZero(f.sshIdle),
+			MaxConns:         f.sshMaxConns,
 		})
 		if errors.Is(err, sshd.ErrAuthorizedKeys) {
 			return usageErr("--authorized-keys: %v", err)

@@ -5,11 +5,30 @@ import (
 	"os"
 	"time"
 
+	"github.com/charmbracelet/x/term"
 	"github.com/loupe-dev/loupe/tui"
 	"github.com/spf13/cobra"
 )
 
 func init() { extraCommands = append(extraCommands, newTUICmd) }
+
+// haveTerminal reports whether the TUI can run: output to a terminal, and
+// keys from stdin or, when stdin is a pipe, from the controlling terminal
+// (as Bubble Tea reads them).
+func haveTerminal() bool {
+	if !term.IsTerminal(os.Stdout.Fd()) {
+		return false
+	}
+	if term.IsTerminal(os.Stdin.Fd()) {
+		return true
+	}
+	f, err := os.Open("/dev/tty")
+	if err != nil {
+		return false
+	}
+	f.Close()
+	return true
+}
 
 func newTUICmd(a *app) *cobra.Command {
 	return &cobra.Command{
@@ -24,6 +43,10 @@ open an item with enter and grade it with p/f/b. Press ? for every key.`,
 }
 
 func runTUI(cmd *cobra.Command, a *app) error {
+	if !haveTerminal() {
+		return usageErr("no terminal to open the TUI in: run a subcommand instead ('loupe --help' lists them), " +
+			"e.g. 'loupe ingest -', 'loupe export events' or 'loupe serve --ssh :2222' for the TUI over SSH")
+	}
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return err
