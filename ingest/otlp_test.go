@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/loupe-dev/loupe/store"
@@ -305,5 +306,42 @@ func TestOTLPRateLimit(t *testing.T) {
 	a := postOTLP(t, c, "/v1/traces", body, "application/x-protobuf")
 	if a.code != 429 || a.header.Get("Retry-After") == "" {
 		t.Errorf("over the limit: %+v", a)
+	}
+}
+
+// Concurrent requests carrying spans of the same trace, some twice
+// (assembled together when they meet), store what one request with all
+// of them does.
+func TestOTLPConcurrentAssembly(t *testing.T) {
+	s := chatSpans()
+	var parts [][]byte
+	for i := range s {
+		parts = append(parts, protoBody(t, traces(s[i:i+1])))
+	}
+	c1, st1 := newOTLPCollector(t)
+	postOTLP(t, c1, "/v1/traces", protoBody(t, traces(s)), "application/x-protobuf")
+	// The root span carries no gen_ai.* attribute: it is kept only once a
+	// GenAI span of its trace is, so it goes last.
+	parts = append(parts[1:], parts[0])
+	st := openStore(t)
+	c2 := NewCollector(New(st, PipelineOptions{}), CollectorOptions{ClientRate: 1e9, ClientBurst: 1e6})
+	var wg sync.WaitGroup
+	for round := 0; round < 3; round++ {
+		for _, p := range parts[:len(parts)-1] {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if a := postOTLP(t, c2, "/v1/traces", p, "application/x-protobuf"); a.code != 200 {
+					t.Errorf("answer %+v", a)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	postOTLP(t, c2, "/v1/traces", parts[len(parts)-1], "application/x-protobuf")
+	hash := regexp.MustCompile(`"user_hash":"[0-9a-f]+"`)
+	want := hash.ReplaceAllString(storedBody(t, st1), "")
+	if got := hash.ReplaceAllString(storedBody(t, st), ""); got != want {
+		t.Errorf("concurrent:\n%s\nwant\n%s", got, want)
 	}
 }
