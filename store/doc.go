@@ -30,6 +30,12 @@
 //	                              kind 'g' golden, 'r' red-flag
 //	q <id>                        the review queue (JSON loop.QueueItem): why
 //	                              sampling picked the event, and for whom
+//	d <reviewer> 0x00 <id>        a reviewer's draft on an event (JSON Draft):
+//	                              reasons, note and reference not yet graded
+//	u <reviewer> 0x00 <seq 8>     a reviewer's undo journal (JSON UndoEntry),
+//	                              seq big-endian so a scan is oldest first
+//	w <id>                        a lease (JSON Lease): who has the queue item
+//	                              open, until when (see drafts.go)
 //	x <id> 0x00 <signal id>       a signal about the event, masked (JSON)
 //	k <signal id>                 signal idempotency: <content sha256 first 16>
 //	                              <event id>
@@ -47,11 +53,19 @@
 //	                              of them (see otlp.go)
 //	y <trace id> 0x00             marker: that interaction is derived from
 //	                              spans, so a new version may replace it
+//	c <id> 0x00 <candidate> 0x00 <reviewer>
+//	                              a reviewer's current blind comparison of a
+//	                              candidate's answer with the event's output
+//	                              (JSON compare.Judgment, see compare.go)
+//	C <id> 0x00 <candidate> 0x00 <at> <reviewer>
+//	                              comparison history: every judgment and
+//	                              every undo (a Deleted judgment)
+//	A <alert id>                  a guardrail alert (JSON AlertRecord): the
+//	                              alert, first/last raised, posted, acknowledged
+//	R <ts>                        a recorded `loupe gate` result (its JSON)
 //
-// Reserved for work in progress (see keys.go): d drafts, u undo journal,
-// w assignment and lease state, c and C comparisons and their history,
-// A alerts, R recorded gate results, Z Kafka
-// aggregates, K Kafka bookkeeping.
+// Reserved for work in progress (see keys.go): Z Kafka aggregates,
+// K Kafka bookkeeping.
 //
 // Values of at most 256 bytes (summaries, index, labels) stay in the LSM
 // tree; event bodies (1–3 KB) go to the value log, which a goroutine

@@ -241,7 +241,8 @@ func (s *Store) erase(evs []erased) (int, error) {
 			timedKey(prefixSummary, e.ts, e.id), indexKey(e.id), queueKey(e.id),
 			setKey(loop.SetGolden, e.id), setKey(loop.SetRedFlag, e.id)}
 		if err := s.db.View(func(txn *badger.Txn) error {
-			for _, p := range [][]byte{idPrefix(prefixLabel, e.id), idPrefix(prefixHistory, e.id), idPrefix(prefixSpan, e.id)} {
+			for _, p := range [][]byte{idPrefix(prefixLabel, e.id), idPrefix(prefixHistory, e.id),
+				idPrefix(prefixCompare, e.id), idPrefix(prefixCompareHist, e.id), idPrefix(prefixSpan, e.id)} {
 				opt := badger.DefaultIteratorOptions
 				opt.Prefix = p
 				opt.PrefetchValues = false
@@ -261,6 +262,9 @@ func (s *Store) erase(evs []erased) (int, error) {
 				return 0, err
 			}
 		}
+	}
+	if err := s.eraseReviewState(evs); err != nil { // drafts, leases, undo entries (drafts.go)
+		return 0, err
 	}
 	if len(evs) > 0 {
 		// Push the tombstones down so the deleted values are dropped from

@@ -13,6 +13,7 @@ type Change struct {
 	Label   *loop.Label  // the label written, when a label changed
 	Set     loop.SetKind // the set, when a set entry changed
 	Removed bool         // the set entry was removed
+	Lease   bool         // a lease on the queue item was taken or released
 }
 
 type watchers struct {

@@ -49,6 +49,9 @@ func (a *app) loadConfig() (appConfig, error) {
 	if err != nil {
 		return appConfig{}, usageErr("%v", err)
 	}
+	for _, w := range c.Warnings {
+		fmt.Fprintln(os.Stderr, "warning: "+w)
+	}
 	return appConfig{Config: c, Path: path}, nil
 }
 
@@ -60,7 +63,7 @@ func (c appConfig) ReasonCodes() []string {
 	return out
 }
 
-func (c appConfig) TrendGuardrails() []trend.Guardrail { return config.TrendGuardrails(c.Guardrails) }
+func (c appConfig) TrendPolicy() trend.Policy { return c.Guardrails.Policy() }
 
 func (c appConfig) TrendGoal() trend.Goal { return c.Goal.Trend() }
 

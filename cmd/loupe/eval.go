@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/loupe-dev/loupe/loop"
 	"github.com/loupe-dev/loupe/loop/eval"
@@ -201,6 +202,8 @@ func verdict(res gate.Result) error {
 
 func newGateCmd(a *app) *cobra.Command {
 	var candidate, redflag, golden, junit string
+	var record bool
+	var compareFile, compareName string // gate --compare (compare.go)
 	var floor, minCover float64
 	var maxDropFlag map[string]string
 	cmd := &cobra.Command{
@@ -222,7 +225,9 @@ Any of the files may be - for stdin (one of them at a time).
 The report names each failure: the item, what failed, expected and got. The
 same input gives a byte-identical report; --junit writes JUnit XML for CI
 (identical too, but for its time attributes). The verdict line's failure
-count is the number of failing cases, as in the JUnit file.`,
+count is the number of failing cases, as in the JUnit file.
+--record also stores the result in the store (--store), where loupe report
+shows the last one; without it gate never touches a store.`,
 		Example: `  loupe export redflag --out redflag.jsonl
   loupe export golden --out golden.jsonl
   loupe gate --candidate candidate.jsonl --redflag redflag.jsonl --golden golden.jsonl --junit gate.xml`,
@@ -231,14 +236,17 @@ count is the number of failing cases, as in the JUnit file.`,
 			if candidate == "" {
 				return usageErr("--candidate FILE is required")
 			}
-			if redflag == "" && golden == "" {
-				return usageErr("give --redflag FILE and/or --golden FILE (from 'loupe export redflag|golden --out FILE')")
+			if redflag == "" && golden == "" && compareFile == "" {
+				return usageErr("give --redflag FILE, --golden FILE and/or --compare FILE (from 'loupe export redflag|golden|comparisons --out FILE')")
 			}
 			if minCover < 0 || minCover > 1 {
 				return usageErr("--min-golden-coverage %v: want a share from 0 to 1 (1 = every golden case answered)", minCover)
 			}
 			if err := oneStdin(map[string]string{"candidate": candidate, "redflag": redflag, "golden": golden}); err != nil {
 				return err
+			}
+			if compareFile == "-" && (candidate == "-" || redflag == "-" || golden == "-") { // compare.go
+				return usageErr("--compare and another file flag all read stdin (-): give at most one of them as -")
 			}
 			maxDrop := map[string]float64{}
 			for m, v := range maxDropFlag {
@@ -268,6 +276,24 @@ count is the number of failing cases, as in the JUnit file.`,
 			}
 			res := gate.Run(rf, gd, cands, gate.Options{SimilarityFloor: floor, MaxDrop: maxDrop,
 				MissingGoldenAllowed: 1 - minCover})
+			if compareFile != "" {
+				if err := gateCompare(cmd.InOrStdin(), &res, compareFile, candidateArgs{file: candidate, name: compareName}, cands); err != nil {
+					return err
+				}
+			}
+			if record {
+				b, err := json.Marshal(res)
+				if err != nil {
+					return withCode(exitInternal, err)
+				}
+				st, err := a.open(cmd.Context(), "loupe gate --record")
+				if err != nil {
+					return err
+				}
+				if err := st.PutGateResult(time.Now().UTC(), b); err != nil {
+					return withCode(exitInternal, fmt.Errorf("--record: %w", err))
+				}
+			}
 			if junit != "" {
 				if err := writeOut(cmd.OutOrStdout(), junit, res.JUnit()); err != nil {
 					return withCode(exitInternal, fmt.Errorf("--junit %s: %w", junit, err))
@@ -295,6 +321,9 @@ count is the number of failing cases, as in the JUnit file.`,
 	f.StringVar(&junit, "junit", "", "also write a JUnit XML report to this file (- for stdout, instead of the text report)")
 	f.Float64Var(&minCover, "min-golden-coverage", 1.0,
 		"least share of golden cases the candidate must answer (0 to 1); each unanswered case fails below it")
+	f.StringVar(&compareFile, "compare", "", "exported comparisons (loupe export comparisons --out FILE): fail when the candidate loses significantly")
+	f.StringVar(&compareName, "name", "", "the candidate's name in --compare (default: the candidate file's base name)")
+	f.BoolVar(&record, "record", false, "also record the result in the store, for loupe report")
 	f.Float64Var(&floor, "similarity-floor", 0.2, "minimum ROUGE-L of a red-flag answer against its reference (0 to disable)")
 	f.StringToStringVar(&maxDropFlag, "max-drop", map[string]string{"rouge_l": "0.05", "f1": "0.05"},
 		"golden guardrails: the most each metric may drop below the current model's")

@@ -43,13 +43,12 @@ var exporters = map[string]exporter{
 	"labels": {export.LabelCSVHeader, func(st *store.Store, csv bool, emit func([]byte, []string) error) error {
 		return st.AllLabels(func(l loop.Label) error { return emitOne(emit, csv, l, export.LabelCSV(l)) })
 	}},
-	"golden":  {export.SetCSVHeader, setExporter(loop.SetGolden)},
-	"redflag": {export.SetCSVHeader, setExporter(loop.SetRedFlag)},
-	"sft":     {nil, trainingExporter(func(e *loop.Event, refs map[string]string) (any, bool) { return export.ToSFT(e, refs) })},
-	"preference": {nil, trainingExporter(func(e *loop.Event, refs map[string]string) (any, bool) {
-		return export.ToPreference(e, refs)
-	})},
-	"kto": {nil, trainingExporter(func(e *loop.Event, _ map[string]string) (any, bool) { return export.ToKTO(e) })},
+	"golden":      {export.SetCSVHeader, setExporter(loop.SetGolden)},
+	"redflag":     {export.SetCSVHeader, setExporter(loop.SetRedFlag)},
+	"sft":         {nil, trainingExporter(func(e *loop.Event, refs map[string]string) (any, bool) { return export.ToSFT(e, refs) })},
+	"preference":  {nil, preferenceExporter},  // compare.go: corrections and comparisons
+	"comparisons": {nil, comparisonsExporter}, // compare.go
+	"kto":         {nil, trainingExporter(func(e *loop.Event, _ map[string]string) (any, bool) { return export.ToKTO(e) })},
 }
 
 func emitOne(emit func([]byte, []string) error, csv bool, v any, row []string) error {
@@ -126,7 +125,7 @@ func references(st *store.Store) (map[string]string, error) {
 }
 
 func exportKinds() []string {
-	return []string{"events", "labels", "golden", "redflag", "sft", "preference", "kto"}
+	return []string{"events", "labels", "golden", "redflag", "sft", "preference", "kto", "comparisons"}
 }
 
 func newExportCmd(a *app) *cobra.Command {
@@ -142,10 +141,16 @@ golden      the golden set, by event id
 redflag     the red-flag set, by event id
 sft         {"prompt","completion"}: corrections (reviewer references, else
             user edits) of events whose users gave consent.training: true
-preference  {"prompt","chosen","rejected"}: the correction chosen over the
-            model's output, same consent rule
+preference  {"prompt","chosen","rejected","source"}: the correction chosen
+            over the model's output (source user_edit or reference), and
+            the answer reviewers preferred in blind comparisons with a
+            candidate (source comparison; ties, both-bad and even splits
+            left out), same consent rule
 kto         {"prompt","completion","label"}: thumbs up (true) and down
             (false), same consent rule
+comparisons every reviewer's current blind comparison of a candidate with
+            the current model, by event id, candidate, reviewer: the file
+            'loupe gate --compare' reads
 
 Events without a consent object are never exported as training data.
 --format csv works for events, labels, golden and redflag. Text cells that

@@ -29,6 +29,7 @@ type serveFlags struct {
 	clientRate     float64
 	clientBurst    float64
 	grace          time.Duration
+	dailyNow       bool
 
 	sshHandshake, sshIdle time.Duration
 	sshMaxConns           int
@@ -61,6 +62,12 @@ and each GenAI trace becomes one interaction, its evaluation results judge
 signals, mapped as loupe.yaml's otlp section says (see the README).
 
 While serve runs it holds the store: other loupe commands on it point here.
+At schedule.daily_at (UTC, default 06:00; off turns it off) serve runs the
+daily job: it samples yesterday into the review queue, checks the
+guardrails and posts each new alert once to alerts.webhook (or env
+LOUPE_ALERTS_WEBHOOK), and expires old data. --daily-now runs it at start
+too.
+
 SIGINT or SIGTERM stops it gracefully: in-flight requests finish, SSH
 sessions end with their grades saved, then the store is closed.`,
 		Example: `  loupe serve --http 127.0.0.1:7070
@@ -85,6 +92,7 @@ sessions end with their grades saved, then the store is closed.`,
 	fl.DurationVar(&f.sshIdle, "ssh-idle-timeout", sshd.DefaultIdleTimeout, "an SSH connection without traffic for this long is cut; the session's grades are saved (0: no limit)")
 	fl.IntVar(&f.sshMaxConns, "ssh-max-conns", sshd.DefaultMaxConns, "most SSH connections open at once, logged in or not")
 	fl.DurationVar(&f.grace, "shutdown-timeout", 10*time.Second, "how long a graceful stop waits for requests and sessions")
+	fl.BoolVar(&f.dailyNow, "daily-now", false, "also run the daily job once at start")
 	return cmd
 }
 
@@ -122,6 +130,9 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 	if err != nil {
 		return err
 	}
+	if err := checkWebhook(cfg); err != nil {
+		return err
+	}
 	ctx := cmd.Context()
 	st, err := a.open(ctx, "loupe serve")
 	if err != nil {
@@ -140,10 +151,9 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 			hostKey = filepath.Join(st.Dir(), "ssh_host_ed25519")
 		}
 		sshSrv, err = sshd.New(st, sshd.Options{
-			AuthorizedKeys: f.authorizedKeys,
-			HostKey:        hostKey,
-			TUI: tui.Options{Taxonomy: cfg.Taxonomy, Rubric: cfg.Rubric, Goal: cfg.Goal,
-				Guardrails: cfg.Guardrails, SetTargets: cfg.Sets, MinKappa: cfg.Review.MinKappa},
+			AuthorizedKeys:   f.authorizedKeys,
+			HostKey:          hostKey,
+			TUI:              tui.Options{Config: &cfg.Config},
 			Logf:             logf,
 			HandshakeTimeout: noneIfZero(f.sshHandshake),
 			IdleTimeout:      noneIfZero(f.sshIdle),
@@ -200,6 +210,7 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 		}()
 		fmt.Fprintf(out, "ssh: listening on %s (keys in %s)\n", sshLn.Addr(), f.authorizedKeys)
 	}
+	dailyDone := startDaily(ctx, st, cfg, f.dailyNow, out, logf)
 	fmt.Fprintf(out, "store: %s (Ctrl-C or SIGTERM stops)\n", st.Dir())
 
 	var runErr error
@@ -222,6 +233,7 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 			errs = append(errs, fmt.Errorf("ssh shutdown: %w", err))
 		}
 	}
+	dailyDone()
 	// Every request and session is done with the store: close it now, so a
 	// failure to close is reported rather than lost at exit.
 	if err := a.close(); err != nil {

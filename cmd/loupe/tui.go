@@ -31,18 +31,33 @@ func haveTerminal() bool {
 }
 
 func newTUICmd(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:   "tui",
+	var ca candidateArgs // --compare FILE [--set ...] [--name N]: compare.go
+	cmd := &cobra.Command{
+		Use:   "tui [--compare FILE [--set golden|redflag|queue|all]]",
 		Short: "Open the TUI on the store (also: loupe with no command)",
 		Long: `Open the triage and labeling TUI on the store: browse the inbox, filter
 with / (key:value tokens like seg:ent or reason:factual, and bare words),
-open an item with enter and grade it with p/f/b. Press ? for every key.`,
+open an item with enter and grade it with p/f/b. Press ? for every key.
+
+With --compare FILE (a candidate file, as eval and gate read), it opens on
+the Compare screen: blind side-by-side review of the candidate's answers
+against the current model's over the items of --set (see loupe compare).`,
+		Example: `  loupe tui
+  loupe tui --compare cand-v2.jsonl --set golden`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runTUI(cmd, a) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o, err := ca.tuiOptions(cmd.InOrStdin(), cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			return runTUI(cmd, a, o)
+		},
 	}
+	ca.tuiFlags(cmd)
+	return cmd
 }
 
-func runTUI(cmd *cobra.Command, a *app) error {
+func runTUI(cmd *cobra.Command, a *app, compare *tui.CompareOptions) error {
 	if !haveTerminal() {
 		return usageErr("no terminal to open the TUI in: run a subcommand instead ('loupe --help' lists them), " +
 			"e.g. 'loupe ingest -', 'loupe export events' or 'loupe serve --ssh :2222' for the TUI over SSH")
@@ -59,14 +74,10 @@ func runTUI(cmd *cobra.Command, a *app) error {
 		return usageErr("no reviewer name: set --reviewer or LOUPE_REVIEWER")
 	}
 	return tui.Run(cmd.Context(), st, tui.Options{
-		Trace:      startupTrace(),
-		Reviewer:   a.reviewer,
-		Taxonomy:   cfg.Taxonomy,
-		Rubric:     cfg.Rubric,
-		Goal:       cfg.Goal,
-		Guardrails: cfg.Guardrails,
-		SetTargets: cfg.Sets,
-		MinKappa:   cfg.Review.MinKappa,
+		Trace:    startupTrace(),
+		Reviewer: a.reviewer,
+		Config:   &cfg.Config,
+		Compare:  compare,
 	})
 }
 

@@ -24,12 +24,18 @@ type Config struct {
 	Taxonomy   []loop.ReasonCode `yaml:"taxonomy"`
 	Rubric     loop.Rubric       `yaml:"rubric"`
 	Sampling   Sampling          `yaml:"sampling"`
-	Guardrails []Guardrail       `yaml:"guardrails"`
+	Guardrails Guardrails        `yaml:"guardrails"`
 	Sets       SetTargets        `yaml:"sets"`
 	Privacy    Privacy           `yaml:"privacy"`
 	Review     Review            `yaml:"review"`
 	Docs       Docs              `yaml:"docs"`
+	Alerts     Alerts            `yaml:"alerts"`
+	Schedule   Schedule          `yaml:"schedule"`
 	OTLP       OTLP              `yaml:"otlp"`
+
+	// Warnings are what Load accepted but wants changed (a deprecated
+	// key), each located like an Error; not part of the file.
+	Warnings []string `yaml:"-"`
 }
 
 // Goal is the metric the loop exists to move and where it should be:
@@ -54,9 +60,9 @@ func (g Goal) String() string { return fmt.Sprintf("%s %s %g", g.Metric, g.Op, g
 type Sampling struct {
 	// Seed makes a different but still reproducible draw.
 	Seed int64 `yaml:"seed"`
-	// Overlap is the share (0–1) of queued items given to two reviewers so
-	// their agreement can be measured.
-	Overlap float64       `yaml:"overlap"`
+	// Overlap is the deprecated spelling of Review.Overlap, still read
+	// (Load moves it there and warns); it is always 0 in a loaded Config.
+	Overlap float64       `yaml:"overlap,omitempty"`
 	Rules   []sample.Rule `yaml:"rules"`
 }
 
@@ -74,6 +80,22 @@ type Guardrail struct {
 	Rollback float64 `yaml:"rollback"`
 	Window   int     `yaml:"window_days"`
 }
+
+// Guardrails are the guarded metrics and how sure loupe must be before it
+// raises an alert: Alpha is the false-discovery rate across every slice
+// compared (Benjamini–Hochberg), MinN the events each side of a comparison
+// needs before it is tested. The file may also give guardrails as a plain
+// list of metrics (the older form): Alpha and MinN then keep their
+// defaults.
+type Guardrails struct {
+	Alpha   float64     `yaml:"alpha"`
+	MinN    int         `yaml:"min_n"`
+	Metrics []Guardrail `yaml:"metrics"`
+}
+
+// path is the key path of metric i (Load rewrites it to guardrails[i] for
+// a file in the list form).
+func (g Guardrails) path(i int) string { return fmt.Sprintf("guardrails.metrics[%d]", i) }
 
 // Breach is how far past its guardrail a metric is.
 type Breach int
@@ -131,11 +153,30 @@ type Privacy struct {
 
 // Review settings.
 type Review struct {
-	// Reviewers are the people overlap items are assigned to. Optional.
+	// Reviewers are the people who review. Optional: anyone with access
+	// may review; listing them documents the team.
 	Reviewers []string `yaml:"reviewers"`
 	// MinKappa is the inter-rater agreement (Cohen's kappa) below which a
 	// pair of reviewers should recalibrate on the rubric.
 	MinKappa float64 `yaml:"min_kappa"`
+	// Overlap is the share (0–1) of the review queue that goes to every
+	// reviewer, so their agreement can be measured; the rest is split so
+	// that each item is graded once.
+	Overlap float64 `yaml:"overlap"`
+	// Roles give reviewers more than the default role (grade blind).
+	Roles Roles `yaml:"roles"`
+}
+
+// Roles lists reviewers by role.
+type Roles struct {
+	// Adjudicators see every reviewer's grade before grading and own the
+	// Disagreements queue; other reviewers grade blind.
+	Adjudicator []string `yaml:"adjudicator"`
+}
+
+// IsAdjudicator reports whether reviewer has the adjudicator role.
+func (r Review) IsAdjudicator(reviewer string) bool {
+	return slices.Contains(r.Roles.Adjudicator, reviewer)
 }
 
 // Docs records what the team has written down and checked; `loupe doctor`
@@ -153,21 +194,23 @@ func Default() Config {
 		Goal:     Goal{Metric: "pass_rate", Op: ">=", Target: 0.8},
 		Taxonomy: loop.DefaultTaxonomy(),
 		Rubric:   loop.DefaultRubric(),
-		Sampling: Sampling{Seed: 1, Overlap: 0.1, Rules: sample.DefaultRules()},
-		Guardrails: []Guardrail{
+		Sampling: Sampling{Seed: 1, Rules: sample.DefaultRules()},
+		Guardrails: Guardrails{Alpha: 0.05, MinN: 30, Metrics: []Guardrail{
 			{Metric: "pass_rate", Alert: 0.03, Rollback: 0.05, Window: 7},
 			{Metric: "thumbs_down_rate", Alert: 0.03, Rollback: 0.05, Window: 7},
 			{Metric: "policy_violation_rate", Alert: 0.005, Rollback: 0.01, Window: 7},
 			{Metric: "escalation_rate", Alert: 0.03, Rollback: 0.05, Window: 7},
 			{Metric: "latency_p95_ms", Alert: 500, Rollback: 1000, Window: 7},
-		},
+		}},
 		Sets: SetTargets{
 			Golden:  SetTarget{Min: 100, Max: 300},
 			RedFlag: SetTarget{Min: 50},
 		},
-		Privacy: Privacy{RetentionDays: 180},
-		Review:  Review{MinKappa: 0.6},
-		OTLP:    DefaultOTLP(),
+		Privacy:  Privacy{RetentionDays: 180},
+		Review:   Review{MinKappa: 0.6, Overlap: 0.2},
+		Alerts:   Alerts{TimeoutSeconds: 10, Retries: 3},
+		Schedule: Schedule{DailyAt: "06:00"},
+		OTLP:     DefaultOTLP(),
 	}
 }
 
@@ -304,8 +347,9 @@ func (c Config) validate(at func(string) (string, int)) []error {
 
 	// sampling
 	s := c.Sampling
-	if !inUnit(s.Overlap) {
-		p.add("sampling.overlap", "%v: want a share from 0 to 1 (0.1 = 10%% of the queue)", s.Overlap)
+	if s.Overlap != 0 {
+		// Load moves a valid deprecated sampling.overlap to review.overlap.
+		p.add("sampling.overlap", "%v: want a share from 0 to 1 (deprecated: write it as review.overlap)", s.Overlap)
 	}
 	if len(s.Rules) == 0 {
 		p.add("sampling.rules", "empty: nothing would ever be queued for review")
@@ -354,11 +398,17 @@ func (c Config) validate(at func(string) (string, int)) []error {
 	}
 
 	// guardrails
+	if a := c.Guardrails.Alpha; !(a > 0 && a <= 0.5) {
+		p.add("guardrails.alpha", "%v: want a false-discovery rate above 0 and at most 0.5 (0.05 is usual)", a)
+	}
+	if n := c.Guardrails.MinN; n < 1 || n > 1_000_000 {
+		p.add("guardrails.min_n", "%d: want 1 to 1000000 events each side (30 is usual)", n)
+	}
 	seen := map[string]int{}
-	for i, gr := range c.Guardrails {
-		path := fmt.Sprintf("guardrails[%d]", i)
+	for i, gr := range c.Guardrails.Metrics {
+		path := c.Guardrails.path(i)
 		if first, dup := seen[gr.Metric]; dup {
-			p.add(path+".metric", "%q: already guarded by guardrails[%d]", gr.Metric, first)
+			p.add(path+".metric", "%q: already guarded by %s", gr.Metric, c.Guardrails.path(first))
 		} else if known(path+".metric", gr.Metric) {
 			seen[gr.Metric] = i
 		}
@@ -410,6 +460,22 @@ func (c Config) validate(at func(string) (string, int)) []error {
 	if !inUnit(c.Review.MinKappa) {
 		p.add("review.min_kappa", "%v: want a kappa from 0 to 1 (0.6 is the usual bar)", c.Review.MinKappa)
 	}
+	if !inUnit(c.Review.Overlap) {
+		p.add("review.overlap", "%v: want a share from 0 to 1 (0.2 = 20%% of the queue to every reviewer)", c.Review.Overlap)
+	}
+	adj := map[string]int{}
+	for i, r := range c.Review.Roles.Adjudicator {
+		path := fmt.Sprintf("review.roles.adjudicator[%d]", i)
+		if first, dup := adj[r]; dup {
+			p.add(path, "%q: already listed as review.roles.adjudicator[%d]", r, first)
+		} else if strings.TrimSpace(r) == "" {
+			p.add(path, "empty name")
+		} else {
+			adj[r] = i
+		}
+	}
+
+	c.validateAlerting(p)
 
 	// otlp
 	c.OTLP.validate(p)

@@ -88,7 +88,7 @@ func TestLoadErrorsHaveLines(t *testing.T) {
 		want      []string
 	}{
 		{"unknown top key", "goal:\n  metric: pass_rate\ngaol: 1\n",
-			[]string{`loupe.yaml:3: gaol: unknown key "gaol" (want one of goal, taxonomy, rubric, sampling, guardrails, sets, privacy, review, docs, otlp here)`}},
+			[]string{`loupe.yaml:3: gaol: unknown key "gaol" (want one of goal, taxonomy, rubric, sampling, guardrails, sets, privacy, review, docs, alerts, schedule, otlp here)`}},
 		{"unknown nested key", "sets:\n  golden:\n    min: 10\n    maximum: 20\n",
 			[]string{`loupe.yaml:4: sets.golden.maximum: unknown key "maximum" (want one of min, max in sets.golden)`}},
 		{"unknown key in a list item", "taxonomy:\n  - code: a\n    description: x\n  - code: b\n    descripton: y\n",
@@ -140,7 +140,7 @@ func TestLoadErrorsHaveLines(t *testing.T) {
 			[]string{`loupe.yaml:4: sampling.rules[1].share: missing: kind random needs a share, e.g. 0.05 for 5%`}},
 		{"rule fields", "sampling:\n  overlap: 1.5\n  rules:\n    - kind: segment\n      share: 2\n    - kind: thumbs_down\n      threshold: 0.3\n      tasks: [qa]\n    - name: thumbs_down\n      kind: low_confidence\n",
 			[]string{
-				`loupe.yaml:2: sampling.overlap: 1.5: want a share from 0 to 1 (0.1 = 10% of the queue)`,
+				`loupe.yaml:2: sampling.overlap: 1.5: want a share from 0 to 1 (deprecated: write it as review.overlap)`,
 				`loupe.yaml:4: sampling.rules[0].segments: missing: list the segments to sample, e.g. [enterprise]`,
 				`loupe.yaml:5: sampling.rules[0].share: 2: want a share from 0 to 1`,
 				`loupe.yaml:7: sampling.rules[1].threshold: not used by kind thumbs_down`,
@@ -182,7 +182,7 @@ func TestLoadErrorsHaveLines(t *testing.T) {
 		{"otlp consent type", "otlp:\n  consent:\n    training: maybe\n",
 			[]string{`loupe.yaml:3: otlp.consent.training: "maybe": want true or false`}},
 		{"not a mapping", "- a\n- b\n",
-			[]string{`loupe.yaml:1: want a mapping of goal, taxonomy, rubric, sampling, guardrails, sets, privacy, review, docs, otlp, got a list`}},
+			[]string{`loupe.yaml:1: want a mapping of goal, taxonomy, rubric, sampling, guardrails, sets, privacy, review, docs, alerts, schedule, otlp, got a list`}},
 		{"alias", "review:\n  reviewers: &r [a, b]\ndocs:\n  evaluation_plan: *r\n",
 			[]string{`loupe.yaml:4: docs.evaluation_plan: YAML aliases (*r) are not supported: write the value out`}},
 		{"syntax", "goal:\n  metric: pass_rate\n   op: \">=\"\n",
@@ -216,9 +216,9 @@ func TestLoadErrorType(t *testing.T) {
 
 func TestValidateWithoutLines(t *testing.T) {
 	c := Default()
-	c.Guardrails = append(c.Guardrails, Guardrail{Metric: "thumbs_up", Alert: 0.1, Rollback: 0.2, Window: 7})
+	c.Guardrails.Metrics = append(c.Guardrails.Metrics, Guardrail{Metric: "thumbs_up", Alert: 0.1, Rollback: 0.2, Window: 7})
 	errs := c.Validate()
-	if len(errs) != 1 || errs[0].Error() != `guardrails[5].metric: unknown metric "thumbs_up" (want one of thumbs_down_rate, pass_rate, escalation_rate, abandon_rate, policy_violation_rate, resolution_rate, latency_p50_ms, latency_p95_ms, or reason:<code>)` {
+	if len(errs) != 1 || errs[0].Error() != `guardrails.metrics[5].metric: unknown metric "thumbs_up" (want one of thumbs_down_rate, pass_rate, escalation_rate, abandon_rate, policy_violation_rate, resolution_rate, latency_p50_ms, latency_p95_ms, or reason:<code>)` {
 		t.Errorf("got %v", errs)
 	}
 }
@@ -283,13 +283,15 @@ func TestCustomFile(t *testing.T) {
 		{Code: "out_of_stock", Description: "Recommends what cannot be bought."},
 	}
 	want.Rubric.Grades[2] = loop.GradeCriterion{Grade: loop.GradeFail, Criteria: "Nothing a user would click."}
-	want.Sampling = Sampling{Seed: 42, Overlap: 0.25, Rules: []sample.Rule{
+	want.Review.Overlap = 0.25 // from the deprecated sampling.overlap
+	want.Warnings = []string{"loupe.yaml:18: sampling.overlap: deprecated: read as review.overlap: 0.25; move it there"}
+	want.Sampling = Sampling{Seed: 42, Rules: []sample.Rule{
 		{Name: "random", Kind: "random", Share: 0.02},
 		{Name: "big_accounts", Kind: "segment", Share: 0.5, Segments: []string{"enterprise"}},
 		{Name: "task", Kind: "task", Share: 1, Tasks: []string{"recommendation", "transcription"}},
 		{Name: "policy", Kind: "policy", Share: 1},
 	}}
-	want.Guardrails = []Guardrail{
+	want.Guardrails.Metrics = []Guardrail{
 		{Metric: "reason:out_of_stock", Alert: 0.02, Rollback: 0.04, Window: 7},
 		{Metric: "latency_p50_ms", Alert: 100, Rollback: 100, Window: 14},
 	}
@@ -309,12 +311,37 @@ func TestCustomFile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, b)
 	}
+	c.Warnings = nil // written back as review.overlap: nothing to warn about
 	if !reflect.DeepEqual(again, c) {
 		t.Errorf("round trip changed the config:\n%s", b)
 	}
 	want2 := append(MetricNames(Default())[:8:8], "reason:wrong_product", "reason:out_of_stock")
 	if got := MetricNames(c); !slices.Equal(got, want2) {
 		t.Errorf("MetricNames = %v", got)
+	}
+}
+
+func TestReviewSection(t *testing.T) {
+	c, err := Load([]byte("review:\n  overlap: 0.3\n  roles:\n    adjudicator: [cy]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Review.Overlap != 0.3 || !c.Review.IsAdjudicator("cy") || c.Review.IsAdjudicator("ana") || len(c.Warnings) != 0 {
+		t.Errorf("review %+v warnings %v", c.Review, c.Warnings)
+	}
+	if d := Default(); d.Review.Overlap != 0.2 || len(d.Review.Roles.Adjudicator) != 0 {
+		t.Errorf("default review %+v", d.Review)
+	}
+	for _, tt := range []struct{ in, want string }{
+		{"review:\n  overlap: 2\n", "loupe.yaml:2: review.overlap: 2: want a share from 0 to 1 (0.2 = 20% of the queue to every reviewer)"},
+		{"review:\n  roles:\n    judge: [cy]\n", `loupe.yaml:3: review.roles.judge: unknown key "judge" (want one of adjudicator in review.roles)`},
+		{"review:\n  roles:\n    adjudicator: [cy, cy]\n", `loupe.yaml:3: review.roles.adjudicator[1]: "cy": already listed as review.roles.adjudicator[0]`},
+		{"sampling:\n  overlap: 0.1\nreview:\n  overlap: 0.3\n", "loupe.yaml:2: sampling.overlap: deprecated alias of review.overlap, which is also given (line 4): keep only review.overlap"},
+	} {
+		_, err := Load([]byte(tt.in))
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("%q: %v, want %s", tt.in, err, tt.want)
+		}
 	}
 }
 
@@ -385,8 +412,63 @@ func FuzzLoad(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Marshal output does not load: %v\n%s", err, b)
 		}
+		c.Warnings, again.Warnings = nil, nil // Marshal writes only current keys
 		if !reflect.DeepEqual(again, c) {
 			t.Fatalf("round trip changed the config:\n%s", b)
 		}
 	})
+}
+
+func TestGuardrailsMappingForm(t *testing.T) {
+	src := "guardrails:\n  alpha: 0.01\n  min_n: 50\n  metrics:\n    - metric: pass_rate\n      alert: 0.02\n      rollback: 0.04\n"
+	c, err := Load([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Guardrails{Alpha: 0.01, MinN: 50, Metrics: []Guardrail{{Metric: "pass_rate", Alert: 0.02, Rollback: 0.04, Window: 7}}}
+	if !reflect.DeepEqual(c.Guardrails, want) {
+		t.Fatalf("guardrails = %+v, want %+v", c.Guardrails, want)
+	}
+	// Leaving out metrics keeps the default metrics, alpha alone changes.
+	c, err = Load([]byte("guardrails:\n  alpha: 0.1\n"))
+	if err != nil || c.Guardrails.Alpha != 0.1 || c.Guardrails.MinN != 30 || len(c.Guardrails.Metrics) != 5 {
+		t.Fatalf("alpha only: %+v, %v", c.Guardrails, err)
+	}
+	// The list form keeps alpha and min_n at their defaults.
+	c, err = Load([]byte("guardrails:\n  - {metric: pass_rate, alert: 0.1, rollback: 0.2}\n"))
+	if err != nil || c.Guardrails.Alpha != 0.05 || c.Guardrails.MinN != 30 || len(c.Guardrails.Metrics) != 1 {
+		t.Fatalf("list form: %+v, %v", c.Guardrails, err)
+	}
+
+	for _, tc := range []struct{ src, want string }{
+		{"guardrails:\n  alpha: 0\n", `loupe.yaml:2: guardrails.alpha: 0: want a false-discovery rate above 0 and at most 0.5 (0.05 is usual)`},
+		{"guardrails:\n  min_n: 0\n", `loupe.yaml:2: guardrails.min_n: 0: want 1 to 1000000 events each side (30 is usual)`},
+		{"guardrails:\n  metrics:\n    - metric: pass_rate\n      alert: 0.02\n      rollback: 0.04\n    - metric: nope\n      alert: 1\n      rollback: 1\n",
+			`loupe.yaml:6: guardrails.metrics[1].metric: unknown metric "nope" (want one of thumbs_down_rate, pass_rate, escalation_rate, abandon_rate, policy_violation_rate, resolution_rate, latency_p50_ms, latency_p95_ms, or reason:<code>)`},
+		{"guardrails:\n  alfa: 1\n", `loupe.yaml:2: guardrails.alfa: unknown key "alfa" (want one of alpha, min_n, metrics in guardrails)`},
+		{"guardrails:\n  - {metric: pass_rate, alert: 0.1, rollback: 0.2}\n  - {metric: pass_rate, alert: 0.1, rollback: 0.2}\n",
+			`loupe.yaml:3: guardrails[1].metric: "pass_rate": already guarded by guardrails[0]`},
+		{"schedule:\n  daily_at: 6am\n", `loupe.yaml:2: schedule.daily_at: "6am": want a UTC time of day as HH:MM, e.g. "06:00", or off`},
+		{"alerts:\n  timeout_seconds: 0\n", `loupe.yaml:2: alerts.timeout_seconds: 0: want 1 to 300 seconds`},
+	} {
+		_, err := Load([]byte(tc.src))
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%q:\n got %v\nwant %s", tc.src, err, tc.want)
+		}
+	}
+}
+
+func TestWebhookIsNotEchoed(t *testing.T) {
+	const secret = "ftp://hooks.example/T000/B000/XXXXsecretXXXX"
+	_, err := Load([]byte("alerts:\n  webhook: " + secret + "\n"))
+	if err == nil || strings.Contains(err.Error(), "secret") && strings.Contains(err.Error(), "XXXX") {
+		t.Fatalf("error %v: want one that does not show the URL", err)
+	}
+	if !strings.Contains(err.Error(), "alerts.webhook: want an http:// or https:// URL") {
+		t.Errorf("error %q", err)
+	}
+	c, err := Load([]byte("alerts:\n  webhook: https://hooks.example/T/B/x\nschedule:\n  daily_at: \"off\"\n"))
+	if err != nil || c.Alerts.Webhook != "https://hooks.example/T/B/x" || !c.Schedule.Off() {
+		t.Fatalf("%+v %v", c.Alerts, err)
+	}
 }

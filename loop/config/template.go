@@ -85,8 +85,8 @@ goal:
 # An event is queued once, however many rules pick it, and never twice.
 # Picks are reproducible: they depend on seed, the day and the event id, not
 # on chance, so re-running a day changes nothing; change seed for a new draw.
-# overlap is the share of queued items given to two reviewers (see review)
-# so their agreement can be measured.
+# (The share of the queue every reviewer grades is review.overlap; the old
+# sampling.overlap is still read, with a warning.)
 #
 # Each rule has a kind, a name (shown as the reason an item was queued;
 # defaults to the kind) and a share of its matches to pick (0 to 1;
@@ -102,7 +102,6 @@ goal:
 #                   failures and pass rates mean something (share required)
 sampling:
   seed: 1
-  overlap: 0.1
   rules:
     - name: random
       kind: random
@@ -120,33 +119,42 @@ sampling:
       share: 0.03
 
 # guardrails: how much worse a metric may get, compared with its baseline,
-# before loupe raises an alert, and before it calls for a rollback (a
-# release that worsens it that much should not ship). Amounts are absolute,
-# in the metric's unit, in its bad direction: for rates 0.05 is 5 percentage
-# points (pass_rate 0.82 -> 0.77, or thumbs_down_rate 0.10 -> 0.15); for
-# latencies milliseconds. rollback must be at least alert. window_days
-# (default 7) is how many days of data are compared.
+# before loupe raises an alert, and before it calls for a rollback. An alert
+# is raised only for a change that is statistically significant: alpha is
+# the false-discovery rate across every slice compared (Benjamini-Hochberg;
+# 0.05 means at most 5% of alerts are false alarms, on average), and min_n
+# is how many events each side of a comparison needs before it is tested.
+# Each guarded metric's alert and rollback amounts are absolute, in the
+# metric's unit, in its bad direction: for rates 0.05 is 5 percentage points
+# (pass_rate 0.82 -> 0.77, or thumbs_down_rate 0.10 -> 0.15); for latencies
+# milliseconds. rollback must be at least alert; "roll back" is only ever
+# said of a model version against the version it replaced (a drift with no
+# version change is a "watch"). window_days (default 7) is how many days of
+# data are compared. (A plain list of metrics, the older form, still works.)
 guardrails:
-  - metric: pass_rate
-    alert: 0.03
-    rollback: 0.05
-    window_days: 7
-  - metric: thumbs_down_rate
-    alert: 0.03
-    rollback: 0.05
-    window_days: 7
-  - metric: policy_violation_rate
-    alert: 0.005
-    rollback: 0.01
-    window_days: 7
-  - metric: escalation_rate
-    alert: 0.03
-    rollback: 0.05
-    window_days: 7
-  - metric: latency_p95_ms
-    alert: 500
-    rollback: 1000
-    window_days: 7
+  alpha: 0.05
+  min_n: 30
+  metrics:
+    - metric: pass_rate
+      alert: 0.03
+      rollback: 0.05
+      window_days: 7
+    - metric: thumbs_down_rate
+      alert: 0.03
+      rollback: 0.05
+      window_days: 7
+    - metric: policy_violation_rate
+      alert: 0.005
+      rollback: 0.01
+      window_days: 7
+    - metric: escalation_rate
+      alert: 0.03
+      rollback: 0.05
+      window_days: 7
+    - metric: latency_p95_ms
+      alert: 500
+      rollback: 1000
+      window_days: 7
 
 # sets: how many items the curated sets should hold. The golden set (graded
 # answers with reference outputs) measures regressions: 100 to 300 items
@@ -169,13 +177,23 @@ sets:
 privacy:
   retention_days: 180
 
-# review: reviewers are the names overlap items are assigned to, e.g.
-# [ana, bo, cy]; with fewer than two, overlap items are left unassigned.
-# min_kappa is the agreement (Cohen's kappa) below which two reviewers
-# should recalibrate on the rubric together.
+# review: how reviewers share the queue and see each other's grades.
+#   reviewers   the team's names, e.g. [ana, bo, cy] (optional)
+#   min_kappa   the agreement (Cohen's kappa) below which two reviewers
+#               should recalibrate on the rubric together
+#   overlap     the share of the review queue every reviewer grades, so
+#               their agreement can be measured (0.2 = 20%); the rest is
+#               split so each item is graded once, and an item one reviewer
+#               has open is not handed to another meanwhile
+#   roles       adjudicator: names who see every grade at once and own the
+#               Disagreements queue. Everyone else grades blind: nobody
+#               else's grade of an item shows until they have graded it.
 review:
   reviewers: []
   min_kappa: 0.6
+  overlap: 0.2
+  roles:
+    adjudicator: []
 
 # docs: what the team has written down and checked. "loupe doctor" counts
 # these in its readiness checklist; set each to true once it is done.
@@ -187,6 +205,24 @@ docs:
   schema_documented: false
   consent_reviewed: false
   evaluation_plan: ""
+
+# alerts: where "loupe serve" posts each new alert, once. webhook is a
+# Slack-compatible incoming-webhook URL (it gets {"text": "..."}); leave it
+# empty to only store alerts (list them with "loupe alerts"). The URL is a
+# secret: prefer the environment variable LOUPE_ALERTS_WEBHOOK, which takes
+# its place, to writing it here. Each post is tried retries more times with
+# backoff, each attempt bounded by timeout_seconds.
+alerts:
+  webhook: ""
+  timeout_seconds: 10
+  retries: 3
+
+# schedule: when "loupe serve" runs the daily job by itself: sample the
+# newest day into the review queue, check the guardrails (posting new
+# alerts) and expire old pending data. daily_at is a UTC time of day,
+# "HH:MM", or off.
+schedule:
+  daily_at: "06:00"
 
 # otlp: how OpenTelemetry GenAI traces sent to "loupe serve" (POST
 # /v1/traces, /v1/logs) or read by "loupe ingest --format otlp" become

@@ -6,11 +6,13 @@ package export
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/loop/compare"
 )
 
 // SFT is a supervised fine-tuning example.
@@ -19,13 +21,24 @@ type SFT struct {
 	Completion string `json:"completion"`
 }
 
-// Preference is a pairwise example: the correction preferred over what the
-// model said.
+// Preference is a pairwise example, the columns TRL's DPOTrainer reads
+// (prompt, chosen, rejected), and where the pair came from: Source is
+// SourceUserEdit or SourceReference (a correction preferred over what the
+// model said) or SourceComparison (reviewers' blind choice between the
+// current model's answer and a candidate's).
 type Preference struct {
 	Prompt   string `json:"prompt"`
 	Chosen   string `json:"chosen"`
 	Rejected string `json:"rejected"`
+	Source   string `json:"source"`
 }
+
+// Preference sources.
+const (
+	SourceUserEdit   = "user_edit"
+	SourceReference  = "reference"
+	SourceComparison = "comparison"
+)
 
 // KTO is a binary-feedback example from a thumb.
 type KTO struct {
@@ -75,7 +88,64 @@ func ToPreference(e *loop.Event, refs map[string]string) (Preference, bool) {
 	if c == "" || strings.TrimSpace(c) == strings.TrimSpace(e.Output.Text) {
 		return Preference{}, false
 	}
-	return Preference{Prompt: e.Input.Text, Chosen: c, Rejected: e.Output.Text}, true
+	src := SourceUserEdit
+	if refs[e.EventID] != "" {
+		src = SourceReference
+	}
+	return Preference{Prompt: e.Input.Text, Chosen: c, Rejected: e.Output.Text, Source: src}, true
+}
+
+// ComparisonPreferences gives the preference pairs reviewers' blind
+// comparisons make of an event: per candidate answer (candidate and answer
+// hash), the side more of its current judgments preferred is chosen and
+// the other rejected. Ties, both-bad and an even split give no pair, nor
+// does an event without training consent. Pairs are ordered by candidate.
+func ComparisonPreferences(e *loop.Event, js []compare.Judgment) []Preference {
+	if !Trainable(e) {
+		return nil
+	}
+	type answer struct {
+		candidate, sha string
+	}
+	votes := map[answer]int{} // wins minus losses
+	text := map[answer]string{}
+	var order []answer
+	for _, j := range js {
+		if j.EventID != e.EventID || j.Deleted || j.Answer == "" {
+			continue
+		}
+		a := answer{j.Candidate, j.AnswerSHA}
+		if _, ok := text[a]; !ok {
+			order = append(order, a)
+			text[a] = j.Answer
+		}
+		switch j.Outcome {
+		case compare.Win:
+			votes[a]++
+		case compare.Loss:
+			votes[a]--
+		}
+	}
+	sort.Slice(order, func(i, k int) bool {
+		if order[i].candidate != order[k].candidate {
+			return order[i].candidate < order[k].candidate
+		}
+		return order[i].sha < order[k].sha
+	})
+	var out []Preference
+	for _, a := range order {
+		cand, cur := text[a], e.Output.Text
+		if strings.TrimSpace(cand) == strings.TrimSpace(cur) {
+			continue
+		}
+		switch v := votes[a]; {
+		case v > 0:
+			out = append(out, Preference{Prompt: e.Input.Text, Chosen: cand, Rejected: cur, Source: SourceComparison})
+		case v < 0:
+			out = append(out, Preference{Prompt: e.Input.Text, Chosen: cur, Rejected: cand, Source: SourceComparison})
+		}
+	}
+	return out
 }
 
 // ToKTO gives the thumb-labelled example of an event with a thumb.

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/loop/compare"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -122,5 +123,43 @@ func TestCSVRowsGuardedAndListsRoundTrip(t *testing.T) {
 		if byName[k] != want {
 			t.Errorf("set csv %s = %q, want %q", k, byName[k], want)
 		}
+	}
+}
+
+func TestComparisonPreferences(t *testing.T) {
+	yes := &loop.Consent{Analytics: ptr(true), Training: ptr(true)}
+	no := &loop.Consent{Analytics: ptr(true), Training: ptr(false)}
+	j := func(id, rev, cand, answer string, o compare.Outcome) compare.Judgment {
+		return compare.Judgment{EventID: id, Reviewer: rev, Candidate: cand, AnswerSHA: compare.AnswerHash(answer), Answer: answer, Outcome: o}
+	}
+	js := []compare.Judgment{
+		j("a", "ann", "v2", "better a", compare.Win),
+		j("a", "bob", "v2", "better a", compare.Win),
+		j("a", "cy", "v2", "better a", compare.Loss), // outvoted
+		j("a", "ann", "v1", "worse a", compare.Loss),
+		j("a", "ann", "v0", "tied a", compare.Tie),
+		j("a", "ann", "vb", "bad a", compare.BothBad),
+		j("a", "ann", "vs", "split a", compare.Win),
+		j("a", "bob", "vs", "split a", compare.Loss),
+	}
+	got := ComparisonPreferences(event("a", yes, "", ""), js)
+	if len(got) != 2 {
+		t.Fatalf("pairs %+v, want v1 and v2 only", got)
+	}
+	// By candidate: v1 (lost: the current output chosen), then v2 (won).
+	if got[0] != (Preference{Prompt: "prompt a", Chosen: "output a", Rejected: "worse a", Source: SourceComparison}) ||
+		got[1] != (Preference{Prompt: "prompt a", Chosen: "better a", Rejected: "output a", Source: SourceComparison}) {
+		t.Errorf("pairs %+v", got)
+	}
+	for _, e := range []*loop.Event{event("a", no, "", ""), event("a", nil, "", "")} {
+		if got := ComparisonPreferences(e, js); len(got) != 0 {
+			t.Errorf("no training consent, yet pairs %+v", got)
+		}
+	}
+	if p, _ := ToPreference(event("a", yes, "down", "fixed"), nil); p.Source != SourceUserEdit {
+		t.Errorf("source %q", p.Source)
+	}
+	if p, _ := ToPreference(event("a", yes, "down", "fixed"), map[string]string{"a": "ref"}); p.Source != SourceReference || p.Chosen != "ref" {
+		t.Errorf("reference pair %+v", p)
 	}
 }

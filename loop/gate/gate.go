@@ -123,6 +123,7 @@ type Result struct {
 	RedFlagCases []string      `json:"redflag_cases"`
 	GoldenChecks []GoldenCheck `json:"golden_checks"`
 	GoldenCover  Coverage      `json:"golden_coverage"`
+	Compare      *CompareCheck `json:"compare"` // gate --compare (compare.go); null without it
 
 	// Timing is how long the checks took, for JUnit's time attributes. It
 	// is the only part of a Result that differs between identical runs.

@@ -35,6 +35,7 @@ func (r Result) Text() string {
 	}
 	section(SetRedFlag, "red-flag failures")
 	section(SetGolden, "golden failures")
+	section(SetCompare, "pairwise comparison failures") // compare.go
 	if len(r.Missing) > 0 {
 		fmt.Fprintf(&b, "missing candidates (%d): %s\n\n", len(r.Missing), strings.Join(r.Missing, ", "))
 	}
@@ -51,6 +52,9 @@ func (r Result) Text() string {
 	}
 	for _, c := range r.GoldenChecks {
 		fmt.Fprintf(&b, "  check:    %s\n", checkLine(c))
+	}
+	if r.Compare != nil { // compare.go
+		fmt.Fprintf(&b, "  compare:  %s\n", r.Compare.summary())
 	}
 	if r.Pass {
 		b.WriteString("gate: PASS\n")
@@ -239,7 +243,11 @@ func (r Result) JUnit() []byte {
 	}
 
 	doc := junitSuites{Name: "loupe gate", Time: secs(r.Timing.RedFlag + r.Timing.Golden)}
-	for _, s := range []*junitSuite{&red, &gold} {
+	suites := []*junitSuite{&red, &gold}
+	if cs := r.compareSuite(mk); cs != nil { // compare.go
+		suites = append(suites, cs)
+	}
+	for _, s := range suites {
 		s.Tests = len(s.Cases)
 		for _, c := range s.Cases {
 			if c.Failure != nil {
