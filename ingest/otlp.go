@@ -52,7 +52,9 @@ type OTLPResult struct {
 	Rejected     int
 	Errors       []string // why (the first few), masked
 	Interactions int      // interactions stored or replaced
-	Signals      int      // judge signals stored (or kept pending for their interaction)
+	Signals      int      // judge signals stored
+	Pending      int      // of them, kept until their interaction is stored
+	Withdrawn    int      // spans and results dropped: consent for their trace was withdrawn
 }
 
 const maxOTLPErrors = 10
@@ -201,9 +203,14 @@ func (o *OTLP) assembleGroup(group []*assembly) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	status, err := st.PutTrace(bodies, recs)
+	status, changed, err := st.PutTrace(bodies, recs)
 	if err != nil {
 		return err
+	}
+	if on := o.p.o.OnStored; on != nil && len(changed) > 0 {
+		if err := on(changed); err != nil {
+			return err
+		}
 	}
 	for i, s := range status {
 		first := true
@@ -215,6 +222,9 @@ func (o *OTLP) assembleGroup(group []*assembly) error {
 					r.Interactions++ // counted once, with the first batch
 					first = false
 				}
+			case store.Withdrawn:
+				r.Stored -= n
+				r.Withdrawn += n
 			case store.Conflict:
 				r.reject(0, fmt.Sprintf("trace %s: an interaction with this event_id came from another source; it was kept and the spans' interaction not stored", recs[i].ID))
 			}
@@ -254,8 +264,13 @@ func (o *OTLP) evaluations(ctx context.Context, evals []genai.Evaluation, res *O
 	outs, _, err := o.p.Submit(ctx, items)
 	for _, out := range outs {
 		switch out.Status {
-		case Accepted, Duplicate:
+		case Accepted:
 			res.Signals++
+		case Pending:
+			res.Signals++
+			res.Pending++
+		case Withdrawn:
+			res.Withdrawn++
 		case Rejected:
 			res.reject(1, genai.EvaluationEvent+": "+out.Err.Error())
 		}

@@ -24,10 +24,12 @@ const ReasonOTLP = "otlp_rejected"
 // ReadOTLPFile reads OTLP JSON lines, what the OpenTelemetry Collector's
 // file exporter writes: each line one ExportTraceServiceRequest or
 // ExportLogsServiceRequest as JSON. Each line goes through Accept as a
-// request to POST /v1/traces or /v1/logs would. A line counts as accepted
-// when all it carries was taken; a line that cannot be read, or some of
-// whose items were refused, as rejected (its valid items are still
-// stored). o.BatchSize and o.Workers are not used.
+// request to POST /v1/traces or /v1/logs would. Read counts lines;
+// Accepted the interactions stored or replaced, Signals the judge signals
+// (Pending of them ahead of their interaction), Withdrawn what consent
+// withdrawn dropped; a line that cannot be read, or some of whose items
+// were refused, counts as rejected (its valid items are still stored).
+// o.BatchSize and o.Workers are not used.
 func (o *OTLP) ReadOTLPFile(ctx context.Context, r io.Reader, ro ReadOptions) (Summary, error) {
 	sum := Summary{Reasons: map[string]int{}}
 	br := bufio.NewReaderSize(r, 1<<20)
@@ -76,10 +78,12 @@ func (o *OTLP) ReadOTLPFile(ctx context.Context, r io.Reader, ro ReadOptions) (S
 			if err != nil {
 				return sum, err
 			}
+			sum.Accepted += res.Interactions
+			sum.Signals += res.Signals
+			sum.Pending += res.Pending
+			sum.Withdrawn += res.Withdrawn
 			if res.Rejected > 0 {
 				rejectLine(fmt.Sprintf("%d of %d items refused: %s", res.Rejected, res.Items, strings.Join(res.Errors, "; ")), false)
-			} else {
-				sum.Accepted++
 			}
 		}
 		if ro.Progress != nil {

@@ -119,7 +119,7 @@ func (c *Collector) otlpExport(w http.ResponseWriter, r *http.Request, traces bo
 		c.otlpRetry(w, enc, http.StatusServiceUnavailable, wait, "storing failed: "+err.Error()+"; the same request again is safe")
 		return
 	}
-	c.metrics.events(res.Stored+res.Signals, 0, map[string]int{})
+	c.metrics.events(Summary{Accepted: res.Interactions, Signals: res.Signals, Withdrawn: res.Withdrawn})
 	msg := strings.Join(res.Errors, "; ")
 	var out []byte
 	if traces {

@@ -2,9 +2,11 @@ package store
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/loupe-dev/loupe/loop"
 )
 
 // OTLP span assembly. The spans of one trace arrive over several requests
@@ -93,23 +95,53 @@ func (s *Store) deleteTrace(trace string) error {
 // interaction when that was derived from spans too (PutTrace marks it so);
 // an interaction with that id from another source (a JSONL record) is left
 // alone and reported as a Conflict. An unchanged record is a Duplicate.
-func (s *Store) PutTrace(spans []SpanBody, recs []Record) ([]PutStatus, error) {
+// The signals about the interaction (stored, or pending until now) are
+// merged into the new version as into any interaction (loop.Merge), its
+// original kept under o. A trace whose consent was withdrawn (a
+// tombstone) is Withdrawn: neither its spans nor its interaction are
+// stored, and spans kept from before are erased. It returns the ids whose
+// stored view changed.
+func (s *Store) PutTrace(spans []SpanBody, recs []Record) ([]PutStatus, []string, error) {
 	s.putMu.Lock()
 	defer s.putMu.Unlock()
 	out := make([]PutStatus, len(recs))
 	known, err := s.ids()
 	if err != nil {
-		return out[:0], err
+		return out[:0], nil, err
 	}
-	var keys, vals [][]byte
-	var dels [][]byte
+	tombs, err := s.tombstones()
+	if err != nil {
+		return out[:0], nil, err
+	}
+	gone := func(id string) bool {
+		if len(tombs) == 0 {
+			return false
+		}
+		_, ok := tombs[string(s.tombHash(id))]
+		return ok
+	}
+	var keys, vals, dels [][]byte
+	var changed []string
 	for _, sp := range spans {
+		if gone(sp.TraceID) {
+			continue
+		}
 		keys = append(keys, spanKey(sp.TraceID, sp.SpanID))
 		vals = append(vals, sp.Body)
 	}
 	err = s.db.View(func(txn *badger.Txn) error {
 		for i, r := range recs {
 			marker := idPrefix(prefixSpan, r.ID)
+			if gone(r.ID) {
+				out[i] = Withdrawn
+				if err := scanPrefix(txn, marker, false, func(k, _ []byte) error {
+					dels = append(dels, k)
+					return nil
+				}); err != nil {
+					return err
+				}
+				continue
+			}
 			_, merr := txn.Get(marker)
 			derived := merr == nil
 			if merr != nil && !errors.Is(merr, badger.ErrKeyNotFound) {
@@ -117,15 +149,11 @@ func (s *Store) PutTrace(spans []SpanBody, recs []Record) ([]PutStatus, error) {
 			}
 			var old []byte
 			if known.mayContain(r.ID) {
-				item, err := txn.Get(indexKey(r.ID))
-				switch {
-				case err == nil:
-					if old, err = item.ValueCopy(nil); err != nil {
-						return err
-					}
-				case !errors.Is(err, badger.ErrKeyNotFound):
+				v, err := getValue(txn, indexKey(r.ID))
+				if err != nil && !errors.Is(err, badger.ErrKeyNotFound) {
 					return err
 				}
+				old = v
 			}
 			if old != nil {
 				if len(old) >= 24 && bytes.Equal(old[8:24], r.Hash[:]) {
@@ -140,45 +168,77 @@ func (s *Store) PutTrace(spans []SpanBody, recs []Record) ([]PutStatus, error) {
 				ts := old[:8]
 				dels = append(dels, timedKey(prefixEvent, ts, r.ID), timedKey(prefixSummary, ts, r.ID))
 			}
-			idx := tsBytes(nil, r.Time)
-			idx = append(idx, r.Hash[:]...)
-			idx = append(idx, r.UserHash...)
+			// The signals about it: merged into the new version.
+			var sigs []*loop.Signal
+			if err := scanPrefix(txn, idPrefix(prefixSignal, r.ID), true, func(_, v []byte) error {
+				sg, err := loop.DecodeStoredSignal(v)
+				if err != nil {
+					return err
+				}
+				sigs = append(sigs, sg)
+				return nil
+			}); err != nil {
+				return err
+			}
+			if err := scanPrefix(txn, idPrefix(prefixPending, r.ID), false, func(k, _ []byte) error {
+				dels = append(dels, k) // no longer waiting
+				return nil
+			}); err != nil {
+				return err
+			}
+			body, sum := r.Body, r.Summary
+			if len(sigs) > 0 {
+				var ev loop.Event
+				if err := json.Unmarshal(r.Body, &ev); err != nil {
+					return err
+				}
+				m := loop.Merge(&ev, sigs)
+				body = loop.AppendJSON(make([]byte, 0, len(r.Body)+256), m)
+				ms := loop.Summarize(m)
+				sum = encodeSummary(nil, &ms)
+				keys = append(keys, originalKey(r.ID))
+				vals = append(vals, r.Body)
+			} else {
+				dels = append(dels, originalKey(r.ID))
+			}
 			keys = append(keys, eventKey(r.Time, r.ID), summaryKey(r.Time, r.ID), indexKey(r.ID), marker)
-			vals = append(vals, r.Body, r.Summary, idx, nil)
+			vals = append(vals, body, sum, indexValue(&r), nil)
 			out[i] = Failed // until the commit
 		}
 		return nil
 	})
 	if err != nil {
-		return out[:0], mapErr(err)
+		return out[:0], nil, mapErr(err)
 	}
 	n := 0
 	for i := range keys {
 		n += len(keys[i]) + len(vals[i])
 	}
-	if err := s.ensureSpace(n); err != nil {
-		return out, err
+	if err := s.ensureSpace(n + 16*len(dels)); err != nil {
+		return out, nil, err
 	}
 	txn := s.db.NewTransaction(true)
 	defer txn.Discard()
 	for _, k := range dels {
 		if err := txn.Delete(k); err != nil {
-			return out, mapErr(err)
+			return out, nil, mapErr(err)
 		}
 	}
 	for i := range keys {
 		if err := txn.Set(keys[i], vals[i]); err != nil {
-			return out, mapErr(err)
+			return out, nil, mapErr(err)
 		}
 	}
 	if err := txn.Commit(); err != nil {
-		return out, mapErr(err)
+		return out, nil, mapErr(err)
 	}
 	for i, r := range recs {
 		if out[i] == Failed {
 			out[i] = Stored
 			known.add(r.ID)
+			changed = append(changed, r.ID)
 		}
 	}
-	return out, nil
+	s.notifyUpdated(changed)
+	return out, changed, nil
 }

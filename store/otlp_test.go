@@ -21,18 +21,18 @@ func TestPutTraceReplaces(t *testing.T) {
 	s := openT(t)
 	const id = "0af7651916cd43dd8448eb211c80319c"
 	t1 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
-	st, err := s.PutTrace([]SpanBody{{TraceID: id, SpanID: "b2", Body: []byte(`{"s":2}`)}}, []Record{derived(t, id, "first", t1)})
+	st, _, err := s.PutTrace([]SpanBody{{TraceID: id, SpanID: "b2", Body: []byte(`{"s":2}`)}}, []Record{derived(t, id, "first", t1)})
 	if err != nil || st[0] != Stored {
 		t.Fatalf("%v %v", st, err)
 	}
 	// A parent that started earlier arrives: the timestamp moves, the old
 	// version goes.
 	t0 := t1.Add(-time.Second)
-	st, err = s.PutTrace([]SpanBody{{TraceID: id, SpanID: "a1", Body: []byte(`{"s":1}`)}}, []Record{derived(t, id, "second", t0)})
+	st, _, err = s.PutTrace([]SpanBody{{TraceID: id, SpanID: "a1", Body: []byte(`{"s":1}`)}}, []Record{derived(t, id, "second", t0)})
 	if err != nil || st[0] != Stored {
 		t.Fatalf("%v %v", st, err)
 	}
-	st, _ = s.PutTrace(nil, []Record{derived(t, id, "second", t0)})
+	st, _, _ = s.PutTrace(nil, []Record{derived(t, id, "second", t0)})
 	if st[0] != Duplicate {
 		t.Errorf("unchanged: %v", st)
 	}
@@ -63,7 +63,7 @@ func TestPutTraceLeavesOtherSources(t *testing.T) {
 	if _, err := s.PutRecords([]Record{derived(t, id, "from jsonl", at)}); err != nil {
 		t.Fatal(err)
 	}
-	st, err := s.PutTrace(nil, []Record{derived(t, id, "from spans", at)})
+	st, _, err := s.PutTrace(nil, []Record{derived(t, id, "from spans", at)})
 	if err != nil || st[0] != Conflict {
 		t.Fatalf("%v %v", st, err)
 	}

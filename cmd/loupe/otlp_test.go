@@ -131,22 +131,27 @@ func TestServeOTLPWithSDK(t *testing.T) {
 		return v
 	}
 	want := map[string]any{
-		"event_id":                  traceID,
-		"timestamp":                 "2026-12-01T09:30:00Z",
-		"model_version":             "shop-2026.12",
-		"task_type":                 "support",
-		"user_segment":              "pro",
-		"locale":                    "en-GB",
-		"session_id":                "sess-42",
-		"input.text":                "My order never came. Reach me at [EMAIL] or [PHONE].",
-		"output.text":               "Sorry, it was lost. A replacement ships today; we'll email [EMAIL].",
-		"output.latency_ms":         2800.0,
-		"consent.analytics":         true,
-		"consent.training":          false,
-		"extra.otel.request_model":  "gpt-4o",
-		"extra.otel.response_model": "gpt-4o-2024-08-06",
-		"extra.otel.input_tokens":   118.0,
-		"extra.otel.output_tokens":  30.0,
+		"event_id":                                  traceID,
+		"timestamp":                                 "2026-12-01T09:30:00Z",
+		"model_version":                             "shop-2026.12",
+		"task_type":                                 "support",
+		"user_segment":                              "pro",
+		"locale":                                    "en-GB",
+		"session_id":                                "sess-42",
+		"input.text":                                "My order never came. Reach me at [EMAIL] or [PHONE].",
+		"output.text":                               "Sorry, it was lost. A replacement ships today; we'll email [EMAIL].",
+		"output.latency_ms":                         2800.0,
+		"consent.analytics":                         true,
+		"consent.training":                          false,
+		"extra.otel.request_model":                  "gpt-4o",
+		"extra.otel.response_model":                 "gpt-4o-2024-08-06",
+		"extra.otel.input_tokens":                   118.0,
+		"extra.otel.output_tokens":                  30.0,
+		"automated_checks.extra.relevance":          0.92,
+		"automated_checks.extra.relevance_label":    "relevant",
+		"automated_checks.extra.groundedness":       0.4,
+		"automated_checks.extra.groundedness_label": "fail",
+		"automated_checks.extra.groundedness_explanation": "claims a replacement without a tool result saying so",
 	}
 	for path, w := range want {
 		if got := get(path); got != w {
@@ -248,7 +253,7 @@ func TestIngestOTLPFile(t *testing.T) {
 		t.Fatalf("exit %d: %s %s", r.code, r.stdout, r.stderr)
 	}
 	var sum summary
-	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil || sum.Read != 5 || sum.Accepted != 3 || sum.Rejected != 1 || sum.Blank != 1 {
+	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil || sum.Read != 5 || sum.Accepted != 12 || sum.Rejected != 1 || sum.Blank != 1 {
 		t.Errorf("summary %s (%v)", r.stdout, err)
 	}
 	if b, _ := os.ReadFile(rj); !strings.Contains(string(b), `"line":4`) || !strings.Contains(string(b), "not an OTLP export request") {

@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/loupe-dev/loupe/ingest"
+	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/loop/sample"
+	"github.com/loupe-dev/loupe/store"
 	"github.com/loupe-dev/loupe/tui"
 	"github.com/loupe-dev/loupe/tui/sshd"
 	"github.com/spf13/cobra"
@@ -41,8 +44,9 @@ func newServeCmd(a *app) *cobra.Command {
 		Use:   "serve",
 		Short: "Serve the HTTP collector and the TUI over SSH from one process",
 		Long: `Serve one store to the network: an HTTP collector that takes feedback
-events (POST /v1/events: one JSON event, a JSON array or NDJSON; the same
-validation, consent gate and PII masking as ingest), and the TUI over SSH
+records (POST /v1/events: interactions and signals; POST /v1/signals:
+signals only; one JSON record, a JSON array or NDJSON; the same validation,
+consent gate and PII masking as ingest), and the TUI over SSH
 for reviewers whose public keys are in the authorized-keys file. The key's
 line names the reviewer, never the SSH user name: an option
 environment="LOUPE_REVIEWER=alice" before the key, else the key's comment; a
@@ -56,6 +60,9 @@ a user's or a client's rate is exceeded, 401 without the bearer token
 (--token or LOUPE_TOKEN; none set means open). GET /healthz and GET
 /metrics (Prometheus text) are served too.
 
+Each event whose merged view changes is put through the config's sampling
+rules and queued if one picks it.
+
 POST /v1/traces and POST /v1/logs speak OTLP/HTTP (protobuf or JSON, gzip
 allowed): point an OpenTelemetry exporter here (OTEL_EXPORTER_OTLP_ENDPOINT)
 and each GenAI trace becomes one interaction, its evaluation results judge
@@ -65,7 +72,8 @@ While serve runs it holds the store: other loupe commands on it point here.
 At schedule.daily_at (UTC, default 06:00; off turns it off) serve runs the
 daily job: it samples yesterday into the review queue, checks the
 guardrails and posts each new alert once to alerts.webhook (or env
-LOUPE_ALERTS_WEBHOOK), and expires old data. --daily-now runs it at start
+LOUPE_ALERTS_WEBHOOK), and expires old data (events past
+privacy.retention_days, signals pending past intake.pending_days). --daily-now runs it at start
 too.
 
 SIGINT or SIGTERM stops it gracefully: in-flight requests finish, SSH
@@ -176,8 +184,9 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 			return withCode(exitInternal, fmt.Errorf("http: %w", err))
 		}
 		defer httpLn.Close()
+		pipe := ingest.New(st, ingest.PipelineOptions{OnStored: sampleOnArrival(st, cfg)})
 		mapping := cfg.OTLP.Mapping()
-		c := ingest.NewCollector(ingest.New(st, ingest.PipelineOptions{}), ingest.CollectorOptions{Token: token, MaxBody: f.maxBody, OTLP: &mapping,
+		c := ingest.NewCollector(pipe, ingest.CollectorOptions{Token: token, MaxBody: f.maxBody, OTLP: &mapping,
 			UserRate: f.userRate, UserBurst: f.userBurst, ClientRate: f.clientRate, ClientBurst: f.clientBurst})
 		httpSrv = &http.Server{
 			Handler:           c,
@@ -200,7 +209,7 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 		if token != "" {
 			auth = "bearer token required"
 		}
-		fmt.Fprintf(out, "http: listening on %s (POST /v1/events, POST /v1/traces and /v1/logs (OTLP), GET /healthz, GET /metrics; %s)\n", httpLn.Addr(), auth)
+		fmt.Fprintf(out, "http: listening on %s (POST /v1/events, POST /v1/signals, POST /v1/traces and /v1/logs (OTLP), GET /healthz, GET /metrics; %s)\n", httpLn.Addr(), auth)
 	}
 	if sshSrv != nil {
 		go func() {
@@ -247,4 +256,47 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 	}
 	logf("stopped")
 	return nil
+}
+
+// sampleOnArrival is the pipeline hook of serve: each event whose stored
+// view is new or changed (a late thumbs-down, say) is put through the
+// config's sampling rules for its day, as "loupe sample --day" would, and
+// queued if one picks it. Graded and queued events are skipped: the queue
+// never holds an item twice.
+func sampleOnArrival(st *store.Store, cfg appConfig) func(ids []string) error {
+	return func(ids []string) error {
+		byDay := map[string][]loop.Summary{}
+		already := map[string]bool{}
+		for _, id := range ids {
+			sum, err := st.Summary(id)
+			if errors.Is(err, store.ErrNotFound) {
+				continue // erased since
+			} else if err != nil {
+				return err
+			}
+			ls, err := st.Labels(id)
+			if err != nil {
+				return err
+			}
+			if len(ls) > 0 {
+				already[id] = true
+			}
+			day := sum.Time.UTC().Format("2006-01-02")
+			byDay[day] = append(byDay[day], sum)
+		}
+		var items []loop.QueueItem
+		now := time.Now().UTC()
+		for day, sums := range byDay {
+			when := sums[0].Time
+			res := sample.Sample(when, cfg.Sampling.Seed, sums, cfg.Sampling.Rules, already, 0, nil)
+			for _, it := range res.Items {
+				items = append(items, loop.QueueItem{EventID: it.ID, Day: day, Why: it.Why, At: now})
+			}
+		}
+		if len(items) == 0 {
+			return nil
+		}
+		_, err := st.Enqueue(items)
+		return err
+	}
 }

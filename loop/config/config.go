@@ -27,6 +27,7 @@ type Config struct {
 	Guardrails Guardrails        `yaml:"guardrails"`
 	Sets       SetTargets        `yaml:"sets"`
 	Privacy    Privacy           `yaml:"privacy"`
+	Intake     Intake            `yaml:"intake"`
 	Review     Review            `yaml:"review"`
 	Docs       Docs              `yaml:"docs"`
 	Alerts     Alerts            `yaml:"alerts"`
@@ -151,6 +152,14 @@ type Privacy struct {
 	RetentionDays int `yaml:"retention_days"`
 }
 
+// Intake settings: how records that arrive in pieces are taken in.
+type Intake struct {
+	// PendingDays is how long a signal whose interaction has not arrived
+	// is kept waiting for it; then `forget --expired` (and serve's daily
+	// run) drops it, counted.
+	PendingDays int `yaml:"pending_days"`
+}
+
 // Review settings.
 type Review struct {
 	// Reviewers are the people who review. Optional: anyone with access
@@ -207,6 +216,7 @@ func Default() Config {
 			RedFlag: SetTarget{Min: 50},
 		},
 		Privacy:  Privacy{RetentionDays: 180},
+		Intake:   Intake{PendingDays: 7},
 		Review:   Review{MinKappa: 0.6, Overlap: 0.2},
 		Alerts:   Alerts{TimeoutSeconds: 10, Retries: 3},
 		Schedule: Schedule{DailyAt: "06:00"},
@@ -443,6 +453,11 @@ func (c Config) validate(at func(string) (string, int)) []error {
 	// privacy
 	if c.Privacy.RetentionDays < 0 {
 		p.add("privacy.retention_days", "%d: want 0 (no limit) or more", c.Privacy.RetentionDays)
+	}
+
+	// intake (signals)
+	if c.Intake.PendingDays < 1 {
+		p.add("intake.pending_days", "%d: want 1 or more (days a signal waits for its interaction)", c.Intake.PendingDays)
 	}
 
 	// review

@@ -177,6 +177,13 @@ sets:
 privacy:
   retention_days: 180
 
+# intake: records that arrive in pieces. A signal (a late thumb, an edit, a
+# purchase, a judge's score) whose interaction has not arrived yet is kept,
+# masked, and applied when it comes. pending_days: how long it waits; then
+# "loupe forget --expired" (and serve, daily) drops it and counts it.
+intake:
+  pending_days: 7
+
 # review: how reviewers share the queue and see each other's grades.
 #   reviewers   the team's names, e.g. [ana, bo, cy] (optional)
 #   min_kappa   the agreement (Cohen's kappa) below which two reviewers
