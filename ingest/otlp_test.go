@@ -345,3 +345,66 @@ func TestOTLPConcurrentAssembly(t *testing.T) {
 		t.Errorf("concurrent:\n%s\nwant\n%s", got, want)
 	}
 }
+
+// A user's thumb for a trace (a signal with event_id = the trace id) is
+// merged into the OTLP interaction whether it comes before the spans,
+// between them or after, and survives the interaction being derived again
+// as more spans arrive. A consent withdrawal erases the interaction and its
+// spans, and later spans of the trace are not stored again.
+func TestOTLPSignalsAndReplacement(t *testing.T) {
+	thumb := `{"kind":"signal","signal_id":"t-1","event_id":"` + testTraceHex + `","timestamp":"2025-12-01T10:01:00Z","source":"user","explicit_feedback":{"thumb":"down","reason_codes":["factual_error"]}}`
+	s := chatSpans()
+
+	// Reference: all spans, then the thumb.
+	st1 := openStore(t)
+	p1 := New(st1, PipelineOptions{})
+	c1 := NewCollector(p1, CollectorOptions{})
+	postOTLP(t, c1, "/v1/traces", protoBody(t, traces(s)), "application/x-protobuf")
+	if outs, _ := submit(t, p1, thumb); outs[0].Status != Accepted {
+		t.Fatalf("thumb: %+v", outs[0])
+	}
+	want := storedBody(t, st1)
+	if !strings.Contains(want, `"thumb":"down"`) {
+		t.Fatalf("thumb not merged: %s", want)
+	}
+
+	// The thumb first (pending), the children, then the root.
+	st2 := openStore(t)
+	var stored []string
+	p2 := New(st2, PipelineOptions{OnStored: func(ids []string) error { stored = append(stored, ids...); return nil }})
+	c2 := NewCollector(p2, CollectorOptions{})
+	if outs, _ := submit(t, p2, thumb); outs[0].Status != Pending {
+		t.Fatalf("early thumb: %+v", outs[0])
+	}
+	postOTLP(t, c2, "/v1/traces", protoBody(t, traces(s[1:])), "application/x-protobuf")
+	postOTLP(t, c2, "/v1/traces", protoBody(t, traces(s[:1])), "application/x-protobuf")
+	hash := regexp.MustCompile(`"user_hash":"[0-9a-f]+"`)
+	if got := hash.ReplaceAllString(storedBody(t, st2), ""); got != hash.ReplaceAllString(want, "") {
+		t.Errorf("thumb first:\n%s\nwant\n%s", got, want)
+	}
+	if len(stored) != 2 || stored[0] != testTraceHex {
+		t.Errorf("OnStored saw %v, want the trace twice (stored, then replaced)", stored)
+	}
+	orig, err := st2.Original(testTraceHex)
+	if err != nil || orig.Explicit != nil || orig.Output == nil || *orig.Output.LatencyMS != 3000 {
+		t.Errorf("original %+v %v", orig, err)
+	}
+
+	// Consent withdrawn: nothing of the trace stays, and it does not come
+	// back with its spans.
+	withdraw := `{"kind":"signal","signal_id":"t-2","event_id":"` + testTraceHex + `","timestamp":"2025-12-01T10:02:00Z","consent":{"analytics":false}}`
+	submit(t, p2, withdraw)
+	if n, _ := st2.Count(); n != 0 {
+		t.Errorf("%d events after withdrawal", n)
+	}
+	if spans, _ := st2.TraceSpans(testTraceHex); len(spans) != 0 {
+		t.Errorf("%d spans after withdrawal", len(spans))
+	}
+	postOTLP(t, c2, "/v1/traces", protoBody(t, traces(s)), "application/x-protobuf")
+	if n, _ := st2.Count(); n != 0 {
+		t.Errorf("%d events after redelivery of a withdrawn trace", n)
+	}
+	if spans, _ := st2.TraceSpans(testTraceHex); len(spans) != 0 {
+		t.Errorf("%d spans stored again after withdrawal", len(spans))
+	}
+}
