@@ -285,3 +285,55 @@ func TestIngestOTLPFile(t *testing.T) {
 		t.Error("re-reading changed the store")
 	}
 }
+
+// Through the binary: a trace's spans in reverse order over three
+// requests, one of them sent twice, export the same bytes as the trace in
+// one request.
+func TestServeOTLPAnyOrder(t *testing.T) {
+	whole := benchTraces(0, 1) // one trace of five spans, root first
+	req := ptraceotlp.NewExportRequest()
+	if err := req.UnmarshalProto(whole); err != nil {
+		t.Fatal(err)
+	}
+	// Spans 4 3 | 2 1 | 0: children first, the root last.
+	var parts [][]byte
+	for _, idx := range [][]int{{4, 3}, {2, 1}, {0}} {
+		td := ptrace.NewTraces()
+		req.Traces().CopyTo(td)
+		spans := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans()
+		picked := ptrace.NewSpanSlice()
+		for _, i := range idx {
+			spans.At(i).CopyTo(picked.AppendEmpty())
+		}
+		picked.CopyTo(spans)
+		b, err := ptraceotlp.NewExportRequestFromTraces(td).MarshalProto()
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, b)
+	}
+	post := func(url string, body []byte) {
+		t.Helper()
+		resp, err := http.Post(url+"/v1/traces", "application/x-protobuf", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
+	s := startServe(t, nil, "--store", a, "--http", "127.0.0.1:0")
+	post(s.http, whole)
+	s.stop(t)
+	s = startServe(t, nil, "--store", b, "--http", "127.0.0.1:0")
+	for _, p := range [][]byte{parts[0], parts[1], parts[1], parts[2]} {
+		post(s.http, p)
+	}
+	s.stop(t)
+	want, got := exportMap(t, a), exportMap(t, b)
+	if len(want) != 1 || !reflect.DeepEqual(got, want) {
+		t.Errorf("in pieces:\n%v\nwhole:\n%v", got, want)
+	}
+}
