@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/loupe-dev/loupe/ingest/otlp"
 	"github.com/loupe-dev/loupe/loop"
@@ -119,7 +120,7 @@ type owned struct {
 	a *assembly
 }
 
-func (o *OTLP) assembleGroup(group []*assembly) error {
+func (o *OTLP) assembleGroup(group []*assembly) (err error) {
 	st := o.p.st
 	byTrace := map[string][]owned{}
 	for _, g := range group {
@@ -148,6 +149,12 @@ func (o *OTLP) assembleGroup(group []*assembly) error {
 	var bodies []store.SpanBody
 	var recs []store.Record
 	var recSpans [][]owned // the new spans behind each record, for the counts
+	var withdraw []Item    // consent withdrawals of traces a span withheld consent for
+	defer func() {
+		if len(withdraw) > 0 && err == nil {
+			_, _, err = o.p.Submit(context.Background(), withdraw)
+		}
+	}()
 	a := o.m.Attributes
 	for _, t := range traces {
 		fresh := byTrace[t]
@@ -167,8 +174,18 @@ func (o *OTLP) assembleGroup(group []*assembly) error {
 		for i := len(stored); i < len(all); i++ {
 			genai.Mask(&all[i], a, st.UserHash)
 		}
-		if analytics, _ := genai.Consent(all, a); analytics != nil && !*analytics || analytics == nil && !o.m.Analytics {
-			// The user withheld consent: nothing of the trace is kept.
+		analytics, _ := genai.Consent(all, a)
+		if analytics != nil && !*analytics {
+			// A span says the user withheld consent: withdraw it as a
+			// signal would, so that whatever was stored of the trace (its
+			// interaction, spans, signals) is erased and a tombstone keeps
+			// later spans and results out.
+			each(fresh, func(r *OTLPResult, n int) { r.Withdrawn += n })
+			withdraw = append(withdraw, withdrawal(t, all))
+			continue
+		}
+		if analytics == nil && !o.m.Analytics {
+			// otlp.consent.analytics is false and nothing overrides it.
 			each(fresh, func(r *OTLPResult, n int) { r.Skipped += n })
 			if len(stored) > 0 {
 				if err := st.DeleteTrace(t); err != nil {
@@ -233,6 +250,19 @@ func (o *OTLP) assembleGroup(group []*assembly) error {
 	return nil
 }
 
+// withdrawal is the consent-withdrawal signal of a trace one of whose spans
+// says the user withheld analytics consent; its id and time come from the
+// trace, so redelivered spans give a duplicate.
+func withdrawal(trace string, spans []genai.Span) Item {
+	var at int64
+	for _, s := range spans {
+		at = max(at, s.End)
+	}
+	line := fmt.Sprintf(`{"kind":"signal","signal_id":"otel-consent-%s","event_id":"%s","timestamp":"%s","source":"otel","consent":{"analytics":false}}`,
+		trace, trace, time.Unix(0, at).UTC().Format(time.RFC3339Nano))
+	return Item{Data: []byte(line), Source: "otlp"}
+}
+
 func (o *OTLP) stored(trace string) ([]genai.Span, error) {
 	bodies, err := o.p.st.TraceSpans(trace)
 	if err != nil {
@@ -255,6 +285,18 @@ func (o *OTLP) evaluations(ctx context.Context, evals []genai.Evaluation, res *O
 		if err := e.Check(); err != nil {
 			res.reject(1, err.Error())
 			continue
+		}
+		if !o.m.Analytics {
+			// Without consent by default, a result is kept only for an
+			// interaction a span gave consent to (one that is stored).
+			ok, err := o.p.st.Has(e.TraceID)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				res.Skipped++
+				continue
+			}
 		}
 		items = append(items, Item{Data: e.Signal(), Source: "otlp"})
 	}

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/loop/genai"
 	"github.com/loupe-dev/loupe/store"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -277,9 +279,67 @@ func TestOTLPConsentOverride(t *testing.T) {
 	s[0].attrs = map[string]any{"loupe.consent.analytics": false}
 	// The withholding span arrives after the others were stored.
 	postOTLP(t, c, "/v1/traces", protoBody(t, traces(s[1:])), "application/x-protobuf")
+	if n, _ := st.Count(); n != 1 {
+		t.Fatalf("%d events before the withdrawal", n)
+	}
 	postOTLP(t, c, "/v1/traces", protoBody(t, traces(s[:1])), "application/x-protobuf")
 	if spans, _ := st.TraceSpans(testTraceHex); len(spans) != 0 {
 		t.Errorf("%d spans kept after consent was withheld", len(spans))
+	}
+	if n, _ := st.Count(); n != 0 {
+		t.Errorf("%d events after consent was withheld", n)
+	}
+	// Redelivered spans, and a judge's result, stay out.
+	td := traces(s[1:])
+	ev := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Events().AppendEmpty()
+	ev.SetName("gen_ai.evaluation.result")
+	ev.Attributes().PutStr("gen_ai.evaluation.name", "relevance")
+	ev.Attributes().PutDouble("gen_ai.evaluation.score.value", 0.5)
+	if a := postOTLP(t, c, "/v1/traces", protoBody(t, td), "application/x-protobuf"); a.code != 200 || a.rejected != 0 {
+		t.Errorf("redelivery: %+v", a)
+	}
+	if n, _ := st.Count(); n != 0 {
+		t.Errorf("%d events after redelivery", n)
+	}
+	if spans, _ := st.TraceSpans(testTraceHex); len(spans) != 0 {
+		t.Errorf("%d spans after redelivery", len(spans))
+	}
+	var sigs int
+	st.AllSignals(func(*loop.Signal) error { sigs++; return nil })
+	if sigs != 0 {
+		t.Errorf("%d signals kept for a withdrawn trace", sigs)
+	}
+}
+
+// With otlp.consent.analytics false, only traces a span gives consent to
+// are kept, with their judges' results.
+func TestOTLPConsentDefaultNo(t *testing.T) {
+	st := openStore(t)
+	m := genai.DefaultMapping()
+	m.Analytics = false
+	c := NewCollector(New(st, PipelineOptions{}), CollectorOptions{OTLP: &m})
+	s := chatSpans()
+	td := traces(s)
+	ev := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(2).Events().AppendEmpty()
+	ev.SetName("gen_ai.evaluation.result")
+	ev.Attributes().PutStr("gen_ai.evaluation.name", "relevance")
+	ev.Attributes().PutDouble("gen_ai.evaluation.score.value", 0.5)
+	postOTLP(t, c, "/v1/traces", protoBody(t, td), "application/x-protobuf")
+	var sigs int
+	st.AllSignals(func(*loop.Signal) error { sigs++; return nil })
+	if n, _ := st.Count(); n != 0 || sigs != 0 {
+		t.Errorf("without consent: %d events, %d signals", n, sigs)
+	}
+	s[1].attrs["loupe.consent.analytics"] = "true"
+	td = traces(s)
+	ev = td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(2).Events().AppendEmpty()
+	ev.SetName("gen_ai.evaluation.result")
+	ev.Attributes().PutStr("gen_ai.evaluation.name", "relevance")
+	ev.Attributes().PutDouble("gen_ai.evaluation.score.value", 0.5)
+	postOTLP(t, c, "/v1/traces", protoBody(t, td), "application/x-protobuf")
+	got, err := st.Event(testTraceHex)
+	if err != nil || got.Checks == nil || string(got.Checks.Extra["relevance"]) != "0.5" || *got.Consent.Analytics != true {
+		t.Errorf("consented by a span: %+v %v", got, err)
 	}
 }
 
