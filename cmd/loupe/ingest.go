@@ -166,6 +166,10 @@ func printSummary(cmd *cobra.Command, a *app, s ingest.Summary, d time.Duration,
 	}
 	fmt.Fprintf(w, "read %d lines%s: %d accepted, %d duplicates, %d rejected, %d blank\n",
 		s.Read, rate, s.Accepted, s.Duplicates, s.Rejected, s.Blank)
+	if s.Signals > 0 || s.Withdrawn > 0 {
+		fmt.Fprintf(w, "signals: %d stored (%d waiting for their interaction); %d records dropped, consent withdrawn\n",
+			s.Signals, s.Pending, s.Withdrawn)
+	}
 	if len(s.Reasons) > 0 {
 		keys := make([]string, 0, len(s.Reasons))
 		for k := range s.Reasons {
