@@ -22,7 +22,7 @@ build:
 # short run of each fuzz target (longer by hand: make fuzz FUZZTIME=5m).
 test:
 	$(GO) vet $(PKGS)
-	$(GO) test -race -count=1 $(PKGS)
+	$(GO) test -race -count=1 -timeout 14m $(PKGS)
 	$(MAKE) --no-print-directory fuzz
 
 FUZZ_TARGETS := FuzzDecodeEvent:./loop/ FuzzMask:./loop/pii/ FuzzLoad:./loop/config/ \
