@@ -175,7 +175,6 @@ func TestCSVExportGuardedAndLossless(t *testing.T) {
 	}
 }
 
-
 // A restore killed part-way leaves no store behind, a retry just works
 // (the leftover temporary directory is removed) and the restored store has
 // every event and the secret; truncated backups are refused, old unframed
