@@ -381,3 +381,47 @@ func TestDailyJobDropsStalePendingSignals(t *testing.T) {
 		t.Fatalf("stats %d %d", pending, dropped)
 	}
 }
+
+// TestTrendsCountLateSignalsThroughBinary: a signal dated two days after
+// its interaction revises the interaction's day, and `trends` says so.
+func TestTrendsCountLateSignalsThroughBinary(t *testing.T) {
+	st := filepath.Join(t.TempDir(), "s")
+	ev := func(id, ts string) string {
+		return fmt.Sprintf(`{"event_id":%q,"timestamp":%q,"model_version":"m-1","task_type":"support","input":{"text":"where is my parcel"},"output":{"text":"on its way","latency_ms":300},"consent":{"analytics":true,"training":true}}`, id, ts)
+	}
+	interactions := strings.Join([]string{
+		ev("late-1", "2026-11-10T10:00:00Z"), ev("late-2", "2026-11-10T11:00:00Z"), ev("late-3", "2026-11-11T09:00:00Z"),
+	}, "\n") + "\n"
+	if r := run(t, []byte(interactions), "ingest", "--store", st, "-"); r.code != 0 {
+		t.Fatalf("ingest: %d %s", r.code, r.stderr)
+	}
+	late := func() string {
+		t.Helper()
+		r := run(t, nil, "trends", "--json", "--metric", "thumbs_down_rate", "--store", st)
+		if r.code != 0 {
+			t.Fatalf("trends: %d %s", r.code, r.stderr)
+		}
+		var out struct{ Late json.RawMessage }
+		if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+			t.Fatal(err)
+		}
+		return string(out.Late)
+	}
+	if got := late(); got != "[]" {
+		t.Fatalf("late before any signal: %s, want []", got)
+	}
+	// The same day (not late), and two days later (late).
+	sigs := `{"kind":"signal","signal_id":"s-a","event_id":"late-1","timestamp":"2026-11-10T10:05:00Z","explicit_feedback":{"thumb":"up"}}
+{"kind":"signal","signal_id":"s-b","event_id":"late-2","timestamp":"2026-11-12T08:00:00Z","business":{"converted":true}}
+`
+	if r := run(t, []byte(sigs), "ingest", "--store", st, "-"); r.code != 0 {
+		t.Fatalf("ingest signals: %d %s", r.code, r.stderr)
+	}
+	if got, want := late(), `[{"day":"2026-11-10","signals":1,"events":1,"share":0.5}]`; got != want {
+		t.Fatalf("late: %s, want %s", got, want)
+	}
+	r := run(t, nil, "trends", "--store", st)
+	if want := "late data: 1 signal revised 1 past day after it ended (most recent 2026-11-10: 1); recent days may still move"; !strings.Contains(r.stdout, want) {
+		t.Fatalf("trends text lacks %q:\n%s", want, r.stdout)
+	}
+}
