@@ -62,7 +62,7 @@ type Report struct {
 	Events           int // events in the window
 	Goal             trend.GoalReport
 	Late             []trend.LateDay // days signals revised after they ended
-	GoalSeries       trend.Series // the goal metric per day over all events
+	GoalSeries       trend.Series    // the goal metric per day over all events
 	Releases         []Release
 	Alerts           []trend.Alert
 	Alpha            float64
