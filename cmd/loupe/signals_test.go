@@ -414,3 +414,52 @@ func genSplit(t *testing.T, n, seed string) []byte {
 	}
 	return []byte(r.stdout)
 }
+
+// TestNoConsentTakesItsSignalsOffDisk: signals sent before and after an
+// interaction whose user withheld consent are not kept, neither waiting
+// nor on disk, in either order, and the refused line is a no_consent
+// reject that does not fail the ingest.
+func TestNoConsentTakesItsSignalsOffDisk(t *testing.T) {
+	const canary = "wombatcanary"
+	text := strings.Repeat(canary+" was here ", 30) // long: goes to the value log
+	interaction := `{"event_id":"nc1","timestamp":"2026-11-01T10:00:00Z","model_version":"m","input":{"text":"hello"},"consent":{"analytics":false,"training":false}}`
+	before := `{"kind":"signal","signal_id":"nc1-a","event_id":"nc1","timestamp":"2026-11-01T09:59:00Z","explicit_feedback":{"thumb":"down","reason_text":"` + text + `"}}`
+	after := `{"kind":"signal","signal_id":"nc1-b","event_id":"nc1","timestamp":"2026-11-01T10:03:00Z","explicit_feedback":{"user_edit":"` + text + `"}}`
+	bystander := `{"event_id":"nc2","timestamp":"2026-11-01T10:00:00Z","model_version":"m","input":{"text":"bystander walrus"},"consent":{"analytics":true,"training":true}}`
+	for name, runs := range map[string][][]string{
+		"signals first": {{bystander, before, after}, {interaction}},
+		"around it":     {{bystander, before}, {interaction, after}},
+		"after it":      {{bystander, interaction}, {before, after}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			st := filepath.Join(t.TempDir(), "s")
+			noConsent := 0
+			for _, lines := range runs {
+				r := run(t, []byte(strings.Join(lines, "\n")+"\n"), "ingest", "--json", "--store", st, "-")
+				var s struct{ Reasons map[string]int }
+				json.Unmarshal([]byte(r.stdout), &s)
+				if r.code != 0 {
+					t.Fatalf("ingest: exit %d %s %s", r.code, r.stdout, r.stderr)
+				}
+				noConsent += s.Reasons["no_consent"]
+			}
+			if noConsent != 1 {
+				t.Errorf("no_consent counted %d times, want 1", noConsent)
+			}
+			r := run(t, nil, "doctor", "--json", "--store", st)
+			var d struct{ Signals struct{ Pending, Dropped int } }
+			if err := json.Unmarshal([]byte(r.stdout), &d); err != nil {
+				t.Fatalf("doctor: %v %s", err, r.stdout)
+			}
+			if d.Signals.Pending != 0 || d.Signals.Dropped != 0 {
+				t.Errorf("doctor: %d pending, %d dropped; want none", d.Signals.Pending, d.Signals.Dropped)
+			}
+			if hits := filesContaining(t, st, canary); len(hits) > 0 {
+				t.Errorf("the refused interaction's signals are still in %v", hits)
+			}
+			if hits := filesContaining(t, st, "bystander walrus"); len(hits) == 0 {
+				t.Errorf("the bystander is not on disk either: the scan sees nothing")
+			}
+		})
+	}
+}
