@@ -447,7 +447,9 @@ func TestNoConsentTakesItsSignalsOffDisk(t *testing.T) {
 				t.Errorf("no_consent counted %d times, want 1", noConsent)
 			}
 			r := run(t, nil, "doctor", "--json", "--store", st)
-			var d struct{ Signals struct{ Pending, Dropped int } }
+			var d struct {
+				Signals struct{ Pending, Dropped int }
+			}
 			if err := json.Unmarshal([]byte(r.stdout), &d); err != nil {
 				t.Fatalf("doctor: %v %s", err, r.stdout)
 			}
