@@ -32,6 +32,7 @@ type Config struct {
 	Docs       Docs              `yaml:"docs"`
 	Alerts     Alerts            `yaml:"alerts"`
 	Schedule   Schedule          `yaml:"schedule"`
+	OTLP       OTLP              `yaml:"otlp"`
 
 	// Warnings are what Load accepted but wants changed (a deprecated
 	// key), each located like an Error; not part of the file.
@@ -219,6 +220,7 @@ func Default() Config {
 		Review:   Review{MinKappa: 0.6, Overlap: 0.2},
 		Alerts:   Alerts{TimeoutSeconds: 10, Retries: 3},
 		Schedule: Schedule{DailyAt: "06:00"},
+		OTLP:     DefaultOTLP(),
 	}
 }
 
@@ -489,5 +491,8 @@ func (c Config) validate(at func(string) (string, int)) []error {
 	}
 
 	c.validateAlerting(p)
+
+	// otlp
+	c.OTLP.validate(p)
 	return p.errs
 }
