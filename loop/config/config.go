@@ -29,6 +29,7 @@ type Config struct {
 	Privacy    Privacy           `yaml:"privacy"`
 	Review     Review            `yaml:"review"`
 	Docs       Docs              `yaml:"docs"`
+	Kafka      Kafka             `yaml:"kafka"`
 }
 
 // Goal is the metric the loop exists to move and where it should be:
@@ -166,6 +167,7 @@ func Default() Config {
 		},
 		Privacy: Privacy{RetentionDays: 180},
 		Review:  Review{MinKappa: 0.6},
+		Kafka:   DefaultKafka(),
 	}
 }
 
@@ -408,5 +410,8 @@ func (c Config) validate(at func(string) (string, int)) []error {
 	if !inUnit(c.Review.MinKappa) {
 		p.add("review.min_kappa", "%v: want a kappa from 0 to 1 (0.6 is the usual bar)", c.Review.MinKappa)
 	}
+
+	// kafka
+	c.Kafka.validate(p, "kafka.")
 	return p.errs
 }

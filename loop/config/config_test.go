@@ -88,7 +88,7 @@ func TestLoadErrorsHaveLines(t *testing.T) {
 		want      []string
 	}{
 		{"unknown top key", "goal:\n  metric: pass_rate\ngaol: 1\n",
-			[]string{`loupe.yaml:3: gaol: unknown key "gaol" (want one of goal, taxonomy, rubric, sampling, guardrails, sets, privacy, review, docs here)`}},
+			[]string{`loupe.yaml:3: gaol: unknown key "gaol" (want one of goal, taxonomy, rubric, sampling, guardrails, sets, privacy, review, docs, kafka here)`}},
 		{"unknown nested key", "sets:\n  golden:\n    min: 10\n    maximum: 20\n",
 			[]string{`loupe.yaml:4: sets.golden.maximum: unknown key "maximum" (want one of min, max in sets.golden)`}},
 		{"unknown key in a list item", "taxonomy:\n  - code: a\n    description: x\n  - code: b\n    descripton: y\n",
@@ -174,7 +174,7 @@ func TestLoadErrorsHaveLines(t *testing.T) {
 				`loupe.yaml:3: taxonomy: want a list, got a mapping`,
 			}},
 		{"not a mapping", "- a\n- b\n",
-			[]string{`loupe.yaml:1: want a mapping of goal, taxonomy, rubric, sampling, guardrails, sets, privacy, review, docs, got a list`}},
+			[]string{`loupe.yaml:1: want a mapping of goal, taxonomy, rubric, sampling, guardrails, sets, privacy, review, docs, kafka, got a list`}},
 		{"alias", "review:\n  reviewers: &r [a, b]\ndocs:\n  evaluation_plan: *r\n",
 			[]string{`loupe.yaml:4: docs.evaluation_plan: YAML aliases (*r) are not supported: write the value out`}},
 		{"syntax", "goal:\n  metric: pass_rate\n   op: \">=\"\n",
