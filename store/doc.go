@@ -28,6 +28,9 @@
 //	                              kind 'g' golden, 'r' red-flag
 //	q <id>                        the review queue (JSON loop.QueueItem): why
 //	                              sampling picked the event, and for whom
+//	K <name>                      Kafka bookkeeping (JSON): "state", the Kafka
+//	                              source's last known counters and offsets,
+//	                              saved by serve for doctor
 //
 // Values of at most 256 bytes (summaries, index, labels) stay in the LSM
 // tree; event bodies (1–3 KB) go to the value log, which a goroutine

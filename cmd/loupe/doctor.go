@@ -106,9 +106,13 @@ item is named with what to do. Exit status 1 when anything is missing.`,
 			}
 			items := doctor.Check(cfg.Config, cfg.Path != "", s)
 			ready := doctor.Ready(items)
+			ks, err := lastKafkaState(st)
+			if err != nil {
+				return withCode(exitInternal, err)
+			}
 			w := cmd.OutOrStdout()
 			if a.json {
-				b, _ := json.Marshal(map[string]any{"ready": ready, "checks": items})
+				b, _ := json.Marshal(map[string]any{"ready": ready, "checks": items, "kafka": ks})
 				fmt.Fprintln(w, string(b))
 			} else {
 				for _, it := range items {
@@ -123,6 +127,9 @@ item is named with what to do. Exit status 1 when anything is missing.`,
 					if !it.OK {
 						missing++
 					}
+				}
+				if ks != nil {
+					fmt.Fprintf(w, "  %-28s %s\n", "kafka (last serve)", kafkaSummary(ks))
 				}
 				if ready {
 					fmt.Fprintln(w, "\nready: this loop can gate releases")

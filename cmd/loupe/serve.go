@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/loupe-dev/loupe/loop/collect"
@@ -29,6 +30,7 @@ type serveFlags struct {
 	clientRate     float64
 	clientBurst    float64
 	grace          time.Duration
+	kafka          kafkaFlags
 }
 
 func newServeCmd(a *app) *cobra.Command {
@@ -48,13 +50,21 @@ a user's or a client's rate is exceeded, 401 without the bearer token
 (--token or LOUPE_TOKEN; none set means open). GET /healthz and GET
 /metrics (Prometheus text) are served too.
 
+With --kafka BROKERS --kafka-topic T (or loupe.yaml's kafka section) it
+also consumes a Kafka topic as a member of consumer group --kafka-group
+(default loupe): each message value is one JSON record or NDJSON, taken
+through the same steps; offsets are committed only once what the records
+carried is on disk, and bad records go to the rejects file with their
+partition and offset. Consumer lag, records/s and rejects are on /metrics.
+
 While serve runs it holds the store: other loupe commands on it point here.
 SIGINT or SIGTERM stops it gracefully: in-flight requests finish, SSH
 sessions end with their grades saved, then the store is closed.`,
 		Example: `  loupe serve --http 127.0.0.1:7070
   loupe serve --http :7070 --ssh :2222 --authorized-keys ~/.ssh/authorized_keys
   curl -H 'Content-Type: application/x-ndjson' --data-binary @events.jsonl http://127.0.0.1:7070/v1/events
-  ssh -p 2222 localhost`,
+  ssh -p 2222 localhost
+  loupe serve --http 127.0.0.1:7070 --kafka kafka-1:9092,kafka-2:9092 --kafka-topic app.feedback`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, a, f) },
 	}
@@ -70,14 +80,23 @@ sessions end with their grades saved, then the store is closed.`,
 	fl.Float64Var(&f.clientRate, "client-rate", collect.DefaultClientRate, "events per second per client address")
 	fl.Float64Var(&f.clientBurst, "client-burst", collect.DefaultClientBurst, "events a client may send at once (and per request)")
 	fl.DurationVar(&f.grace, "shutdown-timeout", 10*time.Second, "how long a graceful stop waits for requests and sessions")
+	addKafkaFlags(fl, &f.kafka)
 	return cmd
 }
 
 func off(addr string) bool { return addr == "" || addr == "off" }
 
 func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
-	if off(f.http) && off(f.ssh) {
-		return usageErr("nothing to serve: give --http ADDR, --ssh ADDR or both")
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	kset, err := kafkaSettings(cmd, cfg.Kafka, &f.kafka)
+	if err != nil {
+		return err
+	}
+	if off(f.http) && off(f.ssh) && len(kset.Brokers) == 0 {
+		return usageErr("nothing to serve: give --http ADDR, --ssh ADDR, --kafka BROKERS, or several")
 	}
 	if !off(f.ssh) && f.authorizedKeys == "" {
 		return usageErr("--ssh needs --authorized-keys FILE: only reviewers whose public key it lists get in")
@@ -88,10 +107,6 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 	token := f.token
 	if token == "" {
 		token = os.Getenv("LOUPE_TOKEN")
-	}
-	cfg, err := a.loadConfig()
-	if err != nil {
-		return err
 	}
 	ctx := cmd.Context()
 	st, err := a.open(ctx, "loupe serve")
@@ -137,13 +152,21 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 		c := collect.New(st, collect.Options{Token: token, MaxBody: f.maxBody,
 			UserRate: f.userRate, UserBurst: f.userBurst, ClientRate: f.clientRate, ClientBurst: f.clientBurst})
 		httpSrv = &http.Server{
-			Handler:           c,
+			Handler:           http.Handler(c),
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       time.Minute,
 			WriteTimeout:      time.Minute,
 			IdleTimeout:       2 * time.Minute,
 			MaxHeaderBytes:    64 << 10,
 		}
+	}
+
+	ks, err := startKafka(kset, &f.kafka, st, cmd.ErrOrStderr(), logf)
+	if err != nil {
+		return err
+	}
+	if ks != nil && httpSrv != nil {
+		httpSrv.Handler = withKafkaMetrics{httpSrv.Handler, ks.k}
 	}
 
 	errc := make(chan error, 2)
@@ -167,6 +190,10 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 		}()
 		fmt.Fprintf(out, "ssh: listening on %s (keys in %s)\n", sshLn.Addr(), f.authorizedKeys)
 	}
+	if ks != nil {
+		group := kset.Group
+		fmt.Fprintf(out, "kafka: consuming %s from %s as group %s\n", kset.Topic, strings.Join(kset.Brokers, ","), group)
+	}
 	fmt.Fprintf(out, "store: %s (Ctrl-C or SIGTERM stops)\n", st.Dir())
 
 	var runErr error
@@ -187,6 +214,11 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 	if sshSrv != nil {
 		if err := sshSrv.Shutdown(sctx); err != nil {
 			errs = append(errs, fmt.Errorf("ssh shutdown: %w", err))
+		}
+	}
+	if ks != nil {
+		if err := ks.stop(); err != nil {
+			errs = append(errs, fmt.Errorf("kafka: %w", err))
 		}
 	}
 	// Every request and session is done with the store: close it now, so a

@@ -1,0 +1,281 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+const kafkaTestTopic = "app.feedback"
+
+// kafkaTopic is a kfake cluster (the real Kafka protocol, in this process,
+// on 127.0.0.1) holding generated records over four partitions: some
+// several to a value as NDJSON, a tenth delivered twice, malformed records
+// among them. bad holds "partition/offset" of each malformed one.
+type kafkaTopic struct {
+	c       *kfake.Cluster
+	addr    string
+	records int
+	bad     map[string]bool
+}
+
+func newKafkaTopic(t *testing.T, n string) *kafkaTopic {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, kafkaTestTopic),
+		kfake.GroupMinSessionTimeout(500*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	kt := &kafkaTopic{c: c, addr: strings.Join(c.ListenAddrs(), ","), bad: map[string]bool{}}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(kafkaTestTopic),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerBatchMaxBytes(4<<20), kgo.MaxBufferedRecords(100_000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	lines := bytes.Split(bytes.TrimSpace(genLines(t, n, "21")), []byte("\n"))
+	rng := rand.New(rand.NewPCG(4, 5))
+	var recs, bads, again []*kgo.Record
+	for i := 0; i < len(lines); {
+		k := 1
+		if rng.IntN(5) == 0 {
+			k = min(1+rng.IntN(4), len(lines)-i)
+		}
+		r := &kgo.Record{Partition: int32(rng.IntN(4)), Value: bytes.Join(lines[i:i+k], []byte("\n"))}
+		recs = append(recs, r)
+		if rng.IntN(10) == 0 {
+			again = append(again, &kgo.Record{Partition: int32(rng.IntN(4)), Value: r.Value})
+		}
+		i += k
+		if rng.IntN(300) == 0 {
+			b := &kgo.Record{Partition: int32(rng.IntN(4)), Value: []byte(`{"event_id":"x","input":{"text":"call 555-0100`)}
+			bads = append(bads, b)
+			recs = append(recs, b)
+		}
+	}
+	recs = append(recs, again...)
+	for i := 0; i < len(recs); i += 5000 {
+		if err := cl.ProduceSync(context.Background(), recs[i:min(i+5000, len(recs))]...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kt.records = len(recs)
+	for _, b := range bads {
+		kt.bad[fmt.Sprintf("%d/%d", b.Partition, b.Offset)] = true
+	}
+	if len(kt.bad) == 0 {
+		t.Fatal("no malformed record in the topic")
+	}
+	return kt
+}
+
+// caughtUp reports whether group's committed offsets reach the end of
+// every partition.
+func (kt *kafkaTopic) caughtUp(t *testing.T, group string) bool {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(kt.c.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ends, err := adm.ListEndOffsets(ctx, kafkaTestTopic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	committed, err := adm.FetchOffsets(ctx, group)
+	if err != nil {
+		return false
+	}
+	ok := true
+	ends.Each(func(o kadm.ListedOffset) {
+		c, found := committed.Lookup(o.Topic, o.Partition)
+		if !found || c.At != o.Offset {
+			ok = false
+		}
+	})
+	return ok
+}
+
+func (kt *kafkaTopic) waitCaughtUp(t *testing.T, group string, s *served) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for !kt.caughtUp(t, group) {
+		if time.Now().After(deadline) {
+			t.Fatalf("group %s not caught up in 3 minutes: %s", group, s.stderr)
+		}
+		select {
+		case <-s.exited:
+			t.Fatalf("serve exited %d: %s", s.exitCode, s.stderr)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// rejectedAt reads a Kafka rejects file: the partition/offset of each entry.
+func rejectedAt(t *testing.T, path string) map[string]bool {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, l := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+		var r struct {
+			Topic     string
+			Partition int32
+			Offset    int64
+			Reason    string
+			Raw       string
+		}
+		if err := json.Unmarshal(l, &r); err != nil {
+			t.Fatalf("rejects line %q: %v", l, err)
+		}
+		if r.Topic != kafkaTestTopic || r.Reason == "" {
+			t.Fatalf("rejects line without topic or reason: %s", l)
+		}
+		if strings.Contains(r.Raw, "555-0100") {
+			t.Fatalf("unmasked phone number in the rejects: %s", l)
+		}
+		out[fmt.Sprintf("%d/%d", r.Partition, r.Offset)] = true
+	}
+	return out
+}
+
+// TestServeKafkaKill9 runs the real binary against a kfake cluster: once
+// uninterrupted, and once killed with -9 at random moments while consuming
+// and restarted. Both stores export the same events, both groups' committed
+// offsets reach the end of the topic, and every malformed record is in the
+// rejects file with its partition and offset. The uninterrupted run's
+// /metrics and the doctor afterwards show the Kafka counters.
+func TestServeKafkaKill9(t *testing.T) {
+	n := "20000"
+	if os.Getenv("LOUPE_CRASH_ROUNDS") != "" {
+		n = "100000"
+	}
+	kt := newKafkaTopic(t, n)
+	dir := t.TempDir()
+	common := []string{"--kafka", kt.addr, "--kafka-topic", kafkaTestTopic, "--kafka-session-timeout", "1s"}
+
+	ref := filepath.Join(dir, "ref")
+	s := startServe(t, nil, append([]string{"--store", ref, "--http", "127.0.0.1:0", "--kafka-group", "ref"}, common...)...)
+	kt.waitCaughtUp(t, "ref", s)
+	resp, err := http.Get(s.http + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		fmt.Sprintf("loupe_kafka_records_total{topic=%q} %d", kafkaTestTopic, kt.records),
+		"loupe_events_accepted_total", // the collector's own series are still there
+		`loupe_kafka_rejected_total{topic="app.feedback",reason="invalid_json"}`,
+		`loupe_kafka_consumer_lag{topic="app.feedback",partition="0"} 0`,
+	} {
+		if !strings.Contains(string(metrics), want) {
+			t.Fatalf("/metrics lacks %q:\n%s", want, metrics)
+		}
+	}
+	s.stop(t)
+	r := run(t, nil, "doctor", "--json", "--store", ref)
+	var doc struct {
+		Kafka *struct {
+			Topic      string
+			Records    int
+			Rejected   int
+			Partitions []struct{ Lag int64 }
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || doc.Kafka == nil {
+		t.Fatalf("doctor --json: %v %s %s", err, r.stdout, r.stderr)
+	}
+	if doc.Kafka.Records != kt.records || doc.Kafka.Rejected < len(kt.bad) || len(doc.Kafka.Partitions) != 4 {
+		t.Fatalf("doctor's kafka: %+v, want %d records, >= %d rejected, 4 partitions", doc.Kafka, kt.records, len(kt.bad))
+	}
+	want := exportMap(t, ref)
+	for at := range kt.bad {
+		if !rejectedAt(t, filepath.Join(ref, "kafka-rejects.jsonl"))[at] {
+			t.Fatalf("malformed record %s is not in the rejects file", at)
+		}
+	}
+
+	crashed := filepath.Join(dir, "crashed")
+	rejects := filepath.Join(dir, "crashed-rejects.jsonl")
+	args := append([]string{"--store", crashed, "--kafka-group", "crash", "--kafka-rejects", rejects}, common...)
+	rng := rand.New(rand.NewPCG(8, 9))
+	prev := 0
+	for round := 0; round < crashRounds(); round++ {
+		s := startServe(t, nil, append([]string{"--http", "127.0.0.1:0"}, args...)...)
+		// Kill it while it consumes: once this run has stored records,
+		// somewhere in the next half second.
+		deadline := time.Now().Add(time.Minute)
+		for kafkaRecords(t, s) == 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: nothing consumed in a minute: %s", round, s.stderr)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(time.Duration(rng.IntN(500)) * time.Millisecond)
+		s.cmd.Process.Signal(syscall.SIGKILL)
+		<-s.exited
+		got := exportMap(t, crashed)
+		for id, line := range got {
+			if want[id] != line {
+				t.Fatalf("round %d: event %s differs from the uninterrupted run:\n got %s\nwant %s", round, id, line, want[id])
+			}
+		}
+		if len(got) <= prev && len(got) < len(want) {
+			t.Fatalf("round %d: %d events, no more than the %d before: the restart did not resume", round, len(got), prev)
+		}
+		prev = len(got)
+		t.Logf("round %d: %d of %d events stored at the kill", round, len(got), len(want))
+	}
+	s = startServe(t, nil, append([]string{"--http", "off"}, args...)...)
+	kt.waitCaughtUp(t, "crash", s)
+	s.stop(t)
+	got := exportMap(t, crashed)
+	if len(got) != len(want) {
+		t.Fatalf("after the restarts: %d events, want %d", len(got), len(want))
+	}
+	for id, line := range want {
+		if got[id] != line {
+			t.Fatalf("after the restarts: event %s differs:\n got %s\nwant %s", id, got[id], line)
+		}
+	}
+	seen := rejectedAt(t, rejects)
+	for at := range kt.bad {
+		if !seen[at] {
+			t.Fatalf("malformed record %s is not in the rejects file after the restarts", at)
+		}
+	}
+}
+
+// kafkaRecords is the running serve's loupe_kafka_records_total.
+func kafkaRecords(t *testing.T, s *served) float64 {
+	t.Helper()
+	resp, err := http.Get(s.http + "/metrics")
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	v, _ := metricValue(string(b), fmt.Sprintf("loupe_kafka_records_total{topic=%q}", kafkaTestTopic))
+	return v
+}
