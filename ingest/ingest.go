@@ -1,6 +1,9 @@
-// Package ingest reads JSONL feedback into a store: lines are decoded,
-// validated, consent-gated and masked in parallel (package loop), then
-// written in order, in batches, by one writer (package store).
+// Package ingest is loupe's intake: the one Pipeline that every source of
+// records goes through (see Pipeline), the JSONL reader of `loupe ingest`
+// (ReadJSONL) and the HTTP collector of `loupe serve` (Collector). Records
+// are decoded, validated, consent-gated and masked (package loop), then
+// written idempotently and durably (package store). Everything here that
+// does I/O lives in this package, so that package loop stays pure.
 package ingest
 
 import (
@@ -14,7 +17,6 @@ import (
 	"sync"
 
 	"github.com/loupe-dev/loupe/loop"
-	"github.com/loupe-dev/loupe/store"
 )
 
 // Summary counts what happened to the input. The JSON keys are part of the
@@ -43,6 +45,26 @@ func (s *Summary) Add(o Summary) {
 	}
 }
 
+// count folds one outcome into s. Read counts every item but blank ones,
+// which readers count themselves as they see them; Submit's items are all
+// counted.
+func (s *Summary) count(o Outcome) {
+	switch o.Status {
+	case Accepted:
+		s.Accepted++
+	case Duplicate:
+		s.Duplicates++
+	case Blank:
+		s.Blank++
+	case Rejected:
+		s.Rejected++
+		if s.Reasons == nil {
+			s.Reasons = map[string]int{}
+		}
+		s.Reasons[o.Err.Reason]++
+	}
+}
+
 // Malformed counts rejections caused by the input itself, i.e. all but
 // consent withheld (a user's choice, not bad data).
 func (s *Summary) Malformed() int { return s.Rejected - s.Reasons[loop.ReasonNoConsent] }
@@ -61,36 +83,27 @@ type Reject struct {
 // RawLimit is how much of a rejected line a Reject keeps.
 const RawLimit = 4 << 10
 
-// Options for Run.
-type Options struct {
+// ReadOptions are the options of ReadJSONL.
+type ReadOptions struct {
 	Name      string       // the input's name for rejects ("-" for stdin)
 	OnReject  func(Reject) // called in line order; may be nil
 	Progress  func(lines int, bytes int64)
-	BatchSize int // events per store batch; default 1000
+	BatchSize int // records per store batch; default 1000
 	Workers   int // default GOMAXPROCS
 }
 
-type line struct {
-	n    int
-	data []byte
-	long bool // longer than loop.MaxLineBytes; data holds its start only
-}
-
-type result struct {
-	rec store.Record
-	ok  bool
-	err *loop.InputError
-}
-
 type batch struct {
-	lines []line
-	res   []result
+	items []Item
+	res   []prepared
 	done  chan struct{}
 }
 
-// Run ingests r into st. It returns what it counted even on error; the error
-// is about reading or storing, never about a bad line (those are rejects).
-func Run(ctx context.Context, st *store.Store, r io.Reader, o Options) (Summary, error) {
+// ReadJSONL puts the JSONL stream r through the pipeline: one reader cuts
+// it into batches of lines, workers decode, validate and mask batches in
+// parallel, and one writer stores them in line order. It returns what it
+// counted even on error; the error is about reading or storing, never
+// about a bad line (those are rejects).
+func (p *Pipeline) ReadJSONL(ctx context.Context, r io.Reader, o ReadOptions) (Summary, error) {
 	if o.BatchSize <= 0 {
 		o.BatchSize = 1000
 	}
@@ -109,7 +122,11 @@ func Run(ctx context.Context, st *store.Store, r io.Reader, o Options) (Summary,
 		go func() {
 			defer wg.Done()
 			for b := range work {
-				process(b, st.UserHash)
+				b.res = make([]prepared, len(b.items))
+				for i := range b.items {
+					b.res[i] = p.prepare(b.items[i])
+				}
+				close(b.done)
 			}
 		}()
 	}
@@ -139,7 +156,14 @@ func Run(ctx context.Context, st *store.Store, r io.Reader, o Options) (Summary,
 		if storeErr != nil || ctx.Err() != nil {
 			continue // drain
 		}
-		if err := write(st, b, &sum, o); err != nil {
+		outs, err := p.write(b.res)
+		for i, out := range outs {
+			sum.count(out)
+			if out.Status == Rejected && o.OnReject != nil {
+				o.OnReject(NewReject(b.items[i], out.Err))
+			}
+		}
+		if err != nil {
 			storeErr = err
 			cancel()
 		}
@@ -156,13 +180,13 @@ func Run(ctx context.Context, st *store.Store, r io.Reader, o Options) (Summary,
 
 // readLines splits r into lines, counts blank ones and hands the rest out in
 // batches. A line over the limit is skipped to its end and passed on marked.
-func readLines(ctx context.Context, r io.Reader, o Options, sum *Summary, send func(*batch) bool) error {
+func readLines(ctx context.Context, r io.Reader, o ReadOptions, sum *Summary, send func(*batch) bool) error {
 	br := bufio.NewReaderSize(r, 256<<10)
 	n := 0
 	var total int64
 	cur := &batch{done: make(chan struct{})}
 	flush := func() bool {
-		if len(cur.lines) == 0 {
+		if len(cur.items) == 0 {
 			return true
 		}
 		ok := send(cur)
@@ -211,8 +235,8 @@ func readLines(ctx context.Context, r io.Reader, o Options, sum *Summary, send f
 		if len(bytes.TrimSpace(data)) == 0 && !isLong {
 			sum.Blank++
 		} else {
-			cur.lines = append(cur.lines, line{n: n, data: bytes.Clone(data), long: isLong})
-			if len(cur.lines) >= o.BatchSize && !flush() {
+			cur.items = append(cur.items, Item{Data: bytes.Clone(data), Source: o.Name, Line: n, Long: isLong})
+			if len(cur.items) >= o.BatchSize && !flush() {
 				return nil
 			}
 		}
@@ -228,85 +252,17 @@ func readLines(ctx context.Context, r io.Reader, o Options, sum *Summary, send f
 	return nil
 }
 
-func process(b *batch, userHash func(string) string) {
-	defer close(b.done)
-	b.res = make([]result, len(b.lines))
-	for i, l := range b.lines {
-		if l.long {
-			b.res[i] = result{err: &loop.InputError{Reason: loop.ReasonLineTooLong, Msg: "line is longer than 1 MiB; skipped"}}
-			continue
-		}
-		in, err := loop.DecodeEvent(l.data)
-		if err == nil {
-			var ev *loop.Event
-			if ev, err = loop.Prepare(in, userHash); err == nil {
-				rec, rerr := store.NewRecord(ev)
-				if rerr == nil {
-					b.res[i] = result{rec: rec, ok: true}
-					continue
-				}
-				err = &loop.InputError{Reason: loop.ReasonInvalidField, Msg: rerr.Error()}
-			}
-		}
-		b.res[i] = result{err: err.(*loop.InputError)}
-	}
-}
-
-func write(st *store.Store, b *batch, sum *Summary, o Options) error {
-	var recs []store.Record
-	for _, r := range b.res {
-		if r.ok {
-			recs = append(recs, r.rec)
-		}
-	}
-	var status []store.PutStatus
-	if len(recs) > 0 {
-		var err error
-		status, err = st.PutRecords(recs)
-		if err != nil {
-			// Count what did land before the failure, then stop.
-			for _, s := range status {
-				if s == store.Stored {
-					sum.Accepted++
-				}
-			}
-			return err
-		}
-	}
-	next := 0 // status holds the stored records' outcomes in line order
-	for i, r := range b.res {
-		if r.ok {
-			st := status[next]
-			next++
-			switch st {
-			case store.Stored:
-				sum.Accepted++
-			case store.Duplicate:
-				sum.Duplicates++
-			case store.Conflict:
-				reject(sum, o, b.lines[i], &loop.InputError{Reason: loop.ReasonConflict, Path: "event_id",
-					Msg: "an event with this id and different content is already stored; the stored event was kept"})
-			}
-			continue
-		}
-		reject(sum, o, b.lines[i], r.err)
-	}
-	return nil
-}
-
 // consentWithheld finds "analytics": false in a line that was refused
 // before its consent was read (malformed, or invalid elsewhere). It errs on
 // the side of keeping less: at worst a rejects entry loses its raw text.
 var consentWithheld = regexp.MustCompile(`"analytics"\s*:\s*false`)
 
-func reject(sum *Summary, o Options, l line, err *loop.InputError) {
-	sum.Rejected++
-	sum.Reasons[err.Reason]++
-	if o.OnReject == nil {
-		return
-	}
+// NewReject is the rejects-file entry of an item refused with err: the
+// message and the raw record masked (nothing of the record when its user
+// withheld consent) and cut to RawLimit.
+func NewReject(it Item, err *loop.InputError) Reject {
 	msg := err.Error()
-	withheld := err.Reason == loop.ReasonNoConsent || consentWithheld.Match(l.data)
+	withheld := err.Reason == loop.ReasonNoConsent || consentWithheld.Match(it.Data)
 	if withheld && err.Reason != loop.ReasonNoConsent {
 		// A line refused for another reason whose user withheld consent:
 		// keep why, but nothing of its content (messages may quote a value).
@@ -315,10 +271,10 @@ func reject(sum *Summary, o Options, l line, err *loop.InputError) {
 			msg = err.Path + ": " + msg
 		}
 	}
-	rj := Reject{File: o.Name, Line: l.n, Reason: err.Reason, Error: loop.MaskRaw([]byte(msg), RawLimit)}
+	rj := Reject{File: it.Source, Line: it.Line, Reason: err.Reason, Error: loop.MaskRaw([]byte(msg), RawLimit)}
 	if !withheld {
-		data := l.data
-		if l.long {
+		data := it.Data
+		if it.Long {
 			// Cut at a space well before the limit so no entity is split
 			// before masking.
 			data = data[:min(len(data), 2*RawLimit)]
@@ -328,5 +284,5 @@ func reject(sum *Summary, o Options, l line, err *loop.InputError) {
 		}
 		rj.Raw = loop.MaskRaw(data, RawLimit)
 	}
-	o.OnReject(rj)
+	return rj
 }

@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"context"
+	"io"
 	"strings"
 	"testing"
 
@@ -24,21 +25,16 @@ func genJSONL(tb testing.TB, n int, seed int64) []byte {
 	return buf.Bytes()
 }
 
-func openStore(tb testing.TB) *store.Store {
-	tb.Helper()
-	st, err := store.Open(tb.TempDir(), store.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
-	return st
+// run reads data into st through a fresh pipeline.
+func run(ctx context.Context, st *store.Store, r io.Reader, o ReadOptions) (Summary, error) {
+	return New(st, PipelineOptions{}).ReadJSONL(ctx, r, o)
 }
 
 func TestRunCountsAndOrder(t *testing.T) {
 	st := openStore(t)
 	data := genJSONL(t, 5000, 2)
 	var rejects []Reject
-	s, err := Run(context.Background(), st, bytes.NewReader(data), Options{Name: "x", BatchSize: 333, OnReject: func(r Reject) { rejects = append(rejects, r) }})
+	s, err := run(context.Background(), st, bytes.NewReader(data), ReadOptions{Name: "x", BatchSize: 333, OnReject: func(r Reject) { rejects = append(rejects, r) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +49,7 @@ func TestRunCountsAndOrder(t *testing.T) {
 	if n, _ := st.Count(); n != s.Accepted {
 		t.Fatalf("stored %d, accepted %d", n, s.Accepted)
 	}
-	s2, err := Run(context.Background(), st, bytes.NewReader(data), Options{})
+	s2, err := run(context.Background(), st, bytes.NewReader(data), ReadOptions{})
 	if err != nil || s2.Duplicates != s.Accepted || s2.Accepted != 0 {
 		t.Fatalf("second run %+v %v", s2, err)
 	}
@@ -63,7 +59,7 @@ func TestRunCancelled(t *testing.T) {
 	st := openStore(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := Run(ctx, st, strings.NewReader(string(genJSONL(t, 3000, 1))), Options{})
+	_, err := run(ctx, st, strings.NewReader(string(genJSONL(t, 3000, 1))), ReadOptions{})
 	if err == nil {
 		t.Fatal("cancelled run reported no error")
 	}
@@ -80,7 +76,7 @@ func BenchmarkIngest(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		if _, err := Run(context.Background(), st, bytes.NewReader(data), Options{}); err != nil {
+		if _, err := run(context.Background(), st, bytes.NewReader(data), ReadOptions{}); err != nil {
 			b.Fatal(err)
 		}
 		b.StopTimer()

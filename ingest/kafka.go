@@ -8,7 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -424,10 +424,10 @@ type itemRef struct {
 // syncs its rejects and counts it. On error nothing is counted or written:
 // the batch is submitted again (idempotent ids make that safe).
 func (k *Kafka) handle(part int32, batch []*kgo.Record) error {
-	var items [][]byte
+	var items []Item
 	var refs []itemRef
-	var rejects []KafkaReject
-	blank, long := 0, 0
+	blank := 0
+	source := "kafka:" + k.o.Topic + "/" + strconv.Itoa(int(part))
 	for _, r := range batch {
 		v := r.Value
 		n := 0
@@ -447,39 +447,36 @@ func (k *Kafka) handle(part int32, batch []*kgo.Record) error {
 				blank++
 				continue
 			}
+			it := Item{Data: l, Source: source, Line: n}
 			if len(l) > loop.MaxLineBytes {
-				long++
-				rejects = append(rejects, KafkaReject{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Line: n,
-					Reason: loop.ReasonLineTooLong, Error: "record is longer than 1 MiB; skipped", Raw: longRaw(l)})
-				continue
+				it.Data, it.Long = l[:loop.MaxLineBytes], true
 			}
-			items = append(items, l)
+			items = append(items, it)
 			refs = append(refs, itemRef{r, n})
 		}
 	}
+	var rejects []KafkaReject
 	var sum Summary
 	if len(items) > 0 {
-		var err error
-		sum, err = k.sub.Submit(context.Background(), items, func(i int, rj Reject) {
-			ref := refs[i]
-			rejects = append(rejects, KafkaReject{Topic: ref.rec.Topic, Partition: ref.rec.Partition, Offset: ref.rec.Offset,
-				Line: ref.line, Reason: rj.Reason, Error: rj.Error, Raw: rj.Raw})
-		})
+		outs, s, err := k.sub.Submit(context.Background(), items)
 		if err != nil {
 			return err
 		}
-	}
-	if len(rejects) > 0 {
-		sort.SliceStable(rejects, func(i, j int) bool {
-			a, b := rejects[i], rejects[j]
-			return a.Offset < b.Offset || a.Offset == b.Offset && a.Line < b.Line
-		})
-		if err := k.writeRejects(rejects); err != nil {
-			return err
+		sum = s
+		for i, o := range outs {
+			if o.Status != Rejected || o.Err == nil {
+				continue
+			}
+			rj, ref := NewReject(items[i], o.Err), refs[i]
+			rejects = append(rejects, KafkaReject{Topic: ref.rec.Topic, Partition: ref.rec.Partition, Offset: ref.rec.Offset,
+				Line: ref.line, Reason: rj.Reason, Error: rj.Error, Raw: rj.Raw})
 		}
 	}
+	if err := k.writeRejects(rejects); err != nil {
+		return err
+	}
 	k.m.records.Add(int64(len(batch)))
-	k.m.items.Add(int64(len(items) + long))
+	k.m.items.Add(int64(len(items)))
 	k.m.accepted.Add(int64(sum.Accepted))
 	k.m.duplicates.Add(int64(sum.Duplicates))
 	k.m.blank.Add(int64(blank))
@@ -491,22 +488,8 @@ func (k *Kafka) handle(part int32, batch []*kgo.Record) error {
 	return nil
 }
 
-// longRaw is the masked start of an over-long line, cut at a space well
-// before the limit so no entity is split before masking; nothing when its
-// user withheld consent.
-func longRaw(data []byte) string {
-	if consentWithheld.Match(data) {
-		return ""
-	}
-	data = data[:min(len(data), 2*RawLimit)]
-	if i := bytes.LastIndexAny(data, " \t,"); i > 0 {
-		data = data[:i]
-	}
-	return loop.MaskRaw(data, RawLimit)
-}
-
 func (k *Kafka) writeRejects(rs []KafkaReject) error {
-	if k.o.Rejects == nil {
+	if k.o.Rejects == nil || len(rs) == 0 {
 		return nil
 	}
 	var buf bytes.Buffer

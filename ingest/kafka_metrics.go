@@ -157,9 +157,3 @@ func (k *Kafka) WriteMetrics(w io.Writer) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
-
-// labelValue quotes a Prometheus label value with the format's three escapes.
-func labelValue(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
-	return `"` + r.Replace(s) + `"`
-}

@@ -208,7 +208,7 @@ func TestKafkaMixedTopic(t *testing.T) {
 
 	st := openStore(t)
 	rej := &syncBuffer{}
-	k, err := NewKafka(StoreSubmitter(st), KafkaOptions{Brokers: c.ListenAddrs(), Topic: testTopic, Rejects: rej,
+	k, err := NewKafka(New(st, PipelineOptions{}), KafkaOptions{Brokers: c.ListenAddrs(), Topic: testTopic, Rejects: rej,
 		MaxBuffered: 3000, BatchSize: 500})
 	if err != nil {
 		t.Fatal(err)
@@ -221,7 +221,7 @@ func TestKafkaMixedTopic(t *testing.T) {
 		all.Write(l)
 		all.WriteByte('\n')
 	}
-	if _, err := Run(context.Background(), ref, &all, Options{}); err != nil {
+	if _, err := New(ref, PipelineOptions{}).ReadJSONL(context.Background(), &all, ReadOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	want, got := storeExport(t, ref), storeExport(t, st)
@@ -270,7 +270,7 @@ func TestKafkaMixedTopic(t *testing.T) {
 
 	// The group's offsets are committed to the end: a second consumer of
 	// the same group gets nothing more.
-	k2, _ := NewKafka(StoreSubmitter(st), KafkaOptions{Brokers: c.ListenAddrs(), Topic: testTopic})
+	k2, _ := NewKafka(New(st, PipelineOptions{}), KafkaOptions{Brokers: c.ListenAddrs(), Topic: testTopic})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	k2.Run(ctx)
@@ -293,15 +293,15 @@ type failingSubmitter struct {
 	fails int
 }
 
-func (f *failingSubmitter) Submit(ctx context.Context, items [][]byte, onReject func(int, Reject)) (Summary, error) {
+func (f *failingSubmitter) Submit(ctx context.Context, items []Item) ([]Outcome, Summary, error) {
 	f.mu.Lock()
 	if f.fails > 0 {
 		f.fails--
 		f.mu.Unlock()
-		return Summary{}, fmt.Errorf("no space left on device")
+		return nil, Summary{}, fmt.Errorf("no space left on device")
 	}
 	f.mu.Unlock()
-	return f.Submitter.Submit(ctx, items, onReject)
+	return f.Submitter.Submit(ctx, items)
 }
 
 // TestKafkaStoreFailurePausesAndRetries: while the store refuses writes the
@@ -311,7 +311,7 @@ func TestKafkaStoreFailurePausesAndRetries(t *testing.T) {
 	c := startCluster(t, 2)
 	p := produceMix(t, c, 2, 3000, 5)
 	st := openStore(t)
-	sub := &failingSubmitter{Submitter: StoreSubmitter(st), fails: 5}
+	sub := &failingSubmitter{Submitter: New(st, PipelineOptions{}), fails: 5}
 	k, err := NewKafka(sub, KafkaOptions{Brokers: c.ListenAddrs(), Topic: testTopic, MaxBuffered: 200, BatchSize: 100})
 	if err != nil {
 		t.Fatal(err)
@@ -327,7 +327,9 @@ func TestKafkaStoreFailurePausesAndRetries(t *testing.T) {
 		all.Write(l)
 		all.WriteByte('\n')
 	}
-	Run(context.Background(), ref, &all, Options{})
+	if _, err := New(ref, PipelineOptions{}).ReadJSONL(context.Background(), &all, ReadOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	if a, b := len(storeExport(t, st)), len(storeExport(t, ref)); a != b {
 		t.Fatalf("stored %d events, want %d", a, b)
 	}

@@ -5,7 +5,9 @@
 //
 // # Key layout
 //
-// Every key starts with a one-byte prefix. Timestamps are 8-byte big-endian
+// Every key starts with a one-byte prefix; all prefixes, those reserved for
+// work in progress too, are named constants in keys.go, with the key
+// builders. Timestamps are 8-byte big-endian
 // nanoseconds since the Unix epoch with the sign bit flipped, so that a
 // prefix scan returns events in time order (before-1970 events included).
 // Event ids are at most 128 bytes and never contain NUL (validated), so a NUL
@@ -28,9 +30,24 @@
 //	                              kind 'g' golden, 'r' red-flag
 //	q <id>                        the review queue (JSON loop.QueueItem): why
 //	                              sampling picked the event, and for whom
+//	x <id> 0x00 <signal id>       a signal about the event, masked (JSON)
+//	k <signal id>                 signal idempotency: <content sha256 first 16>
+//	                              <event id>
+//	o <id>                        the interaction as it arrived (masked JSON),
+//	                              kept once it has signals so that the merged
+//	                              view in e/s can be recomputed
+//	t <keyed hash of id>          consent withdrawn (HMAC-SHA256 with the
+//	                              store secret): later copies are dropped
+//	p <id> 0x00 <signal id>       a signal whose interaction has not arrived:
+//	                              <arrival ts 8>
 //	K <name>                      Kafka bookkeeping (JSON): "state", the Kafka
 //	                              source's last known counters and offsets,
 //	                              saved by serve for doctor
+//
+// Reserved for work in progress (see keys.go): d drafts, u undo journal,
+// w assignment and lease state, c and C comparisons and their history,
+// A alerts, R recorded gate results, y OTLP span assembly, Z Kafka
+// aggregates.
 //
 // Values of at most 256 bytes (summaries, index, labels) stay in the LSM
 // tree; event bodies (1–3 KB) go to the value log, which a goroutine

@@ -61,7 +61,7 @@ func (s *Store) ids() (*idFilter, error) {
 	var keys []string
 	err := s.db.View(func(txn *badger.Txn) error {
 		opt := badger.DefaultIteratorOptions
-		opt.Prefix = []byte{'i'}
+		opt.Prefix = prefix(prefixIndex)
 		opt.PrefetchValues = false
 		it := txn.NewIterator(opt)
 		defer it.Close()

@@ -6,9 +6,6 @@ import (
 	"github.com/dgraph-io/badger/v4"
 )
 
-// prefixKafka keys Kafka bookkeeping: K <name>. (To be folded into keys.go.)
-const prefixKafka = 'K'
-
 func kafkaKey(name string) []byte { return append([]byte{prefixKafka}, name...) }
 
 // PutKafkaState records a Kafka source's last known counters (JSON, no

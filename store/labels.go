@@ -32,7 +32,7 @@ func (s *Store) PutLabels(ls []loop.Label) error {
 			return err
 		}
 	}
-	err := s.db.Update(func(txn *badger.Txn) error {
+	err := s.update(func(txn *badger.Txn) error {
 		for i, l := range ls {
 			if _, err := txn.Get(indexKey(l.EventID)); err != nil {
 				if errors.Is(err, badger.ErrKeyNotFound) {
@@ -66,7 +66,7 @@ func (s *Store) PutLabels(ls []loop.Label) error {
 // reviewer.
 func (s *Store) Labels(id string) ([]loop.Label, error) {
 	var out []loop.Label
-	err := s.scanJSON([]byte("l"+id+"\x00"), func(b []byte) error {
+	err := s.scanJSON(idPrefix(prefixLabel, id), func(b []byte) error {
 		var l loop.Label
 		if err := json.Unmarshal(b, &l); err != nil {
 			return err
@@ -81,7 +81,7 @@ func (s *Store) Labels(id string) ([]loop.Label, error) {
 // History returns every label ever given on an event, oldest first.
 func (s *Store) History(id string) ([]loop.Label, error) {
 	var out []loop.Label
-	err := s.scanJSON([]byte("h"+id+"\x00"), func(b []byte) error {
+	err := s.scanJSON(idPrefix(prefixHistory, id), func(b []byte) error {
 		var l loop.Label
 		if err := json.Unmarshal(b, &l); err != nil {
 			return err
@@ -95,7 +95,7 @@ func (s *Store) History(id string) ([]loop.Label, error) {
 // AllLabels calls fn with every current label, ordered by event id then
 // reviewer.
 func (s *Store) AllLabels(fn func(loop.Label) error) error {
-	return s.scanJSON([]byte("l"), func(b []byte) error {
+	return s.scanJSON(prefix(prefixLabel), func(b []byte) error {
 		var l loop.Label
 		if err := json.Unmarshal(b, &l); err != nil {
 			return err
@@ -125,7 +125,7 @@ func (s *Store) PutSetEntry(e loop.SetEntry) error {
 	if err != nil {
 		return err
 	}
-	err = s.db.Update(func(txn *badger.Txn) error {
+	err = s.update(func(txn *badger.Txn) error {
 		if _, err := txn.Get(indexKey(e.EventID)); err != nil {
 			if errors.Is(err, badger.ErrKeyNotFound) {
 				return fmt.Errorf("event %q: %w", e.EventID, ErrNotFound)
@@ -142,7 +142,7 @@ func (s *Store) PutSetEntry(e loop.SetEntry) error {
 
 // RemoveSetEntry takes an event out of a set; ErrNotFound if it was not in it.
 func (s *Store) RemoveSetEntry(kind loop.SetKind, id string) error {
-	err := s.db.Update(func(txn *badger.Txn) error {
+	err := s.update(func(txn *badger.Txn) error {
 		k := setKey(kind, id)
 		if _, err := txn.Get(k); err != nil {
 			if errors.Is(err, badger.ErrKeyNotFound) {
@@ -160,7 +160,7 @@ func (s *Store) RemoveSetEntry(kind loop.SetKind, id string) error {
 
 // SetEntries calls fn with each entry of a set, ordered by event id.
 func (s *Store) SetEntries(kind loop.SetKind, fn func(loop.SetEntry) error) error {
-	return s.scanJSON([]byte{'g', setByte(kind)}, func(b []byte) error {
+	return s.scanJSON(setPrefix(kind), func(b []byte) error {
 		var e loop.SetEntry
 		if err := json.Unmarshal(b, &e); err != nil {
 			return err
@@ -183,7 +183,7 @@ func (s *Store) Forget(userHash string) (int, error) {
 	// key written for every event at ingest.
 	err = s.db.View(func(txn *badger.Txn) error {
 		opt := badger.DefaultIteratorOptions
-		opt.Prefix = []byte{'i'}
+		opt.Prefix = prefix(prefixIndex)
 		opt.PrefetchSize = 1000
 		it := txn.NewIterator(opt)
 		defer it.Close()
@@ -225,7 +225,7 @@ func (s *Store) erase(evs []erased) (int, error) {
 		if len(batch) == 0 {
 			return nil
 		}
-		err := s.db.Update(func(txn *badger.Txn) error {
+		err := s.update(func(txn *badger.Txn) error {
 			for _, k := range batch {
 				if err := txn.Delete(k); err != nil {
 					return err
@@ -237,13 +237,13 @@ func (s *Store) erase(evs []erased) (int, error) {
 		return mapErr(err)
 	}
 	for n, e := range evs {
-		keys := [][]byte{append([]byte{'e'}, append(e.ts, e.id...)...),
-			append([]byte{'s'}, append(e.ts, e.id...)...), indexKey(e.id), queueKey(e.id),
+		keys := [][]byte{timedKey(prefixEvent, e.ts, e.id),
+			timedKey(prefixSummary, e.ts, e.id), indexKey(e.id), queueKey(e.id),
 			setKey(loop.SetGolden, e.id), setKey(loop.SetRedFlag, e.id)}
 		if err := s.db.View(func(txn *badger.Txn) error {
-			for _, p := range []string{"l" + e.id + "\x00", "h" + e.id + "\x00"} {
+			for _, p := range [][]byte{idPrefix(prefixLabel, e.id), idPrefix(prefixHistory, e.id)} {
 				opt := badger.DefaultIteratorOptions
-				opt.Prefix = []byte(p)
+				opt.Prefix = p
 				opt.PrefetchValues = false
 				it := txn.NewIterator(opt)
 				for it.Rewind(); it.Valid(); it.Next() {
@@ -309,7 +309,7 @@ func (s *Store) Restore(r io.Reader) error {
 // AllHistory calls fn with every label ever given, ordered by event id then
 // time.
 func (s *Store) AllHistory(fn func(loop.Label) error) error {
-	return s.scanJSON([]byte("h"), func(b []byte) error {
+	return s.scanJSON(prefix(prefixHistory), func(b []byte) error {
 		var l loop.Label
 		if err := json.Unmarshal(b, &l); err != nil {
 			return err
@@ -322,10 +322,10 @@ func (s *Store) AllHistory(fn func(loop.Label) error) error {
 // for a user. It returns how many were erased.
 func (s *Store) ForgetBefore(t time.Time) (int, error) {
 	var evs []erased
-	end := tsBytes([]byte{'s'}, t)
+	end := tsBytes(prefix(prefixSummary), t)
 	err := s.db.View(func(txn *badger.Txn) error {
 		opt := badger.DefaultIteratorOptions
-		opt.Prefix = []byte{'s'}
+		opt.Prefix = prefix(prefixSummary)
 		opt.PrefetchValues = false
 		it := txn.NewIterator(opt)
 		defer it.Close()

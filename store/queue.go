@@ -8,15 +8,12 @@ import (
 	"github.com/loupe-dev/loupe/loop"
 )
 
-// Queue keys: q <id> → JSON loop.QueueItem.
-func queueKey(id string) []byte { return append([]byte{'q'}, id...) }
-
 // Enqueue adds items to the review queue in one commit. An event already
 // queued keeps its first entry (no item is queued twice); it returns how
 // many were added.
 func (s *Store) Enqueue(items []loop.QueueItem) (int, error) {
 	added := 0
-	err := s.db.Update(func(txn *badger.Txn) error {
+	err := s.update(func(txn *badger.Txn) error {
 		for _, it := range items {
 			if _, err := txn.Get(queueKey(it.EventID)); err == nil {
 				continue
@@ -45,7 +42,7 @@ func (s *Store) Enqueue(items []loop.QueueItem) (int, error) {
 
 // Queued calls fn with every queued item, by event id.
 func (s *Store) Queued(fn func(loop.QueueItem) error) error {
-	return s.scanJSON([]byte{'q'}, func(b []byte) error {
+	return s.scanJSON(prefix(prefixQueue), func(b []byte) error {
 		var it loop.QueueItem
 		if err := json.Unmarshal(b, &it); err != nil {
 			return err

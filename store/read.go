@@ -60,7 +60,7 @@ func (s *Store) Has(id string) (bool, error) {
 func (s *Store) Summaries(fn func(loop.Summary) bool) error {
 	return mapErr(s.db.View(func(txn *badger.Txn) error {
 		opt := badger.DefaultIteratorOptions
-		opt.Prefix = []byte{'s'}
+		opt.Prefix = prefix(prefixSummary)
 		// Summaries are small values kept in the LSM tree: reading them
 		// in place beats Badger's prefetch, which starts a goroutine per
 		// item.
@@ -95,7 +95,7 @@ func (s *Store) Summaries(fn func(loop.Summary) bool) error {
 func (s *Store) Events(fn func(id string, body []byte) error) error {
 	return mapErr(s.db.View(func(txn *badger.Txn) error {
 		opt := badger.DefaultIteratorOptions
-		opt.Prefix = []byte{'e'}
+		opt.Prefix = prefix(prefixEvent)
 		opt.PrefetchSize = 256
 		it := txn.NewIterator(opt)
 		defer it.Close()
@@ -119,7 +119,7 @@ func (s *Store) Count() (int, error) {
 	n := 0
 	err := s.db.View(func(txn *badger.Txn) error {
 		opt := badger.DefaultIteratorOptions
-		opt.Prefix = []byte{'i'}
+		opt.Prefix = prefix(prefixIndex)
 		opt.PrefetchValues = false
 		it := txn.NewIterator(opt)
 		defer it.Close()

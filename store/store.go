@@ -59,6 +59,9 @@ type Options struct {
 	// ForRestore opens without creating the store secret, so that a
 	// backup's own secret can be loaded (see Restore).
 	ForRestore bool
+	// FreeSpace reports the bytes free for the store's directory; default
+	// statfs. Tests use it to play a full disk.
+	FreeSpace func(dir string) (uint64, error)
 }
 
 // Store is an open loupe store. Its methods are safe for concurrent use.
@@ -71,6 +74,9 @@ type Store struct {
 	idf   *idFilter  // stored event ids, built on first put (guarded by putMu)
 
 	w watchers
+
+	readOnly bool
+	space    space // free-space checks before writes (space.go)
 
 	stopGC chan struct{}
 	gcDone chan struct{}
@@ -119,7 +125,11 @@ func Open(dir string, o Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
-	s := &Store{db: db, dir: dir, stopGC: make(chan struct{}), gcDone: make(chan struct{})}
+	s := &Store{db: db, dir: dir, readOnly: o.ReadOnly, stopGC: make(chan struct{}), gcDone: make(chan struct{})}
+	s.space.free = statfsFree
+	if o.FreeSpace != nil {
+		s.space.free = o.FreeSpace
+	}
 	if !o.ReadOnly {
 		h := o.Holder
 		if h == "" {
@@ -181,16 +191,20 @@ func (s *Store) gcLoop() {
 	}
 }
 
-// reclaim rewrites value-log files that are mostly garbage.
+// reclaim rewrites value-log files that are mostly garbage. Rewriting
+// needs room for a whole value-log file before the old one is deleted.
 func (s *Store) reclaim() {
 	for i := 0; i < 8; i++ {
+		if s.ensureSpace(int(s.db.Opts().ValueLogFileSize)) != nil {
+			return
+		}
 		if s.db.RunValueLogGC(0.5) != nil {
 			return
 		}
 	}
 }
 
-var metaSecret = []byte("msecret")
+var metaSecret = metaKey("secret")
 
 func (s *Store) loadSecret(readOnly bool) ([]byte, error) {
 	var secret []byte
@@ -233,44 +247,6 @@ func mapErr(err error) error {
 		return ErrClosed
 	}
 	return err
-}
-
-// Key builders.
-
-func eventKey(t time.Time, id string) []byte {
-	k := make([]byte, 0, 9+len(id))
-	k = append(k, 'e')
-	k = tsBytes(k, t)
-	return append(k, id...)
-}
-
-func summaryKey(t time.Time, id string) []byte {
-	k := eventKey(t, id)
-	k[0] = 's'
-	return k
-}
-
-func indexKey(id string) []byte { return append([]byte{'i'}, id...) }
-
-func labelKey(id, reviewer string) []byte {
-	return []byte("l" + id + "\x00" + reviewer)
-}
-
-func historyKey(id string, at time.Time, reviewer string) []byte {
-	k := []byte("h" + id + "\x00")
-	k = tsBytes(k, at)
-	return append(k, reviewer...)
-}
-
-func setKey(kind loop.SetKind, id string) []byte {
-	return append([]byte{'g', setByte(kind)}, id...)
-}
-
-func setByte(kind loop.SetKind) byte {
-	if kind == loop.SetRedFlag {
-		return 'r'
-	}
-	return 'g'
 }
 
 // Record is an event encoded for storage. Encoding is the costly part of a
@@ -412,6 +388,15 @@ type pending struct {
 // commitGroup writes the keys of whole events in one transaction, halving
 // the group when Badger finds the transaction too big.
 func (s *Store) commitGroup(group []pending) error {
+	n := 0
+	for _, p := range group {
+		for k := range p.keys {
+			n += len(p.keys[k]) + len(p.vals[k])
+		}
+	}
+	if err := s.ensureSpace(n); err != nil {
+		return err
+	}
 	txn := s.db.NewTransaction(true)
 	defer txn.Discard()
 	for _, p := range group {

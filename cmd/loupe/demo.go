@@ -73,7 +73,7 @@ builds it again.`,
 					}
 					pw.CloseWithError(err)
 				}()
-				s, err := ingest.Run(cmd.Context(), st, pr, ingest.Options{Name: "demo"})
+				s, err := ingest.New(st, ingest.PipelineOptions{}).ReadJSONL(cmd.Context(), pr, ingest.ReadOptions{Name: "demo"})
 				if err != nil {
 					return withCode(exitInternal, fmt.Errorf("demo: %w", err))
 				}

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/charmbracelet/x/term"
 	"github.com/loupe-dev/loupe/ingest"
+	"github.com/loupe-dev/loupe/store"
 	"github.com/spf13/cobra"
 )
 
@@ -61,6 +63,7 @@ user's choice, not bad input, and do not cause exit 3.`,
 				}
 				defer rw.close()
 			}
+			pipe := ingest.New(st, ingest.PipelineOptions{})
 			var total ingest.Summary
 			total.Reasons = map[string]int{}
 			start := time.Now()
@@ -78,7 +81,7 @@ user's choice, not bad input, and do not cause exit 3.`,
 					}
 					r = f
 				}
-				o := ingest.Options{Name: name}
+				o := ingest.ReadOptions{Name: name}
 				if rw != nil {
 					o.OnReject = rw.write
 				}
@@ -86,12 +89,15 @@ user's choice, not bad input, and do not cause exit 3.`,
 					o.Progress = p.update
 					defer p.done()
 				}
-				s, err := ingest.Run(cmd.Context(), st, r, o)
+				s, err := pipe.ReadJSONL(cmd.Context(), r, o)
 				total.Add(s)
 				if err != nil {
 					printSummary(cmd, a, total, time.Since(start), rejects)
 					if cmd.Context().Err() != nil {
 						return withCode(exitInternal, fmt.Errorf("interrupted while reading %s; everything counted as accepted above is stored, re-run to finish", name))
+					}
+					if errors.Is(err, store.ErrDiskFull) {
+						return withCode(exitInternal, fmt.Errorf("ingest of %s stopped: %w; everything counted as accepted above is stored, and re-running the same input after freeing space finishes it (stored records count as duplicates)", name, err))
 					}
 					return withCode(exitInternal, fmt.Errorf("ingest %s: %w", name, err))
 				}

@@ -153,10 +153,11 @@ type kafkaSource struct {
 
 // startKafka starts consuming when the settings name brokers; nil when they
 // do not.
-func startKafka(k config.Kafka, f *kafkaFlags, st *store.Store, errOut io.Writer, logf func(string, ...any)) (*kafkaSource, error) {
+func startKafka(k config.Kafka, f *kafkaFlags, pipe *ingest.Pipeline, errOut io.Writer, logf func(string, ...any)) (*kafkaSource, error) {
 	if len(k.Brokers) == 0 {
 		return nil, nil
 	}
+	st := pipe.Store()
 	tc, err := kafkaTLS(k)
 	if err != nil {
 		return nil, withCode(exitInternal, err)
@@ -185,7 +186,7 @@ func startKafka(k config.Kafka, f *kafkaFlags, st *store.Store, errOut io.Writer
 	if f.sessionTimeout > 0 {
 		o.ClientOpts = append(o.ClientOpts, kgo.SessionTimeout(f.sessionTimeout), kgo.HeartbeatInterval(f.sessionTimeout/4))
 	}
-	kc, err := ingest.NewKafka(ingest.StoreSubmitter(st), o)
+	kc, err := ingest.NewKafka(pipe, o)
 	if err != nil {
 		if closer != nil {
 			closer.Close()

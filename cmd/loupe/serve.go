@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/loupe-dev/loupe/loop/collect"
+	"github.com/loupe-dev/loupe/ingest"
 	"github.com/loupe-dev/loupe/tui"
 	"github.com/loupe-dev/loupe/tui/sshd"
 	"github.com/spf13/cobra"
@@ -74,11 +74,11 @@ sessions end with their grades saved, then the store is closed.`,
 	fl.StringVar(&f.authorizedKeys, "authorized-keys", "", "public keys of the reviewers allowed in over SSH (OpenSSH authorized_keys)")
 	fl.StringVar(&f.hostKey, "host-key", "", "SSH host key file (default <store>/ssh_host_ed25519, created on first start)")
 	fl.StringVar(&f.token, "token", "", "bearer token the collector requires (prefer env LOUPE_TOKEN: flags show in ps)")
-	fl.Int64Var(&f.maxBody, "max-body", collect.DefaultMaxBody, "largest request body in bytes")
-	fl.Float64Var(&f.userRate, "user-rate", collect.DefaultUserRate, "events per second per user (per client for events without user_id)")
-	fl.Float64Var(&f.userBurst, "user-burst", collect.DefaultUserBurst, "events a user may send at once")
-	fl.Float64Var(&f.clientRate, "client-rate", collect.DefaultClientRate, "events per second per client address")
-	fl.Float64Var(&f.clientBurst, "client-burst", collect.DefaultClientBurst, "events a client may send at once (and per request)")
+	fl.Int64Var(&f.maxBody, "max-body", ingest.DefaultMaxBody, "largest request body in bytes")
+	fl.Float64Var(&f.userRate, "user-rate", ingest.DefaultUserRate, "events per second per user (per client for events without user_id)")
+	fl.Float64Var(&f.userBurst, "user-burst", ingest.DefaultUserBurst, "events a user may send at once")
+	fl.Float64Var(&f.clientRate, "client-rate", ingest.DefaultClientRate, "events per second per client address")
+	fl.Float64Var(&f.clientBurst, "client-burst", ingest.DefaultClientBurst, "events a client may send at once (and per request)")
 	fl.DurationVar(&f.grace, "shutdown-timeout", 10*time.Second, "how long a graceful stop waits for requests and sessions")
 	addKafkaFlags(fl, &f.kafka)
 	return cmd
@@ -118,6 +118,8 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 		fmt.Fprintf(cmd.ErrOrStderr(), time.Now().Format("15:04:05 ")+format+"\n", args...)
 	}
 
+	// One pipeline for every source: their writes share durable commits.
+	pipe := ingest.New(st, ingest.PipelineOptions{})
 	var sshSrv *sshd.Server
 	var sshLn net.Listener
 	if !off(f.ssh) {
@@ -149,7 +151,7 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 			return withCode(exitInternal, fmt.Errorf("http: %w", err))
 		}
 		defer httpLn.Close()
-		c := collect.New(st, collect.Options{Token: token, MaxBody: f.maxBody,
+		c := ingest.NewCollector(pipe, ingest.CollectorOptions{Token: token, MaxBody: f.maxBody,
 			UserRate: f.userRate, UserBurst: f.userBurst, ClientRate: f.clientRate, ClientBurst: f.clientBurst})
 		httpSrv = &http.Server{
 			Handler:           http.Handler(c),
@@ -161,7 +163,7 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 		}
 	}
 
-	ks, err := startKafka(kset, &f.kafka, st, cmd.ErrOrStderr(), logf)
+	ks, err := startKafka(kset, &f.kafka, pipe, cmd.ErrOrStderr(), logf)
 	if err != nil {
 		return err
 	}

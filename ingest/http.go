@@ -1,11 +1,12 @@
-// Package collect is loupe's HTTP collector: POST /v1/events takes feedback
-// events over the network and puts them through the same steps as `loupe
-// ingest` (decode and validate, consent gate, PII masking, idempotent
-// durable write), with per-user and per-client rate limits, plus /healthz
-// and /metrics. It is the one part of loop/ that does I/O.
-package collect
+package ingest
+
+// The HTTP collector: POST /v1/events takes feedback records over the
+// network and puts them through the Pipeline (decode and validate, consent
+// gate, PII masking, idempotent durable write), with per-user and
+// per-client rate limits, plus /healthz and /metrics.
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -13,15 +14,13 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/loupe-dev/loupe/ingest"
 	"github.com/loupe-dev/loupe/loop"
 	"github.com/loupe-dev/loupe/store"
+	"golang.org/x/sync/semaphore"
 )
 
 // ReasonRateLimited is the reject reason of an event refused because its
@@ -37,11 +36,23 @@ const (
 	DefaultClientBurst = 10000
 	DefaultMaxErrors   = 1000
 	DefaultMaxBuckets  = 100_000
+	// DefaultMemoryBudget allows sixteen 4 MiB bodies in flight, each
+	// charged four times its size for what parsing it holds.
+	DefaultMemoryBudget = 256 << 20
 )
 
-// Options configure a Collector. The zero value gives the defaults and no
+// bodyCost is what a body of n bytes is charged against the memory budget:
+// the bytes themselves, the records cut from them and their decoded,
+// masked and encoded forms.
+func bodyCost(n int64) int64 { return 4 * n }
+
+// RetryAfterDiskFull is the Retry-After, in seconds, of a 507 answer: a
+// full disk is not freed in a second.
+const RetryAfterDiskFull = 60
+
+// CollectorOptions configure a Collector. The zero value gives the defaults and no
 // token (open to anyone who can reach it).
-type Options struct {
+type CollectorOptions struct {
 	// Token, when set, is the bearer token every request to /v1/events
 	// and /metrics must carry (Authorization: Bearer TOKEN).
 	Token string
@@ -59,30 +70,26 @@ type Options struct {
 	MaxBuckets int
 	// Now is the clock of the rate limits; default time.Now.
 	Now func() time.Time
+	// MemoryBudget bounds the memory of the request bodies being read
+	// and parsed at once, in bytes; a request that finds the budget
+	// spent within a second is answered 503 with Retry-After. Default
+	// DefaultMemoryBudget.
+	MemoryBudget int64
 }
-
-// Store is what the collector needs of the store; *store.Store has it.
-type Store interface {
-	UserHash(userID string) string
-	PutRecords([]store.Record) ([]store.PutStatus, error)
-	Has(id string) (bool, error)
-}
-
-var _ Store = (*store.Store)(nil)
 
 // Collector is the HTTP handler. Its methods are safe for concurrent use.
 type Collector struct {
-	st      Store
-	o       Options
+	p       *Pipeline
+	o       CollectorOptions
 	users   *buckets
 	clients *buckets
 	metrics *metrics
-	commit  *committer
 	mux     *http.ServeMux
+	bodies  *semaphore.Weighted // the memory budget of bodies in flight
 }
 
-// New returns a collector over st.
-func New(st Store, o Options) *Collector {
+// NewCollector returns a collector that feeds p.
+func NewCollector(p *Pipeline, o CollectorOptions) *Collector {
 	if o.MaxBody <= 0 {
 		o.MaxBody = DefaultMaxBody
 	}
@@ -107,14 +114,18 @@ func New(st Store, o Options) *Collector {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.MemoryBudget <= 0 {
+		o.MemoryBudget = DefaultMemoryBudget
+	}
+	o.MemoryBudget = max(o.MemoryBudget, bodyCost(o.MaxBody))
 	c := &Collector{
-		st:      st,
+		p:       p,
 		o:       o,
 		users:   newBuckets(o.UserRate, o.UserBurst, o.MaxBuckets, o.Now),
 		clients: newBuckets(o.ClientRate, o.ClientBurst, o.MaxBuckets, o.Now),
 		metrics: newMetrics(),
-		commit:  &committer{st: st},
 		mux:     http.NewServeMux(),
+		bodies:  semaphore.NewWeighted(o.MemoryBudget),
 	}
 	c.mux.HandleFunc("POST /v1/events", c.authorized(c.events))
 	c.mux.HandleFunc("GET /healthz", c.healthz)
@@ -136,7 +147,7 @@ func (c *Collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Answer is the body of a POST /v1/events answer that got as far as the
 // events: the ingest summary's keys plus the per-item errors.
 type Answer struct {
-	ingest.Summary
+	Summary
 	Errors []ItemError `json:"errors"`
 	// ErrorsTruncated says more items failed than Errors lists.
 	ErrorsTruncated bool `json:"errors_truncated,omitempty"`
@@ -178,21 +189,17 @@ func (c *Collector) authorized(h http.HandlerFunc) http.HandlerFunc {
 }
 
 func (c *Collector) healthz(w http.ResponseWriter, _ *http.Request) {
-	if _, err := c.st.Has("\x00healthz"); err != nil {
+	if _, err := c.p.st.Has("\x00healthz"); err != nil {
 		http.Error(w, "store unavailable: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	if err := c.p.st.CheckSpace(0); err != nil {
+		w.Header().Set("Retry-After", strconv.Itoa(RetryAfterDiskFull))
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	io.WriteString(w, "ok\n")
-}
-
-// result is one item after decoding and the privacy step.
-type result struct {
-	rec     store.Record
-	userKey string // the rate limit key: user hash, else the client
-	ok      bool
-	err     *loop.InputError
-	id      string // the event id when it was read, for errors
 }
 
 func (c *Collector) events(w http.ResponseWriter, r *http.Request) {
@@ -210,7 +217,27 @@ func (c *Collector) events(w http.ResponseWriter, r *http.Request) {
 		c.tooLarge(w)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, c.o.MaxBody))
+	// A full disk is said before the body is read: the client keeps it.
+	if err := c.p.st.CheckSpace(int(max(r.ContentLength, 0))); err != nil {
+		c.diskFull(w, err)
+		return
+	}
+	// Bound the memory of bodies in flight: a body is charged for its
+	// declared size, or the limit when it does not say.
+	cost := bodyCost(c.o.MaxBody)
+	if r.ContentLength >= 0 {
+		cost = bodyCost(max(r.ContentLength, 1))
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+	err := c.bodies.Acquire(ctx, cost)
+	cancel()
+	if err != nil {
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: "the collector is reading as many bodies as its memory budget allows; send it again after Retry-After seconds", RetryAfter: 1})
+		return
+	}
+	defer c.bodies.Release(cost)
+	body, err := readBody(w, r, c.o.MaxBody)
 	if err != nil {
 		var mb *http.MaxBytesError
 		if errors.As(err, &mb) {
@@ -220,104 +247,90 @@ func (c *Collector) events(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, errorBody{Error: "reading the body: " + err.Error()})
 		return
 	}
-	items, err := split(body, r.Header.Get("Content-Type"))
+	items, blank, err := split(body, r.Header.Get("Content-Type"), int(c.o.ClientBurst))
+	body = nil // items hold what is needed of it
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, errorBody{Error: loop.MaskRaw([]byte(err.Error()), ingest.RawLimit)})
-		return
-	}
-	n := 0
-	for _, it := range items {
-		if !it.blank {
-			n++
+		var tm *tooManyItems
+		if errors.As(err, &tm) {
+			writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Error: err.Error()})
+			return
 		}
-	}
-	if float64(n) > c.o.ClientBurst {
-		writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{
-			Error: fmt.Sprintf("%d events in one request; send at most %d at a time", n, int(c.o.ClientBurst))})
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: loop.MaskRaw([]byte(err.Error()), RawLimit)})
 		return
 	}
+	n := len(items)
 	if ok, wait := c.clients.take(client, float64(n)); !ok {
 		c.tooMany(w, wait, "too many events from this client")
 		return
 	}
 
-	res := c.decode(items, client)
-	ans := Answer{Summary: ingest.Summary{Read: len(items), Reasons: map[string]int{}}, Errors: []ItemError{}}
-	reject := func(it item, id string, e *loop.InputError) {
-		ans.Rejected++
-		ans.Reasons[e.Reason]++
-		if len(ans.Errors) >= c.o.MaxErrors {
-			ans.ErrorsTruncated = true
-			return
+	ps := make([]prepared, len(items))
+	if len(items) > 0 {
+		in := make([]Item, len(items))
+		for i, it := range items {
+			in[i] = Item{Data: it.data, Source: "http", Line: it.index + 1}
 		}
-		ie := ItemError{Index: it.index, Reason: e.Reason, Error: loop.MaskRaw([]byte(e.Error()), ingest.RawLimit)}
-		if id != "" && e.Reason != loop.ReasonPIIInID {
-			ie.EventID = loop.MaskRaw([]byte(id), loop.MaxEventIDBytes)
-		}
-		ans.Errors = append(ans.Errors, ie)
+		ps = c.p.prepareAll(in)
 	}
+	ans := Answer{Summary: Summary{Read: len(items) + blank, Blank: blank, Reasons: map[string]int{}}, Errors: []ItemError{}}
 
-	// Per-user limits, in body order, over the events that would be stored.
+	// Per-user limits, in body order, over the records that would be
+	// stored; records without a user count against their client.
 	var keys []string
 	var at []int
-	for i := range res {
-		if res[i].ok {
-			keys = append(keys, res[i].userKey)
+	for i := range ps {
+		if ps[i].ok {
+			key := "c" + client
+			if ps[i].userHash != "" {
+				key = "u" + ps[i].userHash
+			}
+			keys = append(keys, key)
 			at = append(at, i)
 		}
 	}
 	allowed, wait := c.users.takeEach(keys)
-	var recs []store.Record
-	var recAt []int
-	limited := 0
+	limited, passed := 0, 0
 	for j, i := range at {
 		if allowed[j] {
-			recs = append(recs, res[i].rec)
-			recAt = append(recAt, i)
+			passed++
 			continue
 		}
 		limited++
-		res[i].ok = false
-		res[i].err = &loop.InputError{Reason: ReasonRateLimited,
+		ps[i].ok = false
+		ps[i].err = &loop.InputError{Reason: ReasonRateLimited,
 			Msg: "too many events from this user; send it again after Retry-After seconds"}
 	}
 
-	status := map[int]store.PutStatus{}
-	if len(recs) > 0 {
-		st, err := c.commit.put(recs)
-		if err != nil {
-			code := http.StatusInternalServerError
-			if errors.Is(err, store.ErrClosed) {
-				code = http.StatusServiceUnavailable
-			}
-			// Nothing is reported stored: sending the same body again is
-			// safe, events that did land come back as duplicates.
-			writeJSON(w, code, errorBody{Error: "storing events: " + err.Error() + "; send the body again"})
-			return
-		}
-		for j, i := range recAt {
-			status[i] = st[j]
-		}
+	outs, err := c.p.write(ps)
+	if errors.Is(err, store.ErrDiskFull) {
+		c.diskFull(w, err)
+		return
 	}
-	for i, it := range items {
-		if it.blank {
-			ans.Blank++
+	if err != nil {
+		code := http.StatusInternalServerError
+		if errors.Is(err, store.ErrClosed) {
+			code = http.StatusServiceUnavailable
+		}
+		// Nothing is reported stored: sending the same body again is
+		// safe, events that did land come back as duplicates.
+		writeJSON(w, code, errorBody{Error: "storing events: " + err.Error() + "; send the body again"})
+		return
+	}
+	for i, out := range outs {
+		ans.count(out)
+		if out.Status != Rejected {
 			continue
 		}
-		rs := &res[i]
-		if !rs.ok {
-			reject(it, rs.id, rs.err)
+		e := out.Err
+		if len(ans.Errors) >= c.o.MaxErrors {
+			ans.ErrorsTruncated = true
 			continue
 		}
-		switch status[i] {
-		case store.Stored:
-			ans.Accepted++
-		case store.Duplicate:
-			ans.Duplicates++
-		case store.Conflict:
-			reject(it, rs.id, &loop.InputError{Reason: loop.ReasonConflict, Path: "event_id",
-				Msg: "an event with this id and different content is already stored; the stored event was kept"})
+		ie := ItemError{Index: items[i].index, Reason: e.Reason, Error: loop.MaskRaw([]byte(e.Error()), RawLimit)}
+		if out.EventID != "" && e.Reason != loop.ReasonPIIInID {
+			ie.EventID = loop.MaskRaw([]byte(out.EventID), loop.MaxEventIDBytes)
 		}
+		ans.Errors = append(ans.Errors, ie)
 	}
 	c.metrics.events(ans.Accepted, ans.Duplicates, ans.Reasons)
 
@@ -325,77 +338,50 @@ func (c *Collector) events(w http.ResponseWriter, r *http.Request) {
 	if limited > 0 {
 		ans.RetryAfter = retryAfter(wait)
 		w.Header().Set("Retry-After", strconv.Itoa(ans.RetryAfter))
-		if len(recs) == 0 {
+		if passed == 0 {
 			code = http.StatusTooManyRequests // nothing got through
 		}
 	}
 	writeJSON(w, code, ans)
 }
 
-// decode runs each item through DecodeEvent, Prepare and NewRecord, in
-// parallel for big bodies.
-func (c *Collector) decode(items []item, client string) []result {
-	res := make([]result, len(items))
-	one := func(i int) {
-		it := items[i]
-		if it.blank {
-			return
-		}
-		in, err := loop.DecodeEvent(it.data)
-		if err != nil {
-			res[i].err = asInputError(err)
-			return
-		}
-		res[i].id = in.Event.EventID
-		ev, err := loop.Prepare(in, c.st.UserHash)
-		if err != nil {
-			res[i].err = asInputError(err)
-			return
-		}
-		rec, err := store.NewRecord(ev)
-		if err != nil {
-			res[i].err = &loop.InputError{Reason: loop.ReasonInvalidField, Msg: err.Error()}
-			return
-		}
-		key := "c" + client
-		if ev.UserHash != "" {
-			key = "u" + ev.UserHash
-		}
-		res[i] = result{rec: rec, userKey: key, ok: true, id: ev.EventID}
-	}
-	workers := min(runtime.GOMAXPROCS(0), len(items)/256)
-	if workers <= 1 {
-		for i := range items {
-			one(i)
-		}
-		return res
-	}
-	var wg sync.WaitGroup
-	chunk := (len(items) + workers - 1) / workers
-	for lo := 0; lo < len(items); lo += chunk {
-		hi := min(lo+chunk, len(items))
-		wg.Go(func() {
-			for i := lo; i < hi; i++ {
-				one(i)
-			}
-		})
-	}
-	wg.Wait()
-	return res
-}
-
-func asInputError(err error) *loop.InputError {
-	var ie *loop.InputError
-	if errors.As(err, &ie) {
-		return ie
-	}
-	return &loop.InputError{Reason: loop.ReasonInvalidJSON, Msg: err.Error()}
-}
-
 func (c *Collector) tooMany(w http.ResponseWriter, wait time.Duration, msg string) {
 	s := retryAfter(wait)
 	w.Header().Set("Retry-After", strconv.Itoa(s))
 	writeJSON(w, http.StatusTooManyRequests, errorBody{Error: msg + "; send it again after Retry-After seconds", RetryAfter: s})
+}
+
+// diskFull answers 507 Insufficient Storage: nothing of the body is
+// stored, and sending it again once there is room is safe.
+func (c *Collector) diskFull(w http.ResponseWriter, err error) {
+	w.Header().Set("Retry-After", strconv.Itoa(RetryAfterDiskFull))
+	w.Header().Set("Connection", "close")
+	writeJSON(w, http.StatusInsufficientStorage, errorBody{
+		Error:      "nothing was stored: " + err.Error() + "; send the body again after Retry-After seconds",
+		RetryAfter: RetryAfterDiskFull})
+}
+
+// readBody reads the whole body, at most max bytes, into one buffer of
+// the declared size when there is one (io.ReadAll would grow and copy).
+func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error) {
+	rd := http.MaxBytesReader(w, r.Body, max)
+	if r.ContentLength <= 0 {
+		return io.ReadAll(rd)
+	}
+	buf := make([]byte, r.ContentLength)
+	n, err := io.ReadFull(rd, buf)
+	if err == io.ErrUnexpectedEOF {
+		return nil, fmt.Errorf("the body ended after %d of the %d bytes its Content-Length announced", n, r.ContentLength)
+	}
+	if err != nil {
+		return nil, err
+	}
+	// Nothing may follow the declared length.
+	var one [1]byte
+	if m, _ := rd.Read(one[:]); m > 0 {
+		return nil, fmt.Errorf("the body is longer than its Content-Length")
+	}
+	return buf, nil
 }
 
 func (c *Collector) tooLarge(w http.ResponseWriter) {

@@ -1,4 +1,4 @@
-package collect
+package ingest
 
 import (
 	"sync"
@@ -13,7 +13,7 @@ import (
 // PutRecords sees ids repeated across requests exactly as if the requests
 // had come one after another.
 type committer struct {
-	st Store
+	st *store.Store
 
 	mu    sync.Mutex
 	queue []*put

@@ -1,4 +1,4 @@
-package collect
+package ingest
 
 import (
 	"bytes"
@@ -20,7 +20,7 @@ func BenchmarkCollector(b *testing.B) {
 	for _, clients := range []int{1, 8} {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
 			st := openStore(b)
-			c := New(st, Options{UserRate: 1e9, UserBurst: 1e9, ClientRate: 1e9, ClientBurst: 1e9})
+			c := NewCollector(New(st, PipelineOptions{}), CollectorOptions{UserRate: 1e9, UserBurst: 1e9, ClientRate: 1e9, ClientBurst: 1e9})
 			srv := httptest.NewServer(c)
 			defer srv.Close()
 			tr := &http.Transport{MaxIdleConnsPerHost: clients}

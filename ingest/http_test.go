@@ -1,4 +1,4 @@
-package collect
+package ingest
 
 import (
 	"bufio"
@@ -107,7 +107,7 @@ func TestBodyKinds(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c := New(openStore(t), Options{})
+			c := NewCollector(New(openStore(t), PipelineOptions{}), CollectorOptions{})
 			r := post(t, c, tc.body, tc.ctype)
 			if r.code != tc.code {
 				t.Fatalf("code %d, want %d: %s", r.code, tc.code, r.body)
@@ -135,7 +135,7 @@ func TestBodyKinds(t *testing.T) {
 
 func TestCountsAndErrors(t *testing.T) {
 	st := openStore(t)
-	c := New(st, Options{})
+	c := NewCollector(New(st, PipelineOptions{}), CollectorOptions{})
 	if r := post(t, c, ev("k1", "u1"), ""); r.code != 200 || r.ans.Accepted != 1 {
 		t.Fatalf("%d %s", r.code, r.body)
 	}
@@ -193,7 +193,7 @@ func TestCountsAndErrors(t *testing.T) {
 }
 
 func TestErrorsCapped(t *testing.T) {
-	c := New(openStore(t), Options{MaxErrors: 3})
+	c := NewCollector(New(openStore(t), PipelineOptions{}), CollectorOptions{MaxErrors: 3})
 	r := post(t, c, "[1,2,3,4,5]", "")
 	if r.code != 200 || r.ans.Rejected != 5 || len(r.ans.Errors) != 3 || !r.ans.ErrorsTruncated {
 		t.Fatalf("%d %s", r.code, r.body)
@@ -202,7 +202,7 @@ func TestErrorsCapped(t *testing.T) {
 
 func TestBodyLimit(t *testing.T) {
 	st := openStore(t)
-	c := New(st, Options{MaxBody: 1 << 10})
+	c := NewCollector(New(st, PipelineOptions{}), CollectorOptions{MaxBody: 1 << 10})
 	big := "[" + strings.Repeat(ev("x", "u")+",", 20) + ev("y", "u") + "]"
 	if r := post(t, c, big, "application/json"); r.code != http.StatusRequestEntityTooLarge {
 		t.Fatalf("with Content-Length: %d %s", r.code, r.body)
@@ -226,7 +226,7 @@ func TestBodyLimit(t *testing.T) {
 func TestUserRateLimit(t *testing.T) {
 	clk := newClock()
 	st := openStore(t)
-	c := New(st, Options{UserRate: 1, UserBurst: 3, Now: clk.now})
+	c := NewCollector(New(st, PipelineOptions{}), CollectorOptions{UserRate: 1, UserBurst: 3, Now: clk.now})
 	batch := func(prefix, user string, n int) string {
 		var b []string
 		for i := range n {
@@ -274,7 +274,7 @@ func TestUserRateLimit(t *testing.T) {
 
 func TestClientRateLimit(t *testing.T) {
 	clk := newClock()
-	c := New(openStore(t), Options{ClientRate: 10, ClientBurst: 10, Now: clk.now})
+	c := NewCollector(New(openStore(t), PipelineOptions{}), CollectorOptions{ClientRate: 10, ClientBurst: 10, Now: clk.now})
 	many := func(prefix string, n int) string {
 		var b []string
 		for i := range n {
@@ -375,7 +375,7 @@ func TestBucketsBounded(t *testing.T) {
 }
 
 func TestToken(t *testing.T) {
-	c := New(openStore(t), Options{Token: "s3cret"})
+	c := NewCollector(New(openStore(t), PipelineOptions{}), CollectorOptions{Token: "s3cret"})
 	if r := post(t, c, ev("t1", "u"), ""); r.code != 401 || r.header.Get("WWW-Authenticate") == "" {
 		t.Fatalf("no token: %d", r.code)
 	}
@@ -399,7 +399,7 @@ func TestToken(t *testing.T) {
 
 func TestHealthzClosedStore(t *testing.T) {
 	st := openStore(t)
-	c := New(st, Options{})
+	c := NewCollector(New(st, PipelineOptions{}), CollectorOptions{})
 	st.Close()
 	rr := httptest.NewRecorder()
 	c.ServeHTTP(rr, httptest.NewRequest("GET", "/healthz", nil))
@@ -412,7 +412,7 @@ func TestHealthzClosedStore(t *testing.T) {
 }
 
 func TestMethods(t *testing.T) {
-	c := New(openStore(t), Options{})
+	c := NewCollector(New(openStore(t), PipelineOptions{}), CollectorOptions{})
 	rr := httptest.NewRecorder()
 	c.ServeHTTP(rr, httptest.NewRequest("GET", "/v1/events", nil))
 	if rr.Code != http.StatusMethodNotAllowed {
@@ -435,7 +435,7 @@ func TestMethods(t *testing.T) {
 var seriesLine = regexp.MustCompile(`^[a-z_]+(\{[a-z]+="[^"]*"\})? [0-9.e+-]+$`)
 
 func TestMetrics(t *testing.T) {
-	c := New(openStore(t), Options{})
+	c := NewCollector(New(openStore(t), PipelineOptions{}), CollectorOptions{})
 	post(t, c, ev("m1", "u")+"\n"+ev("m1", "u")+"\n{bad\n"+`{"event_id":"m2"}`, "")
 	post(t, c, "nope", "")
 	rr := httptest.NewRecorder()

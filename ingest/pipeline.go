@@ -1,0 +1,243 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"runtime"
+	"sync"
+
+	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/store"
+)
+
+// Pipeline is loupe's one intake path. Every source of records — JSONL
+// files and stdin (ReadJSONL), the HTTP collector (POST /v1/events,
+// POST /v1/signals), OTLP and Kafka — hands raw records to the same
+// Pipeline, which decodes and validates them (package loop), applies the
+// consent gate, masks PII, and writes them idempotently and durably
+// (package store) through one committer that merges the writes of
+// concurrent callers into shared durable commits.
+//
+// A source with a batch of raw records calls Submit:
+//
+//	p := ingest.New(st, ingest.PipelineOptions{})
+//	outs, sum, err := p.Submit(ctx, []ingest.Item{{Data: line, Source: "kafka:events/0", Line: 41}})
+//
+// Submit returns once every accepted record of the batch is durable. outs
+// has one Outcome per item, in order; sum counts them as `loupe ingest
+// --json` does. err is about storing (the disk, a closed store), never
+// about a bad record: those are Rejected outcomes. When err is set, items
+// whose Outcome is Failed were not stored, and submitting the same items
+// again is safe (what did land comes back as duplicates).
+//
+// A Pipeline is safe for concurrent use.
+type Pipeline struct {
+	st      *store.Store
+	o       PipelineOptions
+	commit  *committer
+	workers int
+}
+
+// PipelineOptions configure a Pipeline. The zero value is fine.
+type PipelineOptions struct {
+	// Workers bounds the goroutines that decode and mask one large
+	// batch; default GOMAXPROCS.
+	Workers int
+}
+
+// New returns the pipeline into st.
+func New(st *store.Store, o PipelineOptions) *Pipeline {
+	w := o.Workers
+	if w <= 0 {
+		w = runtime.GOMAXPROCS(0)
+	}
+	return &Pipeline{st: st, o: o, commit: &committer{st: st}, workers: w}
+}
+
+// Store is the store the pipeline writes to.
+func (p *Pipeline) Store() *store.Store { return p.st }
+
+// Item is one raw record handed to the pipeline.
+type Item struct {
+	// Data is the record: one JSON object (an interaction or a signal),
+	// without its line end. The pipeline may keep references to it until
+	// Submit returns; the caller must not change it before then.
+	Data []byte
+	// Source names where it came from, for rejects: a file name, "-"
+	// for stdin, "http", "kafka:topic/partition".
+	Source string
+	// Line is its line number (1-based) or offset within Source, for
+	// rejects; 0 when there is none.
+	Line int
+	// Long says Data holds only the start of a record longer than
+	// loop.MaxLineBytes (it is rejected as line_too_long).
+	Long bool
+}
+
+// Status is what became of one item.
+type Status uint8
+
+const (
+	Accepted  Status = iota // stored (new), durable
+	Duplicate               // already stored with the same content: nothing written
+	Rejected                // refused: Outcome.Err says why
+	Blank                   // only white space: skipped
+	Failed                  // valid, but its write failed (Submit returned an error)
+)
+
+func (s Status) String() string {
+	switch s {
+	case Accepted:
+		return "accepted"
+	case Duplicate:
+		return "duplicate"
+	case Rejected:
+		return "rejected"
+	case Blank:
+		return "blank"
+	case Failed:
+		return "failed"
+	}
+	return "unknown"
+}
+
+// Outcome is what became of one Item.
+type Outcome struct {
+	Status Status
+	// EventID is the record's event_id when it could be read ("" when
+	// not). It is the input's id, unmasked: mask it (loop.MaskRaw)
+	// before showing it anywhere it could be kept.
+	EventID string
+	// Err says why the item was Rejected; nil otherwise.
+	Err *loop.InputError
+}
+
+// prepared is one item after decoding and the privacy step, ready for the
+// store (ok) or refused (err).
+type prepared struct {
+	rec      store.Record
+	ok       bool
+	blank    bool
+	err      *loop.InputError
+	id       string // the event id when it was read
+	userHash string // the pseudonymous user, "" when none (rate limits)
+}
+
+// Submit puts items through the pipeline; see Pipeline.
+func (p *Pipeline) Submit(ctx context.Context, items []Item) ([]Outcome, Summary, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, Summary{Reasons: map[string]int{}}, err
+	}
+	ps := p.prepareAll(items)
+	outs, err := p.write(ps)
+	sum := Summary{Read: len(items), Reasons: map[string]int{}}
+	for _, o := range outs {
+		sum.count(o)
+	}
+	return outs, sum, err
+}
+
+// prepareAll prepares items, in parallel for big batches.
+func (p *Pipeline) prepareAll(items []Item) []prepared {
+	ps := make([]prepared, len(items))
+	workers := min(p.workers, len(items)/256)
+	if workers <= 1 {
+		for i := range items {
+			ps[i] = p.prepare(items[i])
+		}
+		return ps
+	}
+	var wg sync.WaitGroup
+	chunk := (len(items) + workers - 1) / workers
+	for lo := 0; lo < len(items); lo += chunk {
+		hi := min(lo+chunk, len(items))
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				ps[i] = p.prepare(items[i])
+			}
+		})
+	}
+	wg.Wait()
+	return ps
+}
+
+// prepare decodes, validates, consent-gates and masks one item and encodes
+// it for the store. It does no I/O.
+func (p *Pipeline) prepare(it Item) prepared {
+	if it.Long {
+		return prepared{err: &loop.InputError{Reason: loop.ReasonLineTooLong, Msg: "line is longer than 1 MiB; skipped"}}
+	}
+	if len(bytes.TrimSpace(it.Data)) == 0 {
+		return prepared{blank: true}
+	}
+	in, err := loop.DecodeEvent(it.Data)
+	if err != nil {
+		return prepared{err: asInputError(err)}
+	}
+	id := in.Event.EventID
+	ev, err := loop.Prepare(in, p.st.UserHash)
+	if err != nil {
+		return prepared{err: asInputError(err), id: id}
+	}
+	rec, err := store.NewRecord(ev)
+	if err != nil {
+		return prepared{err: &loop.InputError{Reason: loop.ReasonInvalidField, Msg: err.Error()}, id: id}
+	}
+	return prepared{rec: rec, ok: true, id: id, userHash: ev.UserHash}
+}
+
+func asInputError(err error) *loop.InputError {
+	var ie *loop.InputError
+	if errors.As(err, &ie) {
+		return ie
+	}
+	return &loop.InputError{Reason: loop.ReasonInvalidJSON, Msg: err.Error()}
+}
+
+// errConflict is the reject of an event whose id is stored with other
+// content.
+var errConflict = &loop.InputError{Reason: loop.ReasonConflict, Path: "event_id",
+	Msg: "an event with this id and different content is already stored; the stored event was kept"}
+
+// write stores the prepared records that are ok, through the committer,
+// and returns every item's outcome. It returns once they are durable.
+func (p *Pipeline) write(ps []prepared) ([]Outcome, error) {
+	outs := make([]Outcome, len(ps))
+	var recs []store.Record
+	var at []int
+	for i := range ps {
+		pr := &ps[i]
+		outs[i].EventID = pr.id
+		switch {
+		case pr.blank:
+			outs[i].Status = Blank
+		case !pr.ok:
+			outs[i].Status, outs[i].Err = Rejected, pr.err
+		default:
+			recs = append(recs, pr.rec)
+			at = append(at, i)
+		}
+	}
+	if len(recs) == 0 {
+		return outs, nil
+	}
+	status, err := p.commit.put(recs)
+	for j, i := range at {
+		st := store.Failed
+		if j < len(status) {
+			st = status[j]
+		}
+		switch st {
+		case store.Stored:
+			outs[i].Status = Accepted
+		case store.Duplicate:
+			outs[i].Status = Duplicate
+		case store.Conflict:
+			outs[i].Status, outs[i].Err = Rejected, errConflict
+		default:
+			outs[i].Status = Failed
+		}
+	}
+	return outs, err
+}
