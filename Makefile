@@ -40,6 +40,7 @@ bench: build
 	PII_REPORT=$(CURDIR)/bin/pii-report.md $(GO) test -run='^TestCorpus$$' -count=1 ./loop/pii/ && cat bin/pii-report.md
 	scripts/bench-ingest.sh 1000000
 	LOUPE_BENCH_STORE=$(CURDIR)/bin/bench-store $(GO) test -run='^$$' -bench='TUIStartup' -benchtime=3x ./cmd/loupe/
+	$(GO) test -run='^$$' -bench='KafkaServe' -benchtime=2x -timeout 30m ./cmd/loupe/
 
 # Builds the binary, makes a demo store from generated events in its own
 # directory and opens the TUI on it.

@@ -224,15 +224,23 @@ func TestServeKafkaKill9(t *testing.T) {
 	for round := 0; round < crashRounds(); round++ {
 		s := startServe(t, nil, append([]string{"--http", "127.0.0.1:0"}, args...)...)
 		// Kill it while it consumes: once this run has stored new events
-		// (not only redeliveries), somewhere in the next half second.
+		// (not only redeliveries), somewhere in the next 200 ms.
 		deadline := time.Now().Add(time.Minute)
+		done := false
 		for kafkaMetric(t, s, "loupe_kafka_accepted_total") == 0 {
+			if done = kt.caughtUp(t, "crash"); done {
+				break // everything was stored before this round
+			}
 			if time.Now().After(deadline) {
 				t.Fatalf("round %d: nothing consumed in a minute: %s", round, s.stderr)
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
-		time.Sleep(time.Duration(rng.IntN(500)) * time.Millisecond)
+		if done {
+			s.stop(t)
+			break
+		}
+		time.Sleep(time.Duration(rng.IntN(200)) * time.Millisecond)
 		s.cmd.Process.Signal(syscall.SIGKILL)
 		<-s.exited
 		got := exportMap(t, crashed)
