@@ -190,7 +190,11 @@ func (k *Kafka) Run(ctx context.Context) error {
 	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	if err := cl.Ping(pctx); err != nil && ctx.Err() == nil {
-		k.o.Logf("kafka: no broker of %v answers yet (%v); retrying", k.o.Brokers, err)
+		hint := ""
+		if k.o.TLS != nil || k.o.SASL != nil {
+			hint = " (a broker that closes the connection may refuse the TLS or SASL settings)"
+		}
+		k.o.Logf("kafka: no broker of %v answers yet: %v%s; retrying", k.o.Brokers, err, hint)
 	}
 	cancel()
 

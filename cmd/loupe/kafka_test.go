@@ -3,10 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	crand "crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,6 +27,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 )
 
 const kafkaTestTopic = "app.feedback"
@@ -86,9 +96,9 @@ func newKafkaTopic(t *testing.T, n string) *kafkaTopic {
 
 // caughtUp reports whether group's committed offsets reach the end of
 // every partition.
-func (kt *kafkaTopic) caughtUp(t *testing.T, group string) bool {
+func (kt *kafkaTopic) caughtUp(t *testing.T, group string, opts ...kgo.Opt) bool {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(kt.c.ListenAddrs()...))
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(kt.c.ListenAddrs()...)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,8 +126,13 @@ func (kt *kafkaTopic) caughtUp(t *testing.T, group string) bool {
 
 func (kt *kafkaTopic) waitCaughtUp(t *testing.T, group string, s *served) {
 	t.Helper()
+	kt.waitCaughtUpWith(t, group, s)
+}
+
+func (kt *kafkaTopic) waitCaughtUpWith(t *testing.T, group string, s *served, opts ...kgo.Opt) {
+	t.Helper()
 	deadline := time.Now().Add(3 * time.Minute)
-	for !kt.caughtUp(t, group) {
+	for !kt.caughtUp(t, group, opts...) {
 		if time.Now().After(deadline) {
 			t.Fatalf("group %s not caught up in 3 minutes: %s", group, s.stderr)
 		}
@@ -286,4 +301,105 @@ func kafkaMetric(t *testing.T, s *served, name string) float64 {
 	b, _ := io.ReadAll(resp.Body)
 	v, _ := metricValue(string(b), fmt.Sprintf("%s{topic=%q}", name, kafkaTestTopic))
 	return v
+}
+
+// selfSignedTLS writes a CA-less self-signed certificate for 127.0.0.1 to
+// dir/ca.pem and returns the server's TLS config.
+func selfSignedTLS(t *testing.T, dir string) *tls.Config {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), crand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "kfake"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(crand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	kb, _ := x509.MarshalECPrivateKey(key)
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb})
+	if err := os.WriteFile(filepath.Join(dir, "ca.pem"), certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+}
+
+// TestServeKafkaTLSAndSCRAM: the binary reaches a TLS listener it trusts
+// through --kafka-ca-file and authenticates with SCRAM-SHA-512, the
+// password taken from the environment and never printed; a wrong password
+// stores nothing.
+func TestServeKafkaTLSAndSCRAM(t *testing.T) {
+	dir := t.TempDir()
+	const pass = "s3cret-Kafka-pw"
+	srvTLS := selfSignedTLS(t, dir)
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, kafkaTestTopic), kfake.TLS(srvTLS),
+		kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-512", "loupe", pass), kfake.GroupMinSessionTimeout(500*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	pool := x509.NewCertPool()
+	caPEM, _ := os.ReadFile(filepath.Join(dir, "ca.pem"))
+	pool.AppendCertsFromPEM(caPEM)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(kafkaTestTopic),
+		kgo.DialTLSConfig(&tls.Config{RootCAs: pool}), kgo.SASL(scram.Auth{User: "loupe", Pass: pass}.AsSha512Mechanism()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	lines := bytes.Split(bytes.TrimSpace(genLines(t, "300", "5")), []byte("\n"))
+	var recs []*kgo.Record
+	for _, l := range lines {
+		recs = append(recs, &kgo.Record{Value: l})
+	}
+	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	ref := filepath.Join(dir, "ref")
+	if r := run(t, append(bytes.Join(lines, []byte("\n")), '\n'), "ingest", "--store", ref, "-"); r.code != 0 && r.code != 3 {
+		t.Fatalf("reference ingest: %d %s", r.code, r.stderr)
+	}
+	kt := &kafkaTopic{c: c}
+	args := []string{"--http", "off", "--kafka", c.ListenAddrs()[0], "--kafka-topic", kafkaTestTopic,
+		"--kafka-tls", "--kafka-ca-file", filepath.Join(dir, "ca.pem"), "--kafka-sasl", "scram-sha-512", "--kafka-user", "loupe",
+		"--kafka-session-timeout", "1s"}
+
+	// A wrong password: nothing is consumed, and serve says why.
+	bad := filepath.Join(dir, "bad")
+	s := startServe(t, []string{"LOUPE_KAFKA_PASSWORD=wrong-pw"}, append([]string{"--store", bad, "--kafka-group", "bad"}, args...)...)
+	time.Sleep(2 * time.Second)
+	s.stop(t)
+	t.Logf("serve with a wrong password said: %s", s.stderr)
+	if !strings.Contains(s.stderr.String(), "kafka:") {
+		t.Fatalf("serve did not report the failing authentication: %s", s.stderr)
+	}
+	if strings.Contains(s.stderr.String(), "wrong-pw") {
+		t.Fatalf("the password is in serve's output: %s", s.stderr)
+	}
+	if got := exportMap(t, bad); len(got) != 0 {
+		t.Fatalf("%d events stored with a wrong password", len(got))
+	}
+
+	st := filepath.Join(dir, "st")
+	s = startServe(t, []string{"LOUPE_KAFKA_PASSWORD=" + pass}, append([]string{"--store", st, "--kafka-group", "g"}, args...)...)
+	kt.waitCaughtUpWith(t, "g", s, kgo.DialTLSConfig(&tls.Config{RootCAs: pool}), kgo.SASL(scram.Auth{User: "loupe", Pass: pass}.AsSha512Mechanism()))
+	s.stop(t)
+	if strings.Contains(s.stderr.String(), pass) {
+		t.Fatalf("the password is in serve's output: %s", s.stderr)
+	}
+	want, got := exportMap(t, ref), exportMap(t, st)
+	if len(got) != len(want) || len(want) == 0 {
+		t.Fatalf("stored %d events over TLS+SCRAM, want %d", len(got), len(want))
+	}
 }
