@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Measures `loupe ingest` on N generated events through the real binary:
-# events/s and peak RSS (GNU time's maximum resident set size).
+# events/s and peak RSS (GNU time's maximum resident set size), side by side
+# with the store's floor measured in the same run on the same file: Badger
+# alone writing each line as a value (scripts/floor), and the ratio.
 # Usage: scripts/bench-ingest.sh [N]   (default 1000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +13,9 @@ trap 'rm -rf "$tmp"' EXIT
 keep=${LOUPE_BENCH_STORE:-$PWD/bin/bench-store}
 rm -rf "$keep"
 make --no-print-directory build >/dev/null
-bin/loupe gen --n "$n" --seed 1 > "$tmp/events.jsonl"
+go build -o bin/floor ./scripts/floor
+# Interactions alone, one line each: what the floor compares with.
+bin/loupe gen --whole --n "$n" --seed 1 > "$tmp/events.jsonl"
 size=$(du -m "$tmp/events.jsonl" | cut -f1)
 timefmt='%e %M'
 if /usr/bin/time -f "$timefmt" true 2>/dev/null; then
@@ -30,5 +34,14 @@ awk -v n="$n" -v secs="$secs" -v rss="$rss_kb" -v size="$size" 'BEGIN {
   printf "target: >= 100000 events/s, 1M in <= 15 s -> %s\n", (rate >= 100000 ? "MET" : "MISSED")
 }'
 du -sh "$tmp/store" | sed 's/^/store size: /'
+floor=$(bin/floor "$tmp/events.jsonl" "$tmp/floor")
+echo "$floor"
+frate=$(echo "$floor" | sed -E 's/.*= ([0-9]+) lines.*/\1/')
+awk -v n="$n" -v secs="$secs" -v f="$frate" 'BEGIN {
+  r = (n / secs) / f
+  printf "ingest vs floor: %.2fx the events/s of Badger alone (target >= 0.8x) -> %s\n", r, (r >= 0.8 ? "MET" : "MISSED")
+}'
+du -sh "$tmp/floor" | sed 's/^/floor store size: /'
+rm -rf "$tmp/floor"
 mv "$tmp/store" "$keep"
 echo "store kept at $keep"

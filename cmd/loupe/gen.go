@@ -13,10 +13,15 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// splitByDefault: gen writes interactions and their signals as separate
+// records unless --whole.
+const splitByDefault = false
+
 func newGenCmd(a *app) *cobra.Command {
 	var o gen.Options
 	var candidate string
 	var sets []string
+	var whole bool
 	cmd := &cobra.Command{
 		Use:   "gen [--n N] [--seed S] [--days D]",
 		Short: "Print realistic synthetic feedback events as JSONL",
@@ -45,7 +50,12 @@ gate'. "regressed" brings red-flag content back and gets facts wrong;
 				return usageErr("--days must be >= 1, got %d", o.Days)
 			}
 			w := bufio.NewWriterSize(cmd.OutOrStdout(), 256<<10)
-			err := gen.Generate(o, func(line []byte) error {
+			// Until ingest merges signals, whole events stay the default.
+			generate := gen.Generate
+			if !whole && splitByDefault {
+				generate = gen.Records
+			}
+			err := generate(o, func(line []byte) error {
 				if err := cmd.Context().Err(); err != nil {
 					return err
 				}
@@ -66,6 +76,7 @@ gate'. "regressed" brings red-flag content back and gets facts wrong;
 	cmd.Flags().IntVar(&o.N, "n", 1000, "number of events")
 	cmd.Flags().Int64Var(&o.Seed, "seed", 1, "random seed (same seed, same events)")
 	cmd.Flags().IntVar(&o.Days, "days", 28, "days the events span, ending 2026-11-20")
+	cmd.Flags().BoolVar(&whole, "whole", false, "one line per interaction with all its feedback, instead of interactions and their later signals as separate records")
 	cmd.Flags().StringVar(&candidate, "candidate", "", "write a candidate file instead: fixed or regressed")
 	cmd.Flags().StringArrayVar(&sets, "sets", nil, "exported set file (golden or redflag JSONL) to answer, with --candidate (repeatable)")
 	_ = a

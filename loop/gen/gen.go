@@ -197,6 +197,11 @@ type generator struct {
 
 	day       int
 	dayPrefix []byte
+
+	// split is set by Records: write leaves out what arrives later, and
+	// signals queues it as separate records (see split.go).
+	split bool
+	sp    splitter
 }
 
 func newGenerator(seed int64, n, days int, start time.Time) *generator {
@@ -253,11 +258,22 @@ func (g *generator) run(emit func([]byte) error) error {
 		slices.Sort(offs)
 		base := g.startMS + int64(s)*3600*1000
 		for _, o := range offs {
-			if err := emit(g.event(i, base+int64(o))); err != nil {
+			ts := base + int64(o)
+			line := g.event(i, ts)
+			var err error
+			if g.split {
+				err = g.sp.arrive(g, i, ts, line, emit)
+			} else {
+				err = emit(line)
+			}
+			if err != nil {
 				return err
 			}
 			i++
 		}
+	}
+	if g.split {
+		return g.sp.drain(emit, -1)
 	}
 	return nil
 }
@@ -365,10 +381,7 @@ func (g *generator) write(e *event, i int, ts int64, day int) []byte {
 	w.comma = false
 
 	w.key(`"event_id":`)
-	w.b = append(w.b, `"ev-`...)
-	w.b = append(w.b, g.idLetter)
-	w.b = appendHex(w.b, permute60(g.idKey+uint64(i)), 15)
-	w.b = append(w.b, '"')
+	w.b = g.appendID(w.b, i)
 
 	w.key(`"timestamp":`)
 	w.b = g.appendTime(w.b, ts, day)
@@ -411,6 +424,13 @@ func (g *generator) write(e *event, i int, ts int64, day int) []byte {
 	w.fixed(`"cost_usd":`, e.cost, 6)
 	w.close()
 
+	if g.split {
+		// What the user, the client, judges and the business report later
+		// arrives as signals.
+		g.writeInlineChecks(e)
+		g.writeTail(e)
+		return w.b
+	}
 	if e.explicit {
 		w.open(`"explicit_feedback":`)
 		w.key(`"thumb":`)
@@ -492,6 +512,14 @@ func (g *generator) write(e *event, i int, ts int64, day int) []byte {
 		w.close()
 	}
 
+	g.writeTail(e)
+	return w.b
+}
+
+// writeTail writes the blocks logged with the answer after the feedback:
+// the experiment and the consent, and closes the object.
+func (g *generator) writeTail(e *event) {
+	w := &g.w
 	if e.exp {
 		w.open(`"experiment":`)
 		w.str(`"id":`, experimentID)
@@ -508,7 +536,14 @@ func (g *generator) write(e *event, i int, ts int64, day int) []byte {
 		w.close()
 	}
 	w.b = append(w.b, '}')
-	return w.b
+}
+
+// appendID appends event i's id, quoted.
+func (g *generator) appendID(b []byte, i int) []byte {
+	b = append(b, `"ev-`...)
+	b = append(b, g.idLetter)
+	b = appendHex(b, permute60(g.idKey+uint64(i)), 15)
+	return append(b, '"')
 }
 
 // appendTime writes ts as a quoted RFC 3339 UTC timestamp with milliseconds.
