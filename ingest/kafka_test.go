@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/loop/gen"
 	"github.com/loupe-dev/loupe/store"
 )
 
@@ -53,7 +54,15 @@ func produceMix(tb testing.TB, c *kfake.Cluster, partitions int32, n int, seed u
 	defer cl.Close()
 	meta := int(partitions)
 	rng := rand.New(rand.NewPCG(seed, 7))
-	lines := bytes.Split(bytes.TrimSpace(genJSONL(tb, n, int64(seed))), []byte("\n"))
+	// Interactions and their signals as separate records (some signals
+	// before their interaction, some twice), as products emit them.
+	var lines [][]byte
+	if err := gen.Records(gen.Options{N: n, Seed: int64(seed), Days: 28}, func(l []byte) error {
+		lines = append(lines, bytes.Clone(l))
+		return nil
+	}); err != nil {
+		tb.Fatal(err)
+	}
 	p := produced{bad: map[string]string{}}
 	type badRec struct {
 		rec    *kgo.Record
