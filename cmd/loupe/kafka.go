@@ -170,7 +170,7 @@ func startKafka(k config.Kafka, f *kafkaFlags, pipe *ingest.Pipeline, errOut io.
 	var closer io.Closer
 	switch path := k.Rejects; path {
 	case "-":
-		rejects = errOut
+		rejects = struct{ io.Writer }{errOut} // no Sync: stderr may be a pipe or a terminal
 	default:
 		if path == "" {
 			path = filepath.Join(st.Dir(), "kafka-rejects.jsonl")
@@ -197,7 +197,9 @@ func startKafka(k config.Kafka, f *kafkaFlags, pipe *ingest.Pipeline, errOut io.
 	s := &kafkaSource{k: kc, st: st, cancel: cancel, done: make(chan struct{}), closer: closer}
 	go func() {
 		defer close(s.done)
-		kc.Run(ctx)
+		if err := kc.Run(ctx); err != nil {
+			logf("kafka: stopped: %v", err)
+		}
 	}()
 	go func() {
 		t := time.NewTicker(5 * time.Second)
