@@ -26,7 +26,8 @@ const testTopic = "loupe-records"
 func startCluster(tb testing.TB, partitions int32) *kfake.Cluster {
 	tb.Helper()
 	// kfake listens on 127.0.0.1 only.
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, testTopic))
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, testTopic),
+		kfake.GroupMinSessionTimeout(500*time.Millisecond))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -341,5 +342,86 @@ func TestKafkaStoreFailurePausesAndRetries(t *testing.T) {
 	}
 	if a, b := len(storeExport(t, st)), len(storeExport(t, ref)); a != b {
 		t.Fatalf("stored %d events, want %d", a, b)
+	}
+}
+
+// TestKafkaRebalance: a second member joins the group while the first is
+// consuming, then the first leaves. Partitions move twice (revoked with
+// their in-flight batch finished and committed), and the store still ends
+// with exactly what a file ingest stores, every record consumed at least
+// once between the two.
+func TestKafkaRebalance(t *testing.T) {
+	c := startCluster(t, 6)
+	p := produceMix(t, c, 6, 12000, 9)
+	st := openStore(t)
+	pipe := New(st, PipelineOptions{})
+	opts := KafkaOptions{Brokers: c.ListenAddrs(), Topic: testTopic, MaxBuffered: 500, BatchSize: 200,
+		ClientOpts: []kgo.Opt{kgo.SessionTimeout(3 * time.Second), kgo.HeartbeatInterval(300 * time.Millisecond)}}
+	a, _ := NewKafka(pipe, opts)
+	b, _ := NewKafka(pipe, opts)
+
+	actx, acancel := context.WithCancel(context.Background())
+	adone := make(chan struct{})
+	go func() { defer close(adone); a.Run(actx) }()
+	waitFor(t, "a to consume a fifth of the topic", func() bool { return a.State().Records >= int64(p.records/5) })
+	bctx, bcancel := context.WithCancel(context.Background())
+	defer bcancel()
+	bdone := make(chan struct{})
+	go func() { defer close(bdone); b.Run(bctx) }()
+	// Wait until b has been given partitions and consumed from them.
+	waitFor(t, "b to consume", func() bool { return b.State().Records > 0 })
+	sa := a.State()
+	assigned := 0
+	for _, ps := range sa.Partitions {
+		if ps.Assigned {
+			assigned++
+		}
+	}
+	if assigned == 6 {
+		t.Fatalf("after b joined, a still holds all 6 partitions: %+v", sa.Partitions)
+	}
+	acancel()
+	<-adone
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		got := storeExport(t, st)
+		ref := openStore(t)
+		var all bytes.Buffer
+		for _, l := range p.valid {
+			all.Write(l)
+			all.WriteByte('\n')
+		}
+		if _, err := New(ref, PipelineOptions{}).ReadJSONL(context.Background(), &all, ReadOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		want := storeExport(t, ref)
+		if len(got) == len(want) {
+			for id, w := range want {
+				if got[id] != w {
+					t.Fatalf("event %s:\n got %s\nwant %s", id, got[id], w)
+				}
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("store holds %d of %d events 3 minutes on; a %+v b %+v", len(got), len(want), a.State(), b.State())
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if total := a.State().Records + b.State().Records; total < int64(p.records) {
+		t.Fatalf("a and b consumed %d records, fewer than the %d produced", total, p.records)
+	}
+	bcancel()
+	<-bdone
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 2 minutes for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
