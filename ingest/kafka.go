@@ -198,6 +198,9 @@ func (k *Kafka) Run(ctx context.Context) error {
 	}
 	cancel()
 
+	k.m.mu.Lock()
+	k.m.rate.add(time.Now(), k.m.records.Load())
+	k.m.mu.Unlock()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	go func() {
