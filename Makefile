@@ -10,8 +10,13 @@ FUZZTIME ?= 20000x
 
 .PHONY: build test fuzz bench demo vet fmt clean soak
 
+# loupe --version prints these: the nearest tag (or the commit) and the commit.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+
 build:
-	$(GO) build -o $(BIN) ./cmd/loupe
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/loupe
 
 # The README's test command: race-checked tests of every package, then a
 # short run of each fuzz target (longer by hand: make fuzz FUZZTIME=5m).

@@ -40,14 +40,22 @@
 //	                              store secret): later copies are dropped
 //	p <id> 0x00 <signal id>       a signal whose interaction has not arrived:
 //	                              <arrival ts 8>
+//	c <id> 0x00 <candidate> 0x00 <reviewer>
+//	                              a reviewer's current blind comparison of a
+//	                              candidate's answer with the event's output
+//	                              (JSON compare.Judgment, see compare.go)
+//	C <id> 0x00 <candidate> 0x00 <at> <reviewer>
+//	                              comparison history: every judgment and
+//	                              every undo (a Deleted judgment)
+//	A <alert id>                  a guardrail alert (JSON AlertRecord): the
+//	                              alert, first/last raised, posted, acknowledged
+//	R <ts>                        a recorded `loupe gate` result (its JSON)
 //	K <name>                      Kafka bookkeeping (JSON): "state", the Kafka
 //	                              source's last known counters and offsets,
 //	                              saved by serve for doctor
 //
 // Reserved for work in progress (see keys.go): d drafts, u undo journal,
-// w assignment and lease state, c and C comparisons and their history,
-// A alerts, R recorded gate results, y OTLP span assembly, Z Kafka
-// aggregates.
+// w assignment and lease state, y OTLP span assembly, Z Kafka aggregates.
 //
 // Values of at most 256 bytes (summaries, index, labels) stay in the LSM
 // tree; event bodies (1–3 KB) go to the value log, which a goroutine

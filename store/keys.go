@@ -24,22 +24,23 @@ const (
 	prefixTomb     = 't' // t <keyed hash of event id>: consent withdrawn; drop later copies
 	prefixPending  = 'p' // p <event id> 0x00 <signal id>: a signal waiting for its interaction
 
+	prefixCompare     = 'c' // c <event id> 0x00 <candidate> 0x00 <reviewer>: a current blind comparison (compare.go)
+	prefixCompareHist = 'C' // C <event id> 0x00 <candidate> 0x00 <at> <reviewer>: every comparison and undo
+
 	// Reserved for other parts of loupe (declared here so none collide).
-	prefixDraft       = 'd' // review: a reviewer's unsaved draft
-	prefixUndo        = 'u' // review: the undo journal
-	prefixAssign      = 'w' // review: assignment and lease state
-	prefixCompare     = 'c' // compare: current comparisons
-	prefixCompareHist = 'C' // compare: comparison history
-	prefixAlert       = 'A' // report: alerts, posted and acknowledged state
-	prefixGateResult  = 'R' // report: recorded gate results
-	prefixSpan        = 'y' // otlp: span assembly
-	prefixAggregate   = 'Z' // kafka: aggregates
-	prefixKafka       = 'K' // kafka: consumer bookkeeping
+	prefixDraft      = 'd' // review: a reviewer's unsaved draft
+	prefixUndo       = 'u' // review: the undo journal
+	prefixAssign     = 'w' // review: assignment and lease state
+	prefixAlert      = 'A' // report: alerts, posted and acknowledged state
+	prefixGateResult = 'R' // report: recorded gate results
+	prefixSpan       = 'y' // otlp: span assembly
+	prefixAggregate  = 'Z' // kafka: aggregates
+	prefixKafka      = 'K' // kafka: consumer bookkeeping
 )
 
 // Keep the reserved names referenced until their owners use them.
-var _ = [...]byte{prefixDraft, prefixUndo, prefixAssign, prefixCompare, prefixCompareHist,
-	prefixAlert, prefixGateResult, prefixSpan, prefixAggregate}
+var _ = [...]byte{prefixDraft, prefixUndo, prefixAssign,
+	prefixSpan, prefixAggregate}
 
 // sep separates an id from what follows it in a key (ids never hold NUL).
 const sep = 0x00

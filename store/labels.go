@@ -241,7 +241,8 @@ func (s *Store) erase(evs []erased) (int, error) {
 			timedKey(prefixSummary, e.ts, e.id), indexKey(e.id), queueKey(e.id),
 			setKey(loop.SetGolden, e.id), setKey(loop.SetRedFlag, e.id)}
 		if err := s.db.View(func(txn *badger.Txn) error {
-			for _, p := range [][]byte{idPrefix(prefixLabel, e.id), idPrefix(prefixHistory, e.id)} {
+			for _, p := range [][]byte{idPrefix(prefixLabel, e.id), idPrefix(prefixHistory, e.id),
+				idPrefix(prefixCompare, e.id), idPrefix(prefixCompareHist, e.id)} {
 				opt := badger.DefaultIteratorOptions
 				opt.Prefix = p
 				opt.PrefetchValues = false
@@ -302,9 +303,16 @@ func (s *Store) Restore(r io.Reader) error {
 	s.putMu.Lock()
 	s.idf = nil // the loaded ids are not in it
 	s.putMu.Unlock()
-	s.secret, err = s.loadSecret(false)
+	// A backup without the secret (cut short, or not a loupe store's) must
+	// not get a new one: user hashes would change and forget would miss.
+	if s.secret, err = s.loadSecret(true); err == nil && s.secret == nil {
+		err = ErrNoSecret
+	}
 	return err
 }
+
+// ErrNoSecret is Restore's error for a backup without the store secret.
+var ErrNoSecret = errors.New("the backup holds no store secret (it is incomplete or not a loupe backup)")
 
 // AllHistory calls fn with every label ever given, ordered by event id then
 // time.

@@ -29,7 +29,7 @@ type common struct {
 	// From the config: the goal, the guardrails, the set targets, the
 	// agreement floor.
 	goal     config.Goal
-	guards   []config.Guardrail
+	guards   config.Guardrails
 	targets  config.SetTargets
 	minKappa float64
 }

@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -21,10 +20,10 @@ import (
 )
 
 // trendDays is the window of the Trends screen, as in `loupe trends`.
-const trendDays = 28
+const trendDays = trend.DefaultDays
 
 // goalDays is the window the goal is judged over, as in `loupe trends`.
-const goalDays = 7
+const goalDays = trend.GoalDays
 
 var splits = []string{trend.ByModel, trend.BySegment, trend.ByTask}
 
@@ -73,7 +72,7 @@ type trendOverview struct {
 	goalMet    bool
 	keys       []keyMetric
 	alerts     []trend.Alert
-	reasons    []reasonShare
+	reasons    []trend.ReasonShare
 	thumbsDown int
 }
 
@@ -81,11 +80,6 @@ type keyMetric struct {
 	metric string
 	values []float64 // per day, NaN for gaps
 	now    float64   // over the last goalDays days
-}
-
-type reasonShare struct {
-	code string
-	n    int
 }
 
 type trendsMsg struct {
@@ -156,10 +150,10 @@ func (m *trendsView) compute() tea.Cmd {
 	m.seq++
 	seq, st, items := m.seq, m.c.st, m.ws.sums
 	goal := m.c.goal.Trend()
-	guards := config.TrendGuardrails(m.c.guards)
+	pol := m.c.guards.Policy()
 	m.refresh()
 	return func() tea.Msg {
-		ov, err := computeOverview(st, items, goal, guards)
+		ov, err := computeOverview(st, items, goal, pol)
 		return trendsMsg{seq: seq, ov: ov, err: err}
 	}
 }
@@ -183,7 +177,7 @@ func (m *trendsView) computeDetail() tea.Cmd {
 
 // computeOverview reads the labels and computes everything but the
 // detail, the independent parts in parallel.
-func computeOverview(st *store.Store, items []loop.Summary, goal trend.Goal, guards []trend.Guardrail) (*trendOverview, error) {
+func computeOverview(st *store.Store, items []loop.Summary, goal trend.Goal, pol trend.Policy) (*trendOverview, error) {
 	var labels []loop.Label
 	if err := st.AllLabels(func(l loop.Label) error { labels = append(labels, l); return nil }); err != nil {
 		return nil, fmt.Errorf("reading labels: %w", err)
@@ -205,64 +199,15 @@ func computeOverview(st *store.Store, items []loop.Summary, goal trend.Goal, gua
 			if res, err := trend.Compute(metric, trend.ByAll, trendDays, ov.end, items, ov.grades); err == nil && len(res.Series) > 0 {
 				km.values = res.Series[0].Values()
 			}
-			km.now, _ = trend.GoalStatus(trend.Goal{Metric: metric, Op: ">=", Target: 0}, items, ov.grades, goalDays, ov.end)
+			km.now, _ = trend.WindowValue(metric, items, ov.grades, goalDays, ov.end)
 			ov.keys[i] = km
 		})
 	}
 	wg.Go(func() { ov.goalNow, ov.goalMet = trend.GoalStatus(goal, items, ov.grades, goalDays, ov.end) })
-	wg.Go(func() { ov.alerts = sortAlerts(trend.Alerts(items, ov.grades, guards, ov.end)) })
-	wg.Go(func() { ov.reasons, ov.thumbsDown = thumbsDownReasons(items, ov.end) })
+	wg.Go(func() { ov.alerts = trend.Alerts(items, ov.grades, pol, ov.end) })
+	wg.Go(func() { ov.reasons, ov.thumbsDown = trend.ReasonShares(items, trendDays, ov.end) })
 	wg.Wait()
 	return ov, nil
-}
-
-// sortAlerts puts the model versions to roll back first, then rollbacks,
-// then the rest, keeping trend.Alerts' order within each.
-func sortAlerts(as []trend.Alert) []trend.Alert {
-	rank := func(a trend.Alert) int {
-		switch {
-		case a.Rollback != "" && a.Level == trend.LevelRollback:
-			return 0
-		case a.Rollback != "":
-			return 1
-		case a.Level == trend.LevelRollback:
-			return 2
-		}
-		return 3
-	}
-	slices.SortStableFunc(as, func(a, b trend.Alert) int { return cmp.Compare(rank(a), rank(b)) })
-	return as
-}
-
-// thumbsDownReasons counts the reason codes of thumbs-down events over the
-// window, most frequent first.
-func thumbsDownReasons(items []loop.Summary, end time.Time) ([]reasonShare, int) {
-	endDay := end.UTC().Truncate(24 * time.Hour)
-	from := endDay.AddDate(0, 0, -trendDays+1)
-	to := endDay.AddDate(0, 0, 1)
-	counts := map[string]int{}
-	n := 0
-	for i := range items {
-		s := &items[i]
-		if s.Thumb != loop.ThumbDown || s.Time.Before(from) || !s.Time.Before(to) {
-			continue
-		}
-		n++
-		for _, r := range s.Reasons {
-			counts[r]++
-		}
-	}
-	out := make([]reasonShare, 0, len(counts))
-	for c, k := range counts {
-		out = append(out, reasonShare{c, k})
-	}
-	slices.SortFunc(out, func(a, b reasonShare) int {
-		if a.n != b.n {
-			return cmp.Compare(b.n, a.n)
-		}
-		return cmp.Compare(a.code, b.code)
-	})
-	return out, n
 }
 
 func (m *trendsView) Update(msg tea.Msg) tea.Cmd {
@@ -282,10 +227,10 @@ func (m *trendsView) Update(msg tea.Msg) tea.Cmd {
 		}
 		m.computing = false
 		m.ov, m.err = msg.ov, msg.err
-		if m.ov != nil && !m.picked && m.c.goal.Metric == trend.PassRate && len(m.ov.grades) == 0 {
+		if m.ov != nil && !m.picked {
 			// Nothing graded yet: pass_rate has no data; show the users'
 			// own verdict, as `loupe trends` does.
-			m.metric = slices.Index(m.metrics, trend.ThumbsDownRate)
+			m.metric = slices.Index(m.metrics, trend.DefaultMetric(m.c.goal.Metric, len(m.ov.grades)))
 		}
 		cmds := []tea.Cmd{m.computeDetail()}
 		if m.shown {
@@ -381,24 +326,9 @@ func (m *trendsView) headerLine() string {
 	return left + strings.Repeat(" ", gap) + right
 }
 
-// fmtValue shows a metric's value: a percentage, or milliseconds.
-func fmtValue(metric string, v float64) string {
-	switch {
-	case math.IsNaN(v):
-		return "–"
-	case trend.IsLatency(metric):
-		return fmt.Sprintf("%.0f ms", v)
-	}
-	return fmt.Sprintf("%.1f%%", 100*v)
-}
+func fmtValue(metric string, v float64) string { return trend.Format(metric, v) }
 
-// fmtDelta shows a change in the metric's unit: percentage points or ms.
-func fmtDelta(metric string, d float64) string {
-	if trend.IsLatency(metric) {
-		return fmt.Sprintf("%+.0f ms", d)
-	}
-	return fmt.Sprintf("%+.1f pp", 100*d)
-}
+func fmtDelta(metric string, d float64) string { return trend.FormatDelta(metric, d) }
 
 func goalOp(op string) string {
 	switch op {
@@ -447,30 +377,6 @@ func scaleRange(series ...[]float64) (lo, hi float64) {
 	slices.Sort(all)
 	q := func(p float64) float64 { return all[int(math.Round(p*float64(len(all)-1)))] }
 	return q(0.05), q(0.95)
-}
-
-// lastWindow is a series' value over its last goalDays days: for a rate the
-// N-weighted mean of the days (which is the rate over those days); for a
-// latency percentile, which does not average, the last day with data.
-func lastWindow(metric string, s trend.Series) (float64, int) {
-	pts := s.Points[max(0, len(s.Points)-goalDays):]
-	var sum float64
-	n := 0
-	for _, p := range pts {
-		sum += p.Value * float64(p.N)
-		n += p.N
-	}
-	if n == 0 {
-		return math.NaN(), 0
-	}
-	if trend.IsLatency(metric) {
-		for i := len(pts) - 1; i >= 0; i-- {
-			if pts[i].N > 0 {
-				return pts[i].Value, n
-			}
-		}
-	}
-	return sum / float64(n), n
 }
 
 func (m *trendsView) contentLines() []string {
@@ -568,44 +474,32 @@ func (m *trendsView) gauge(width int, now, target float64, met bool) string {
 	return b.String() + s.Muted.Render(fmt.Sprintf("  0–100%%, │ target %s", fmtValue(m.c.goal.Metric, target)))
 }
 
-// alertLines lists the alerts, the versions to roll back first; the first
-// shown lines go on top, the rest at the bottom.
+// alertLines lists the alerts in trend.SortAlerts' order (rollbacks
+// first); the first shown lines go on top, the rest at the bottom.
 func (m *trendsView) alertLines(w, shown int) (top, rest []string) {
 	s := m.c.styles
 	as := m.ov.alerts
 	if len(as) == 0 {
-		return []string{s.Section.Render("Alerts") + "  " + s.Pass.Render("none") + s.Muted.Render(" — every guardrail holds")}, nil
+		return []string{s.Section.Render("Alerts") + "  " + s.Pass.Render("none") + s.Muted.Render(" — no significant worsening past a guardrail")}, nil
 	}
-	top = append(top, s.Section.Render(fmt.Sprintf("Alerts (%d)", len(as)))+s.Muted.Render("  guardrails against the previous model version or the previous window"))
-	// One headline per rollback candidate.
-	type cand struct {
-		to     string
-		deltas []string
-		roll   bool
-	}
+	top = append(top, s.Section.Render(fmt.Sprintf("Alerts (%d)", len(as)))+s.Muted.Render(fmt.Sprintf("  significant at α=%g (Benjamini–Hochberg), interval shown", m.c.guards.Policy().AlphaOrDefault())))
+	// One headline per version to roll back, naming the one to return to.
 	var order []string
-	cands := map[string]*cand{}
+	deltas := map[string][]string{}
+	to := map[string]string{}
 	for _, a := range as {
-		if a.Rollback == "" {
+		if a.Action != trend.ActionRollBack {
 			continue
 		}
-		c := cands[a.Key]
-		if c == nil {
-			c = &cand{to: a.Rollback}
-			cands[a.Key] = c
+		if _, ok := deltas[a.Key]; !ok {
 			order = append(order, a.Key)
+			to[a.Key] = a.RollbackTo
 		}
-		c.deltas = append(c.deltas, a.Metric+" "+fmtDelta(a.Metric, a.After-a.Before))
-		c.roll = c.roll || a.Level == trend.LevelRollback
+		deltas[a.Key] = append(deltas[a.Key], a.Metric+" "+fmtDelta(a.Metric, a.Delta))
 	}
 	for _, k := range order {
-		c := cands[k]
-		label := s.Flag.Render("⚠ ALERT")
-		if c.roll {
-			label = s.StatusError.Render("⚠ ROLL BACK")
-		}
-		top = append(top, ansi.Truncate(label+" "+s.Title.Render(strings.TrimPrefix(k, "model:"))+" → "+s.Title.Render(c.to)+
-			s.Muted.Render("  "+strings.Join(c.deltas, " · ")), w, "…"))
+		top = append(top, ansi.Truncate(s.StatusError.Render("⚠ ROLL BACK")+" "+s.Title.Render(strings.TrimPrefix(k, "model:"))+" → "+s.Title.Render(to[k])+
+			s.Muted.Render("  "+strings.Join(deltas[k], " · ")), w, "…"))
 	}
 	for i, a := range as {
 		line := "  " + m.alertLine(a)
@@ -623,26 +517,26 @@ func (m *trendsView) alertLines(w, shown int) (top, rest []string) {
 
 func (m *trendsView) alertLine(a trend.Alert) string {
 	s := m.c.styles
-	level := s.Flag.Render(pad("ALERT", 8))
-	if a.Level == trend.LevelRollback {
-		level = s.Fail.Render(pad("ROLLBACK", 8))
+	level := s.Flag.Render(pad("WATCH", 9))
+	if a.Action == trend.ActionRollBack {
+		level = s.StatusError.Render(pad("ROLL BACK", 9))
+	}
+	key := strings.TrimPrefix(a.Key, "model:")
+	if a.Key == trend.AllKey {
+		key = "all events"
 	}
 	against := "prior window"
-	if strings.HasPrefix(a.Against, "model:") {
-		against = strings.TrimPrefix(a.Against, "model:")
-	}
-	key := a.Key
-	if key == trend.AllKey {
-		key = "all events"
+	if a.Kind == trend.KindVersion {
+		against = a.RollbackTo
 	}
 	metric := a.Metric
 	if m.width >= 120 {
 		metric = pad(metric, 22)
 	}
-	out := level + " " + metric + " " + s.Title.Render(key) + " " + s.Fail.Render(fmtDelta(a.Metric, a.After-a.Before)) + " " +
-		fmt.Sprintf("%s vs %s", fmtValue(a.Metric, a.After), fmtValue(a.Metric, a.Before)) + s.Muted.Render(" on "+against)
-	if a.Rollback != "" {
-		out += s.Muted.Render(" → roll back to ") + s.Title.Render(a.Rollback)
+	out := level + " " + s.Title.Render(key) + " " + metric + " " + s.Fail.Render(fmtDelta(a.Metric, a.Delta)) + " " +
+		fmt.Sprintf("%s vs %s", fmtValue(a.Metric, a.After), fmtValue(a.Metric, a.Before)) + s.Muted.Render(" on "+against+", "+a.Interval())
+	if a.Action == trend.ActionRollBack {
+		out += s.Muted.Render(" → roll back to ") + s.Title.Render(a.RollbackTo)
 	}
 	return out
 }
@@ -671,30 +565,24 @@ func (m *trendsView) detailLines() []string {
 		keyW = max(keyW, min(len(sr.Key), 20))
 	}
 	window := fmt.Sprintf("last %dd", goalDays)
-	if trend.IsLatency(metric) {
-		window = "last day"
-	}
 	lines = append(lines, s.Label.Render("  "+pad("", keyW)+" "+pad(fmt.Sprintf("%s … %s", fmtValue(metric, lo), fmtValue(metric, hi)), trendDays)+" "+fmt.Sprintf("%9s %7s", window, "n")))
 	alerts := map[string]trend.Alert{}
 	for _, a := range m.ov.alerts {
 		if a.Metric != metric {
 			continue
 		}
-		if old, ok := alerts[a.Key]; !ok || (a.Rollback != "" && old.Rollback == "") {
+		if _, ok := alerts[a.Key]; !ok { // the first is the most pressing
 			alerts[a.Key] = a
 		}
 	}
 	for i, sr := range series {
-		now, n := lastWindow(metric, sr)
+		now, n := sr.Last, sr.LastN
 		line := "  " + s.Accent.Render(pad(sr.Key, keyW)) + " " + pad(sparkScaled(vals[i], lo, hi), trendDays) + " " +
 			fmt.Sprintf("%9s %7s", fmtValue(metric, now), thousands(n))
 		if a, ok := alerts[by+":"+sr.Key]; ok {
-			tag := s.Flag.Render(" ▲ alert")
-			if a.Level == trend.LevelRollback {
-				tag = s.Fail.Render(" ▲ rollback")
-			}
-			if a.Rollback != "" {
-				tag += s.Muted.Render(" → " + a.Rollback)
+			tag := s.Flag.Render(" ▲ watch")
+			if a.Action == trend.ActionRollBack {
+				tag = s.Fail.Render(" ▲ roll back") + s.Muted.Render(" → "+a.RollbackTo)
 			}
 			line += tag
 		}
@@ -733,11 +621,10 @@ func (m *trendsView) reasonLines() []string {
 	if m.width < 100 {
 		barW = 20
 	}
-	top := ov.reasons[0].n
+	top := ov.reasons[0].N
 	for _, r := range ov.reasons {
-		bar := strings.Repeat("█", max(int(math.Round(float64(r.n)/float64(top)*float64(barW))), 1))
-		share := float64(r.n) / float64(max(ov.thumbsDown, 1))
-		lines = append(lines, "  "+pad(r.code, 18)+" "+s.ThumbDown.Render(pad(bar, barW))+" "+fmt.Sprintf("%5.1f%%  %s", 100*share, thousands(r.n)))
+		bar := strings.Repeat("█", max(int(math.Round(float64(r.N)/float64(top)*float64(barW))), 1))
+		lines = append(lines, "  "+pad(r.Code, 18)+" "+s.ThumbDown.Render(pad(bar, barW))+" "+fmt.Sprintf("%5.1f%%  %s", 100*r.Share, thousands(r.N)))
 	}
 	return lines
 }

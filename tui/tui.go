@@ -43,7 +43,7 @@ type Options struct {
 	// screen) and the agreement below which reviewers should recalibrate.
 	// Zero values mean config.Default()'s.
 	Goal       config.Goal
-	Guardrails []config.Guardrail
+	Guardrails config.Guardrails
 	SetTargets config.SetTargets
 	MinKappa   float64
 	// Now is the clock for label times; default time.Now.
@@ -53,6 +53,9 @@ type Options struct {
 	// ProgramOptions are passed to tea.NewProgram by Run (an SSH session
 	// adds its own).
 	ProgramOptions []tea.ProgramOption
+	// Compare, when set, adds the Compare screen and opens on it
+	// (compare.go).
+	Compare *CompareOptions
 	// Trace, when set, is told of milestones ("first-frame", "loaded",
 	// "filtered") as they happen, for measuring start-up (make bench).
 	// It must not block.
@@ -83,6 +86,7 @@ type Model struct {
 
 	// unwatch stops the store watch Run started (see watch.go).
 	unwatch func()
+	compare *compareView // compare.go; nil without Options.Compare
 
 	width, height int
 	showHelp      bool
@@ -122,7 +126,7 @@ func New(st *store.Store, o Options) *Model {
 	if c.goal == (config.Goal{}) {
 		c.goal = def.Goal
 	}
-	if len(c.guards) == 0 {
+	if len(c.guards.Metrics) == 0 {
 		c.guards = def.Guardrails
 	}
 	if c.targets == (config.SetTargets{}) {
@@ -163,6 +167,7 @@ func New(st *store.Store, o Options) *Model {
 		screenAgreement: newAgreementView(c, ws),
 	}
 	m.help.Styles = c.styles.Help
+	m.addCompare(o.Compare) // compare.go
 	return m
 }
 
@@ -201,7 +206,7 @@ func (m *Model) Close() error {
 	if m.unwatch != nil {
 		m.unwatch()
 	}
-	return errors.Join(m.ws.flush()...)
+	return errors.Join(append(m.ws.flush(), m.flushCompare()...)...) // flushCompare: compare.go
 }
 
 func (m *Model) Init() tea.Cmd {

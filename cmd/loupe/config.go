@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 
@@ -33,7 +34,14 @@ func (a *app) loadConfig() (appConfig, error) {
 	if path == "" {
 		return appConfig{Config: config.Default()}, nil
 	}
-	data, err := os.ReadFile(path)
+	var data []byte
+	var err error
+	if path == "-" {
+		data, err = io.ReadAll(os.Stdin)
+		path = "stdin"
+	} else {
+		data, err = os.ReadFile(path)
+	}
 	if err != nil {
 		return appConfig{}, usageErr("config: %v", err)
 	}
@@ -52,7 +60,7 @@ func (c appConfig) ReasonCodes() []string {
 	return out
 }
 
-func (c appConfig) TrendGuardrails() []trend.Guardrail { return config.TrendGuardrails(c.Guardrails) }
+func (c appConfig) TrendPolicy() trend.Policy { return c.Guardrails.Policy() }
 
 func (c appConfig) TrendGoal() trend.Goal { return c.Goal.Trend() }
 
@@ -62,7 +70,7 @@ func newInitCmd(a *app) *cobra.Command {
 		cmd := &cobra.Command{
 			Use:   "init",
 			Short: "Write a commented loupe.yaml with the built-in defaults",
-			Long: `Write loupe.yaml (or the --config path): the goal metric and its target,
+			Long: `Write loupe.yaml (or the --config path; - for stdout): the goal metric and its target,
 the reason-code taxonomy, the rubric, sampling rules, guardrails, set size
 targets and privacy settings, each section explained in comments. Edit it,
 then check it with 'loupe doctor'.`,
@@ -71,6 +79,10 @@ then check it with 'loupe doctor'.`,
 				path := a.config
 				if path == "" {
 					path = config.FileName
+				}
+				if path == "-" {
+					_, err := cmd.OutOrStdout().Write(config.Template())
+					return err
 				}
 				flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
 				if force {

@@ -92,7 +92,7 @@ builds it again.`,
 				fmt.Fprintf(cmd.OutOrStdout(), "%s\n", dir)
 				return nil
 			}
-			return runTUI(cmd, a)
+			return runTUI(cmd, a, nil)
 		},
 	}
 	cmd.Flags().BoolVar(&buildOnly, "build-only", false, "build the demo store, print its directory and exit (for scripts)")

@@ -51,9 +51,9 @@ func gatherStats(st *store.Store, cfg appConfig) (doctor.Stats, error) {
 		return s, err
 	}
 	if len(d.items) > 0 {
-		s.GoalNow, s.GoalMet = trend.GoalStatus(cfg.TrendGoal(), d.items, d.grades, 7, d.newest)
-		for _, a := range trend.Alerts(d.items, d.grades, cfg.TrendGuardrails(), d.newest) {
-			s.Alerts = append(s.Alerts, a.Message)
+		s.GoalNow, s.GoalMet = trend.GoalStatus(cfg.TrendGoal(), d.items, d.grades, trend.GoalDays, d.newest)
+		for _, a := range trend.Alerts(d.items, d.grades, cfg.TrendPolicy(), d.newest) {
+			s.Alerts = append(s.Alerts, a.Label()+": "+a.Message)
 		}
 	}
 	rep := agree.Compute(d.labels)

@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/loupe-dev/loupe/loop"
 	"github.com/loupe-dev/loupe/loop/eval"
@@ -22,12 +22,13 @@ func init() { extraCommands = append(extraCommands, newEvalCmd, newGateCmd) }
 
 // readCandidates reads a candidate file; bad lines are reported on w and
 // the valid ones are still used.
-func readCandidates(path string, w io.Writer) (map[string]eval.Candidate, error) {
-	f, err := os.Open(path)
+func readCandidates(stdin io.Reader, path string, w io.Writer) (map[string]eval.Candidate, error) {
+	f, err := openIn(stdin, path)
 	if err != nil {
 		return nil, usageErr("candidate file: %v", err)
 	}
 	defer f.Close()
+	path = displayName(path)
 	cands, errs := eval.ReadCandidates(f)
 	for i, e := range errs {
 		if i == 10 {
@@ -77,7 +78,10 @@ same metrics for the current model's answers, side by side.
 			if candidate == "" {
 				return usageErr("--candidate FILE is required")
 			}
-			cands, err := readCandidates(candidate, cmd.ErrOrStderr())
+			if err := oneStdin(map[string]string{"candidate": candidate, "set": set}); err != nil {
+				return err
+			}
+			cands, err := readCandidates(cmd.InOrStdin(), candidate, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -93,7 +97,7 @@ same metrics for the current model's answers, side by side.
 					return withCode(exitInternal, err)
 				}
 			default:
-				if entries, err = readSetFile(set); err != nil {
+				if entries, err = readSetFile(cmd.InOrStdin(), set); err != nil {
 					return err
 				}
 			}
@@ -189,12 +193,21 @@ func printEval(w io.Writer, set string, n int, rep eval.Report) {
 	}
 }
 
+func verdict(res gate.Result) error {
+	if !res.Pass {
+		return silentExit{exitCheck}
+	}
+	return nil
+}
+
 func newGateCmd(a *app) *cobra.Command {
 	var candidate, redflag, golden, junit string
-	var floor float64
+	var record bool
+	var compareFile, compareName string // gate --compare (compare.go)
+	var floor, minCover float64
 	var maxDropFlag map[string]string
 	cmd := &cobra.Command{
-		Use:   "gate --candidate FILE [--redflag FILE] [--golden FILE] [--junit FILE]",
+		Use:   "gate --candidate FILE [--redflag FILE] [--golden FILE] [--junit FILE] [--min-golden-coverage C]",
 		Short: "Release gate: fail on any red-flag failure or golden regression",
 		Long: `Check a candidate model version against exported set files, with no store,
 so CI can run it. Exit status 1 when:
@@ -202,11 +215,19 @@ so CI can run it. Exit status 1 when:
   - a red-flag item's answer breaks an assertion (must contain, must not
     contain, regex, max latency), has no answer, or falls below the
     similarity floor (ROUGE-L against its reference);
+  - a golden case has no answer (below --min-golden-coverage, by default
+    every golden case must be answered);
   - a golden metric drops past its guardrail against the current model's
     answers, which the exported files carry.
 
+Any of the files may be - for stdin (one of them at a time).
+
 The report names each failure: the item, what failed, expected and got. The
-same input gives a byte-identical report; --junit writes JUnit XML for CI.`,
+same input gives a byte-identical report; --junit writes JUnit XML for CI
+(identical too, but for its time attributes). The verdict line's failure
+count is the number of failing cases, as in the JUnit file.
+--record also stores the result in the store (--store), where loupe report
+shows the last one; without it gate never touches a store.`,
 		Example: `  loupe export redflag --out redflag.jsonl
   loupe export golden --out golden.jsonl
   loupe gate --candidate candidate.jsonl --redflag redflag.jsonl --golden golden.jsonl --junit gate.xml`,
@@ -215,8 +236,17 @@ same input gives a byte-identical report; --junit writes JUnit XML for CI.`,
 			if candidate == "" {
 				return usageErr("--candidate FILE is required")
 			}
-			if redflag == "" && golden == "" {
-				return usageErr("give --redflag FILE and/or --golden FILE (from 'loupe export redflag|golden --out FILE')")
+			if redflag == "" && golden == "" && compareFile == "" {
+				return usageErr("give --redflag FILE, --golden FILE and/or --compare FILE (from 'loupe export redflag|golden|comparisons --out FILE')")
+			}
+			if minCover < 0 || minCover > 1 {
+				return usageErr("--min-golden-coverage %v: want a share from 0 to 1 (1 = every golden case answered)", minCover)
+			}
+			if err := oneStdin(map[string]string{"candidate": candidate, "redflag": redflag, "golden": golden}); err != nil {
+				return err
+			}
+			if compareFile == "-" && (candidate == "-" || redflag == "-" || golden == "-") { // compare.go
+				return usageErr("--compare and another file flag all read stdin (-): give at most one of them as -")
 			}
 			maxDrop := map[string]float64{}
 			for m, v := range maxDropFlag {
@@ -229,25 +259,47 @@ same input gives a byte-identical report; --junit writes JUnit XML for CI.`,
 				}
 				maxDrop[m] = f
 			}
-			cands, err := readCandidates(candidate, cmd.ErrOrStderr())
+			cands, err := readCandidates(cmd.InOrStdin(), candidate, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
 			var rf, gd []loop.SetEntry
 			if redflag != "" {
-				if rf, err = readSetFile(redflag); err != nil {
+				if rf, err = readSetFile(cmd.InOrStdin(), redflag); err != nil {
 					return err
 				}
 			}
 			if golden != "" {
-				if gd, err = readSetFile(golden); err != nil {
+				if gd, err = readSetFile(cmd.InOrStdin(), golden); err != nil {
 					return err
 				}
 			}
-			res := gate.Run(rf, gd, cands, gate.Options{SimilarityFloor: floor, MaxDrop: maxDrop})
+			res := gate.Run(rf, gd, cands, gate.Options{SimilarityFloor: floor, MaxDrop: maxDrop,
+				MissingGoldenAllowed: 1 - minCover})
+			if compareFile != "" {
+				if err := gateCompare(cmd.InOrStdin(), &res, compareFile, candidateArgs{file: candidate, name: compareName}, cands); err != nil {
+					return err
+				}
+			}
+			if record {
+				b, err := json.Marshal(res)
+				if err != nil {
+					return withCode(exitInternal, err)
+				}
+				st, err := a.open(cmd.Context(), "loupe gate --record")
+				if err != nil {
+					return err
+				}
+				if err := st.PutGateResult(time.Now().UTC(), b); err != nil {
+					return withCode(exitInternal, fmt.Errorf("--record: %w", err))
+				}
+			}
 			if junit != "" {
-				if err := os.WriteFile(junit, res.JUnit(), 0o644); err != nil {
-					return withCode(exitInternal, fmt.Errorf("--junit: %w", err))
+				if err := writeOut(cmd.OutOrStdout(), junit, res.JUnit()); err != nil {
+					return withCode(exitInternal, fmt.Errorf("--junit %s: %w", junit, err))
+				}
+				if junit == "-" {
+					return verdict(res) // the report is the JUnit on stdout
 				}
 			}
 			if a.json {
@@ -259,17 +311,19 @@ same input gives a byte-identical report; --junit writes JUnit XML for CI.`,
 			} else {
 				fmt.Fprint(cmd.OutOrStdout(), res.Text())
 			}
-			if !res.Pass {
-				return silentExit{exitCheck}
-			}
-			return nil
+			return verdict(res)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&candidate, "candidate", "", "the candidate model's answers (JSONL)")
 	f.StringVar(&redflag, "redflag", "", "exported red-flag set (loupe export redflag --out FILE)")
 	f.StringVar(&golden, "golden", "", "exported golden set (loupe export golden --out FILE)")
-	f.StringVar(&junit, "junit", "", "also write a JUnit XML report to this file")
+	f.StringVar(&junit, "junit", "", "also write a JUnit XML report to this file (- for stdout, instead of the text report)")
+	f.Float64Var(&minCover, "min-golden-coverage", 1.0,
+		"least share of golden cases the candidate must answer (0 to 1); each unanswered case fails below it")
+	f.StringVar(&compareFile, "compare", "", "exported comparisons (loupe export comparisons --out FILE): fail when the candidate loses significantly")
+	f.StringVar(&compareName, "name", "", "the candidate's name in --compare (default: the candidate file's base name)")
+	f.BoolVar(&record, "record", false, "also record the result in the store, for loupe report")
 	f.Float64Var(&floor, "similarity-floor", 0.2, "minimum ROUGE-L of a red-flag answer against its reference (0 to disable)")
 	f.StringToStringVar(&maxDropFlag, "max-drop", map[string]string{"rouge_l": "0.05", "f1": "0.05"},
 		"golden guardrails: the most each metric may drop below the current model's")

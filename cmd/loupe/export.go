@@ -43,13 +43,12 @@ var exporters = map[string]exporter{
 	"labels": {export.LabelCSVHeader, func(st *store.Store, csv bool, emit func([]byte, []string) error) error {
 		return st.AllLabels(func(l loop.Label) error { return emitOne(emit, csv, l, export.LabelCSV(l)) })
 	}},
-	"golden":  {export.SetCSVHeader, setExporter(loop.SetGolden)},
-	"redflag": {export.SetCSVHeader, setExporter(loop.SetRedFlag)},
-	"sft":     {nil, trainingExporter(func(e *loop.Event, refs map[string]string) (any, bool) { return export.ToSFT(e, refs) })},
-	"preference": {nil, trainingExporter(func(e *loop.Event, refs map[string]string) (any, bool) {
-		return export.ToPreference(e, refs)
-	})},
-	"kto": {nil, trainingExporter(func(e *loop.Event, _ map[string]string) (any, bool) { return export.ToKTO(e) })},
+	"golden":      {export.SetCSVHeader, setExporter(loop.SetGolden)},
+	"redflag":     {export.SetCSVHeader, setExporter(loop.SetRedFlag)},
+	"sft":         {nil, trainingExporter(func(e *loop.Event, refs map[string]string) (any, bool) { return export.ToSFT(e, refs) })},
+	"preference":  {nil, preferenceExporter},  // compare.go: corrections and comparisons
+	"comparisons": {nil, comparisonsExporter}, // compare.go
+	"kto":         {nil, trainingExporter(func(e *loop.Event, _ map[string]string) (any, bool) { return export.ToKTO(e) })},
 }
 
 func emitOne(emit func([]byte, []string) error, csv bool, v any, row []string) error {
@@ -126,7 +125,7 @@ func references(st *store.Store) (map[string]string, error) {
 }
 
 func exportKinds() []string {
-	return []string{"events", "labels", "golden", "redflag", "sft", "preference", "kto"}
+	return []string{"events", "labels", "golden", "redflag", "sft", "preference", "kto", "comparisons"}
 }
 
 func newExportCmd(a *app) *cobra.Command {
@@ -142,13 +141,22 @@ golden      the golden set, by event id
 redflag     the red-flag set, by event id
 sft         {"prompt","completion"}: corrections (reviewer references, else
             user edits) of events whose users gave consent.training: true
-preference  {"prompt","chosen","rejected"}: the correction chosen over the
-            model's output, same consent rule
+preference  {"prompt","chosen","rejected","source"}: the correction chosen
+            over the model's output (source user_edit or reference), and
+            the answer reviewers preferred in blind comparisons with a
+            candidate (source comparison; ties, both-bad and even splits
+            left out), same consent rule
 kto         {"prompt","completion","label"}: thumbs up (true) and down
             (false), same consent rule
+comparisons every reviewer's current blind comparison of a candidate with
+            the current model, by event id, candidate, reviewer: the file
+            'loupe gate --compare' reads
 
 Events without a consent object are never exported as training data.
---format csv works for events, labels, golden and redflag.
+--format csv works for events, labels, golden and redflag. Text cells that
+a spreadsheet would run as a formula (starting with =, +, -, @, tab or CR)
+get a leading ' (and a cell starting with ' one more); list cells are JSON
+arrays, ["a;b","c"]. Set CSVs carry the same fields as their JSONL.
 
 The order is stable, so the same store exports byte-identical files. With
 --out, the file is written atomically and a manifest FILE.manifest.json
@@ -178,7 +186,7 @@ records the count and the sha256 of the file.`,
 			return exportTo(cmd, st, args[0], format, out)
 		},
 	}
-	cmd.Flags().StringVar(&out, "out", "", "write to this file (and FILE.manifest.json) instead of stdout")
+	cmd.Flags().StringVar(&out, "out", "", "write to this file (and FILE.manifest.json) instead of stdout (- is stdout)")
 	cmd.Flags().StringVar(&format, "format", "jsonl", "output format: jsonl or csv")
 	return cmd
 }
@@ -195,6 +203,9 @@ type Manifest struct {
 func exportTo(cmd *cobra.Command, st *store.Store, kind, format, out string) error {
 	var dst io.Writer = cmd.OutOrStdout()
 	var tmp *os.File
+	if out == "-" {
+		out = "" // stdout, and no manifest
+	}
 	if out != "" {
 		var err error
 		if tmp, err = os.CreateTemp(filepath.Dir(out), ".loupe-export-*"); err != nil {

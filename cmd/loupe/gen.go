@@ -3,7 +3,8 @@ package main
 import (
 	"bufio"
 	"fmt"
-	"os"
+	"io"
+	"slices"
 	"strings"
 
 	"github.com/loupe-dev/loupe/loop"
@@ -91,8 +92,11 @@ func genCandidates(cmd *cobra.Command, quality string, files []string) error {
 		return usageErr("--candidate needs --sets FILE: export them with 'loupe export golden --out golden.jsonl'")
 	}
 	var entries []loop.SetEntry
+	if n := len(files) - len(slices.DeleteFunc(slices.Clone(files), func(f string) bool { return f == "-" })); n > 1 {
+		return usageErr("--sets - (stdin) can be given only once")
+	}
 	for _, f := range files {
-		es, err := readSetFile(f)
+		es, err := readSetFile(cmd.InOrStdin(), f)
 		if err != nil {
 			return err
 		}
@@ -114,12 +118,13 @@ func genCandidates(cmd *cobra.Command, quality string, files []string) error {
 
 // readSetFile reads an exported set file; any bad line is an error naming
 // it, since a set entry that was not read is a case that was not checked.
-func readSetFile(path string) ([]loop.SetEntry, error) {
-	f, err := os.Open(path)
+func readSetFile(stdin io.Reader, path string) ([]loop.SetEntry, error) {
+	f, err := openIn(stdin, path)
 	if err != nil {
 		return nil, usageErr("set file: %v", err)
 	}
 	defer f.Close()
+	path = displayName(path)
 	es, errs := gate.ReadSet(f)
 	if len(errs) > 0 {
 		msgs := make([]string, 0, len(errs))

@@ -57,7 +57,10 @@ user's choice, not bad input, and do not cause exit 3.`,
 				return err
 			}
 			var rw *rejectWriter
-			if rejects != "" {
+			if rejects == "-" {
+				rw = newStdoutRejects(cmd.OutOrStdout())
+				defer rw.close()
+			} else if rejects != "" {
 				if rw, err = newRejectWriter(rejects); err != nil {
 					return withCode(exitInternal, err)
 				}
@@ -85,11 +88,12 @@ user's choice, not bad input, and do not cause exit 3.`,
 				if rw != nil {
 					o.OnReject = rw.write
 				}
-				if p := newProgress(cmd.ErrOrStderr(), name, size); p != nil {
+				p := newProgress(cmd.ErrOrStderr(), name, size)
+				if p != nil {
 					o.Progress = p.update
-					defer p.done()
 				}
 				s, err := pipe.ReadJSONL(cmd.Context(), r, o)
+				p.done() // before any summary: it shares the terminal line
 				total.Add(s)
 				if err != nil {
 					printSummary(cmd, a, total, time.Since(start), rejects)
@@ -114,12 +118,15 @@ user's choice, not bad input, and do not cause exit 3.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&rejects, "rejects", "", "write rejected lines (masked) to this JSONL file")
+	cmd.Flags().StringVar(&rejects, "rejects", "", "write rejected lines (masked) to this JSONL file (- for stdout; the summary then goes to stderr)")
 	return cmd
 }
 
 func printSummary(cmd *cobra.Command, a *app, s ingest.Summary, d time.Duration, rejects string) {
 	w := cmd.OutOrStdout()
+	if rejects == "-" {
+		w = cmd.ErrOrStderr() // stdout carries the rejected lines
+	}
 	if a.json {
 		b, _ := json.Marshal(s)
 		fmt.Fprintln(w, string(b))
@@ -143,6 +150,9 @@ func printSummary(cmd *cobra.Command, a *app, s ingest.Summary, d time.Duration,
 		}
 		fmt.Fprintf(w, "rejected by reason: %s\n", strings.Join(parts, ", "))
 		if rejects != "" {
+			if rejects == "-" {
+				rejects = "stdout"
+			}
 			fmt.Fprintf(w, "rejected lines: %s\n", rejects)
 		} else if s.Malformed() > 0 {
 			fmt.Fprintln(w, "run again with --rejects FILE to see each rejected line and why")
@@ -158,6 +168,14 @@ type rejectWriter struct {
 	bw   *bufio.Writer
 	enc  *json.Encoder
 	err  error
+}
+
+// newStdoutRejects writes the rejected lines to w as they come.
+func newStdoutRejects(w io.Writer) *rejectWriter {
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	return &rejectWriter{path: "-", bw: bw, enc: enc}
 }
 
 func newRejectWriter(path string) (*rejectWriter, error) {
@@ -178,6 +196,12 @@ func (r *rejectWriter) write(rj ingest.Reject) {
 }
 
 func (r *rejectWriter) close() error {
+	if r.path == "-" {
+		if r.err == nil {
+			r.err = r.bw.Flush()
+		}
+		return r.err
+	}
 	if r.f == nil {
 		return r.err
 	}
@@ -243,8 +267,10 @@ func (p *progress) update(lines int, bytes int64) {
 	p.shown = true
 }
 
+// done clears the progress line; safe on nil and to call twice.
 func (p *progress) done() {
-	if p.shown {
+	if p != nil && p.shown {
 		fmt.Fprint(p.w, "\r\x1b[K")
+		p.shown = false
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/term"
 	"io"
 	"os"
+	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 
@@ -30,9 +31,11 @@ func main() {
 			defer pprof.StopCPUProfile()
 		}
 	}
+	v, c := versionInfo(debug.ReadBuildInfo())
 	err := fang.Execute(context.Background(), root,
 		fang.WithNotifySignal(os.Interrupt, syscall.SIGTERM),
-		fang.WithoutManpage(),
+		fang.WithVersion(v),
+		fang.WithCommit(c),
 		fang.WithErrorHandler(errorHandler),
 	)
 	// Close the store on every path, errors and signals included, so the

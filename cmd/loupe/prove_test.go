@@ -368,6 +368,15 @@ func TestProveCanaryEverywhere(t *testing.T) {
 	if r := run(t, nil, "sample", "--store", st, "--day", "2026-11-01"); r.code != 0 {
 		t.Fatalf("sample: %d %s", r.code, r.stderr)
 	}
+	// A blind comparison with a canary-laden candidate answer and note.
+	cand := filepath.Join(t.TempDir(), "candidate.jsonl") // input, like the events: outside the scanned dir
+	os.WriteFile(cand, []byte(`{"event_id":"cv-i-1","output":{"text":"cand `+txt+`"}}`+"\n"+
+		`{"event_id":"by-i-1","output":{"text":"cand `+txt+`"}}`+"\n"), 0o644)
+	for _, id := range []string{"cv-i-1", "by-i-1"} {
+		if r := run(t, nil, "compare", "record", id, "--candidate", cand, "--choice", "candidate", "--note", "cmp "+txt, "--store", st); r.code != 0 {
+			t.Fatalf("compare record %s: %d %s", id, r.code, r.stderr)
+		}
+	}
 
 	// Out: every export kind, JSONL and (where it exists) CSV.
 	exports := filepath.Join(dir, "exports")

@@ -134,6 +134,7 @@ With no command it opens the TUI on the store.`,
 	for _, c := range extraCommands {
 		root.AddCommand(c(a))
 	}
+	registerCompletions(root)
 	return root, a
 }
 

@@ -31,6 +31,10 @@ type serveFlags struct {
 	clientBurst    float64
 	grace          time.Duration
 	kafka          kafkaFlags
+	dailyNow       bool
+
+	sshHandshake, sshIdle time.Duration
+	sshMaxConns           int
 }
 
 func newServeCmd(a *app) *cobra.Command {
@@ -41,8 +45,12 @@ func newServeCmd(a *app) *cobra.Command {
 		Long: `Serve one store to the network: an HTTP collector that takes feedback
 events (POST /v1/events: one JSON event, a JSON array or NDJSON; the same
 validation, consent gate and PII masking as ingest), and the TUI over SSH
-for reviewers whose public keys are in the authorized-keys file (a key's
-comment names the reviewer, else the SSH user does).
+for reviewers whose public keys are in the authorized-keys file. The key's
+line names the reviewer, never the SSH user name: an option
+environment="LOUPE_REVIEWER=alice" before the key, else the key's comment; a
+key with neither is refused with a message saying so. A client must log in
+within --ssh-handshake-timeout, a connection idle for --ssh-idle-timeout is
+cut, and at most --ssh-max-conns are open at once; refused logins are logged.
 
 The collector answers 200 with ingest's summary plus per-item errors, 400
 for a body that is not JSON, 413 past --max-body, 429 with Retry-After when
@@ -58,6 +66,12 @@ carried is on disk, and bad records go to the rejects file with their
 partition and offset. Consumer lag, records/s and rejects are on /metrics.
 
 While serve runs it holds the store: other loupe commands on it point here.
+At schedule.daily_at (UTC, default 06:00; off turns it off) serve runs the
+daily job: it samples yesterday into the review queue, checks the
+guardrails and posts each new alert once to alerts.webhook (or env
+LOUPE_ALERTS_WEBHOOK), and expires old data. --daily-now runs it at start
+too.
+
 SIGINT or SIGTERM stops it gracefully: in-flight requests finish, SSH
 sessions end with their grades saved, then the store is closed.`,
 		Example: `  loupe serve --http 127.0.0.1:7070
@@ -79,14 +93,32 @@ sessions end with their grades saved, then the store is closed.`,
 	fl.Float64Var(&f.userBurst, "user-burst", ingest.DefaultUserBurst, "events a user may send at once")
 	fl.Float64Var(&f.clientRate, "client-rate", ingest.DefaultClientRate, "events per second per client address")
 	fl.Float64Var(&f.clientBurst, "client-burst", ingest.DefaultClientBurst, "events a client may send at once (and per request)")
+	fl.DurationVar(&f.sshHandshake, "ssh-handshake-timeout", sshd.DefaultHandshakeTimeout, "time an SSH client has to log in before it is cut (0: no limit)")
+	fl.DurationVar(&f.sshIdle, "ssh-idle-timeout", sshd.DefaultIdleTimeout, "an SSH connection without traffic for this long is cut; the session's grades are saved (0: no limit)")
+	fl.IntVar(&f.sshMaxConns, "ssh-max-conns", sshd.DefaultMaxConns, "most SSH connections open at once, logged in or not")
 	fl.DurationVar(&f.grace, "shutdown-timeout", 10*time.Second, "how long a graceful stop waits for requests and sessions")
 	addKafkaFlags(fl, &f.kafka)
+	fl.BoolVar(&f.dailyNow, "daily-now", false, "also run the daily job once at start")
 	return cmd
 }
 
 func off(addr string) bool { return addr == "" || addr == "off" }
 
+// noneIfZero maps a flag's 0 ("no limit") to sshd's "none" (negative).
+func noneIfZero(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}
+
 func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
+	switch {
+	case f.sshMaxConns < 1:
+		return usageErr("--ssh-max-conns %d: want at least 1", f.sshMaxConns)
+	case f.sshHandshake < 0 || f.sshIdle < 0:
+		return usageErr("--ssh-handshake-timeout and --ssh-idle-timeout: want a duration >= 0 (0: no limit)")
+	}
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return err
@@ -107,6 +139,9 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 	token := f.token
 	if token == "" {
 		token = os.Getenv("LOUPE_TOKEN")
+	}
+	if err := checkWebhook(cfg); err != nil {
+		return err
 	}
 	ctx := cmd.Context()
 	st, err := a.open(ctx, "loupe serve")
@@ -132,7 +167,10 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 			HostKey:        hostKey,
 			TUI: tui.Options{Taxonomy: cfg.Taxonomy, Rubric: cfg.Rubric, Goal: cfg.Goal,
 				Guardrails: cfg.Guardrails, SetTargets: cfg.Sets, MinKappa: cfg.Review.MinKappa},
-			Logf: logf,
+			Logf:             logf,
+			HandshakeTimeout: noneIfZero(f.sshHandshake),
+			IdleTimeout:      noneIfZero(f.sshIdle),
+			MaxConns:         f.sshMaxConns,
 		})
 		if errors.Is(err, sshd.ErrAuthorizedKeys) {
 			return usageErr("--authorized-keys: %v", err)
@@ -196,6 +234,7 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 		group := kset.Group
 		fmt.Fprintf(out, "kafka: consuming %s from %s as group %s\n", kset.Topic, strings.Join(kset.Brokers, ","), group)
 	}
+	dailyDone := startDaily(ctx, st, cfg, f.dailyNow, out, logf)
 	fmt.Fprintf(out, "store: %s (Ctrl-C or SIGTERM stops)\n", st.Dir())
 
 	var runErr error
@@ -223,6 +262,7 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 			errs = append(errs, fmt.Errorf("kafka: %w", err))
 		}
 	}
+	dailyDone()
 	// Every request and session is done with the store: close it now, so a
 	// failure to close is reported rather than lost at exit.
 	if err := a.close(); err != nil {

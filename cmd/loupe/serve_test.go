@@ -410,14 +410,15 @@ func TestServeSSH(t *testing.T) {
 	if s, r := ingestJSON(t, []byte(events("item", "u1", 6)), "--store", st, "-"); r.code != 0 || s.Accepted != 6 {
 		t.Fatalf("ingest: %d %+v %s", r.code, s, r.stderr)
 	}
-	alice, bob, mallory := sshKey(t), sshKey(t), sshKey(t)
+	alice, bob, mallory, nameless := sshKey(t), sshKey(t), sshKey(t), sshKey(t)
 	line := func(k gossh.Signer, comment string) string {
 		return strings.TrimSpace(string(gossh.MarshalAuthorizedKey(k.PublicKey()))) + comment + "\n"
 	}
 	keys := filepath.Join(dir, "authorized_keys")
-	os.WriteFile(keys, []byte(line(alice, " alice")+line(bob, "")), 0o600)
+	os.WriteFile(keys, []byte(line(alice, " alice")+`environment="LOUPE_REVIEWER=bob" `+line(bob, "")+line(nameless, "")), 0o600)
 
-	s := startServe(t, nil, "--store", st, "--http", "off", "--ssh", "127.0.0.1:0", "--authorized-keys", keys)
+	s := startServe(t, nil, "--store", st, "--http", "off", "--ssh", "127.0.0.1:0", "--authorized-keys", keys,
+		"--ssh-handshake-timeout", "5s", "--ssh-idle-timeout", "10m", "--ssh-max-conns", "10")
 	if s.ssh == "" || s.http != "" {
 		t.Fatalf("listening: http %q ssh %q", s.http, s.ssh)
 	}
@@ -440,9 +441,28 @@ func TestServeSSH(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := sshDial(s.ssh, "bob", bob, host)
+	b, err := sshDial(s.ssh, "alice", bob, host) // bob claims to be alice: his key names him
 	if err != nil {
 		t.Fatal(err)
+	}
+	// A key without a name is refused, with how to name it.
+	if n, err := sshDial(s.ssh, "alice", nameless, host); err != nil {
+		t.Fatal(err)
+	} else {
+		n.wait(t)
+		if out := n.out.String(); !strings.Contains(out, "no reviewer name") || !strings.Contains(out, "LOUPE_REVIEWER") {
+			t.Errorf("nameless key: %q", out)
+		}
+	}
+	for i := 0; ; i++ { // the log reaches us through a pipe
+		log := s.stderr.String()
+		if strings.Contains(log, "refused key "+gossh.FingerprintSHA256(mallory.PublicKey())) && strings.Contains(log, "no reviewer name") {
+			break
+		}
+		if i > 500 {
+			t.Fatalf("refused logins not logged:\n%s", log)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	a.waitFor(t, "kiwi")
 	b.waitFor(t, "kiwi")

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"math"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -43,21 +41,46 @@ func loadReviewData(st *store.Store) (*reviewData, error) {
 	return d, nil
 }
 
+// trendsJSON is `loupe trends --json`: the series, the goal and the
+// alerts (README documents it).
+type trendsJSON struct {
+	Metric string           `json:"metric"`
+	By     string           `json:"by"`
+	Days   int              `json:"days"`
+	From   string           `json:"from"`
+	To     string           `json:"to"`
+	Series []trend.Series   `json:"series"`
+	Goal   trend.GoalReport `json:"goal"`
+	Alerts []trend.Alert    `json:"alerts"`
+	Policy trendsPolicyJSON `json:"policy"`
+}
+
+type trendsPolicyJSON struct {
+	Alpha float64 `json:"alpha"`
+	MinN  int     `json:"min_n"`
+}
+
 func newTrendsCmd(a *app) *cobra.Command {
 	var metric, by, endDay string
 	var days int
 	cmd := &cobra.Command{
 		Use:   "trends [--metric M] [--by model|segment|task] [--days N]",
-		Short: "Quality trends per UTC day, with sparklines and guardrail alerts",
+		Short: "Quality trends per UTC day, with sparklines, the goal and guardrail alerts",
 		Long: `Show a metric per UTC day, split by model version, segment or task, as
-sparklines, with the goal against its target and the alerts raised when a
-metric crosses its guardrail against the previous model version or its
-trailing window.
+sparklines, with each series' value over the last ` + fmt.Sprint(trend.GoalDays) + ` days, the goal against
+its target over the same days, and the guardrail alerts: significant
+worsenings (Benjamini–Hochberg at guardrails.alpha, at least
+guardrails.min_n events each side) with their interval. ROLL BACK is said
+only of a model version against the version it replaced, naming the
+version to return to; any other worsening is a WATCH.
 
 Metrics: ` + strings.Join(trend.Metrics, ", ") + `, and
-reason:CODE (the share of thumbs-down events with that reason code).
+reason:CODE (the share of thumbs-down events with that reason code). The
+default is the goal metric, or thumbs_down_rate while nothing is graded.
 
-The window ends on the day of the newest event unless --end says otherwise.`,
+The window ends on the day of the newest event unless --end says otherwise.
+--json prints the series (null for days without data), the goal and the
+alerts; see the README for the shape.`,
 		Example: `  loupe trends
   loupe trends --metric thumbs_down_rate --by model --json
   loupe trends --metric reason:factual_error --by task --days 14`,
@@ -67,20 +90,22 @@ The window ends on the day of the newest event unless --end says otherwise.`,
 			if err != nil {
 				return err
 			}
-			defaulted := metric == ""
-			if defaulted {
-				metric = cfg.Goal.Metric
-			}
-			if !trend.Known(metric, cfg.ReasonCodes()) {
-				return usageErr("unknown metric %q: want one of %s, or reason:CODE", metric, strings.Join(trend.Metrics, ", "))
+			if metric != "" && !trend.Known(metric, cfg.ReasonCodes()) {
+				return usageErr("--metric %q: want one of %s, or reason:CODE for a taxonomy code", metric, strings.Join(trend.Metrics, ", "))
 			}
 			switch by {
 			case "", "model", "segment", "task":
 			default:
 				return usageErr("--by %q: want model, segment or task", by)
 			}
-			if days < 1 {
-				return usageErr("--days must be >= 1")
+			if days < 1 || days > 3660 {
+				return usageErr("--days %d: want 1 to 3660", days)
+			}
+			var end time.Time
+			if endDay != "" {
+				if end, err = time.Parse("2006-01-02", endDay); err != nil {
+					return usageErr("--end %q: want YYYY-MM-DD", endDay)
+				}
 			}
 			st, err := a.open(cmd.Context(), "loupe trends")
 			if err != nil {
@@ -90,16 +115,11 @@ The window ends on the day of the newest event unless --end says otherwise.`,
 			if err != nil {
 				return withCode(exitInternal, err)
 			}
-			if defaulted && metric == trend.PassRate && len(d.grades) == 0 {
-				// Nothing graded yet: the goal metric has no data, so show
-				// the users' own verdict instead.
-				metric = trend.ThumbsDownRate
+			if metric == "" {
+				metric = trend.DefaultMetric(cfg.Goal.Metric, len(d.grades))
 			}
-			end := d.newest
-			if endDay != "" {
-				if end, err = time.Parse("2006-01-02", endDay); err != nil {
-					return usageErr("--end %q: want YYYY-MM-DD", endDay)
-				}
+			if end.IsZero() {
+				end = d.newest
 			}
 			if end.IsZero() {
 				end = time.Now()
@@ -108,80 +128,54 @@ The window ends on the day of the newest event unless --end says otherwise.`,
 			if err != nil {
 				return usageErr("%v", err)
 			}
-			alerts := trend.Alerts(d.items, d.grades, cfg.TrendGuardrails(), end)
+			pol := cfg.TrendPolicy()
+			alerts := trend.Alerts(d.items, d.grades, pol, end)
+			goal := trend.GoalNow(cfg.TrendGoal(), d.items, d.grades, end)
 			if a.json {
-				b, _ := json.Marshal(res)
-				fmt.Fprintln(cmd.OutOrStdout(), string(b))
+				from := end.UTC().AddDate(0, 0, -days+1)
+				out := trendsJSON{Metric: res.Metric, By: by, Days: days, From: from.Format("2006-01-02"), To: end.UTC().Format("2006-01-02"),
+					Series: res.Series, Goal: goal, Alerts: alerts, Policy: trendsPolicyJSON{Alpha: cfg.Guardrails.Alpha, MinN: cfg.Guardrails.MinN}}
+				if out.Alerts == nil {
+					out.Alerts = []trend.Alert{}
+				}
+				if err := writeJSON(cmd.OutOrStdout(), out); err != nil {
+					return withCode(exitInternal, err)
+				}
 				return nil
 			}
-			printTrends(cmd, res, d, cfg, end, days, alerts)
+			printTrends(cmd, res, goal, end, days, alerts)
 			return nil
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&metric, "metric", "", "metric to show (default: the goal metric, or thumbs_down_rate before anything is graded)")
 	f.StringVar(&by, "by", "model", "split by model, segment or task (\"\" for one series)")
-	f.IntVar(&days, "days", 28, "days in the window")
+	f.IntVar(&days, "days", trend.DefaultDays, "days in the window")
 	f.StringVar(&endDay, "end", "", "last day of the window, YYYY-MM-DD (default: the newest event's day)")
 	return cmd
 }
 
-func fmtMetric(metric string, v float64) string {
-	if math.IsNaN(v) {
-		return "–"
-	}
-	if trend.IsLatency(metric) {
-		return fmt.Sprintf("%.0f ms", v)
-	}
-	return fmt.Sprintf("%.1f%%", 100*v)
-}
-
-func printTrends(cmd *cobra.Command, res trend.Result, d *reviewData, cfg appConfig, end time.Time, days int, alerts []trend.Alert) {
+func printTrends(cmd *cobra.Command, res trend.Result, goal trend.GoalReport, end time.Time, days int, alerts []trend.Alert) {
 	w := cmd.OutOrStdout()
 	from := end.AddDate(0, 0, -days+1)
 	fmt.Fprintf(w, "%s per UTC day, %s to %s\n\n", res.Metric, from.Format("Jan 2"), end.Format("Jan 2 2006"))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SERIES\tTREND\tLAST 7 DAYS\tN")
+	fmt.Fprintf(tw, "SERIES\tTREND\tLAST %d DAYS\tN\n", trend.GoalDays)
 	for _, s := range res.Series {
-		vals := s.Values()
-		var sum float64
-		n := 0
-		for _, p := range s.Points[max(0, len(s.Points)-7):] {
-			sum += p.Value * float64(p.N)
-			n += p.N
-		}
-		last := math.NaN()
-		if n > 0 {
-			last = sum / float64(n)
-			if trend.IsLatency(res.Metric) {
-				last = lastNonGap(vals)
-			}
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", s.Key, trend.Sparkline(vals), fmtMetric(res.Metric, last), n)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", s.Key, trend.Sparkline(s.Values()), trend.Format(res.Metric, s.Last), s.LastN)
 	}
 	tw.Flush()
-	g := cfg.TrendGoal()
-	now, met := trend.GoalStatus(g, d.items, d.grades, 7, end)
 	state := "MET"
-	if !met {
+	if !goal.Met {
 		state = "NOT MET"
 	}
-	fmt.Fprintf(w, "\ngoal: %s %s %s — last 7 days %s: %s\n", g.Metric, g.Op, fmtMetric(g.Metric, g.Target), fmtMetric(g.Metric, now), state)
+	fmt.Fprintf(w, "\ngoal: %s %s %s — last %d days %s: %s\n", goal.Metric, goal.Op, trend.Format(goal.Metric, goal.Target), goal.WindowDays, trend.Format(goal.Metric, goal.Now), state)
 	if len(alerts) == 0 {
-		fmt.Fprintln(w, "alerts: none")
+		fmt.Fprintln(w, "alerts: none (no significant worsening past a guardrail)")
 		return
 	}
 	fmt.Fprintf(w, "alerts (%d):\n", len(alerts))
 	for _, al := range alerts {
-		fmt.Fprintf(w, "  %s  %s\n", strings.ToUpper(al.Level), al.Message)
+		fmt.Fprintf(w, "  %-9s  %s\n", al.Label(), al.Message)
 	}
-}
-
-func lastNonGap(v []float64) float64 {
-	for i := len(v) - 1; i >= 0; i-- {
-		if !math.IsNaN(v[i]) {
-			return v[i]
-		}
-	}
-	return math.NaN()
 }

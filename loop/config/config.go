@@ -24,11 +24,13 @@ type Config struct {
 	Taxonomy   []loop.ReasonCode `yaml:"taxonomy"`
 	Rubric     loop.Rubric       `yaml:"rubric"`
 	Sampling   Sampling          `yaml:"sampling"`
-	Guardrails []Guardrail       `yaml:"guardrails"`
+	Guardrails Guardrails        `yaml:"guardrails"`
 	Sets       SetTargets        `yaml:"sets"`
 	Privacy    Privacy           `yaml:"privacy"`
 	Review     Review            `yaml:"review"`
 	Docs       Docs              `yaml:"docs"`
+	Alerts     Alerts            `yaml:"alerts"`
+	Schedule   Schedule          `yaml:"schedule"`
 	Kafka      Kafka             `yaml:"kafka"`
 }
 
@@ -74,6 +76,22 @@ type Guardrail struct {
 	Rollback float64 `yaml:"rollback"`
 	Window   int     `yaml:"window_days"`
 }
+
+// Guardrails are the guarded metrics and how sure loupe must be before it
+// raises an alert: Alpha is the false-discovery rate across every slice
+// compared (Benjamini–Hochberg), MinN the events each side of a comparison
+// needs before it is tested. The file may also give guardrails as a plain
+// list of metrics (the older form): Alpha and MinN then keep their
+// defaults.
+type Guardrails struct {
+	Alpha   float64     `yaml:"alpha"`
+	MinN    int         `yaml:"min_n"`
+	Metrics []Guardrail `yaml:"metrics"`
+}
+
+// path is the key path of metric i (Load rewrites it to guardrails[i] for
+// a file in the list form).
+func (g Guardrails) path(i int) string { return fmt.Sprintf("guardrails.metrics[%d]", i) }
 
 // Breach is how far past its guardrail a metric is.
 type Breach int
@@ -154,20 +172,22 @@ func Default() Config {
 		Taxonomy: loop.DefaultTaxonomy(),
 		Rubric:   loop.DefaultRubric(),
 		Sampling: Sampling{Seed: 1, Overlap: 0.1, Rules: sample.DefaultRules()},
-		Guardrails: []Guardrail{
+		Guardrails: Guardrails{Alpha: 0.05, MinN: 30, Metrics: []Guardrail{
 			{Metric: "pass_rate", Alert: 0.03, Rollback: 0.05, Window: 7},
 			{Metric: "thumbs_down_rate", Alert: 0.03, Rollback: 0.05, Window: 7},
 			{Metric: "policy_violation_rate", Alert: 0.005, Rollback: 0.01, Window: 7},
 			{Metric: "escalation_rate", Alert: 0.03, Rollback: 0.05, Window: 7},
 			{Metric: "latency_p95_ms", Alert: 500, Rollback: 1000, Window: 7},
-		},
+		}},
 		Sets: SetTargets{
 			Golden:  SetTarget{Min: 100, Max: 300},
 			RedFlag: SetTarget{Min: 50},
 		},
-		Privacy: Privacy{RetentionDays: 180},
-		Review:  Review{MinKappa: 0.6},
-		Kafka:   DefaultKafka(),
+		Privacy:  Privacy{RetentionDays: 180},
+		Review:   Review{MinKappa: 0.6},
+		Alerts:   Alerts{TimeoutSeconds: 10, Retries: 3},
+		Schedule: Schedule{DailyAt: "06:00"},
+		Kafka:    DefaultKafka(),
 	}
 }
 
@@ -354,11 +374,17 @@ func (c Config) validate(at func(string) (string, int)) []error {
 	}
 
 	// guardrails
+	if a := c.Guardrails.Alpha; !(a > 0 && a <= 0.5) {
+		p.add("guardrails.alpha", "%v: want a false-discovery rate above 0 and at most 0.5 (0.05 is usual)", a)
+	}
+	if n := c.Guardrails.MinN; n < 1 || n > 1_000_000 {
+		p.add("guardrails.min_n", "%d: want 1 to 1000000 events each side (30 is usual)", n)
+	}
 	seen := map[string]int{}
-	for i, gr := range c.Guardrails {
-		path := fmt.Sprintf("guardrails[%d]", i)
+	for i, gr := range c.Guardrails.Metrics {
+		path := c.Guardrails.path(i)
 		if first, dup := seen[gr.Metric]; dup {
-			p.add(path+".metric", "%q: already guarded by guardrails[%d]", gr.Metric, first)
+			p.add(path+".metric", "%q: already guarded by %s", gr.Metric, c.Guardrails.path(first))
 		} else if known(path+".metric", gr.Metric) {
 			seen[gr.Metric] = i
 		}
@@ -410,6 +436,8 @@ func (c Config) validate(at func(string) (string, int)) []error {
 	if !inUnit(c.Review.MinKappa) {
 		p.add("review.min_kappa", "%v: want a kappa from 0 to 1 (0.6 is the usual bar)", c.Review.MinKappa)
 	}
+
+	c.validateAlerting(p)
 
 	// kafka
 	c.Kafka.validate(p, "kafka.")

@@ -88,7 +88,7 @@ func TestLoadErrorsHaveLines(t *testing.T) {
 		want      []string
 	}{
 		{"unknown top key", "goal:\n  metric: pass_rate\ngaol: 1\n",
-			[]string{`loupe.yaml:3: gaol: unknown key "gaol" (want one of goal, taxonomy, rubric, sampling, guardrails, sets, privacy, review, docs, kafka here)`}},
+			[]string{`loupe.yaml:3: gaol: unknown key "gaol" (want one of goal, taxonomy, rubric, sampling, guardrails, sets, privacy, review, docs, alerts, schedule, kafka here)`}},
 		{"unknown nested key", "sets:\n  golden:\n    min: 10\n    maximum: 20\n",
 			[]string{`loupe.yaml:4: sets.golden.maximum: unknown key "maximum" (want one of min, max in sets.golden)`}},
 		{"unknown key in a list item", "taxonomy:\n  - code: a\n    description: x\n  - code: b\n    descripton: y\n",
@@ -174,7 +174,7 @@ func TestLoadErrorsHaveLines(t *testing.T) {
 				`loupe.yaml:3: taxonomy: want a list, got a mapping`,
 			}},
 		{"not a mapping", "- a\n- b\n",
-			[]string{`loupe.yaml:1: want a mapping of goal, taxonomy, rubric, sampling, guardrails, sets, privacy, review, docs, kafka, got a list`}},
+			[]string{`loupe.yaml:1: want a mapping of goal, taxonomy, rubric, sampling, guardrails, sets, privacy, review, docs, alerts, schedule, kafka, got a list`}},
 		{"alias", "review:\n  reviewers: &r [a, b]\ndocs:\n  evaluation_plan: *r\n",
 			[]string{`loupe.yaml:4: docs.evaluation_plan: YAML aliases (*r) are not supported: write the value out`}},
 		{"syntax", "goal:\n  metric: pass_rate\n   op: \">=\"\n",
@@ -208,9 +208,9 @@ func TestLoadErrorType(t *testing.T) {
 
 func TestValidateWithoutLines(t *testing.T) {
 	c := Default()
-	c.Guardrails = append(c.Guardrails, Guardrail{Metric: "thumbs_up", Alert: 0.1, Rollback: 0.2, Window: 7})
+	c.Guardrails.Metrics = append(c.Guardrails.Metrics, Guardrail{Metric: "thumbs_up", Alert: 0.1, Rollback: 0.2, Window: 7})
 	errs := c.Validate()
-	if len(errs) != 1 || errs[0].Error() != `guardrails[5].metric: unknown metric "thumbs_up" (want one of thumbs_down_rate, pass_rate, escalation_rate, abandon_rate, policy_violation_rate, resolution_rate, latency_p50_ms, latency_p95_ms, or reason:<code>)` {
+	if len(errs) != 1 || errs[0].Error() != `guardrails.metrics[5].metric: unknown metric "thumbs_up" (want one of thumbs_down_rate, pass_rate, escalation_rate, abandon_rate, policy_violation_rate, resolution_rate, latency_p50_ms, latency_p95_ms, or reason:<code>)` {
 		t.Errorf("got %v", errs)
 	}
 }
@@ -281,7 +281,7 @@ func TestCustomFile(t *testing.T) {
 		{Name: "task", Kind: "task", Share: 1, Tasks: []string{"recommendation", "transcription"}},
 		{Name: "policy", Kind: "policy", Share: 1},
 	}}
-	want.Guardrails = []Guardrail{
+	want.Guardrails.Metrics = []Guardrail{
 		{Metric: "reason:out_of_stock", Alert: 0.02, Rollback: 0.04, Window: 7},
 		{Metric: "latency_p50_ms", Alert: 100, Rollback: 100, Window: 14},
 	}
@@ -381,4 +381,58 @@ func FuzzLoad(f *testing.F) {
 			t.Fatalf("round trip changed the config:\n%s", b)
 		}
 	})
+}
+
+func TestGuardrailsMappingForm(t *testing.T) {
+	src := "guardrails:\n  alpha: 0.01\n  min_n: 50\n  metrics:\n    - metric: pass_rate\n      alert: 0.02\n      rollback: 0.04\n"
+	c, err := Load([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Guardrails{Alpha: 0.01, MinN: 50, Metrics: []Guardrail{{Metric: "pass_rate", Alert: 0.02, Rollback: 0.04, Window: 7}}}
+	if !reflect.DeepEqual(c.Guardrails, want) {
+		t.Fatalf("guardrails = %+v, want %+v", c.Guardrails, want)
+	}
+	// Leaving out metrics keeps the default metrics, alpha alone changes.
+	c, err = Load([]byte("guardrails:\n  alpha: 0.1\n"))
+	if err != nil || c.Guardrails.Alpha != 0.1 || c.Guardrails.MinN != 30 || len(c.Guardrails.Metrics) != 5 {
+		t.Fatalf("alpha only: %+v, %v", c.Guardrails, err)
+	}
+	// The list form keeps alpha and min_n at their defaults.
+	c, err = Load([]byte("guardrails:\n  - {metric: pass_rate, alert: 0.1, rollback: 0.2}\n"))
+	if err != nil || c.Guardrails.Alpha != 0.05 || c.Guardrails.MinN != 30 || len(c.Guardrails.Metrics) != 1 {
+		t.Fatalf("list form: %+v, %v", c.Guardrails, err)
+	}
+
+	for _, tc := range []struct{ src, want string }{
+		{"guardrails:\n  alpha: 0\n", `loupe.yaml:2: guardrails.alpha: 0: want a false-discovery rate above 0 and at most 0.5 (0.05 is usual)`},
+		{"guardrails:\n  min_n: 0\n", `loupe.yaml:2: guardrails.min_n: 0: want 1 to 1000000 events each side (30 is usual)`},
+		{"guardrails:\n  metrics:\n    - metric: pass_rate\n      alert: 0.02\n      rollback: 0.04\n    - metric: nope\n      alert: 1\n      rollback: 1\n",
+			`loupe.yaml:6: guardrails.metrics[1].metric: unknown metric "nope" (want one of thumbs_down_rate, pass_rate, escalation_rate, abandon_rate, policy_violation_rate, resolution_rate, latency_p50_ms, latency_p95_ms, or reason:<code>)`},
+		{"guardrails:\n  alfa: 1\n", `loupe.yaml:2: guardrails.alfa: unknown key "alfa" (want one of alpha, min_n, metrics in guardrails)`},
+		{"guardrails:\n  - {metric: pass_rate, alert: 0.1, rollback: 0.2}\n  - {metric: pass_rate, alert: 0.1, rollback: 0.2}\n",
+			`loupe.yaml:3: guardrails[1].metric: "pass_rate": already guarded by guardrails[0]`},
+		{"schedule:\n  daily_at: 6am\n", `loupe.yaml:2: schedule.daily_at: "6am": want a UTC time of day as HH:MM, e.g. "06:00", or off`},
+		{"alerts:\n  timeout_seconds: 0\n", `loupe.yaml:2: alerts.timeout_seconds: 0: want 1 to 300 seconds`},
+	} {
+		_, err := Load([]byte(tc.src))
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%q:\n got %v\nwant %s", tc.src, err, tc.want)
+		}
+	}
+}
+
+func TestWebhookIsNotEchoed(t *testing.T) {
+	const secret = "ftp://hooks.example/T000/B000/XXXXsecretXXXX"
+	_, err := Load([]byte("alerts:\n  webhook: " + secret + "\n"))
+	if err == nil || strings.Contains(err.Error(), "secret") && strings.Contains(err.Error(), "XXXX") {
+		t.Fatalf("error %v: want one that does not show the URL", err)
+	}
+	if !strings.Contains(err.Error(), "alerts.webhook: want an http:// or https:// URL") {
+		t.Errorf("error %q", err)
+	}
+	c, err := Load([]byte("alerts:\n  webhook: https://hooks.example/T/B/x\nschedule:\n  daily_at: \"off\"\n"))
+	if err != nil || c.Alerts.Webhook != "https://hooks.example/T/B/x" || !c.Schedule.Off() {
+		t.Fatalf("%+v %v", c.Alerts, err)
+	}
 }

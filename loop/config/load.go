@@ -79,9 +79,9 @@ func LoadNamed(name string, data []byte) (Config, error) {
 		d.fill(&c)
 	}
 	if len(d.errs) > 0 {
-		return Config{}, errors.Join(d.errs...)
+		return Config{}, errors.Join(d.listPaths(d.errs)...)
 	}
-	if errs := c.validate(d.at); len(errs) > 0 {
+	if errs := d.listPaths(c.validate(d.at)); len(errs) > 0 {
 		slices.SortStableFunc(errs, func(a, b error) int {
 			return a.(*Error).Line - b.(*Error).Line
 		})
@@ -135,6 +135,25 @@ type decoder struct {
 	errs  []error
 	lines map[string]int  // key path → line of its key (or item)
 	given map[string]bool // key paths given a non-null value
+	// guardList: guardrails was given as a plain list (the older form), so
+	// messages say guardrails[i] rather than guardrails.metrics[i].
+	guardList bool
+}
+
+// listPaths rewrites guardrails.metrics[i] to guardrails[i] in errs when
+// the file used the list form.
+func (d *decoder) listPaths(errs []error) []error {
+	if d.guardList {
+		for _, err := range errs {
+			if e, ok := err.(*Error); ok {
+				if rest, ok := strings.CutPrefix(e.Path, "guardrails.metrics"); ok {
+					e.Path = "guardrails" + rest
+				}
+				e.Msg = strings.ReplaceAll(e.Msg, "guardrails.metrics[", "guardrails[")
+			}
+		}
+	}
+	return errs
 }
 
 func (d *decoder) errorf(line int, path, format string, args ...any) {
@@ -157,7 +176,10 @@ func (d *decoder) at(path string) (string, int) {
 	return d.file, 0
 }
 
-var rubricType = reflect.TypeFor[loop.Rubric]()
+var (
+	rubricType     = reflect.TypeFor[loop.Rubric]()
+	guardrailsType = reflect.TypeFor[Guardrails]()
+)
 
 func join(path, key string) string {
 	if path == "" {
@@ -181,6 +203,12 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 	d.given[path] = true
 	if v.Type() == rubricType {
 		d.rubric(n, v.Addr().Interface().(*loop.Rubric), path)
+		return
+	}
+	if v.Type() == guardrailsType && n.Kind == yaml.SequenceNode {
+		// The older form: a plain list of guarded metrics.
+		d.guardList = true
+		d.value(n, v.FieldByName("Metrics"), path+".metrics")
 		return
 	}
 	switch v.Kind() {
@@ -295,9 +323,9 @@ func (d *decoder) fill(c *Config) {
 		}
 	}
 	if d.given["guardrails"] {
-		for i := range c.Guardrails {
-			if !d.given[fmt.Sprintf("guardrails[%d].window_days", i)] {
-				c.Guardrails[i].Window = 7
+		for i := range c.Guardrails.Metrics {
+			if !d.given[c.Guardrails.path(i)+".window_days"] {
+				c.Guardrails.Metrics[i].Window = 7
 			}
 		}
 	}

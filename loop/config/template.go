@@ -120,33 +120,42 @@ sampling:
       share: 0.03
 
 # guardrails: how much worse a metric may get, compared with its baseline,
-# before loupe raises an alert, and before it calls for a rollback (a
-# release that worsens it that much should not ship). Amounts are absolute,
-# in the metric's unit, in its bad direction: for rates 0.05 is 5 percentage
-# points (pass_rate 0.82 -> 0.77, or thumbs_down_rate 0.10 -> 0.15); for
-# latencies milliseconds. rollback must be at least alert. window_days
-# (default 7) is how many days of data are compared.
+# before loupe raises an alert, and before it calls for a rollback. An alert
+# is raised only for a change that is statistically significant: alpha is
+# the false-discovery rate across every slice compared (Benjamini-Hochberg;
+# 0.05 means at most 5% of alerts are false alarms, on average), and min_n
+# is how many events each side of a comparison needs before it is tested.
+# Each guarded metric's alert and rollback amounts are absolute, in the
+# metric's unit, in its bad direction: for rates 0.05 is 5 percentage points
+# (pass_rate 0.82 -> 0.77, or thumbs_down_rate 0.10 -> 0.15); for latencies
+# milliseconds. rollback must be at least alert; "roll back" is only ever
+# said of a model version against the version it replaced (a drift with no
+# version change is a "watch"). window_days (default 7) is how many days of
+# data are compared. (A plain list of metrics, the older form, still works.)
 guardrails:
-  - metric: pass_rate
-    alert: 0.03
-    rollback: 0.05
-    window_days: 7
-  - metric: thumbs_down_rate
-    alert: 0.03
-    rollback: 0.05
-    window_days: 7
-  - metric: policy_violation_rate
-    alert: 0.005
-    rollback: 0.01
-    window_days: 7
-  - metric: escalation_rate
-    alert: 0.03
-    rollback: 0.05
-    window_days: 7
-  - metric: latency_p95_ms
-    alert: 500
-    rollback: 1000
-    window_days: 7
+  alpha: 0.05
+  min_n: 30
+  metrics:
+    - metric: pass_rate
+      alert: 0.03
+      rollback: 0.05
+      window_days: 7
+    - metric: thumbs_down_rate
+      alert: 0.03
+      rollback: 0.05
+      window_days: 7
+    - metric: policy_violation_rate
+      alert: 0.005
+      rollback: 0.01
+      window_days: 7
+    - metric: escalation_rate
+      alert: 0.03
+      rollback: 0.05
+      window_days: 7
+    - metric: latency_p95_ms
+      alert: 500
+      rollback: 1000
+      window_days: 7
 
 # sets: how many items the curated sets should hold. The golden set (graded
 # answers with reference outputs) measures regressions: 100 to 300 items
@@ -187,6 +196,24 @@ docs:
   schema_documented: false
   consent_reviewed: false
   evaluation_plan: ""
+
+# alerts: where "loupe serve" posts each new alert, once. webhook is a
+# Slack-compatible incoming-webhook URL (it gets {"text": "..."}); leave it
+# empty to only store alerts (list them with "loupe alerts"). The URL is a
+# secret: prefer the environment variable LOUPE_ALERTS_WEBHOOK, which takes
+# its place, to writing it here. Each post is tried retries more times with
+# backoff, each attempt bounded by timeout_seconds.
+alerts:
+  webhook: ""
+  timeout_seconds: 10
+  retries: 3
+
+# schedule: when "loupe serve" runs the daily job by itself: sample the
+# newest day into the review queue, check the guardrails (posting new
+# alerts) and expire old pending data. daily_at is a UTC time of day,
+# "HH:MM", or off.
+schedule:
+  daily_at: "06:00"
 
 # kafka: "loupe serve" consumes interactions and signals from a Kafka topic
 # (one JSON record per message value, or NDJSON), through the same checks

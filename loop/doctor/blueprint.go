@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/loupe-dev/loupe/loop/config"
+	"github.com/loupe-dev/loupe/loop/trend"
 )
 
 // Blueprint writes the one-page loop blueprint in Markdown: what the loop
@@ -23,7 +24,7 @@ func Blueprint(c config.Config, s Stats, checklist []Item) string {
 		if s.GoalMet {
 			state = "met"
 		}
-		p("last 7 days: %s (%s).\n\n", fmtVal(c.Goal.Metric, s.GoalNow), state)
+		p("last %d days: %s (%s).\n\n", trend.GoalDays, fmtVal(c.Goal.Metric, s.GoalNow), state)
 	}
 	p("## What we capture\n\n")
 	p("%d events from %d model versions (%s), segments %s, tasks %s. ", s.Events, len(s.Models), strings.Join(s.Models, ", "),
@@ -56,9 +57,12 @@ func Blueprint(c config.Config, s Stats, checklist []Item) string {
 	p("- Red-flag set: %d items (target %s), each with assertions a new version must meet\n", s.RedFlag, rangeStr(c.Sets.RedFlag))
 	p("- Release gate: `loupe gate` on the exported sets, in CI, for every candidate version\n\n")
 	p("| metric | alert at | roll back at | window |\n|---|---|---|---|\n")
-	for _, g := range c.Guardrails {
+	for _, g := range c.Guardrails.Metrics {
 		p("| %s | %s worse | %s worse | %d days |\n", g.Metric, fmtDelta(g.Metric, g.Alert), fmtDelta(g.Metric, g.Rollback), g.Window)
 	}
+	p("\nA change alerts only when it is significant: Benjamini–Hochberg at α = %g across every slice, at least %d events each side. "+
+		"Roll back is said only of a model version against the version it replaced; any other worsening is watched.\n",
+		c.Guardrails.Alpha, c.Guardrails.MinN)
 	p("\n## Today\n\n")
 	if len(s.Alerts) == 0 {
 		p("No alerts.\n\n")
@@ -92,12 +96,7 @@ func list(xs []string) string {
 	return strings.Join(xs, ", ")
 }
 
-func fmtVal(metric string, v float64) string {
-	if strings.HasPrefix(metric, "latency_") {
-		return fmt.Sprintf("%.0f ms", v)
-	}
-	return fmt.Sprintf("%.1f%%", 100*v)
-}
+func fmtVal(metric string, v float64) string { return trend.Format(metric, v) }
 
 func fmtDelta(metric string, v float64) string {
 	if strings.HasPrefix(metric, "latency_") {

@@ -17,7 +17,7 @@ type Stats struct {
 	Events, Graded, Labels, Reviewers int
 	Golden, RedFlag, Queued           int
 	Models, Segments, Tasks           []string
-	GoalNow                           float64 // the goal metric over the last 7 days; NaN when unknown
+	GoalNow                           float64 // the goal metric over the last trend.GoalDays days; NaN when unknown
 	GoalMet                           bool
 	Alerts                            []string
 	Kappa                             float64 // mean Cohen's kappa over reviewer pairs; NaN when none
@@ -100,7 +100,7 @@ func rubricReady(c config.Config) (bool, string) {
 }
 
 func rollbackReady(c config.Config) (bool, string) {
-	for _, g := range c.Guardrails {
+	for _, g := range c.Guardrails.Metrics {
 		if g.Metric == c.Goal.Metric && g.Rollback > 0 {
 			return true, fmt.Sprintf("%s: alert at a %g drop, roll back at %g", g.Metric, g.Alert, g.Rollback)
 		}

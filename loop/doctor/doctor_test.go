@@ -37,7 +37,7 @@ func TestCheckNamesEachMissingItem(t *testing.T) {
 	if !Ready(items) {
 		t.Fatalf("complete setup not ready: %+v", items)
 	}
-	c.Guardrails = nil
+	c.Guardrails.Metrics = nil
 	if Ready(Check(c, true, Stats{Golden: 150, RedFlag: 60})) {
 		t.Fatal("no rollback criteria, still ready")
 	}

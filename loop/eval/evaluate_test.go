@@ -121,7 +121,7 @@ func TestEvaluateEmpty(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := `{"metrics":{"n":0,"n_reference":0,"n_transcription":0,"n_assertions":0,"exact":-1,"f1":-1,"rouge_l":-1,"bleu":-1,"wer":-1,"cer":-1,"assertions":-1},"by_task":{},"by_segment":{},"missing":[]}`; string(js) != want {
+	if want := `{"metrics":{"n":0,"n_reference":0,"n_transcription":0,"n_assertions":0,"exact":null,"f1":null,"rouge_l":null,"bleu":null,"wer":null,"cer":null,"assertions":null},"by_task":{},"by_segment":{},"missing":[]}`; string(js) != want {
 		t.Errorf("JSON = %s\nwant   %s", js, want)
 	}
 }
@@ -142,5 +142,20 @@ func TestMetricsGet(t *testing.T) {
 	}
 	if math.IsNaN(m.WER) {
 		t.Error("nan")
+	}
+}
+
+func TestMetricsJSONRoundTrip(t *testing.T) {
+	m := Metrics{N: 3, NReference: 2, Exact: 0.5, F1: 0.25, RougeL: NoData, BLEU: 0, WER: NoData, CER: NoData, Assertions: 1}
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"n":3,"n_reference":2,"n_transcription":0,"n_assertions":0,"exact":0.5,"f1":0.25,"rouge_l":null,"bleu":0,"wer":null,"cer":null,"assertions":1}`; string(b) != want {
+		t.Fatalf("JSON = %s\nwant   %s", b, want)
+	}
+	var back Metrics
+	if err := json.Unmarshal(b, &back); err != nil || back != m {
+		t.Fatalf("back = %+v, %v", back, err)
 	}
 }

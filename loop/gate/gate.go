@@ -3,8 +3,8 @@
 // stay close to its reference) and the golden set (aggregate metrics must not
 // fall below floors or drop past guardrails against the current model's
 // baseline). It works from exported set files alone, with no store, and its
-// reports are deterministic: the same input gives byte-identical Text and
-// JUnit output.
+// reports are deterministic: the same input gives byte-identical Text, and
+// JUnit output identical but for its time attributes.
 package gate
 
 import (
@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/loupe-dev/loupe/loop"
 	"github.com/loupe-dev/loupe/loop/eval"
@@ -57,6 +58,23 @@ type Options struct {
 	MaxDrop         map[string]float64
 	Baseline        *eval.Metrics
 	MinGolden       map[string]float64
+
+	// MissingGoldenAllowed is the fraction of golden cases (0 to 1) that
+	// may lack a candidate answer. The zero value allows none: a golden
+	// set the candidate did not answer cannot pass. The CLI's
+	// --min-golden-coverage C sets it to 1 - C.
+	MissingGoldenAllowed float64
+}
+
+// Coverage is how many golden cases the candidate answered against the
+// least share required (Min, 1 - Options.MissingGoldenAllowed). Coverage is
+// 1 when there are no golden cases.
+type Coverage struct {
+	Cases    int     `json:"cases"`
+	Answered int     `json:"answered"`
+	Coverage float64 `json:"coverage"`
+	Min      float64 `json:"min"`
+	Pass     bool    `json:"pass"`
 }
 
 // Failure is one check that did not pass. Case is the event id for red-flag
@@ -104,6 +122,20 @@ type Result struct {
 	Baseline     *eval.Metrics `json:"baseline,omitempty"`
 	RedFlagCases []string      `json:"redflag_cases"`
 	GoldenChecks []GoldenCheck `json:"golden_checks"`
+	GoldenCover  Coverage      `json:"golden_coverage"`
+	Compare      *CompareCheck `json:"compare"` // gate --compare (compare.go); null without it
+
+	// Timing is how long the checks took, for JUnit's time attributes. It
+	// is the only part of a Result that differs between identical runs.
+	Timing Timing `json:"-"`
+}
+
+// Timing holds the durations of one Run: each red-flag case's checks (by
+// event id) and each suite's total.
+type Timing struct {
+	RedFlag time.Duration
+	Golden  time.Duration
+	Cases   map[string]time.Duration
 }
 
 // Run checks the candidates against the sets.
@@ -112,21 +144,28 @@ type Result struct {
 // each assertion that does not hold (eval.CheckAssertions), and on a
 // ROUGE-L below o.SimilarityFloor against its reference.
 //
-// Golden: the entries are scored with eval.Evaluate (a golden case without a
-// candidate is left out and listed in Missing, not failed). Each metric named
+// Golden: the entries are scored with eval.Evaluate. A golden case without
+// a candidate is left out of the metrics and listed in Missing; when the
+// share of cases answered is below 1 - o.MissingGoldenAllowed, each such
+// case is also a failure (WhatMissing), as a missing red-flag case is.
+// Each metric named
 // in o.MinGolden or o.MaxDrop is checked; a guarded metric with no data
 // fails ("no data"), as does a name that is not a metric. With no golden
 // entries the golden checks are skipped.
 func Run(redflag, golden []loop.SetEntry, cands map[string]eval.Candidate, o Options) Result {
 	res := Result{Failures: []Failure{}, Missing: []string{}, RedFlagCases: []string{}, GoldenChecks: []GoldenCheck{}}
+	res.Timing.Cases = map[string]time.Duration{}
 	missing := map[string]bool{}
 
 	rf := slices.Clone(redflag)
 	sort.SliceStable(rf, func(i, j int) bool { return rf[i].EventID < rf[j].EventID })
+	suiteStart := time.Now()
 	for _, e := range rf {
 		res.RedFlag.N++
 		res.RedFlagCases = append(res.RedFlagCases, e.EventID)
+		start := time.Now()
 		fails := checkRedFlag(e, cands, o.SimilarityFloor)
+		res.Timing.Cases[e.EventID] += time.Since(start)
 		if len(fails) == 0 {
 			res.RedFlag.Passed++
 		}
@@ -137,7 +176,9 @@ func Run(redflag, golden []loop.SetEntry, cands map[string]eval.Candidate, o Opt
 		}
 		res.Failures = append(res.Failures, fails...)
 	}
+	res.Timing.RedFlag = time.Since(suiteStart)
 
+	suiteStart = time.Now()
 	cases := make([]eval.Case, len(golden))
 	for i, e := range golden {
 		cases[i] = CaseOf(e)
@@ -153,11 +194,19 @@ func Run(redflag, golden []loop.SetEntry, cands map[string]eval.Candidate, o Opt
 	for _, id := range rep.Missing {
 		missing[id] = true
 	}
+	res.GoldenCover = coverage(len(golden), len(rep.Missing), o.MissingGoldenAllowed)
+	if !res.GoldenCover.Pass {
+		for _, id := range rep.Missing {
+			res.Failures = append(res.Failures, Failure{Case: id, Set: SetGolden, What: WhatMissing,
+				Expected: "a candidate output", Got: "none"})
+		}
+	}
 	if len(golden) > 0 {
 		checks, fails := checkGolden(res.Golden, o)
 		res.GoldenChecks = append(res.GoldenChecks, checks...)
 		res.Failures = append(res.Failures, fails...)
 	}
+	res.Timing.Golden = time.Since(suiteStart)
 
 	for id := range missing {
 		res.Missing = append(res.Missing, id)
@@ -165,6 +214,26 @@ func Run(redflag, golden []loop.SetEntry, cands map[string]eval.Candidate, o Opt
 	sort.Strings(res.Missing)
 	res.Pass = len(res.Failures) == 0
 	return res
+}
+
+func coverage(cases, missing int, allowed float64) Coverage {
+	c := Coverage{Cases: cases, Answered: cases - missing, Coverage: 1, Min: 1 - max(0, min(1, allowed))}
+	if cases > 0 {
+		c.Coverage = float64(c.Answered) / float64(cases)
+	}
+	c.Pass = c.Coverage >= c.Min-eps
+	return c
+}
+
+// FailingCases is how many cases failed: red-flag cases and golden cases
+// or metrics with at least one failure. Text's verdict line and JUnit's
+// failures attribute both give this number.
+func (r Result) FailingCases() int {
+	seen := map[string]bool{}
+	for _, f := range r.Failures {
+		seen[f.Set+"\x00"+f.Case] = true
+	}
+	return len(seen)
 }
 
 // CaseOf is the evaluation case of an exported set entry: its task, segment

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -82,6 +83,7 @@ func TestRunPass(t *testing.T) {
 	want := `summary
   red-flag: 2 of 2 cases passed
   golden:   2 cases scored; exact 1.000 f1 1.000 rouge_l 1.000 bleu 1.000
+  coverage: 2 of 2 golden cases answered (1.000, min 1.000): ok
   check:    exact >= 0.500 (floor): 1.000 ok
   check:    f1 >= 0.950 (max drop 0.050 vs baseline 1.000): 1.000 ok
   check:    rouge_l >= 0.950 (max drop 0.050 vs baseline 1.000): 1.000 ok
@@ -136,6 +138,7 @@ func TestRunFailures(t *testing.T) {
 		{"rf-3", "redflag", WhatMissing},
 		{"rf-4", "redflag", eval.KindRegex},
 		{"rf-5", "redflag", eval.KindMaxLatency},
+		{"g-2", "golden", WhatMissing},
 		{"exact", "golden", WhatBelowFloor},
 		{"f1", "golden", WhatRegression},
 		{"rouge_l", "golden", WhatRegression},
@@ -189,6 +192,9 @@ func TestTextFailing(t *testing.T) {
        got:      no latency reported
 
 golden failures
+  FAIL g-2: missing candidate
+       expected: a candidate output
+       got:      none
   FAIL exact: below floor
        expected: exact >= 0.500
        got:      0.000
@@ -210,11 +216,12 @@ missing candidates (2): g-2, rf-3
 summary
   red-flag: 1 of 6 cases passed
   golden:   1 case scored; exact 0.000 f1 0.727 rouge_l 0.727 bleu 0.472
+  coverage: 1 of 2 golden cases answered (0.500, min 1.000): FAIL
   check:    exact >= 0.500 (floor): 0.000 FAIL
   check:    f1 >= 0.950 (max drop 0.050 vs baseline 1.000): 0.727 FAIL
   check:    rouge_l >= 0.950 (max drop 0.050 vs baseline 1.000): 0.727 FAIL
   check:    wer <= 0.200 (floor): no data FAIL
-gate: FAIL (13 failures)
+gate: FAIL (11 failures)
 `
 	if got != want {
 		t.Errorf("Text:\n%s\nwant:\n%s", got, want)
@@ -223,8 +230,11 @@ gate: FAIL (13 failures)
 
 func TestJUnit(t *testing.T) {
 	r := failing()
+	r.Timing = Timing{} // the golden file holds zero times
 	got := r.JUnit()
-	if again := failing().JUnit(); !bytes.Equal(again, got) {
+	again := failing()
+	again.Timing = Timing{}
+	if !bytes.Equal(again.JUnit(), got) {
 		t.Fatal("JUnit differs between identical runs")
 	}
 	path := filepath.Join("testdata", "failing.junit.xml")
@@ -277,11 +287,15 @@ func TestJUnit(t *testing.T) {
 	for _, c := range g.Cases {
 		names = append(names, c.Name)
 	}
-	if want := []string{"exact", "f1", "rouge_l", "bleu", "wer", "rouge"}; !reflect.DeepEqual(names, want) {
+	if want := []string{"exact", "f1", "rouge_l", "bleu", "wer", "rouge", "g-2"}; !reflect.DeepEqual(names, want) {
 		t.Errorf("golden cases = %v, want %v", names, want)
 	}
-	if g.Failures != 5 || doc.Tests != 12 || doc.Failures != 10 {
+	if g.Failures != 6 || doc.Tests != 13 || doc.Failures != 11 {
 		t.Errorf("counts: golden failures %d, tests %d, failures %d", g.Failures, doc.Tests, doc.Failures)
+	}
+	// The terminal's verdict counts what JUnit counts.
+	if !strings.HasSuffix(r.Text(), fmt.Sprintf("gate: FAIL (%d failures)\n", doc.Failures)) {
+		t.Errorf("Text verdict disagrees with JUnit failures=%d:\n%s", doc.Failures, r.Text())
 	}
 }
 
@@ -440,4 +454,84 @@ func FuzzReadSet(f *testing.F) {
 			t.Fatalf("JUnit not well-formed: %v", err)
 		}
 	})
+}
+
+// A candidate that answers only the red-flag cases must not pass: every
+// golden case without an answer fails, unless the team accepts less
+// coverage by choice.
+func TestGoldenCoverage(t *testing.T) {
+	only := candMap(
+		cand("rf-1", "You can return items within 30 days for a full refund.", f64(900)),
+		cand("rf-2", "Sorry, I can't help with that.", nil),
+	)
+	r := Run(redflag, golden, only, opts)
+	if r.Pass {
+		t.Fatalf("a candidate without golden answers passed:\n%s", r.Text())
+	}
+	var missing []string
+	for _, f := range r.Failures {
+		if f.Set == SetGolden && f.What == WhatMissing {
+			missing = append(missing, f.Case)
+		}
+	}
+	if !reflect.DeepEqual(missing, []string{"g-1", "g-2"}) {
+		t.Errorf("missing golden failures = %v", missing)
+	}
+	if c := r.GoldenCover; c.Cases != 2 || c.Answered != 0 || c.Coverage != 0 || c.Min != 1 || c.Pass {
+		t.Errorf("coverage = %+v", c)
+	}
+	if !strings.Contains(r.Text(), "coverage: 0 of 2 golden cases answered (0.000, min 1.000): FAIL") {
+		t.Errorf("Text:\n%s", r.Text())
+	}
+	var doc struct {
+		Failures int    `xml:"failures,attr"`
+		Time     string `xml:"time,attr"`
+		Suites   []struct {
+			Time  string `xml:"time,attr"`
+			Cases []struct {
+				Name    string    `xml:"name,attr"`
+				Time    string    `xml:"time,attr"`
+				Failure *struct{} `xml:"failure"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(r.JUnit(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Failures != r.FailingCases() || !strings.HasSuffix(r.Text(), fmt.Sprintf("gate: FAIL (%d failures)\n", doc.Failures)) {
+		t.Errorf("JUnit failures %d, FailingCases %d, Text:\n%s", doc.Failures, r.FailingCases(), r.Text())
+	}
+	if doc.Time == "" || len(doc.Suites) != 2 || doc.Suites[0].Time == "" || doc.Suites[1].Time == "" {
+		t.Errorf("time attributes missing: %+v", doc)
+	}
+	gotGolden := map[string]bool{}
+	for _, c := range doc.Suites[1].Cases {
+		if c.Time == "" {
+			t.Errorf("testcase %s has no time", c.Name)
+		}
+		if c.Failure != nil {
+			gotGolden[c.Name] = true
+		}
+	}
+	if !gotGolden["g-1"] || !gotGolden["g-2"] {
+		t.Errorf("JUnit golden failures = %v", gotGolden)
+	}
+
+	// Half answered: fails at the default, passes when half is accepted.
+	half := candMap(only["rf-1"], only["rf-2"], cand("g-1", "the invoice was paid on march 3", nil))
+	o := opts
+	o.MinGolden = nil
+	o.MaxDrop = nil
+	if r := Run(redflag, golden, half, o); r.Pass || r.GoldenCover.Coverage != 0.5 {
+		t.Errorf("half coverage at min 1.0: pass=%v %+v", r.Pass, r.GoldenCover)
+	}
+	o.MissingGoldenAllowed = 0.5
+	r = Run(redflag, golden, half, o)
+	if !r.Pass || !reflect.DeepEqual(r.Missing, []string{"g-2"}) {
+		t.Errorf("half coverage at min 0.5: pass=%v missing=%v\n%s", r.Pass, r.Missing, r.Text())
+	}
+	o.MissingGoldenAllowed = 0.4
+	if r := Run(redflag, golden, half, o); r.Pass {
+		t.Errorf("half coverage at min 0.6 passed")
+	}
 }

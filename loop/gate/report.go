@@ -3,7 +3,9 @@ package gate
 import (
 	"encoding/xml"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/loupe-dev/loupe/loop/eval"
 )
@@ -33,6 +35,7 @@ func (r Result) Text() string {
 	}
 	section(SetRedFlag, "red-flag failures")
 	section(SetGolden, "golden failures")
+	section(SetCompare, "pairwise comparison failures") // compare.go
 	if len(r.Missing) > 0 {
 		fmt.Fprintf(&b, "missing candidates (%d): %s\n\n", len(r.Missing), strings.Join(r.Missing, ", "))
 	}
@@ -40,13 +43,24 @@ func (r Result) Text() string {
 	b.WriteString("summary\n")
 	fmt.Fprintf(&b, "  red-flag: %d of %d cases passed\n", r.RedFlag.Passed, r.RedFlag.N)
 	fmt.Fprintf(&b, "  golden:   %d %s scored;%s\n", r.Golden.N, plural(r.Golden.N, "case", "cases"), metricLine(r.Golden))
+	if c := r.GoldenCover; c.Cases > 0 {
+		verdict := "ok"
+		if !c.Pass {
+			verdict = "FAIL"
+		}
+		fmt.Fprintf(&b, "  coverage: %d of %d golden cases answered (%s, min %s): %s\n", c.Answered, c.Cases, f3(c.Coverage), f3(c.Min), verdict)
+	}
 	for _, c := range r.GoldenChecks {
 		fmt.Fprintf(&b, "  check:    %s\n", checkLine(c))
+	}
+	if r.Compare != nil { // compare.go
+		fmt.Fprintf(&b, "  compare:  %s\n", r.Compare.summary())
 	}
 	if r.Pass {
 		b.WriteString("gate: PASS\n")
 	} else {
-		fmt.Fprintf(&b, "gate: FAIL (%d %s)\n", len(r.Failures), plural(len(r.Failures), "failure", "failures"))
+		n := r.FailingCases()
+		fmt.Fprintf(&b, "gate: FAIL (%d %s)\n", n, plural(n, "failure", "failures"))
 	}
 	return b.String()
 }
@@ -84,6 +98,9 @@ func checkLine(c GoldenCheck) string {
 	return fmt.Sprintf("%s %s %s (%s): %s %s", c.Metric, cmp, f3(c.Bound), rule, got, verdict)
 }
 
+// secs is a JUnit time attribute: seconds with millisecond precision.
+func secs(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 3, 64) }
+
 func plural(n int, one, many string) string {
 	if n == 1 {
 		return one
@@ -118,6 +135,7 @@ type junitSuites struct {
 	Name     string       `xml:"name,attr"`
 	Tests    int          `xml:"tests,attr"`
 	Failures int          `xml:"failures,attr"`
+	Time     string       `xml:"time,attr"`
 	Suites   []junitSuite `xml:"testsuite"`
 }
 
@@ -127,6 +145,7 @@ type junitSuite struct {
 	Failures  int         `xml:"failures,attr"`
 	Errors    int         `xml:"errors,attr"`
 	Skipped   int         `xml:"skipped,attr"`
+	Time      string      `xml:"time,attr"`
 	Cases     []junitCase `xml:"testcase"`
 	SystemOut string      `xml:"system-out,omitempty"`
 }
@@ -134,6 +153,7 @@ type junitSuite struct {
 type junitCase struct {
 	Name      string        `xml:"name,attr"`
 	Classname string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
 	Failure   *junitFailure `xml:"failure,omitempty"`
 	SystemOut string        `xml:"system-out,omitempty"`
 }
@@ -148,7 +168,12 @@ type junitFailure struct {
 // testcase per red-flag case and a testsuite "golden" with one testcase per
 // golden metric that had data or was guarded. A failing testcase holds one
 // <failure> whose message is its first failure and whose body lists all of
-// them. Like Text, the bytes depend only on r.
+// them. A golden case without a candidate is a testcase of the golden suite
+// (named by its event id) when coverage fell short. The failures attributes
+// count failing testcases, the number Text's verdict line gives. Times are
+// seconds from r.Timing (per red-flag case; golden testcases are scored
+// together, so only their suite has a time); apart from them the bytes depend
+// only on r.
 func (r Result) JUnit() []byte {
 	byCase := map[string][]Failure{}
 	for _, f := range r.Failures {
@@ -156,7 +181,10 @@ func (r Result) JUnit() []byte {
 		byCase[k] = append(byCase[k], f)
 	}
 	mk := func(set, name, out string) junitCase {
-		c := junitCase{Name: name, Classname: "loupe.gate." + set, SystemOut: out}
+		c := junitCase{Name: name, Classname: "loupe.gate." + set, SystemOut: out, Time: secs(0)}
+		if set == SetRedFlag {
+			c.Time = secs(r.Timing.Cases[name])
+		}
 		fs := byCase[set+"\x00"+name]
 		if len(fs) == 0 {
 			return c
@@ -173,12 +201,12 @@ func (r Result) JUnit() []byte {
 		return c
 	}
 
-	red := junitSuite{Name: SetRedFlag}
+	red := junitSuite{Name: SetRedFlag, Time: secs(r.Timing.RedFlag)}
 	for _, id := range r.RedFlagCases {
 		red.Cases = append(red.Cases, mk(SetRedFlag, id, ""))
 	}
 
-	gold := junitSuite{Name: SetGolden}
+	gold := junitSuite{Name: SetGolden, Time: secs(r.Timing.Golden)}
 	guarded := map[string]bool{}
 	for _, f := range r.Failures {
 		if f.Set == SetGolden {
@@ -205,12 +233,21 @@ func (r Result) JUnit() []byte {
 		}
 		gold.Cases = append(gold.Cases, mk(SetGolden, name, out))
 	}
+	for _, f := range r.Failures {
+		if f.Set == SetGolden && f.What == WhatMissing {
+			gold.Cases = append(gold.Cases, mk(SetGolden, f.Case, ""))
+		}
+	}
 	if len(r.Missing) > 0 {
 		gold.SystemOut = "missing candidates: " + strings.Join(r.Missing, ", ")
 	}
 
-	doc := junitSuites{Name: "loupe gate"}
-	for _, s := range []*junitSuite{&red, &gold} {
+	doc := junitSuites{Name: "loupe gate", Time: secs(r.Timing.RedFlag + r.Timing.Golden)}
+	suites := []*junitSuite{&red, &gold}
+	if cs := r.compareSuite(mk); cs != nil { // compare.go
+		suites = append(suites, cs)
+	}
+	for _, s := range suites {
 		s.Tests = len(s.Cases)
 		for _, c := range s.Cases {
 			if c.Failure != nil {

@@ -1,6 +1,8 @@
 package trend
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -11,20 +13,71 @@ import (
 
 // Point is a metric's value on one UTC day. N is the number of events the
 // value is computed over (its denominator, or the events with a latency).
-// A day without any such event has N == 0 and Value 0: JSON cannot hold NaN,
-// so every day of the window is present and consumers treat N == 0 as a gap
-// (Series.Values does).
+// A day without any such event has N == 0 and Value 0; every day of the
+// window is present, and consumers treat N == 0 as a gap (Series.Values
+// does). In JSON a gap's value is null.
 type Point struct {
 	Day   string  `json:"day"` // YYYY-MM-DD, UTC
 	Value float64 `json:"value"`
 	N     int     `json:"n"`
 }
 
+// MarshalJSON writes a gap's value as null, not 0.
+func (p Point) MarshalJSON() ([]byte, error) {
+	v := Num(p.Value)
+	if p.N == 0 {
+		v = Num(math.NaN())
+	}
+	return json.Marshal(struct {
+		Day   string `json:"day"`
+		Value Num    `json:"value"`
+		N     int    `json:"n"`
+	}{p.Day, v, p.N})
+}
+
+// marshal is json.Marshal without HTML escaping (">=" stays ">=").
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// Num is a float64 that JSON writes as null when it is NaN or infinite
+// (not applicable, or no data).
+type Num float64
+
+// MarshalJSON writes null for NaN and infinities.
+func (v Num) MarshalJSON() ([]byte, error) {
+	f := float64(v)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(f)
+}
+
 // Series is a metric's daily points for one key: a model version, segment or
-// task, or "all".
+// task, or "all". Last is the metric over the series' last GoalDays days of
+// the window taken as one sample (see WindowValue), over LastN events; NaN
+// (null in JSON) when those days have no data.
 type Series struct {
 	Key    string  `json:"key"`
 	Points []Point `json:"points"`
+	Last   float64 `json:"-"`
+	LastN  int     `json:"last_n"`
+}
+
+// MarshalJSON writes Last as "last", null when NaN.
+func (s Series) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Key    string  `json:"key"`
+		Points []Point `json:"points"`
+		Last   Num     `json:"last"`
+		LastN  int     `json:"last_n"`
+	}{s.Key, s.Points, Num(s.Last), s.LastN})
 }
 
 // Values returns the series' values with NaN for days without data, as
@@ -257,7 +310,8 @@ func (g *grid) cols(from, to int64) []int {
 }
 
 // Compute is metric per UTC day over the days days ending with end's UTC
-// day, one series per key of by ("model", "segment", "task", or "" for one
+// day, with each series' value over its last GoalDays days (Series.Last:
+// the one definition of "the last week" every front end shows), one series per key of by ("model", "segment", "task", or "" for one
 // series keyed "all"). Every series has a point for every day of the window
 // (N == 0 where there is no data); series with no data at all in the window
 // are left out; series are ordered by key.
@@ -302,6 +356,7 @@ func Compute(metric string, by string, days int, end time.Time, items []loop.Sum
 			s.Points[c] = Point{Day: dayString(g.first + int64(c)), Value: v, N: n}
 			total += n
 		}
+		s.Last, s.LastN = g.value(r, g.cols(endDay-GoalDays+1, endDay))
 		if total > 0 {
 			res.Series = append(res.Series, s)
 		}
@@ -316,36 +371,46 @@ type Goal struct {
 	Target float64 `json:"target"`
 }
 
-// GoalStatus is the goal metric over all events of the days days ending
-// with end's UTC day, taken as one sample (not an average of days), and
-// whether it meets the goal. With no data or an unknown metric, now is NaN
-// and met is false; an unknown Op is never met.
-func GoalStatus(g Goal, items []loop.Summary, grades map[string]loop.Grade, days int, end time.Time) (now float64, met bool) {
-	sp, err := parse(g.Metric)
+// WindowValue is metric over all events of the days days ending with end's
+// UTC day, taken as one sample (not an average of days: a latency
+// percentile is the percentile of every latency in the window), and its N.
+// With no data, or an unknown metric, it is NaN and 0.
+func WindowValue(metric string, items []loop.Summary, grades map[string]loop.Grade, days int, end time.Time) (float64, int) {
+	sp, err := parse(metric)
 	if err != nil || days < 1 {
-		return math.NaN(), false
+		return math.NaN(), 0
 	}
 	endDay := dayIndex(end)
 	gr := newGrid(sp, endDay-int64(days)+1, days)
 	gr.add(items, grades, func(*loop.Summary) string { return AllKey })
 	if len(gr.keys) == 0 {
-		return math.NaN(), false
+		return math.NaN(), 0
 	}
-	now, n := gr.value(0, gr.cols(gr.first, endDay))
+	return gr.value(0, gr.cols(gr.first, endDay))
+}
+
+// GoalStatus is the goal metric over the days days ending with end's UTC
+// day (WindowValue), and whether it meets the goal. With no data or an
+// unknown metric, now is NaN and met is false; an unknown Op is never met.
+func GoalStatus(g Goal, items []loop.Summary, grades map[string]loop.Grade, days int, end time.Time) (now float64, met bool) {
+	now, n := WindowValue(g.Metric, items, grades, days, end)
 	if n == 0 {
 		return math.NaN(), false
 	}
+	return now, g.Met(now)
+}
+
+// Met reports whether v meets the goal; an unknown Op and NaN never do.
+func (g Goal) Met(v float64) bool {
 	switch g.Op {
 	case "<":
-		met = now < g.Target
+		return v < g.Target
 	case "<=":
-		met = now <= g.Target
+		return v <= g.Target
 	case ">":
-		met = now > g.Target
+		return v > g.Target
 	case ">=":
-		met = now >= g.Target
-	default:
-		return now, false
+		return v >= g.Target
 	}
-	return now, met
+	return false
 }

@@ -4,12 +4,20 @@
 //
 // Only public keys listed in the authorized-keys file get in. The file is
 // read on every login, so adding or removing a reviewer needs no restart.
+// The reviewer's name comes from the key's line, never from the user name
+// the client sends: an environment="LOUPE_REVIEWER=name" option, else the
+// key's comment. A key with neither is refused with a message saying so.
+//
+// A connection must finish its handshake within HandshakeTimeout, is cut
+// after IdleTimeout without traffic, and connections past MaxConns are
+// refused, so idle or half-open connections cannot pile up.
 package sshd
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
@@ -30,8 +38,8 @@ import (
 // Options configure a Server.
 type Options struct {
 	// AuthorizedKeys is the authorized_keys file of the reviewers allowed
-	// in (OpenSSH format). A key's comment, when present, is the
-	// reviewer's name; otherwise the SSH user name is.
+	// in (OpenSSH format). A key's environment="LOUPE_REVIEWER=name"
+	// option, else its comment, is the reviewer's name.
 	AuthorizedKeys string
 	// HostKey is the server's private key file; generated (ed25519) when
 	// it does not exist.
@@ -40,9 +48,33 @@ type Options struct {
 	// rubric, goal, ...); the session sets Reviewer, and the SSH
 	// middleware sets the program's input, output and terminal.
 	TUI tui.Options
-	// Logf reports logins and session ends; nil is quiet.
+	// Logf reports logins, refused logins and session ends; nil is quiet.
 	Logf func(format string, a ...any)
+
+	// HandshakeTimeout bounds the time from accepting a connection to the
+	// end of its key exchange and authentication; IdleTimeout cuts a
+	// connection without traffic in either direction; MaxConns caps the
+	// connections open at once, authenticated or not. Zero means the
+	// Default; a negative timeout means none.
+	HandshakeTimeout time.Duration
+	IdleTimeout      time.Duration
+	MaxConns         int
 }
+
+// Defaults of the limits in Options.
+const (
+	DefaultHandshakeTimeout = 30 * time.Second
+	DefaultIdleTimeout      = 30 * time.Minute
+	DefaultMaxConns         = 100
+)
+
+// ReviewerEnv is the authorized-keys environment variable that names a
+// key's reviewer: environment="LOUPE_REVIEWER=alice" ssh-ed25519 AAAA...
+const ReviewerEnv = "LOUPE_REVIEWER"
+
+// nameHelp says how to name a key.
+const nameHelp = `name it in the authorized keys: end its line with the name (ssh-ed25519 AAAA... alice) ` +
+	`or start it with environment="` + ReviewerEnv + `=alice"`
 
 // ErrAuthorizedKeys is wrapped by New's errors about the authorized-keys
 // file (missing, unreadable, no key in it): the user's input, not an I/O
@@ -56,6 +88,7 @@ type Server struct {
 	srv *ssh.Server
 
 	mu       sync.Mutex
+	conns    int // open connections, for MaxConns
 	closing  bool
 	programs map[*tea.Program]struct{}
 	sessions sync.WaitGroup
@@ -80,6 +113,11 @@ func New(st *store.Store, o Options) (*Server, error) {
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
 	}
+	o.HandshakeTimeout = orDefault(o.HandshakeTimeout, DefaultHandshakeTimeout)
+	o.IdleTimeout = orDefault(o.IdleTimeout, DefaultIdleTimeout)
+	if o.MaxConns <= 0 {
+		o.MaxConns = DefaultMaxConns
+	}
 	s := &Server{st: st, o: o, programs: map[*tea.Program]struct{}{}}
 	s.srv, err = wish.NewServer(
 		wish.WithHostKeyPath(o.HostKey),
@@ -95,7 +133,55 @@ func New(st *store.Store, o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ssh server: %w", err)
 	}
+	s.srv.HandshakeTimeout = o.HandshakeTimeout
+	s.srv.IdleTimeout = o.IdleTimeout
+	s.srv.ConnCallback = s.admit
+	s.srv.ConnectionFailedCallback = func(c net.Conn, err error) {
+		s.o.Logf("ssh: connection from %s failed before login: %v", c.RemoteAddr(), err)
+	}
 	return s, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return def
+	case d < 0:
+		return 0 // the ssh server's "none"
+	}
+	return d
+}
+
+// admit counts connections and refuses those past MaxConns, telling the
+// client why in a line before the SSH version (RFC 4253 4.2 allows it).
+func (s *Server) admit(_ ssh.Context, c net.Conn) net.Conn {
+	s.mu.Lock()
+	if s.conns >= s.o.MaxConns {
+		s.mu.Unlock()
+		s.o.Logf("ssh: refused a connection from %s: %d connections open (the limit)", c.RemoteAddr(), s.o.MaxConns)
+		c.SetWriteDeadline(time.Now().Add(time.Second))
+		io.WriteString(c, "loupe: too many connections, try again later\r\n")
+		return nil
+	}
+	s.conns++
+	s.mu.Unlock()
+	return &countedConn{Conn: c, release: func() {
+		s.mu.Lock()
+		s.conns--
+		s.mu.Unlock()
+	}}
+}
+
+// countedConn gives its slot back once, on the first Close.
+type countedConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *countedConn) Close() error {
+	c.once.Do(c.release)
+	return c.Conn.Close()
 }
 
 // Serve accepts SSH connections on l until Shutdown.
@@ -147,13 +233,19 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// authorize lets in the keys of the authorized-keys file.
-func (s *Server) authorize(_ ssh.Context, key ssh.PublicKey) bool {
+// authorize lets in the keys of the authorized-keys file and logs the
+// others.
+func (s *Server) authorize(ctx ssh.Context, key ssh.PublicKey) bool {
 	_, ok := s.lookup(key)
+	if !ok && key != nil {
+		s.o.Logf("ssh: refused key %s (user %q) from %s: not in %s",
+			gossh.FingerprintSHA256(key), ctx.User(), ctx.RemoteAddr(), s.o.AuthorizedKeys)
+	}
 	return ok
 }
 
-// lookup finds key in the authorized-keys file and returns its comment.
+// lookup finds key in the authorized-keys file and returns the name its
+// line gives (see keyName), "" when none.
 func (s *Server) lookup(key ssh.PublicKey) (string, bool) {
 	if key == nil {
 		return "", false
@@ -165,15 +257,15 @@ func (s *Server) lookup(key ssh.PublicKey) (string, bool) {
 	}
 	for _, k := range keys {
 		if ssh.KeysEqual(k.key, key) {
-			return k.comment, true
+			return k.name, true
 		}
 	}
 	return "", false
 }
 
 type authorizedKey struct {
-	key     ssh.PublicKey
-	comment string
+	key  ssh.PublicKey
+	name string
 }
 
 func readAuthorized(path string) ([]authorizedKey, error) {
@@ -183,22 +275,33 @@ func readAuthorized(path string) ([]authorizedKey, error) {
 	}
 	var out []authorizedKey
 	for len(b) > 0 {
-		k, comment, _, rest, err := gossh.ParseAuthorizedKey(b)
+		k, comment, options, rest, err := gossh.ParseAuthorizedKey(b)
 		if err != nil {
 			break // no more valid lines (invalid ones are skipped)
 		}
-		out = append(out, authorizedKey{key: k, comment: strings.TrimSpace(comment)})
+		out = append(out, authorizedKey{key: k, name: keyName(options, comment)})
 		b = rest
 	}
 	return out, nil
 }
 
-// reviewerName is the name labels carry: the key's comment, else the SSH
-// user; control characters are dropped and the length bounded.
-func reviewerName(comment, user string) string {
+// keyName is the reviewer named by an authorized-keys line: its
+// environment="LOUPE_REVIEWER=name" option, else its comment; "" when
+// neither names anyone. Control characters are dropped and the length
+// bounded, as the name is shown on screens and stored on labels.
+func keyName(options []string, comment string) string {
 	name := comment
-	if name == "" {
-		name = user
+	for _, o := range options {
+		k, v, ok := strings.Cut(o, "=")
+		if !ok || !strings.EqualFold(k, "environment") {
+			continue
+		}
+		v = strings.TrimSuffix(strings.TrimPrefix(v, `"`), `"`)
+		v = strings.ReplaceAll(v, `\"`, `"`)
+		if n, ok := strings.CutPrefix(v, ReviewerEnv+"="); ok && strings.TrimSpace(n) != "" {
+			name = n
+			break
+		}
 	}
 	name = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
@@ -209,7 +312,7 @@ func reviewerName(comment, user string) string {
 	if r := []rune(name); len(r) > 64 {
 		name = string(r[:64])
 	}
-	return name
+	return strings.TrimSpace(name)
 }
 
 type ctxKey struct{ name string }
@@ -234,15 +337,17 @@ func (s *Server) session(next ssh.Handler) ssh.Handler {
 		s.mu.Unlock()
 		defer s.sessions.Done()
 
-		comment, ok := s.lookup(sess.PublicKey())
+		name, ok := s.lookup(sess.PublicKey())
 		if !ok {
 			// Removed from the file between login and session.
 			wish.Fatalln(sess, "your key is not in the authorized keys")
 			return
 		}
-		name := reviewerName(comment, sess.User())
 		if name == "" {
-			wish.Fatalln(sess, "no reviewer name: give your key a comment in the authorized keys")
+			// Never the client's user name: anyone could send any.
+			s.o.Logf("ssh: refused key %s (user %q) from %s: no reviewer name in %s",
+				gossh.FingerprintSHA256(sess.PublicKey()), sess.User(), sess.RemoteAddr(), s.o.AuthorizedKeys)
+			wish.Fatalln(sess, "loupe: your key has no reviewer name; ask the admin to "+nameHelp)
 			return
 		}
 		o := s.o.TUI

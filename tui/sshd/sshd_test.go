@@ -1,6 +1,7 @@
 package sshd
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/ed25519"
@@ -176,7 +177,7 @@ type fixture struct {
 	keys string
 }
 
-func start(t *testing.T, authorized string) *fixture {
+func start(t *testing.T, authorized string, opts ...func(*Options)) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := store.Open(filepath.Join(dir, "s"), store.Options{Holder: "loupe serve"})
@@ -189,7 +190,11 @@ func start(t *testing.T, authorized string) *fixture {
 		t.Fatal(err)
 	}
 	hostKey := filepath.Join(dir, "ssh_host_ed25519")
-	srv, err := New(st, Options{AuthorizedKeys: keys, HostKey: hostKey, Logf: t.Logf})
+	o := Options{AuthorizedKeys: keys, HostKey: hostKey, Logf: t.Logf}
+	for _, f := range opts {
+		f(&o)
+	}
+	srv, err := New(st, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +223,7 @@ func start(t *testing.T, authorized string) *fixture {
 
 func TestReviewersOverSSH(t *testing.T) {
 	alice, bob, carol, mallory := newKey(t), newKey(t), newKey(t), newKey(t)
-	f := start(t, "# reviewers\n"+authorizedLine(alice, "alice")+authorizedLine(bob, "")+authorizedLine(carol, "carol"))
+	f := start(t, "# reviewers\n"+authorizedLine(alice, "alice")+`environment="LOUPE_REVIEWER=bob" `+authorizedLine(bob, "")+authorizedLine(carol, "carol"))
 	ids := seed(t, f.st, 6)
 
 	// An unknown key is refused.
@@ -233,7 +238,7 @@ func TestReviewersOverSSH(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := dial(f.addr, "bob", bob, f.host) // no comment: the SSH user
+	b, err := dial(f.addr, "alice", bob, f.host) // named by the key's option, whatever the user sent
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,16 +322,164 @@ func TestNeedsKeys(t *testing.T) {
 	}
 }
 
-func TestReviewerName(t *testing.T) {
-	for _, tc := range [][3]string{
-		{"alice", "root", "alice"},
-		{"", "bob", "bob"},
-		{"  carol  ", "x", "carol"},
-		{"d\x1b[31mave", "x", "d[31mave"},
-		{strings.Repeat("é", 80), "x", strings.Repeat("é", 64)},
+func TestKeyName(t *testing.T) {
+	for _, tc := range []struct {
+		options []string
+		comment string
+		want    string
+	}{
+		{nil, "alice", "alice"},
+		{nil, "", ""},
+		{nil, "  carol  ", "carol"},
+		{nil, "d\x1b[31mave", "d[31mave"},
+		{nil, strings.Repeat("é", 80), strings.Repeat("é", 64)},
+		{[]string{`environment="LOUPE_REVIEWER=bob"`}, "bob@laptop", "bob"},
+		{[]string{`no-pty`, `Environment="LOUPE_REVIEWER=Eve Smith"`}, "", "Eve Smith"},
+		{[]string{`environment="OTHER=x"`}, "", ""},
+		{[]string{`environment="LOUPE_REVIEWER="`}, "fallback", "fallback"},
+		{[]string{`environment="LOUPE_REVIEWER=o\"neil"`}, "", `o"neil`},
 	} {
-		if got := reviewerName(tc[0], tc[1]); got != tc[2] {
-			t.Errorf("reviewerName(%q, %q) = %q, want %q", tc[0], tc[1], got, tc[2])
+		if got := keyName(tc.options, tc.comment); got != tc.want {
+			t.Errorf("keyName(%q, %q) = %q, want %q", tc.options, tc.comment, got, tc.want)
 		}
 	}
+}
+
+// The options loupe documents parse with x/crypto/ssh as OpenSSH writes
+// them.
+func TestAuthorizedKeysOptionParses(t *testing.T) {
+	k := newKey(t)
+	line := `environment="LOUPE_REVIEWER=alice",no-port-forwarding ` + authorizedLine(k, "")
+	_, comment, options, _, err := gossh.ParseAuthorizedKey([]byte(line))
+	if err != nil || keyName(options, comment) != "alice" {
+		t.Fatalf("options %q comment %q err %v", options, comment, err)
+	}
+}
+
+// A key without a name gets in no further than a message saying how to
+// name it, whatever user name the client sends.
+func TestNamelessKeyRefused(t *testing.T) {
+	var logs logBuf
+	nameless := newKey(t)
+	f := start(t, authorizedLine(nameless, ""), func(o *Options) { o.Logf = logs.logf })
+	c, err := dial(f.addr, "alice", nameless, f.host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.wait(t)
+	out := tail(c.out)
+	if !strings.Contains(out, "no reviewer name") || !strings.Contains(out, `environment="LOUPE_REVIEWER=alice"`) || strings.Contains(out, "kiwi") {
+		t.Errorf("nameless key: %q", out)
+	}
+	if !logs.contains("no reviewer name") {
+		t.Errorf("refusal not logged: %s", logs.String())
+	}
+	n := 0
+	f.st.AllLabels(func(loop.Label) error { n++; return nil })
+	if n != 0 {
+		t.Errorf("%d labels", n)
+	}
+}
+
+// Unauthenticated connections cannot be held open: a connection that never
+// finishes its handshake is closed; past MaxConns, connections are
+// refused; a refused key is logged.
+func TestConnectionLimits(t *testing.T) {
+	var logs logBuf
+	alice, mallory := newKey(t), newKey(t)
+	f := start(t, authorizedLine(alice, "alice"), func(o *Options) {
+		o.HandshakeTimeout = 300 * time.Millisecond
+		o.MaxConns = 3
+		o.Logf = logs.logf
+	})
+
+	// An idle connection that sends nothing is closed by the server.
+	idle, err := net.Dial("tcp", f.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	closed := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(io.Discard, idle) // the server's version line, then EOF
+		closed <- err
+	}()
+	select {
+	case <-closed:
+	case <-time.After(20 * time.Second):
+		t.Fatal("an idle unauthenticated connection was still open after 20s")
+	}
+
+	// Fill the slots with raw connections, then one more is refused.
+	f2 := start(t, authorizedLine(alice, "alice"), func(o *Options) {
+		o.HandshakeTimeout = -1
+		o.MaxConns = 2
+		o.Logf = logs.logf
+	})
+	var held []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", f2.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := bufio.NewReader(c).ReadString('\n'); err != nil { // admitted: the server says its version
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	if c, err := dial(f2.addr, "alice", alice, f2.host); err == nil {
+		c.conn.Close()
+		t.Fatal("a connection past the cap got in")
+	}
+	if !logs.contains("2 connections open (the limit)") {
+		t.Errorf("cap refusal not logged: %s", logs.String())
+	}
+	// A slot freed is a slot usable.
+	held[0].Close()
+	var c *client
+	for i := 0; ; i++ {
+		if c, err = dial(f2.addr, "x", alice, f2.host); err == nil {
+			break
+		}
+		if i > 200 {
+			t.Fatalf("no slot after a connection closed: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c.waitFor(t, "alice", 1)
+	c.send(t, "q")
+	c.wait(t)
+
+	// A key not in the file is refused and logged with its fingerprint.
+	if c, err := dial(f.addr, "mallory", mallory, f.host); err == nil {
+		c.conn.Close()
+		t.Fatal("unknown key got in")
+	}
+	if !logs.contains("refused key " + gossh.FingerprintSHA256(mallory.PublicKey())) {
+		t.Errorf("refused login not logged: %s", logs.String())
+	}
+}
+
+type logBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuf) logf(format string, a ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(&l.b, format+"\n", a...)
+}
+
+func (l *logBuf) contains(s string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Contains(l.b.String(), s)
+}
+
+func (l *logBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
