@@ -35,6 +35,7 @@ type kafkaFlags struct {
 	caFile, certFile, keyFile      string
 	sasl, user, passwordFile       string
 	sessionTimeout                 time.Duration
+	maxBuffered                    int
 }
 
 func addKafkaFlags(fl *pflag.FlagSet, f *kafkaFlags) {
@@ -51,6 +52,8 @@ func addKafkaFlags(fl *pflag.FlagSet, f *kafkaFlags) {
 	fl.StringVar(&f.passwordFile, "kafka-password-file", "", "file holding the SASL password")
 	fl.DurationVar(&f.sessionTimeout, "kafka-session-timeout", 0, "consumer group session timeout (default the client's 45s)")
 	fl.MarkHidden("kafka-session-timeout")
+	fl.IntVar(&f.maxBuffered, "kafka-max-buffered", 0, "records held per partition before its fetching pauses (default 8192)")
+	fl.MarkHidden("kafka-max-buffered")
 }
 
 // kafkaSettings merges loupe.yaml's kafka section with the flags given.
@@ -182,7 +185,7 @@ func startKafka(k config.Kafka, f *kafkaFlags, pipe *ingest.Pipeline, errOut io.
 		rejects, closer = rf, rf
 	}
 	o := ingest.KafkaOptions{Brokers: k.Brokers, Topic: k.Topic, Group: k.Group, TLS: tc, SASL: mech,
-		Rejects: rejects, Logf: logf}
+		Rejects: rejects, Logf: logf, MaxBuffered: f.maxBuffered}
 	if f.sessionTimeout > 0 {
 		o.ClientOpts = append(o.ClientOpts, kgo.SessionTimeout(f.sessionTimeout), kgo.HeartbeatInterval(f.sessionTimeout/4))
 	}

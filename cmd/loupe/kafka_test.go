@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -401,5 +402,67 @@ func TestServeKafkaTLSAndSCRAM(t *testing.T) {
 	want, got := exportMap(t, ref), exportMap(t, st)
 	if len(got) != len(want) || len(want) == 0 {
 		t.Fatalf("stored %d events over TLS+SCRAM, want %d", len(got), len(want))
+	}
+}
+
+// TestServeKafkaFullDisk: serve consumes onto a small filesystem until the
+// disk is full. It does not crash or skip records: its batches are refused
+// (loupe_kafka_store_errors_total), the partitions pause, and once space is
+// freed it goes on and ends with the same store as a file ingest.
+func TestServeKafkaFullDisk(t *testing.T) {
+	disk := smallDisk(t, "256m")
+	filler := filepath.Join(disk, "filler")
+	if err := os.WriteFile(filler, bytes.Repeat([]byte{1}, 160<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	kt := newKafkaTopic(t, "30000")
+	st := filepath.Join(disk, "store")
+	s := startServe(t, nil, "--store", st, "--http", "127.0.0.1:0", "--kafka", kt.addr, "--kafka-topic", kafkaTestTopic,
+		"--kafka-group", "full", "--kafka-session-timeout", "1s", "--kafka-max-buffered", "1000")
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(3 * time.Minute)
+		for !cond() {
+			select {
+			case <-s.exited:
+				t.Fatalf("serve exited %d while waiting for %s: %s", s.exitCode, what, s.stderr)
+			case <-time.After(100 * time.Millisecond):
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s in 3 minutes: %s", what, s.stderr)
+			}
+		}
+	}
+	waitFor("refused batch", func() bool { return kafkaMetric(t, s, "loupe_kafka_store_errors_total") > 0 })
+	waitFor("paused partition", func() bool {
+		resp, err := http.Get(s.http + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return regexp.MustCompile(`(?m)^loupe_kafka_partition_paused\{.*\} 1$`).Match(b)
+	})
+	if !strings.Contains(s.stderr.String(), "disk full") {
+		t.Fatalf("serve's log does not say the disk is full: %s", s.stderr)
+	}
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("catching up after space was freed", func() bool { return kt.caughtUp(t, "full") })
+	s.stop(t)
+
+	ref := filepath.Join(t.TempDir(), "ref")
+	if r := run(t, genLines(t, "30000", "21"), "ingest", "--store", ref, "-"); r.code != 0 && r.code != 3 {
+		t.Fatalf("reference ingest: %d %s", r.code, r.stderr)
+	}
+	want, got := exportMap(t, ref), exportMap(t, st)
+	if len(got) != len(want) {
+		t.Fatalf("after the full disk: %d events, want %d", len(got), len(want))
+	}
+	for id, line := range want {
+		if got[id] != line {
+			t.Fatalf("event %s differs after the full disk", id)
+		}
 	}
 }
