@@ -40,6 +40,9 @@ type KafkaOptions struct {
 	// stored); past it the partition's fetching pauses until its worker has
 	// caught up. Default 8192.
 	MaxBuffered int
+	// MaxBufferedBytes bounds the same by the records' value bytes.
+	// Default 32 MiB.
+	MaxBufferedBytes int64
 	// BatchSize is the most items handed to one Submit. Default 2000.
 	BatchSize int
 	// CommitInterval is how often the offsets of durable records are
@@ -114,6 +117,9 @@ func NewKafka(sub Submitter, o KafkaOptions) (*Kafka, error) {
 	if o.MaxBuffered <= 0 {
 		o.MaxBuffered = 8192
 	}
+	if o.MaxBufferedBytes <= 0 {
+		o.MaxBufferedBytes = 32 << 20
+	}
 	if o.BatchSize <= 0 {
 		o.BatchSize = 2000
 	}
@@ -137,7 +143,8 @@ type kpart struct {
 
 	mu     sync.Mutex
 	queue  []*kgo.Record
-	held   int // queued plus being stored
+	held   int   // records queued plus being stored
+	bytes  int64 // their values' bytes
 	paused bool
 
 	wake chan struct{}
@@ -327,7 +334,8 @@ func (p *kpart) push(recs []*kgo.Record, hwm int64) {
 	p.mu.Lock()
 	p.queue = append(p.queue, recs...)
 	p.held += len(recs)
-	if p.held >= p.k.o.MaxBuffered && !p.paused {
+	p.bytes += valueBytes(recs)
+	if (p.held >= p.k.o.MaxBuffered || p.bytes >= p.k.o.MaxBufferedBytes) && !p.paused {
 		p.paused = true
 		p.k.m.pauses.Add(1)
 		p.cl.PauseFetchPartitions(map[string][]int32{p.k.o.Topic: {p.id}})
@@ -358,11 +366,20 @@ func (p *kpart) take(n int) []*kgo.Record {
 
 // done releases a stored batch and resumes fetching once half the room is
 // free again.
-func (p *kpart) release(n int) {
+func valueBytes(recs []*kgo.Record) int64 {
+	var n int64
+	for _, r := range recs {
+		n += int64(len(r.Value))
+	}
+	return n
+}
+
+func (p *kpart) release(batch []*kgo.Record) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.held -= n
-	if p.paused && p.held <= p.k.o.MaxBuffered/2 {
+	p.held -= len(batch)
+	p.bytes -= valueBytes(batch)
+	if p.paused && p.held <= p.k.o.MaxBuffered/2 && p.bytes <= p.k.o.MaxBufferedBytes/2 {
 		p.paused = false
 		p.cl.ResumeFetchPartitions(map[string][]int32{p.k.o.Topic: {p.id}})
 	}
@@ -402,7 +419,7 @@ func (p *kpart) run() {
 		last := batch[len(batch)-1]
 		p.cl.MarkCommitRecords(last)
 		p.next.Store(last.Offset + 1)
-		p.release(len(batch))
+		p.release(batch)
 		select {
 		case <-p.quit:
 			return
