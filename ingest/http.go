@@ -127,11 +127,15 @@ func NewCollector(p *Pipeline, o CollectorOptions) *Collector {
 		mux:     http.NewServeMux(),
 		bodies:  semaphore.NewWeighted(o.MemoryBudget),
 	}
-	c.mux.HandleFunc("POST /v1/events", c.authorized(c.events))
+	c.mux.HandleFunc("POST /v1/events", c.authorized(c.records(p)))
+	c.mux.HandleFunc("POST /v1/signals", c.authorized(c.records(p.signals())))
 	c.mux.HandleFunc("GET /healthz", c.healthz)
 	c.mux.HandleFunc("GET /metrics", c.authorized(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		c.metrics.WriteTo(w)
+		if pending, dropped, err := c.p.st.SignalStats(); err == nil {
+			writeSignalGauges(w, pending, dropped)
+		}
 	}))
 	return c
 }
@@ -202,7 +206,13 @@ func (c *Collector) healthz(w http.ResponseWriter, _ *http.Request) {
 	io.WriteString(w, "ok\n")
 }
 
-func (c *Collector) events(w http.ResponseWriter, r *http.Request) {
+// records is the handler of POST /v1/events (interactions and signals)
+// and POST /v1/signals (p refusing interactions).
+func (c *Collector) records(p *Pipeline) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { c.handle(p, w, r) }
+}
+
+func (c *Collector) handle(p *Pipeline, w http.ResponseWriter, r *http.Request) {
 	client := clientKey(r)
 	// An empty client bucket is refused before the body is read.
 	if ok, wait := c.clients.peek(client); !ok {
@@ -270,16 +280,19 @@ func (c *Collector) events(w http.ResponseWriter, r *http.Request) {
 		for i, it := range items {
 			in[i] = Item{Data: it.data, Source: "http", Line: it.index + 1}
 		}
-		ps = c.p.prepareAll(in)
+		ps = p.prepareAll(in)
 	}
 	ans := Answer{Summary: Summary{Read: len(items) + blank, Blank: blank, Reasons: map[string]int{}}, Errors: []ItemError{}}
 
-	// Per-user limits, in body order, over the records that would be
-	// stored; records without a user count against their client.
+	// Per-user limits, in body order, over the interactions that would be
+	// stored; interactions without a user count against their client.
+	// Signals carry no user (they name an interaction) and are sent by
+	// backends for many users at once: only the client's bucket, taken
+	// above for the whole body, bounds them.
 	var keys []string
 	var at []int
 	for i := range ps {
-		if ps[i].ok {
+		if ps[i].ok && !ps[i].signal {
 			key := "c" + client
 			if ps[i].userHash != "" {
 				key = "u" + ps[i].userHash
@@ -301,7 +314,7 @@ func (c *Collector) events(w http.ResponseWriter, r *http.Request) {
 			Msg: "too many events from this user; send it again after Retry-After seconds"}
 	}
 
-	outs, err := c.p.write(ps)
+	outs, err := p.write(ps)
 	if errors.Is(err, store.ErrDiskFull) {
 		c.diskFull(w, err)
 		return
@@ -332,7 +345,7 @@ func (c *Collector) events(w http.ResponseWriter, r *http.Request) {
 		}
 		ans.Errors = append(ans.Errors, ie)
 	}
-	c.metrics.events(ans.Accepted, ans.Duplicates, ans.Reasons)
+	c.metrics.events(ans.Summary)
 
 	code := http.StatusOK
 	if limited > 0 {

@@ -482,3 +482,54 @@ func TestMetrics(t *testing.T) {
 		t.Error(labelValue("a\"b\\c\nd"))
 	}
 }
+
+func postPath(t testing.TB, h http.Handler, path, body string) response {
+	t.Helper()
+	req := httptest.NewRequest("POST", path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	rr := httptest.NewRecorder()
+	h.ServeHTTP(rr, req)
+	r := response{code: rr.Code, header: rr.Header(), body: rr.Body.String()}
+	json.Unmarshal(rr.Body.Bytes(), &r.ans)
+	return r
+}
+
+func TestSignalsEndpoint(t *testing.T) {
+	st := openStore(t)
+	c := NewCollector(New(st, PipelineOptions{}), CollectorOptions{UserRate: 1, UserBurst: 1})
+	if r := post(t, c, ev("e1", "alice"), ""); r.ans.Accepted != 1 {
+		t.Fatalf("interaction: %s", r.body)
+	}
+	var b []string
+	for i := range 5 {
+		b = append(b, fmt.Sprintf(`{"kind":"signal","signal_id":"s%d","event_id":"e1","timestamp":"2026-11-01T10:0%d:00Z","implicit_feedback":{"dwell_ms":%d}}`, i, i+1, i))
+	}
+	b = append(b, ev("e2", "bob"), `{"kind":"signal","signal_id":"s9","event_id":"e1","timestamp":"2026-11-01T10:00:00Z","business":{"converted":"yes"}}`)
+	r := postPath(t, c, "/v1/signals", strings.Join(b, "\n"))
+	// Signals are bounded by the client's bucket only, not the user's.
+	if r.code != 200 || r.ans.Signals != 5 || r.ans.Rejected != 2 || len(r.ans.Errors) != 2 {
+		t.Fatalf("signals: %d %s", r.code, r.body)
+	}
+	if e := r.ans.Errors[0]; e.Index != 5 || e.Reason != "invalid_field" || !strings.HasPrefix(e.Error, "kind: ") {
+		t.Errorf("interaction on /v1/signals: %+v", e)
+	}
+	if e := r.ans.Errors[1]; e.Index != 6 || !strings.HasPrefix(e.Error, "business.converted: ") {
+		t.Errorf("bad signal: %+v", e)
+	}
+	got, err := st.Event("e1")
+	if err != nil || got.Implicit == nil || *got.Implicit.DwellMS != 4 {
+		t.Fatalf("merged: %+v %v", got, err)
+	}
+	// An early signal on /v1/events is pending, and /metrics says so.
+	r = post(t, c, `{"kind":"signal","signal_id":"p1","event_id":"later","timestamp":"2026-11-01T10:00:00Z","business":{"resolved":true}}`, "")
+	if r.ans.Pending != 1 {
+		t.Fatalf("early signal: %s", r.body)
+	}
+	rr := httptest.NewRecorder()
+	c.ServeHTTP(rr, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{"loupe_signals_accepted_total 6", "loupe_signals_pending 1", "loupe_signals_dropped_total 0"} {
+		if !strings.Contains(rr.Body.String(), want+"\n") {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}

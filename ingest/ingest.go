@@ -28,6 +28,13 @@ type Summary struct {
 	Rejected   int            `json:"rejected"`
 	Blank      int            `json:"blank"`
 	Reasons    map[string]int `json:"reasons"`
+	// Signals counts the signals stored (Accepted counts interactions);
+	// Pending how many of them were stored ahead of their interaction, to
+	// be applied when it comes; Withdrawn the records dropped because
+	// their user withdrew consent for the event (not an error).
+	Signals   int `json:"signals"`
+	Pending   int `json:"pending"`
+	Withdrawn int `json:"withdrawn"`
 }
 
 // Add folds o into s.
@@ -37,6 +44,9 @@ func (s *Summary) Add(o Summary) {
 	s.Duplicates += o.Duplicates
 	s.Rejected += o.Rejected
 	s.Blank += o.Blank
+	s.Signals += o.Signals
+	s.Pending += o.Pending
+	s.Withdrawn += o.Withdrawn
 	for k, v := range o.Reasons {
 		if s.Reasons == nil {
 			s.Reasons = map[string]int{}
@@ -51,7 +61,16 @@ func (s *Summary) Add(o Summary) {
 func (s *Summary) count(o Outcome) {
 	switch o.Status {
 	case Accepted:
-		s.Accepted++
+		if o.Signal {
+			s.Signals++
+		} else {
+			s.Accepted++
+		}
+	case Pending:
+		s.Signals++
+		s.Pending++
+	case Withdrawn:
+		s.Withdrawn++
 	case Duplicate:
 		s.Duplicates++
 	case Blank:

@@ -94,6 +94,8 @@ type kafkaCounters struct {
 	items       atomic.Int64 // JSON records in them
 	accepted    atomic.Int64
 	duplicates  atomic.Int64
+	signals     atomic.Int64
+	withdrawn   atomic.Int64
 	blank       atomic.Int64
 	storeErrors atomic.Int64
 	pauses      atomic.Int64
@@ -503,6 +505,8 @@ func (k *Kafka) handle(part int32, batch []*kgo.Record) error {
 	k.m.items.Add(int64(len(items)))
 	k.m.accepted.Add(int64(sum.Accepted))
 	k.m.duplicates.Add(int64(sum.Duplicates))
+	k.m.signals.Add(int64(sum.Signals))
+	k.m.withdrawn.Add(int64(sum.Withdrawn))
 	k.m.blank.Add(int64(blank))
 	k.m.mu.Lock()
 	for _, rj := range rejects {

@@ -50,6 +50,8 @@ type KafkaState struct {
 	Items            int64            `json:"items"`
 	Accepted         int64            `json:"accepted"`
 	Duplicates       int64            `json:"duplicates"`
+	Signals          int64            `json:"signals"`
+	Withdrawn        int64            `json:"withdrawn"`
 	Rejected         int64            `json:"rejected"`
 	Reasons          map[string]int64 `json:"reasons"`
 	StoreErrors      int64            `json:"store_errors"`
@@ -76,6 +78,7 @@ func (k *Kafka) State() KafkaState {
 		Topic: k.o.Topic, Group: k.o.Group, SavedAt: time.Now().UTC(),
 		Records: k.m.records.Load(), Items: k.m.items.Load(),
 		Accepted: k.m.accepted.Load(), Duplicates: k.m.duplicates.Load(),
+		Signals: k.m.signals.Load(), Withdrawn: k.m.withdrawn.Load(),
 		StoreErrors: k.m.storeErrors.Load(), Pauses: k.m.pauses.Load(),
 		Reasons: map[string]int64{}, Partitions: []KafkaPartition{},
 	}
@@ -117,9 +120,15 @@ func (k *Kafka) WriteMetrics(w io.Writer) error {
 	p("# HELP loupe_kafka_records_per_second Kafka records made durable per second, over the last 10 s.\n")
 	p("# TYPE loupe_kafka_records_per_second gauge\n")
 	p("loupe_kafka_records_per_second{%s} %s\n", tl, strconv.FormatFloat(s.RecordsPerSecond, 'f', 1, 64))
-	p("# HELP loupe_kafka_accepted_total Interactions and signals from Kafka stored.\n")
+	p("# HELP loupe_kafka_accepted_total Interactions from Kafka stored.\n")
 	p("# TYPE loupe_kafka_accepted_total counter\n")
 	p("loupe_kafka_accepted_total{%s} %d\n", tl, s.Accepted)
+	p("# HELP loupe_kafka_signals_total Signals from Kafka stored (merged, or pending their interaction).\n")
+	p("# TYPE loupe_kafka_signals_total counter\n")
+	p("loupe_kafka_signals_total{%s} %d\n", tl, s.Signals)
+	p("# HELP loupe_kafka_withdrawn_total Kafka records dropped because their user withdrew consent.\n")
+	p("# TYPE loupe_kafka_withdrawn_total counter\n")
+	p("loupe_kafka_withdrawn_total{%s} %d\n", tl, s.Withdrawn)
 	p("# HELP loupe_kafka_duplicate_total Kafka records already stored with the same content (redeliveries).\n")
 	p("# TYPE loupe_kafka_duplicate_total counter\n")
 	p("loupe_kafka_duplicate_total{%s} %d\n", tl, s.Duplicates)

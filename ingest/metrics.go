@@ -18,6 +18,8 @@ var durationBounds = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2
 type metrics struct {
 	mu         sync.Mutex
 	accepted   int64
+	signals    int64
+	withdrawn  int64
 	duplicates int64
 	rejected   map[string]int64 // by reason code: a small fixed set
 	codes      map[int]int64
@@ -30,12 +32,14 @@ func newMetrics() *metrics {
 	return &metrics{rejected: map[string]int64{}, codes: map[int]int64{}, buckets: make([]int64, len(durationBounds))}
 }
 
-func (m *metrics) events(accepted, duplicates int, rejected map[string]int) {
+func (m *metrics) events(s Summary) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.accepted += int64(accepted)
-	m.duplicates += int64(duplicates)
-	for r, n := range rejected {
+	m.accepted += int64(s.Accepted)
+	m.signals += int64(s.Signals)
+	m.withdrawn += int64(s.Withdrawn)
+	m.duplicates += int64(s.Duplicates)
+	for r, n := range s.Reasons {
 		m.rejected[r] += int64(n)
 	}
 }
@@ -65,6 +69,14 @@ func (m *metrics) WriteTo(w io.Writer) (int64, error) {
 	p("# HELP loupe_events_accepted_total Events stored by the collector.\n")
 	p("# TYPE loupe_events_accepted_total counter\n")
 	p("loupe_events_accepted_total %d\n", m.accepted)
+
+	p("# HELP loupe_signals_accepted_total Signals stored by the collector (pending ones too).\n")
+	p("# TYPE loupe_signals_accepted_total counter\n")
+	p("loupe_signals_accepted_total %d\n", m.signals)
+
+	p("# HELP loupe_records_withdrawn_total Records dropped because their user withdrew consent.\n")
+	p("# TYPE loupe_records_withdrawn_total counter\n")
+	p("loupe_records_withdrawn_total %d\n", m.withdrawn)
 
 	p("# HELP loupe_events_rejected_total Events the collector refused, by reason code.\n")
 	p("# TYPE loupe_events_rejected_total counter\n")
@@ -142,4 +154,14 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	c.n += int64(n)
 	c.err = err
 	return n, err
+}
+
+// writeSignalGauges adds the store's signal counts to the exposition.
+func writeSignalGauges(w io.Writer, pending, dropped int) {
+	fmt.Fprintf(w, "# HELP loupe_signals_pending Signals stored ahead of their interaction, waiting for it.\n")
+	fmt.Fprintf(w, "# TYPE loupe_signals_pending gauge\n")
+	fmt.Fprintf(w, "loupe_signals_pending %d\n", pending)
+	fmt.Fprintf(w, "# HELP loupe_signals_dropped Pending signals dropped because their interaction never came (intake.pending_days).\n")
+	fmt.Fprintf(w, "# TYPE loupe_signals_dropped_total counter\n")
+	fmt.Fprintf(w, "loupe_signals_dropped_total %d\n", dropped)
 }

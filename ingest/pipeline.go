@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/loupe-dev/loupe/loop"
@@ -37,6 +39,16 @@ type Pipeline struct {
 	o       PipelineOptions
 	commit  *committer
 	workers int
+	// signalsOnly refuses interactions (POST /v1/signals); set on a
+	// copy (see signals).
+	signalsOnly bool
+}
+
+// signals is p refusing interactions, sharing its committer.
+func (p *Pipeline) signals() *Pipeline {
+	q := *p
+	q.signalsOnly = true
+	return &q
 }
 
 // PipelineOptions configure a Pipeline. The zero value is fine.
@@ -44,6 +56,12 @@ type PipelineOptions struct {
 	// Workers bounds the goroutines that decode and mask one large
 	// batch; default GOMAXPROCS.
 	Workers int
+	// OnStored, when set, is called after each durable write with the
+	// ids of the events whose stored view (the interaction merged with
+	// its signals) is new or changed, in no particular order, each once.
+	// `loupe serve` samples them into the review queue. An error it
+	// returns is reported by Submit (the records stay stored).
+	OnStored func(ids []string) error
 }
 
 // New returns the pipeline into st.
@@ -84,6 +102,8 @@ const (
 	Rejected                // refused: Outcome.Err says why
 	Blank                   // only white space: skipped
 	Failed                  // valid, but its write failed (Submit returned an error)
+	Pending                 // a signal stored ahead of its interaction: applied when it comes
+	Withdrawn               // dropped: the user withdrew consent for this event
 )
 
 func (s Status) String() string {
@@ -98,6 +118,10 @@ func (s Status) String() string {
 		return "blank"
 	case Failed:
 		return "failed"
+	case Pending:
+		return "pending"
+	case Withdrawn:
+		return "withdrawn"
 	}
 	return "unknown"
 }
@@ -109,6 +133,9 @@ type Outcome struct {
 	// not). It is the input's id, unmasked: mask it (loop.MaskRaw)
 	// before showing it anywhere it could be kept.
 	EventID string
+	// Signal says the record was a signal; SignalID is its id then.
+	Signal   bool
+	SignalID string
 	// Err says why the item was Rejected; nil otherwise.
 	Err *loop.InputError
 }
@@ -121,6 +148,8 @@ type prepared struct {
 	blank    bool
 	err      *loop.InputError
 	id       string // the event id when it was read
+	sigID    string // the signal id, for a signal
+	signal   bool
 	userHash string // the pseudonymous user, "" when none (rate limits)
 }
 
@@ -171,6 +200,12 @@ func (p *Pipeline) prepare(it Item) prepared {
 	if len(bytes.TrimSpace(it.Data)) == 0 {
 		return prepared{blank: true}
 	}
+	if loop.RecordKind(it.Data) == loop.KindSignal {
+		return p.prepareSignal(it)
+	}
+	if p.signalsOnly {
+		return prepared{err: errNotSignal}
+	}
 	in, err := loop.DecodeEvent(it.Data)
 	if err != nil {
 		return prepared{err: asInputError(err)}
@@ -187,6 +222,21 @@ func (p *Pipeline) prepare(it Item) prepared {
 	return prepared{rec: rec, ok: true, id: id, userHash: ev.UserHash}
 }
 
+var errNotSignal = &loop.InputError{Reason: loop.ReasonInvalidField, Path: "kind",
+	Msg: `must be "signal": this endpoint takes signals only (send interactions to /v1/events)`}
+
+func (p *Pipeline) prepareSignal(it Item) prepared {
+	sg, err := loop.DecodeSignal(it.Data)
+	if err != nil {
+		return prepared{err: asInputError(err), signal: true}
+	}
+	id, sid := sg.EventID, sg.SignalID
+	if sg, err = loop.PrepareSignal(sg); err != nil {
+		return prepared{err: asInputError(err), id: id, sigID: sid, signal: true}
+	}
+	return prepared{rec: store.NewSignalRecord(sg), ok: true, id: id, sigID: sid, signal: true}
+}
+
 func asInputError(err error) *loop.InputError {
 	var ie *loop.InputError
 	if errors.As(err, &ie) {
@@ -196,9 +246,13 @@ func asInputError(err error) *loop.InputError {
 }
 
 // errConflict is the reject of an event whose id is stored with other
-// content.
-var errConflict = &loop.InputError{Reason: loop.ReasonConflict, Path: "event_id",
-	Msg: "an event with this id and different content is already stored; the stored event was kept"}
+// content; errSignalConflict likewise for a signal.
+var (
+	errConflict = &loop.InputError{Reason: loop.ReasonConflict, Path: "event_id",
+		Msg: "an event with this id and different content is already stored; the stored event was kept"}
+	errSignalConflict = &loop.InputError{Reason: loop.ReasonConflict, Path: "signal_id",
+		Msg: "a signal with this id and different content is already stored; the stored signal was kept"}
+)
 
 // write stores the prepared records that are ok, through the committer,
 // and returns every item's outcome. It returns once they are durable.
@@ -208,7 +262,7 @@ func (p *Pipeline) write(ps []prepared) ([]Outcome, error) {
 	var at []int
 	for i := range ps {
 		pr := &ps[i]
-		outs[i].EventID = pr.id
+		outs[i].EventID, outs[i].Signal, outs[i].SignalID = pr.id, pr.signal, pr.sigID
 		switch {
 		case pr.blank:
 			outs[i].Status = Blank
@@ -223,6 +277,7 @@ func (p *Pipeline) write(ps []prepared) ([]Outcome, error) {
 		return outs, nil
 	}
 	status, err := p.commit.put(recs)
+	var changed []string
 	for j, i := range at {
 		st := store.Failed
 		if j < len(status) {
@@ -231,13 +286,32 @@ func (p *Pipeline) write(ps []prepared) ([]Outcome, error) {
 		switch st {
 		case store.Stored:
 			outs[i].Status = Accepted
+			if p.o.OnStored != nil && !recs[j].Signal.Withdraws() {
+				changed = append(changed, recs[j].ID)
+			}
+		case store.Pending:
+			outs[i].Status = Pending
 		case store.Duplicate:
 			outs[i].Status = Duplicate
+		case store.Withdrawn:
+			outs[i].Status = Withdrawn
 		case store.Conflict:
 			outs[i].Status, outs[i].Err = Rejected, errConflict
+			if ps[i].signal {
+				outs[i].Err = errSignalConflict
+			}
 		default:
 			outs[i].Status = Failed
 		}
 	}
-	return outs, err
+	if err != nil {
+		return outs, err
+	}
+	if p.o.OnStored != nil && len(changed) > 0 {
+		slices.Sort(changed)
+		if err := p.o.OnStored(slices.Compact(changed)); err != nil {
+			return outs, fmt.Errorf("after storing: %w", err)
+		}
+	}
+	return outs, nil
 }

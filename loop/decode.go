@@ -173,6 +173,31 @@ func DecodeEvent(line []byte) (*Incoming, error) {
 	return in, nil
 }
 
+// DecodeStored reads an event as the store keeps it (AppendJSON of a
+// prepared event) at DecodeEvent's speed; the store re-reads originals
+// with it to merge signals into them. The result owns its memory.
+func DecodeStored(b []byte) (*Event, error) {
+	b = bytes.Clone(b)
+	in := &Incoming{}
+	d := decoder{scanner: scanner{data: b}, in: in, stored: true}
+	if d.peek() != '{' {
+		return nil, &InputError{Reason: ReasonInvalidJSON, Msg: "not a stored event"}
+	}
+	err := d.event(in)
+	if err == nil {
+		if d.ws(); d.pos != len(b) {
+			err = d.fail("data after the event object")
+		}
+	}
+	if err != nil {
+		return nil, classify(err)
+	}
+	if err := validateRequired(&in.Event); err != nil {
+		return nil, err
+	}
+	return &in.Event, nil
+}
+
 func classify(err error) error {
 	var ie *InputError
 	if errors.As(err, &ie) {
@@ -200,6 +225,9 @@ func validateRequired(e *Event) error {
 type decoder struct {
 	scanner
 	in *Incoming // where objects and optional values are put
+	// stored reads the form the store keeps (AppendJSON): unknown fields
+	// under "extra", plus user_hash and masked.
+	stored bool
 }
 
 // members reads an object at path, rejecting duplicate keys, and hands each
@@ -236,6 +264,19 @@ func (d *decoder) members(at fpath, extra *map[string]json.RawMessage, fn func(k
 		}
 		if dup {
 			return &dupKeyError{key: key, path: join(path, key)}
+		}
+		if d.stored && key == "extra" {
+			return d.object(func(k string) error {
+				raw, err := d.skip(1)
+				if err != nil {
+					return err
+				}
+				if *extra == nil {
+					*extra = map[string]json.RawMessage{}
+				}
+				(*extra)[k] = json.RawMessage(bytes.Clone(raw))
+				return nil
+			})
 		}
 		ok, err := fn(key, fpath{path, key, -1})
 		if err != nil || ok {
@@ -399,37 +440,12 @@ func (d *decoder) event(in *Incoming) error {
 	return d.members(fpath{idx: -1}, &e.Extra, func(key string, path fpath) (bool, error) {
 		var err error
 		switch key {
+		case "kind":
+			err = d.kindOf(path, KindInteraction)
 		case "event_id":
-			if d.kind() != "string" {
-				return true, d.typeErr(path, "a string", d.kind())
-			}
-			if e.EventID, err = d.str(); err != nil {
-				return true, err
-			}
-			if len(e.EventID) == 0 || len(e.EventID) > MaxEventIDBytes {
-				return true, fieldErr(path, "must be 1 to 128 bytes")
-			}
-			for i := 0; i < len(e.EventID); i++ {
-				if e.EventID[i] < 0x20 || e.EventID[i] == 0x7f {
-					return true, fieldErr(path, "must not contain control characters")
-				}
-			}
+			e.EventID, err = d.id(path)
 		case "timestamp":
-			if d.kind() != "string" {
-				return true, d.typeErr(path, "an RFC 3339 string", d.kind())
-			}
-			var s string
-			if s, err = d.str(); err != nil {
-				return true, err
-			}
-			t, perr := time.Parse(time.RFC3339Nano, s)
-			if perr != nil {
-				return true, fieldErr(path, "must be RFC 3339 (like 2026-11-02T14:03:22Z), got "+quoteInput(s, 40))
-			}
-			if t.Year() < 1900 || t.Year() > 2200 {
-				return true, fieldErr(path, "year must be between 1900 and 2200")
-			}
-			e.Timestamp = t.UTC()
+			e.Timestamp, err = d.timestamp(path)
 		case "model_version":
 			if d.kind() != "string" {
 				return true, d.typeErr(path, "a string", d.kind())
@@ -465,11 +481,78 @@ func (d *decoder) event(in *Incoming) error {
 			err = d.consent(path, &e.Consent)
 		case "label":
 			err = d.label(path, &e.Label)
+		case "user_hash":
+			if !d.stored {
+				return false, nil
+			}
+			e.UserHash, err = d.string(path)
+		case "masked":
+			if !d.stored {
+				return false, nil
+			}
+			e.Masked, err = d.counts(path)
 		default:
 			return false, nil
 		}
 		return true, err
 	})
+}
+
+// id reads an idempotency key: 1 to 128 bytes without control characters
+// (and so without NUL, which the store's keys rely on).
+func (d *decoder) id(path fpath) (string, error) {
+	if d.kind() != "string" {
+		return "", d.typeErr(path, "a string", d.kind())
+	}
+	id, err := d.str()
+	if err != nil {
+		return "", err
+	}
+	if len(id) == 0 || len(id) > MaxEventIDBytes {
+		return "", fieldErr(path, "must be 1 to 128 bytes")
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x20 || id[i] == 0x7f {
+			return "", fieldErr(path, "must not contain control characters")
+		}
+	}
+	return id, nil
+}
+
+func (d *decoder) timestamp(path fpath) (time.Time, error) {
+	if d.kind() != "string" {
+		return time.Time{}, d.typeErr(path, "an RFC 3339 string", d.kind())
+	}
+	s, err := d.str()
+	if err != nil {
+		return time.Time{}, err
+	}
+	t, perr := time.Parse(time.RFC3339Nano, s)
+	if perr != nil {
+		return time.Time{}, fieldErr(path, "must be RFC 3339 (like 2026-11-02T14:03:22Z), got "+quoteInput(s, 40))
+	}
+	if t.Year() < 1900 || t.Year() > 2200 {
+		return time.Time{}, fieldErr(path, "year must be between 1900 and 2200")
+	}
+	return t.UTC(), nil
+}
+
+// kindOf reads a record's "kind" and checks it is want.
+func (d *decoder) kindOf(path fpath, want string) error {
+	if d.kind() != "string" {
+		return d.typeErr(path, `"interaction" or "signal"`, d.kind())
+	}
+	k, err := d.str()
+	if err != nil {
+		return err
+	}
+	switch k {
+	case want:
+		return nil
+	case KindInteraction, KindSignal:
+		return fieldErr(path, "is "+strconv.Quote(k)+" but the record was read as "+strconv.Quote(want))
+	}
+	return fieldErr(path, `must be "interaction" or "signal", got `+quoteInput(k, 20))
 }
 
 // quoteInput quotes a piece of input for an error message: masked first,
@@ -539,44 +622,47 @@ func (d *decoder) explicit(path fpath, dst **Explicit) error {
 	}
 	v := &d.in.explicit
 	*dst = v
-	return d.members(path, &v.Extra, func(key string, p fpath) (bool, error) {
-		var err error
-		switch key {
-		case "thumb":
-			var s string
-			if d.kind() != "string" && d.kind() != "null" {
-				return true, d.typeErr(p, `"up", "down" or null`, d.kind())
-			}
-			if s, err = d.string(p); err == nil && s != "" {
-				if s != "up" && s != "down" {
-					return true, fieldErr(p, `must be "up", "down" or null, got `+quoteInput(s, 20))
-				}
-				v.Thumb = &s
-			} else if err == nil {
-				// An empty string is neither up nor down.
-				if d.data[d.pos-1] == '"' {
-					return true, fieldErr(p, `must be "up", "down" or null, got ""`)
-				}
-			}
-		case "rating":
-			v.Rating, err = d.integer(p, 1, 5)
-		case "reason_codes":
-			v.ReasonCodes, err = d.strings(p)
-			for i, c := range v.ReasonCodes {
-				if c == "" {
-					p.idx = i
-					return true, fieldErr(p, "must not be empty")
-				}
-			}
-		case "reason_text":
-			v.ReasonText, err = d.string(p)
-		case "user_edit":
-			v.UserEdit, err = d.string(p)
-		default:
-			return false, nil
+	return d.members(path, &v.Extra, func(key string, p fpath) (bool, error) { return d.explicitField(v, key, p) })
+}
+
+// explicitField reads one known member of explicit into v; false for an unknown key.
+func (d *decoder) explicitField(v *Explicit, key string, p fpath) (bool, error) {
+	var err error
+	switch key {
+	case "thumb":
+		var s string
+		if d.kind() != "string" && d.kind() != "null" {
+			return true, d.typeErr(p, `"up", "down" or null`, d.kind())
 		}
-		return true, err
-	})
+		if s, err = d.string(p); err == nil && s != "" {
+			if s != "up" && s != "down" {
+				return true, fieldErr(p, `must be "up", "down" or null, got `+quoteInput(s, 20))
+			}
+			v.Thumb = &s
+		} else if err == nil {
+			// An empty string is neither up nor down.
+			if d.data[d.pos-1] == '"' {
+				return true, fieldErr(p, `must be "up", "down" or null, got ""`)
+			}
+		}
+	case "rating":
+		v.Rating, err = d.integer(p, 1, 5)
+	case "reason_codes":
+		v.ReasonCodes, err = d.strings(p)
+		for i, c := range v.ReasonCodes {
+			if c == "" {
+				p.idx = i
+				return true, fieldErr(p, "must not be empty")
+			}
+		}
+	case "reason_text":
+		v.ReasonText, err = d.string(p)
+	case "user_edit":
+		v.UserEdit, err = d.string(p)
+	default:
+		return false, nil
+	}
+	return true, err
 }
 
 func (d *decoder) implicit(path fpath, dst **Implicit) error {
@@ -585,26 +671,29 @@ func (d *decoder) implicit(path fpath, dst **Implicit) error {
 	}
 	v := &d.in.implicit
 	*dst = v
-	return d.members(path, &v.Extra, func(key string, p fpath) (bool, error) {
-		var err error
-		switch key {
-		case "dwell_ms":
-			v.DwellMS, err = d.numberIn(p, 0, inf)
-		case "abandoned":
-			v.Abandoned, err = d.boolean(p)
-		case "escalated":
-			v.Escalated, err = d.boolean(p)
-		case "clicked":
-			v.Clicked, err = d.boolean(p)
-		case "copied":
-			v.Copied, err = d.boolean(p)
-		case "retries":
-			v.Retries, err = d.integer(p, 0, maxInt)
-		default:
-			return false, nil
-		}
-		return true, err
-	})
+	return d.members(path, &v.Extra, func(key string, p fpath) (bool, error) { return d.implicitField(v, key, p) })
+}
+
+// implicitField reads one known member of implicit into v; false for an unknown key.
+func (d *decoder) implicitField(v *Implicit, key string, p fpath) (bool, error) {
+	var err error
+	switch key {
+	case "dwell_ms":
+		v.DwellMS, err = d.numberIn(p, 0, inf)
+	case "abandoned":
+		v.Abandoned, err = d.boolean(p)
+	case "escalated":
+		v.Escalated, err = d.boolean(p)
+	case "clicked":
+		v.Clicked, err = d.boolean(p)
+	case "copied":
+		v.Copied, err = d.boolean(p)
+	case "retries":
+		v.Retries, err = d.integer(p, 0, maxInt)
+	default:
+		return false, nil
+	}
+	return true, err
 }
 
 func (d *decoder) checks(path fpath, dst **Checks) error {
@@ -613,20 +702,23 @@ func (d *decoder) checks(path fpath, dst **Checks) error {
 	}
 	v := &d.in.checks
 	*dst = v
-	return d.members(path, &v.Extra, func(key string, p fpath) (bool, error) {
-		var err error
-		switch key {
-		case "toxicity":
-			v.Toxicity, err = d.numberIn(p, 0, 1)
-		case "hallucination":
-			v.Hallucination, err = d.numberIn(p, 0, 1)
-		case "policy_violation":
-			v.PolicyViolation, err = d.boolean(p)
-		default:
-			return false, nil
-		}
-		return true, err
-	})
+	return d.members(path, &v.Extra, func(key string, p fpath) (bool, error) { return d.checksField(v, key, p) })
+}
+
+// checksField reads one known member of automated_checks into v; false for an unknown key.
+func (d *decoder) checksField(v *Checks, key string, p fpath) (bool, error) {
+	var err error
+	switch key {
+	case "toxicity":
+		v.Toxicity, err = d.numberIn(p, 0, 1)
+	case "hallucination":
+		v.Hallucination, err = d.numberIn(p, 0, 1)
+	case "policy_violation":
+		v.PolicyViolation, err = d.boolean(p)
+	default:
+		return false, nil
+	}
+	return true, err
 }
 
 func (d *decoder) business(path fpath, dst **Business) error {
@@ -635,24 +727,27 @@ func (d *decoder) business(path fpath, dst **Business) error {
 	}
 	v := &d.in.business
 	*dst = v
-	return d.members(path, &v.Extra, func(key string, p fpath) (bool, error) {
-		var err error
-		switch key {
-		case "resolved":
-			v.Resolved, err = d.boolean(p)
-		case "converted":
-			v.Converted, err = d.boolean(p)
-		case "turns":
-			v.Turns, err = d.integer(p, 0, maxInt)
-		case "time_to_success_ms":
-			v.TimeToSuccessMS, err = d.numberIn(p, 0, inf)
-		case "cost_usd":
-			v.CostUSD, err = d.numberIn(p, 0, inf)
-		default:
-			return false, nil
-		}
-		return true, err
-	})
+	return d.members(path, &v.Extra, func(key string, p fpath) (bool, error) { return d.businessField(v, key, p) })
+}
+
+// businessField reads one known member of business into v; false for an unknown key.
+func (d *decoder) businessField(v *Business, key string, p fpath) (bool, error) {
+	var err error
+	switch key {
+	case "resolved":
+		v.Resolved, err = d.boolean(p)
+	case "converted":
+		v.Converted, err = d.boolean(p)
+	case "turns":
+		v.Turns, err = d.integer(p, 0, maxInt)
+	case "time_to_success_ms":
+		v.TimeToSuccessMS, err = d.numberIn(p, 0, inf)
+	case "cost_usd":
+		v.CostUSD, err = d.numberIn(p, 0, inf)
+	default:
+		return false, nil
+	}
+	return true, err
 }
 
 func (d *decoder) experiment(path fpath, dst **Experiment) error {
@@ -687,18 +782,21 @@ func (d *decoder) consent(path fpath, dst **Consent) error {
 	}
 	v := &d.in.consent
 	*dst = v
-	return d.members(path, &v.Extra, func(key string, p fpath) (bool, error) {
-		var err error
-		switch key {
-		case "analytics":
-			v.Analytics, err = d.boolean(p)
-		case "training":
-			v.Training, err = d.boolean(p)
-		default:
-			return false, nil
-		}
-		return true, err
-	})
+	return d.members(path, &v.Extra, func(key string, p fpath) (bool, error) { return d.consentField(v, key, p) })
+}
+
+// consentField reads one known member of consent into v; false for an unknown key.
+func (d *decoder) consentField(v *Consent, key string, p fpath) (bool, error) {
+	var err error
+	switch key {
+	case "analytics":
+		v.Analytics, err = d.boolean(p)
+	case "training":
+		v.Training, err = d.boolean(p)
+	default:
+		return false, nil
+	}
+	return true, err
 }
 
 func (d *decoder) label(path fpath, dst **InitialLabel) error {

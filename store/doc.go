@@ -30,6 +30,12 @@
 //	                              kind 'g' golden, 'r' red-flag
 //	q <id>                        the review queue (JSON loop.QueueItem): why
 //	                              sampling picked the event, and for whom
+//	d <reviewer> 0x00 <id>        a reviewer's draft on an event (JSON Draft):
+//	                              reasons, note and reference not yet graded
+//	u <reviewer> 0x00 <seq 8>     a reviewer's undo journal (JSON UndoEntry),
+//	                              seq big-endian so a scan is oldest first
+//	w <id>                        a lease (JSON Lease): who has the queue item
+//	                              open, until when (see drafts.go)
 //	x <id> 0x00 <signal id>       a signal about the event, masked (JSON)
 //	k <signal id>                 signal idempotency: <content sha256 first 16>
 //	                              <event id>
@@ -54,8 +60,8 @@
 //	                              source's last known counters and offsets,
 //	                              saved by serve for doctor
 //
-// Reserved for work in progress (see keys.go): d drafts, u undo journal,
-// w assignment and lease state, y OTLP span assembly, Z Kafka aggregates.
+// Reserved for work in progress (see keys.go): y OTLP span assembly,
+// Z Kafka aggregates.
 //
 // Values of at most 256 bytes (summaries, index, labels) stay in the LSM
 // tree; event bodies (1–3 KB) go to the value log, which a goroutine

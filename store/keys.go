@@ -57,9 +57,16 @@ func idPrefix(p byte, id string) []byte {
 
 func metaKey(name string) []byte { return append(prefix(prefixMeta), name...) }
 
-func eventKey(t time.Time, id string) []byte { return timedKey(prefixEvent, tsBytes(nil, t), id) }
+func eventKey(t time.Time, id string) []byte { return timeKey(prefixEvent, t, id) }
 
-func summaryKey(t time.Time, id string) []byte { return timedKey(prefixSummary, tsBytes(nil, t), id) }
+func summaryKey(t time.Time, id string) []byte { return timeKey(prefixSummary, t, id) }
+
+// timeKey is <p> <ts 8> <id>.
+func timeKey(p byte, t time.Time, id string) []byte {
+	k := make([]byte, 0, 9+len(id))
+	k = tsBytes(append(k, p), t)
+	return append(k, id...)
+}
 
 // timedKey is <p> <ts 8> <id>, ts already encoded (see tsBytes).
 func timedKey(p byte, ts []byte, id string) []byte {

@@ -213,10 +213,12 @@ type erased struct {
 	ts []byte
 }
 
-// erase deletes events with their summaries, index, queue and set entries,
-// labels and label history, then compacts and garbage-collects so the space
+// erase deletes events with their summaries, index, original, queue and
+// set entries, labels and label history, signals (see eventKeys), then compacts and garbage-collects so the space
 // is reclaimed (see the README on what Badger may still hold on disk).
 func (s *Store) erase(evs []erased) (int, error) {
+	s.putMu.Lock() // no merge may read an event while it goes
+	defer s.putMu.Unlock()
 	// Each event's keys go in one transaction, many events to a commit:
 	// a retention run may erase a million events, and one durable commit
 	// each would take a quarter of an hour.
@@ -237,22 +239,11 @@ func (s *Store) erase(evs []erased) (int, error) {
 		return mapErr(err)
 	}
 	for n, e := range evs {
-		keys := [][]byte{timedKey(prefixEvent, e.ts, e.id),
-			timedKey(prefixSummary, e.ts, e.id), indexKey(e.id), queueKey(e.id),
-			setKey(loop.SetGolden, e.id), setKey(loop.SetRedFlag, e.id)}
+		var keys [][]byte
 		if err := s.db.View(func(txn *badger.Txn) error {
-			for _, p := range [][]byte{idPrefix(prefixLabel, e.id), idPrefix(prefixHistory, e.id),
-				idPrefix(prefixCompare, e.id), idPrefix(prefixCompareHist, e.id)} {
-				opt := badger.DefaultIteratorOptions
-				opt.Prefix = p
-				opt.PrefetchValues = false
-				it := txn.NewIterator(opt)
-				for it.Rewind(); it.Valid(); it.Next() {
-					keys = append(keys, it.Item().KeyCopy(nil))
-				}
-				it.Close()
-			}
-			return nil
+			var err error
+			keys, err = eventKeys(txn, e.id, e.ts)
+			return err
 		}); err != nil {
 			return 0, mapErr(err)
 		}
@@ -263,11 +254,18 @@ func (s *Store) erase(evs []erased) (int, error) {
 			}
 		}
 	}
+	if err := s.eraseReviewState(evs); err != nil { // drafts, leases, undo entries (drafts.go)
+		return 0, err
+	}
 	if len(evs) > 0 {
 		// Push the tombstones down so the deleted values are dropped from
-		// the LSM tree, then rewrite value-log files that are now garbage.
-		_ = s.db.Flatten(2)
-		s.reclaim()
+		// the LSM tree, then rewrite value-log files that are now garbage;
+		// Close finishes with the active one (finishErase).
+		if err := s.db.Update(func(txn *badger.Txn) error { return txn.Set(metaErasePending, nil) }); err != nil {
+			return 0, mapErr(err)
+		}
+		s.erased.Store(true)
+		s.compact()
 	}
 	return len(evs), nil
 }
@@ -301,7 +299,7 @@ func (s *Store) Restore(r io.Reader) error {
 		return fmt.Errorf("restore: %w", mapErr(err))
 	}
 	s.putMu.Lock()
-	s.idf = nil // the loaded ids are not in it
+	s.idf, s.sigf, s.pendf, s.tombs = nil, nil, nil, nil // the loaded ids are not in them
 	s.putMu.Unlock()
 	// A backup without the secret (cut short, or not a loupe store's) must
 	// not get a new one: user hashes would change and forget would miss.

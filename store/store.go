@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -12,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -47,6 +47,8 @@ const (
 	Duplicate                  // same id, same content: nothing written
 	Conflict                   // same id, different content: rejected, stored event untouched
 	Failed                     // new, but its write failed (PutEvents returned an error)
+	Pending                    // a signal stored to wait for its interaction
+	Withdrawn                  // dropped: consent for this event was withdrawn
 )
 
 // Options tune Open.
@@ -70,10 +72,19 @@ type Store struct {
 	dir    string
 	secret []byte
 
-	putMu sync.Mutex // serialises PutEvents so the idempotency check is exact
-	idf   *idFilter  // stored event ids, built on first put (guarded by putMu)
+	putMu sync.Mutex          // serialises PutEvents so the idempotency check is exact
+	idf   *idFilter           // stored event ids, built on first put (guarded by putMu)
+	sigf  *idFilter           // stored signal ids (k keys), likewise
+	pendf *idFilter           // event ids with pending signals (p keys), likewise
+	tombs map[string]struct{} // keyed hashes of withdrawn event ids, likewise
 
 	w watchers
+
+	opts badger.Options
+	// erased says this session erased bytes that may still sit in the
+	// active value-log file: Close then reopens the database to reclaim
+	// them (see finishErase).
+	erased atomic.Bool
 
 	readOnly bool
 	space    space // free-space checks before writes (space.go)
@@ -125,7 +136,7 @@ func Open(dir string, o Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
-	s := &Store{db: db, dir: dir, readOnly: o.ReadOnly, stopGC: make(chan struct{}), gcDone: make(chan struct{})}
+	s := &Store{db: db, dir: dir, readOnly: o.ReadOnly, opts: opts, stopGC: make(chan struct{}), gcDone: make(chan struct{})}
 	s.space.free = statfsFree
 	if o.FreeSpace != nil {
 		s.space.free = o.FreeSpace
@@ -144,9 +155,16 @@ func Open(dir string, o Options) (*Store, error) {
 	}
 	if o.ReadOnly {
 		close(s.gcDone)
-	} else {
-		go s.gcLoop()
+		return s, nil
 	}
+	if !o.ForRestore {
+		// An erasure whose reclaim a crash cut short: finish it.
+		if err := s.db.View(func(txn *badger.Txn) error { _, err := txn.Get(metaErasePending); return err }); err == nil {
+			s.compact()
+			s.erased.Store(true)
+		}
+	}
+	go s.gcLoop()
 	return s, nil
 }
 
@@ -172,6 +190,9 @@ func (s *Store) Close() error {
 		close(s.stopGC)
 		<-s.gcDone
 		err = s.db.Close()
+		if err == nil && s.erased.Load() {
+			err = s.finishErase()
+		}
 		_ = os.Remove(filepath.Join(s.dir, holderFile))
 	})
 	return err
@@ -186,7 +207,11 @@ func (s *Store) gcLoop() {
 		case <-s.stopGC:
 			return
 		case <-t.C:
-			s.reclaim()
+			if s.erased.Load() {
+				s.compact()
+			} else {
+				s.reclaim()
+			}
 		}
 	}
 }
@@ -258,6 +283,9 @@ type Record struct {
 	Summary  []byte   // encoded loop.Summary
 	Hash     [16]byte // of Body: same id and hash is a duplicate
 	UserHash []byte   // 16 bytes, or nil
+	// Signal is set when the record is a signal (NewSignalRecord): ID is
+	// then its event id, Time its timestamp, Body the stored signal.
+	Signal *loop.Signal
 }
 
 // NewRecord encodes a (validated, masked) event for PutRecords.
@@ -287,132 +315,4 @@ func (s *Store) PutEvents(evs []*loop.Event) ([]PutStatus, error) {
 		}
 	}
 	return s.PutRecords(recs)
-}
-
-// PutRecords stores events idempotently by event id and reports, per event,
-// whether it was stored, a duplicate or a conflict. Each event is written
-// whole or not at all; when an error is returned, events whose status is
-// Failed were not written.
-func (s *Store) PutRecords(evs []Record) ([]PutStatus, error) {
-	s.putMu.Lock()
-	defer s.putMu.Unlock()
-	out := make([]PutStatus, len(evs))
-	known, err := s.ids()
-	if err != nil {
-		return out[:0], err
-	}
-	seen := make(map[string]int, len(evs))
-	var todo []pending
-	err = s.db.View(func(txn *badger.Txn) error {
-		for i, e := range evs {
-			if j, ok := seen[e.ID]; ok {
-				if evs[j].Hash == e.Hash {
-					out[i] = Duplicate
-				} else {
-					out[i] = Conflict
-				}
-				continue
-			}
-			var item *badger.Item
-			err := badger.ErrKeyNotFound
-			if known.mayContain(e.ID) {
-				item, err = txn.Get(indexKey(e.ID))
-			}
-			if err == nil {
-				var same bool
-				err = item.Value(func(v []byte) error {
-					same = len(v) >= 24 && bytes.Equal(v[8:24], e.Hash[:])
-					return nil
-				})
-				if err != nil {
-					return err
-				}
-				if same {
-					out[i] = Duplicate
-				} else {
-					out[i] = Conflict
-				}
-				continue
-			}
-			if !errors.Is(err, badger.ErrKeyNotFound) {
-				return err
-			}
-			seen[e.ID] = i
-			p := pending{i: i}
-			idx := tsBytes(nil, e.Time)
-			idx = append(idx, e.Hash[:]...)
-			idx = append(idx, e.UserHash...)
-			p.keys = append(p.keys, eventKey(e.Time, e.ID), summaryKey(e.Time, e.ID), indexKey(e.ID))
-			p.vals = append(p.vals, e.Body, e.Summary, idx)
-			todo = append(todo, p)
-		}
-		return nil
-	})
-	if err != nil {
-		return out[:0], mapErr(err)
-	}
-	// Commit in groups, each event's keys in one transaction.
-	for i := range out {
-		if out[i] == Stored {
-			out[i] = Failed // until its group commits
-		}
-	}
-	var group []pending
-	size := 0
-	for n, p := range todo {
-		group = append(group, p)
-		for k := range p.keys {
-			size += len(p.keys[k]) + min(len(p.vals[k]), 32)
-		}
-		if size < 1<<20 && len(group) < 2000 && n < len(todo)-1 {
-			continue
-		}
-		if err := s.commitGroup(group); err != nil {
-			return out, mapErr(err)
-		}
-		for _, q := range group {
-			out[q.i] = Stored
-			known.add(evs[q.i].ID)
-		}
-		group, size = group[:0], 0
-	}
-	return out, nil
-}
-
-type pending struct {
-	i    int
-	keys [][]byte
-	vals [][]byte
-}
-
-// commitGroup writes the keys of whole events in one transaction, halving
-// the group when Badger finds the transaction too big.
-func (s *Store) commitGroup(group []pending) error {
-	n := 0
-	for _, p := range group {
-		for k := range p.keys {
-			n += len(p.keys[k]) + len(p.vals[k])
-		}
-	}
-	if err := s.ensureSpace(n); err != nil {
-		return err
-	}
-	txn := s.db.NewTransaction(true)
-	defer txn.Discard()
-	for _, p := range group {
-		for k := range p.keys {
-			if err := txn.Set(p.keys[k], p.vals[k]); err != nil {
-				if errors.Is(err, badger.ErrTxnTooBig) && len(group) > 1 {
-					txn.Discard()
-					h := len(group) / 2
-					if err := s.commitGroup(group[:h]); err != nil {
-						return err
-					}
-					return s.commitGroup(group[h:])
-				}
-				return err
-			}
-		}
-	}
-	return txn.Commit()
 }

@@ -6,13 +6,22 @@ import (
 	"github.com/loupe-dev/loupe/loop"
 )
 
-// Change tells watchers that a label or a set entry changed, so views over
-// the same store (several SSH sessions in one `loupe serve`) can refresh.
+// Change tells watchers that a label, a set entry or an event's stored
+// view changed, so views over the same store (several SSH sessions in one
+// `loupe serve`) can refresh.
 type Change struct {
 	EventID string
+	// Updated says stored records (the merged view of an interaction and
+	// its signals) are new, changed, or erased (consent withdrawn): reload
+	// the summaries and events of Events. One write sends one such change
+	// for all its events (sorted; EventID is the first), so that a large
+	// ingest does not crowd label changes out of a watcher's buffer.
+	Updated bool
+	Events  []string
 	Label   *loop.Label  // the label written, when a label changed
 	Set     loop.SetKind // the set, when a set entry changed
 	Removed bool         // the set entry was removed
+	Lease   bool         // a lease on the queue item was taken or released
 }
 
 type watchers struct {

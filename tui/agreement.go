@@ -28,6 +28,7 @@ type agreementView struct {
 	computing     bool // a computation is running
 	dirty         bool // labels changed since the shown result was asked for
 	res           *agreeResult
+	mine          []agree.Disagreement // rows() for a blind reviewer, nil: not computed
 	err           error
 	list          cursorList
 }
@@ -119,7 +120,7 @@ func (m *agreementView) Update(msg tea.Msg) tea.Cmd {
 		}
 		m.computing = false
 		keep := m.selected()
-		m.res, m.err = &msg.res, msg.err
+		m.res, m.err, m.mine = &msg.res, msg.err, nil
 		if msg.err != nil {
 			m.res = nil
 		}
@@ -147,11 +148,25 @@ func (m *agreementView) Update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
+// rows are the disagreements the reviewer may see: all of them for an
+// adjudicator, else those on items they graded themselves (blind grading:
+// the others' grades of an item show once you have graded it).
 func (m *agreementView) rows() []agree.Disagreement {
 	if m.res == nil {
 		return nil
 	}
-	return m.res.rep.Disagreements
+	if m.c.adjudicator {
+		return m.res.rep.Disagreements
+	}
+	if m.mine == nil {
+		m.mine = []agree.Disagreement{}
+		for _, d := range m.res.rep.Disagreements {
+			if _, ok := d.Ratings[m.c.reviewer]; ok {
+				m.mine = append(m.mine, d)
+			}
+		}
+	}
+	return m.mine
 }
 
 func (m *agreementView) ids() []string {
@@ -211,11 +226,15 @@ func (m *agreementView) summaryLines() []string {
 			break
 		}
 		verdict := s.Pass.Render("✓")
-		if math.IsNaN(p.Kappa) || p.Kappa < m.c.minKappa {
+		switch {
+		case p.TooFew:
+			verdict = s.Flag.Render(fmt.Sprintf("too few items (under %d)", agree.MinPairItems))
+		case math.IsNaN(p.Kappa) || p.Kappa < m.c.minKappa:
 			verdict = s.Fail.Render("recalibrate on the rubric")
 		}
-		add(fmt.Sprintf("  %s  κ %s  %s  %s", pad(p.A+" × "+p.B, 21),
-			statStyle(s, p.Kappa, m.c.minKappa).Render(fmtStat(p.Kappa)), s.Muted.Render(fmt.Sprintf("%5d items", p.N)), verdict))
+		add(fmt.Sprintf("  %s  κ %s %s  %s  %s", pad(p.A+" × "+p.B, 21),
+			statStyle(s, p.Kappa, m.c.minKappa).Render(fmtStat(p.Kappa)), s.Muted.Render(fmt.Sprintf("[%s–%s]", fmtStat(p.Low), fmtStat(p.High))),
+			s.Muted.Render(fmt.Sprintf("%5d items", p.N)), verdict))
 	}
 	if len(rep.ByReason) > 0 {
 		codes := sortedKeys(rep.ByReason)
@@ -254,8 +273,11 @@ func (m *agreementView) summaryLines() []string {
 			add(fmt.Sprintf("  %s %7d %9.1f %9.1f  %s", name, rt.Items, rt.PerMinute, rt.MedianSeconds, sc))
 		}
 	}
-	add(s.Section.Render(fmt.Sprintf("Disagreements (%d)", len(rep.Disagreements))) +
-		s.Muted.Render("  enter opens · also the inbox's Disagreements queue"))
+	where := "  enter opens · also the inbox's Disagreements queue"
+	if !m.c.adjudicator {
+		where = "  on items you graded · enter opens"
+	}
+	add(s.Section.Render(fmt.Sprintf("Disagreements (%d)", len(m.rows()))) + s.Muted.Render(where))
 	return out
 }
 

@@ -42,7 +42,7 @@ func BenchmarkGradeKeyToScreen(b *testing.B) {
 	keys := []tea.KeyPressMsg{keyMsg("p"), keyMsg("f"), keyMsg("b")}
 	i := 0
 	for b.Loop() {
-		if h.m.inbox.cursor >= len(h.m.inbox.rows)-1 {
+		if h.m.inbox.atEnd || h.m.inbox.list.cursor >= len(h.m.inbox.rows)-1 {
 			h.press("home")
 		}
 		start := time.Now()

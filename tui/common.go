@@ -16,13 +16,17 @@ type common struct {
 	trace    func(string) // Options.Trace, or nil
 	st       *store.Store
 	reviewer string
-	taxonomy []loop.ReasonCode
-	rubric   loop.Rubric
-	keys     KeyMap
-	styles   Styles
-	loc      *time.Location
-	clock    func() time.Time
-	lastNow  time.Time
+	// cfg is the config in force; adjudicator: the reviewer has that role
+	// and sees every grade (everyone else grades blind).
+	cfg         config.Config
+	adjudicator bool
+	taxonomy    []loop.ReasonCode
+	rubric      loop.Rubric
+	keys        KeyMap
+	styles      Styles
+	loc         *time.Location
+	clock       func() time.Time
+	lastNow     time.Time
 	// tick is tea.Tick; tests replace it so timers never block them.
 	tick func(time.Duration, func(time.Time) tea.Msg) tea.Cmd
 
@@ -89,6 +93,10 @@ type (
 func statusInfo(s string) tea.Cmd {
 	return func() tea.Msg { return statusMsg{Text: s} }
 }
+
+// statusSaved says a write is durable; it replaces whatever hint was
+// shown before.
+func statusSaved() tea.Cmd { return statusInfo("saved") }
 
 func statusErr(s string) tea.Cmd {
 	return func() tea.Msg { return statusMsg{Text: s, Err: true} }

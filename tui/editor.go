@@ -18,6 +18,7 @@ type editor struct {
 	input     textinput.Model
 	area      textarea.Model
 	width     int
+	initial   string
 }
 
 type editDoneMsg struct {
@@ -28,7 +29,7 @@ type editDoneMsg struct {
 }
 
 func newEditor(c *common, msg editMsg) *editor {
-	e := &editor{c: c, id: msg.ID, reference: msg.Reference}
+	e := &editor{c: c, id: msg.ID, reference: msg.Reference, initial: msg.Initial}
 	if msg.Reference {
 		e.area = textarea.New()
 		e.area.SetStyles(areaStyles(c.styles.isDark))
@@ -76,6 +77,29 @@ func (e *editor) help() []key.Binding {
 		return []key.Binding{k.Save, key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))}
 	}
 	return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep")), key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))}
+}
+
+func (e *editor) value() string {
+	if e.reference {
+		return e.area.Value()
+	}
+	return e.input.Value()
+}
+
+// changed reports whether the text differs from what the editor opened
+// with: something typed that quitting would lose.
+func (e *editor) changed() bool { return e.value() != e.initial }
+
+// done is the editor's text as a finished edit.
+func (e *editor) done() editDoneMsg {
+	return editDoneMsg{id: e.id, reference: e.reference, text: e.value()}
+}
+
+func (e *editor) what() string {
+	if e.reference {
+		return "reference on " + e.id
+	}
+	return "note on " + e.id
 }
 
 func (e *editor) update(msg tea.Msg) tea.Cmd {

@@ -48,7 +48,7 @@ func TestGolden(t *testing.T) {
 		}},
 		{"help", func(h *harness) { h.press("?") }},
 	}
-	for _, size := range [][2]int{{80, 24}, {200, 50}} {
+	for _, size := range [][2]int{{80, 24}, {160, 45}} {
 		for _, sc := range screens {
 			t.Run(fmt.Sprintf("%s_%dx%d", sc.name, size[0], size[1]), func(t *testing.T) {
 				st, _ := openStore(t, nEvents)

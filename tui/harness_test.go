@@ -8,6 +8,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/loop/config"
 	"github.com/loupe-dev/loupe/store"
 )
 
@@ -109,9 +110,13 @@ func newHarness(t testing.TB, st *store.Store, w, h int) *harness {
 	return newHarnessAs(t, st, w, h, "alice")
 }
 
-func newHarnessAs(t testing.TB, st *store.Store, w, h int, reviewer string) *harness {
+func newHarnessAs(t testing.TB, st *store.Store, w, h int, reviewer string, cfg ...config.Config) *harness {
 	t.Helper()
-	m := New(st, Options{Reviewer: reviewer, Now: func() time.Time { return t0 }, Location: time.UTC})
+	o := Options{Reviewer: reviewer, Now: func() time.Time { return t0 }, Location: time.UTC}
+	if len(cfg) > 0 {
+		o.Config = &cfg[0]
+	}
+	m := New(st, o)
 	m.c.tick = func(time.Duration, func(time.Time) tea.Msg) tea.Cmd { return nil }
 	hs := &harness{t: t, st: st, m: m}
 	hs.send(tea.WindowSizeMsg{Width: w, Height: h})
@@ -155,6 +160,13 @@ func (h *harness) run(cmd tea.Cmd) {
 		return
 	}
 	h.send(msg)
+}
+
+// adjudicating is the default config with reviewer as the adjudicator.
+func adjudicating(reviewer string) config.Config {
+	c := config.Default()
+	c.Review.Roles.Adjudicator = []string{reviewer}
+	return c
 }
 
 // press sends key presses: single characters, or names like "enter".
@@ -201,6 +213,10 @@ func keyMsg(k string) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: 's', Mod: tea.ModCtrl}
 	case "ctrl+c":
 		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+	case "ctrl+d":
+		return tea.KeyPressMsg{Code: 'd', Mod: tea.ModCtrl}
+	case "ctrl+u":
+		return tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl}
 	}
 	r := []rune(k)
 	if len(r) != 1 {

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,15 +22,22 @@ type queue struct {
 	require, exclude filter.Mark
 }
 
-func queues() []queue {
-	return []queue{
+// queues are the inbox tabs. Disagreements is the adjudicator's: a
+// reviewer who grades blind does not get a queue of others' verdicts.
+func queues(adjudicator bool) []queue {
+	qs := []queue{
 		{"All", 0, 0},
-		{"To review", 0, filter.Mine}, // no label from this reviewer yet
+		{"To review", 0, filter.Mine | filter.Taken}, // not graded by this reviewer, not someone else's
 		{"Golden", filter.Golden, 0},
 		{"Red flag", filter.RedFlag, 0},
-		{"Disagreements", filter.Disagree, 0},
 	}
+	if adjudicator {
+		qs = append(qs, queue{"Disagreements", filter.Disagree, 0})
+	}
+	return qs
 }
+
+func (m *inbox) queues() []queue { return queues(m.c.adjudicator) }
 
 // defaultQueue is "To review": the reviewer's share of the store's review
 // queue (`loupe sample`) not yet graded by them, or, while that is empty,
@@ -64,7 +72,16 @@ type inbox struct {
 	last      searchKey
 	lastIDs   []int32
 
-	cursor, offset int
+	list cursorList
+	// atEnd: grading went past the last row. The list then says so, and
+	// the grade keys do nothing, instead of grading the last row again.
+	atEnd bool
+	// filterErr is what is wrong with the typed filter (an unknown key).
+	filterErr error
+	// history holds the filters accepted with enter, newest last; hpos
+	// is the one ↑/↓ recalled (len(history): the text being typed).
+	history []string
+	hpos    int
 
 	previewID   string
 	preview     *loop.Event
@@ -119,24 +136,36 @@ func (m *inbox) Typing() bool  { return m.input.Focused() }
 func (m *inbox) SetSize(w, h int) {
 	m.width, m.height = w, h
 	m.input.SetWidth(max(w-4, 10))
-	m.clampCursor()
+	m.list.setHeight(m.listHeight())
 }
 
-func (m *inbox) listHeight() int { return max(m.height-2, 1) }
+// listHeight: the queue tabs, the filter line and the column titles are
+// above the rows.
+func (m *inbox) listHeight() int { return max(m.height-3, 1) }
 
 func (m *inbox) ShortHelp() []key.Binding {
 	k := m.c.keys
 	if m.Typing() {
-		return []key.Binding{k.Accept, k.Back}
+		return m.filterKeys()
 	}
 	return []key.Binding{k.Help, k.Filter, k.Open, k.Pass, k.Fail, k.Borderline, k.Reason, k.Undo, k.NextQueue}
+}
+
+// filterKeys are the keys of the focused filter input.
+func (m *inbox) filterKeys() []key.Binding {
+	return []key.Binding{
+		key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "done (j/k move)")),
+		key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear")),
+		key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "earlier filters")),
+	}
 }
 
 func (m *inbox) FullHelp() [][]key.Binding {
 	k := m.c.keys
 	return [][]key.Binding{
-		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.HalfUp, k.HalfDown, k.Top, k.Bottom},
 		{k.Open, k.Filter, k.Back, k.PrevQueue, k.NextQueue},
+		m.filterKeys()[:3],
 		k.gradeKeys(),
 		k.globalKeys(),
 	}
@@ -144,10 +173,10 @@ func (m *inbox) FullHelp() [][]key.Binding {
 
 // selected is the id under the cursor, "" when the list is empty.
 func (m *inbox) selected() string {
-	if m.cursor < 0 || m.cursor >= len(m.rows) {
+	if m.atEnd || m.list.cursor < 0 || m.list.cursor >= len(m.rows) {
 		return ""
 	}
-	return m.ws.sums[m.rows[m.cursor]].ID
+	return m.ws.sums[m.rows[m.list.cursor]].ID
 }
 
 // search starts a search for the current query and queue, cancelling the
@@ -163,8 +192,9 @@ func (m *inbox) search() tea.Cmd {
 	ctx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
 	m.searching = true
-	q := queues()[m.queue]
+	q := m.queues()[m.queue]
 	k := searchKey{ok: true, query: filter.Parse(m.input.Value()), queue: m.queue, gen: m.ws.marksGen}
+	m.filterErr = k.query.UnknownError()
 	k.sampled = m.queue == defaultQueue && m.ws.queueLeft() > 0
 	req := filter.Request{Query: k.query, Marks: m.ws.marks, Require: q.require, Exclude: q.exclude}
 	var within []int32
@@ -242,15 +272,17 @@ func (m *inbox) Update(msg tea.Msg) tea.Cmd {
 		// A background ranking keeps the reviewer's selection if they moved
 		// it; otherwise the best match comes to the top, selected.
 		keep := ""
-		if msg.ranked && m.cursor > 0 {
+		if msg.ranked && m.list.cursor > 0 {
 			keep = m.selected()
 		}
 		m.rows, m.scored, m.total = msg.res.IDs, msg.res.Scored, msg.total
 		m.last, m.lastIDs = msg.key, msg.res.IDs
-		m.cursor, m.offset = 0, 0
+		m.list.cursor, m.list.offset, m.atEnd = 0, 0, false
+		m.list.setLen(len(m.rows))
 		if keep != "" {
 			m.selectID(keep)
 		}
+		m.skipTaken(1)
 		var cmds []tea.Cmd
 		if !msg.res.Scored && msg.key.query.HasText() && len(m.rows) <= maxIdleRank && !msg.ranked {
 			seq := m.seq
@@ -264,6 +296,29 @@ func (m *inbox) Update(msg tea.Msg) tea.Cmd {
 		}
 		return nil
 	case marksChangedMsg:
+		return nil
+	case leaseDeniedMsg:
+		// Another reviewer has it open: in the To-review queue it is theirs.
+		if m.queue == defaultQueue && m.last.sampled && m.selected() == msg.ID {
+			return m.move(1)
+		}
+		return nil
+	case tea.MouseWheelMsg:
+		switch msg.Button {
+		case tea.MouseWheelUp:
+			return m.move(-3)
+		case tea.MouseWheelDown:
+			return m.move(3)
+		}
+		return nil
+	case tea.MouseClickMsg:
+		// Rows start below the tabs, the filter line and the column titles.
+		if row := msg.Y - 1 - 3; row >= 0 && msg.Button == tea.MouseLeft && row < m.listHeight() && m.list.offset+row < len(m.rows) {
+			m.atEnd = false
+			m.list.cursor = m.list.offset + row
+			m.list.clamp()
+			return m.loadPreview()
+		}
 		return nil
 	case tea.BackgroundColorMsg:
 		m.input.SetStyles(inputStyles(msg.IsDark()))
@@ -314,26 +369,43 @@ func (m *inbox) typingKey(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, k.Accept):
 		m.input.Blur()
+		if v := strings.TrimSpace(m.input.Value()); v != "" {
+			m.history = append(slices.DeleteFunc(m.history, func(h string) bool { return h == v }), v)
+		}
+		m.hpos = len(m.history)
 		return nil
 	case key.Matches(msg, k.Back):
 		m.input.Blur()
+		m.hpos = len(m.history)
 		if m.input.Value() != "" {
 			m.input.SetValue("")
 			return m.search()
 		}
 		return nil
-	case key.Matches(msg, k.Up), key.Matches(msg, k.Down):
-		if msg.String() == "up" || msg.String() == "down" {
-			// Arrows move the selection while typing; j and k are text.
-			return m.move(map[bool]int{true: -1, false: 1}[msg.String() == "up"])
+	case msg.String() == "up" || msg.String() == "down":
+		// Arrows recall earlier filters (j and k are text here).
+		d := 1
+		if msg.String() == "up" {
+			d = -1
 		}
+		next := max(min(m.hpos+d, len(m.history)), 0)
+		if next == m.hpos {
+			return nil
+		}
+		m.hpos = next
+		v := ""
+		if next < len(m.history) {
+			v = m.history[next]
+		}
+		m.input.SetValue(v)
+		m.input.CursorEnd()
+		return m.search()
 	}
 	return m.updateInput(msg)
 }
 
 func (m *inbox) key(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.c.keys
-	id := m.selected()
 	switch {
 	case key.Matches(msg, k.Up):
 		return m.move(-1)
@@ -343,8 +415,15 @@ func (m *inbox) key(msg tea.KeyPressMsg) tea.Cmd {
 		return m.move(-m.listHeight())
 	case key.Matches(msg, k.PageDown):
 		return m.move(m.listHeight())
+	case key.Matches(msg, k.HalfUp):
+		return m.move(-max(m.listHeight()/2, 1))
+	case key.Matches(msg, k.HalfDown):
+		return m.move(max(m.listHeight()/2, 1))
 	case key.Matches(msg, k.Top):
-		return m.move(-len(m.rows))
+		if m.atEnd && m.queue == defaultQueue {
+			return m.search() // start over on what is still ungraded
+		}
+		return m.move(-len(m.rows) - 1)
 	case key.Matches(msg, k.Bottom):
 		return m.move(len(m.rows))
 	case key.Matches(msg, k.PrevQueue):
@@ -353,6 +432,7 @@ func (m *inbox) key(msg tea.KeyPressMsg) tea.Cmd {
 		return m.setQueue(m.queue + 1)
 	case key.Matches(msg, k.Filter):
 		m.input.CursorEnd()
+		m.hpos = len(m.history)
 		return m.input.Focus()
 	case key.Matches(msg, k.Back):
 		if m.input.Value() != "" {
@@ -361,41 +441,60 @@ func (m *inbox) key(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
+	id := m.selected()
 	if id == "" {
 		return nil
 	}
-	switch {
-	case key.Matches(msg, k.Open):
+	if key.Matches(msg, k.Open) {
 		return cmdOf(OpenItemMsg{ID: id})
-	case key.Matches(msg, k.Pass):
-		return tea.Batch(m.ws.Grade(id, loop.GradePass), m.move(1))
-	case key.Matches(msg, k.Fail):
-		return tea.Batch(m.ws.Grade(id, loop.GradeFail), m.move(1))
-	case key.Matches(msg, k.Borderline):
-		return tea.Batch(m.ws.Grade(id, loop.GradeBorderline), m.move(1))
-	case key.Matches(msg, k.Skip):
-		return m.move(1)
-	case key.Matches(msg, k.Reason):
-		return m.ws.ToggleReason(id, int(msg.Code-'0'))
-	case key.Matches(msg, k.Note):
-		d := m.ws.Draft(id)
-		initial := ""
-		if d != nil {
-			initial = d.Note
-		} else if l, ok := m.ws.Mine(id); ok {
-			initial = l.Note
-		}
-		return cmdOf(editMsg{ID: id, Initial: initial})
-	case key.Matches(msg, k.Reference):
-		return cmdOf(editMsg{ID: id, Reference: true, Initial: referenceSeed(m.ws, id, m.previewFor(id))})
-	case key.Matches(msg, k.Golden):
-		return m.ws.ToggleSet(loop.SetGolden, id, userEdit(m.previewFor(id)), m.previewFor(id) != nil)
-	case key.Matches(msg, k.RedFlag):
-		return m.ws.ToggleSet(loop.SetRedFlag, id, userEdit(m.previewFor(id)), m.previewFor(id) != nil)
-	case key.Matches(msg, k.Undo):
-		return m.ws.Undo()
 	}
-	return nil
+	cmd, advance := gradeKey(m.c, m.ws, id, m.previewFor(id), msg)
+	if advance {
+		return tea.Batch(cmd, m.advance())
+	}
+	return cmd
+}
+
+// advance moves past the row just graded or skipped; past the last one
+// the list is at its end.
+func (m *inbox) advance() tea.Cmd {
+	if m.list.cursor >= len(m.rows)-1 || !m.nextFree() {
+		m.atEnd = true
+		return m.loadPreview()
+	}
+	return m.loadPreview()
+}
+
+// nextFree moves the cursor to the next row that is not someone else's
+// (in the To-review queue); false when there is none.
+func (m *inbox) nextFree() bool {
+	for i := m.list.cursor + 1; i < len(m.rows); i++ {
+		if !m.takenRow(i) {
+			m.list.cursor = i
+			m.list.clamp()
+			return true
+		}
+	}
+	return false
+}
+
+func (m *inbox) takenRow(i int) bool {
+	return m.queue == defaultQueue && m.ws.marks[m.rows[i]]&filter.Taken != 0
+}
+
+// skipTaken moves the cursor off a row that is someone else's, in
+// direction d.
+func (m *inbox) skipTaken(d int) {
+	for m.list.cursor >= 0 && m.list.cursor < len(m.rows) && m.takenRow(m.list.cursor) {
+		m.list.cursor += d
+	}
+	if m.list.cursor >= len(m.rows) && len(m.rows) > 0 {
+		m.list.cursor = len(m.rows) - 1
+		if m.takenRow(m.list.cursor) {
+			m.atEnd = true
+		}
+	}
+	m.list.clamp()
 }
 
 // previewFor is the loaded event of id if the preview holds it.
@@ -432,34 +531,34 @@ func referenceSeed(ws *workspace, id string, ev *loop.Event) string {
 }
 
 func (m *inbox) setQueue(q int) tea.Cmd {
-	n := len(queues())
+	n := len(m.queues())
 	m.queue = (q + n) % n
 	return m.search()
 }
 
 func (m *inbox) move(d int) tea.Cmd {
-	m.cursor += d
-	m.clampCursor()
+	if m.atEnd {
+		m.atEnd = false
+		if d > 0 {
+			m.atEnd = true
+			return nil
+		}
+		d++ // up from the end lands on the last row
+	}
+	m.list.move(d)
+	dir := 1
+	if d < 0 {
+		dir = -1
+	}
+	m.skipTaken(dir)
 	return m.loadPreview()
-}
-
-func (m *inbox) clampCursor() {
-	m.cursor = max(min(m.cursor, len(m.rows)-1), 0)
-	h := m.listHeight()
-	if m.cursor < m.offset {
-		m.offset = m.cursor
-	}
-	if m.cursor >= m.offset+h {
-		m.offset = m.cursor - h + 1
-	}
-	m.offset = max(min(m.offset, len(m.rows)-h), 0)
 }
 
 func (m *inbox) selectID(id string) bool {
 	for i, r := range m.rows {
 		if m.ws.sums[r].ID == id {
-			m.cursor = i
-			m.clampCursor()
+			m.list.cursor, m.atEnd = i, false
+			m.list.clamp()
 			return true
 		}
 	}
@@ -472,11 +571,23 @@ func (m *inbox) Next(after string) (string, bool) {
 	if m.selected() != after {
 		m.selectID(after)
 	}
-	if m.cursor >= len(m.rows)-1 {
+	if !m.nextFree() {
+		m.atEnd = true
 		return "", false
 	}
-	m.cursor++
-	m.clampCursor()
+	return m.selected(), true
+}
+
+// Prev moves the selection before id (the item screen's [) and returns the
+// item there.
+func (m *inbox) Prev(before string) (string, bool) {
+	if m.selected() != before {
+		m.selectID(before)
+	}
+	if m.list.cursor == 0 {
+		return "", false
+	}
+	m.list.move(-1)
 	return m.selected(), true
 }
 
@@ -486,19 +597,29 @@ func (m *inbox) previewVisible() bool { return m.width >= 120 }
 // id so a late answer for an item no longer selected is dropped.
 func (m *inbox) loadPreview() tea.Cmd {
 	id := m.selected()
+	hold := m.holdSelected()
 	if id == m.previewID {
-		return nil
+		return hold
 	}
 	m.previewID, m.preview, m.previewDiff, m.previewErr = id, nil, nil, nil
 	if id == "" || !m.previewVisible() {
 		m.previewID = ""
-		return nil
+		return hold
 	}
 	st := m.c.st
-	return func() tea.Msg {
+	return tea.Batch(hold, func() tea.Msg {
 		ev, err := st.Event(id)
 		return previewMsg{id: id, ev: ev, diff: editDiff(ev), err: err}
+	})
+}
+
+// holdSelected leases the selected item while the To-review queue shows
+// it, so no other reviewer is handed it meanwhile.
+func (m *inbox) holdSelected() tea.Cmd {
+	if m.queue != defaultQueue || !m.last.sampled {
+		return m.ws.hold("")
 	}
+	return m.ws.hold(m.selected())
 }
 
 // View
@@ -510,8 +631,11 @@ func (m *inbox) View() string {
 	}
 	header := m.headerView()
 	filterLine := m.input.View()
-	if !m.input.Focused() && m.input.Value() == "" {
-		filterLine = m.queueNote() + s.Subtle.Render("/ filter  ·  words  seg:ent  model:11  reason:fact  grade:fail  thumb:down  set:gold")
+	switch {
+	case m.filterErr != nil && !m.input.Focused():
+		filterLine = s.StatusError.Render("✗ ") + m.input.Value() + s.StatusError.Render("  "+m.filterErr.Error())
+	case !m.input.Focused() && m.input.Value() == "":
+		filterLine = m.queueNote() + s.Subtle.Render("/ filter  ·  words  \"a phrase\"  seg:ent  model:11  reason:fact  grade:fail  thumb:down  set:gold")
 	}
 	listW := m.width
 	var preview string
@@ -519,12 +643,42 @@ func (m *inbox) View() string {
 		listW = m.width * 3 / 5
 		preview = m.previewView(m.width-listW-1, m.listHeight())
 	}
-	list := m.listView(listW, m.listHeight())
+	titles := m.columnTitles(listW)
+	if m.filterErr != nil && m.input.Focused() {
+		titles = fit(s.StatusError.Render("✗ "+m.filterErr.Error()), listW) // under the text being typed
+	}
+	list := titles + "\n" + m.listView(listW, m.listHeight())
 	body := list
 	if preview != "" {
 		body = lipgloss.JoinHorizontal(lipgloss.Top, list, " ", preview)
 	}
 	return lipgloss.JoinVertical(lipgloss.Left, header, fit(filterLine, m.width), body)
+}
+
+// columnTitles is the legend line above the rows (? explains the glyphs).
+func (m *inbox) columnTitles(w int) string {
+	c := rowColumns(w, m.sampledView())
+	var b strings.Builder
+	b.WriteString("  " + pad("TIME", c.time) + " ")
+	b.WriteString("▲▼ GRADE GR! ")
+	if c.why > 0 {
+		b.WriteString(pad("WHY", c.why) + " ")
+	}
+	if c.reasons > 0 {
+		b.WriteString(pad("REASONS", c.reasons) + " ")
+	}
+	if c.segment > 0 {
+		b.WriteString(pad("SEGMENT", c.segment) + " ")
+	}
+	if c.model > 0 {
+		b.WriteString(pad("MODEL", c.model) + " ")
+	}
+	b.WriteString("TEXT")
+	return m.c.styles.Label.Render(fit(b.String(), w))
+}
+
+func (m *inbox) sampledView() bool {
+	return m.queue == defaultQueue && m.last.sampled
 }
 
 // queueNote says, in the To-review queue, whether it shows the sampled
@@ -535,7 +689,7 @@ func (m *inbox) queueNote() string {
 		return ""
 	}
 	if m.last.sampled {
-		return s.Accent.Render(fmt.Sprintf("sampled review queue · %s left", thousands(m.total))) + s.Subtle.Render("  ·  ")
+		return s.Accent.Render("your share of the sampled queue") + s.Subtle.Render("  ·  ")
 	}
 	return s.Flag.Render("queue empty — run `loupe sample`; showing ungraded") + s.Subtle.Render("  ·  ")
 }
@@ -543,7 +697,7 @@ func (m *inbox) queueNote() string {
 func (m *inbox) headerView() string {
 	s := m.c.styles
 	var tabs []string
-	for i, q := range queues() {
+	for i, q := range m.queues() {
 		st := s.Tab
 		if i == m.queue {
 			st = s.TabActive
@@ -552,6 +706,19 @@ func (m *inbox) headerView() string {
 	}
 	left := strings.Join(tabs, "")
 	count := fmt.Sprintf("%s of %s", thousands(len(m.rows)), thousands(m.total))
+	if m.sampledView() && m.input.Value() == "" {
+		// Your position in your share of the queue, and what is left; it
+		// moves as you and the others grade.
+		left, done, total := m.ws.progress()
+		switch {
+		case m.atEnd && left > 0:
+			count = fmt.Sprintf("%s / %s graded · %s left", thousands(done), thousands(total), thousands(left))
+		case left == 0:
+			count = fmt.Sprintf("%s / %s · all done", thousands(done), thousands(total))
+		default:
+			count = fmt.Sprintf("%s / %s · %s left", thousands(done+1), thousands(total), thousands(left-1))
+		}
+	}
 	if m.queue == defaultQueue && m.last.ok && !m.last.sampled && m.input.Value() != "" {
 		count = "ungraded · " + count // the queue note is hidden by the filter
 	}
@@ -578,18 +745,36 @@ func (m *inbox) listView(w, h int) string {
 	s := m.c.styles
 	if len(m.rows) == 0 {
 		msg := "nothing in this queue"
-		if m.input.Value() != "" {
-			msg = "no items match the filter"
+		if m.queue == defaultQueue {
+			msg = "nothing left to review here: every item is graded (l/→ for the other queues)"
+		}
+		if v := m.input.Value(); v != "" {
+			msg = fmt.Sprintf("no item in %s matches %q — esc clears the filter, l/→ tries another queue", m.queues()[m.queue].name, v)
 		}
 		if m.searching {
 			msg = "searching…"
 		}
-		return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, s.Muted.Render(msg))
+		return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, s.Muted.Render(ansi.Truncate(msg, w, "…")))
 	}
-	cols := rowColumns(w, m.queue == defaultQueue && m.last.sampled)
+	cols := rowColumns(w, m.sampledView())
 	lines := make([]string, 0, h)
-	for i := m.offset; i < min(m.offset+h, len(m.rows)); i++ {
-		lines = append(lines, m.rowView(m.rows[i], cols, i == m.cursor))
+	from, to := m.list.visible()
+	if m.atEnd && to == len(m.rows) && to-from == h {
+		from++ // room for the end line
+	}
+	for i := from; i < to; i++ {
+		lines = append(lines, m.rowView(m.rows[i], cols, i == m.list.cursor && !m.atEnd))
+	}
+	if m.atEnd {
+		left, _, _ := m.ws.progress()
+		end := "▸ end of the list — home goes back to the top"
+		if m.queue == defaultQueue {
+			end = "▸ end of the queue — all your items are graded"
+			if left > 0 {
+				end = fmt.Sprintf("▸ end of the queue — %d skipped or new item(s) left: home starts over on them", left)
+			}
+		}
+		lines = append(lines, s.Cursor.Render(fit(end, w)))
 	}
 	for len(lines) < h {
 		lines = append(lines, strings.Repeat(" ", w))
@@ -604,24 +789,38 @@ type columns struct {
 	why                                    int // the sampling rules, in the sampled queue
 }
 
+// rowColumns lays a row out. Below 100 columns the text gets the width
+// first: the reasons, segment and model columns shrink and then drop out
+// before the text goes under 40 cells.
 func rowColumns(w int, sampled bool) columns {
 	c := columns{width: w, timeFmt: "01-02 15:04", time: 11, reasons: 16, segment: 10, model: 14}
 	if w < 100 {
-		c = columns{width: w, timeFmt: "01-02", time: 5, reasons: 12, segment: 4, model: 11}
+		c = columns{width: w, timeFmt: "01-02", time: 5, reasons: 10, segment: 4, model: 10}
 	}
 	if sampled {
 		c.why = 16
 		if w < 100 {
-			c.why = 11
+			c.why = 8
 		}
 	}
 	// cursor 2, time, thumb 2, grade 6, flags 3, then why, reasons,
 	// segment, model with a space after each.
-	used := 2 + c.time + 1 + 2 + 6 + 3 + c.reasons + 1 + c.segment + 1 + c.model + 1
-	if c.why > 0 {
-		used += c.why + 1
+	used := func() int {
+		u := 2 + c.time + 1 + 2 + 6 + 3
+		for _, n := range []int{c.why, c.reasons, c.segment, c.model} {
+			if n > 0 {
+				u += n + 1
+			}
+		}
+		return u
 	}
-	c.snippet = max(w-used, 0)
+	for _, drop := range []*int{&c.segment, &c.model, &c.reasons, &c.why} {
+		if w-used() >= 40 {
+			break
+		}
+		*drop = 0
+	}
+	c.snippet = max(w-used(), 0)
 	return c
 }
 
@@ -646,12 +845,18 @@ func (m *inbox) rowView(i int32, c columns, selected bool) string {
 		b.WriteString(s.Accent.Render(pad(reasonsCell(q.Why, c.why), c.why)))
 		b.WriteByte(' ')
 	}
-	b.WriteString(pad(reasonsCell(sum.Reasons, c.reasons), c.reasons))
-	b.WriteByte(' ')
-	b.WriteString(s.Muted.Render(pad(sum.Segment, c.segment)))
-	b.WriteByte(' ')
-	b.WriteString(s.Accent.Render(pad(sum.Model, c.model)))
-	b.WriteByte(' ')
+	if c.reasons > 0 {
+		b.WriteString(pad(reasonsCell(sum.Reasons, c.reasons), c.reasons))
+		b.WriteByte(' ')
+	}
+	if c.segment > 0 {
+		b.WriteString(s.Muted.Render(pad(sum.Segment, c.segment)))
+		b.WriteByte(' ')
+	}
+	if c.model > 0 {
+		b.WriteString(s.Accent.Render(pad(sum.Model, c.model)))
+		b.WriteByte(' ')
+	}
 	b.WriteString(pad(sum.Snippet, c.snippet))
 	line := b.String()
 	if selected {
@@ -670,8 +875,9 @@ func thumbView(s Styles, t loop.Thumb) string {
 	return " "
 }
 
-// gradeCell is 6 wide: the shown grade (the reviewer's own, else another
-// reviewer's, dimmed), and * for an unsaved draft.
+// gradeCell is 6 wide: the shown grade (the reviewer's own; another
+// reviewer's, dimmed, only where blind grading allows), and * for a draft
+// not graded yet.
 func gradeCell(s Styles, mk filter.Mark, pending bool) string {
 	g := ""
 	st := s.Muted
@@ -731,7 +937,7 @@ func (m *inbox) previewView(w, h int) string {
 		return ""
 	}
 	inner := w - 4 // border and padding
-	sum := &m.ws.sums[m.rows[m.cursor]]
+	sum := &m.ws.sums[m.rows[m.list.cursor]]
 	var lines []string
 	add := func(parts ...string) { lines = append(lines, parts...) }
 	add(s.PanelTitle.Render(ansi.Truncate(sum.ID, inner, "…")))

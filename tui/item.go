@@ -57,8 +57,10 @@ const sidePanelMin = 140
 // the next item, not on the one just graded, so the item screen asks
 // synchronously instead of waiting for a message round trip.
 type navigator interface {
-	// Next moves the selection past id and returns the item there.
+	// Next moves the selection past id and returns the item there; Prev
+	// moves it before id.
 	Next(after string) (id string, ok bool)
+	Prev(before string) (id string, ok bool)
 }
 
 func newItemView(c *common, ws *workspace, nav navigator) *itemView {
@@ -86,13 +88,13 @@ func (m *itemView) panelWidth() int {
 
 func (m *itemView) ShortHelp() []key.Binding {
 	k := m.c.keys
-	return []key.Binding{k.Help, k.Back, k.Pass, k.Fail, k.Borderline, k.Reason, k.Note, k.Golden, k.Undo, k.Skip}
+	return []key.Binding{k.Help, k.Back, k.Pass, k.Fail, k.Borderline, k.Reason, k.Note, k.NextItem, k.Undo, k.Skip}
 }
 
 func (m *itemView) FullHelp() [][]key.Binding {
 	k := m.c.keys
 	return [][]key.Binding{
-		{k.Up, k.Down, k.PageUp, k.PageDown, k.Back},
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.HalfUp, k.HalfDown, k.Top, k.Bottom, k.PrevItem, k.NextItem, k.Back},
 		k.gradeKeys(),
 		k.globalKeys(),
 	}
@@ -104,14 +106,27 @@ func (m *itemView) open(id string) tea.Cmd {
 	m.vp.GotoTop()
 	m.refresh()
 	seq, st := m.seq, m.c.st
-	return func() tea.Msg {
+	var hold tea.Cmd
+	if m.nav == m.inboxNav {
+		hold = m.ws.hold(id) // opened from the queue: nobody else gets it meanwhile
+	}
+	return tea.Batch(hold, func() tea.Msg {
 		ev, err := st.Event(id)
 		if err != nil {
 			return itemLoadedMsg{seq: seq, err: err}
 		}
 		h, err := st.History(id)
 		return itemLoadedMsg{seq: seq, ev: ev, diff: editDiff(ev), history: h, err: err}
+	})
+}
+
+// back opens the previous item of the list.
+func (m *itemView) back() tea.Cmd {
+	prev, ok := m.nav.Prev(m.id)
+	if !ok {
+		return statusInfo("this is the first item of the list")
 	}
+	return m.open(prev)
 }
 
 // advance opens the next item of the list, or goes back to the inbox after
@@ -120,7 +135,7 @@ func (m *itemView) advance() tea.Cmd {
 	next, ok := m.nav.Next(m.id)
 	if !ok {
 		m.id, m.ev, m.history = "", nil, nil
-		return tea.Batch(statusInfo("that was the last item of the list"), cmdOf(backMsg{}))
+		return tea.Batch(statusInfo("end of the list: that was its last item"), cmdOf(backMsg{}))
 	}
 	return m.open(next)
 }
@@ -181,38 +196,28 @@ func (m *itemView) key(msg tea.KeyPressMsg) tea.Cmd {
 		return cmdOf(backMsg{})
 	case id == "":
 		return nil
-	case key.Matches(msg, k.Pass):
-		return tea.Batch(m.ws.Grade(id, loop.GradePass), m.advance())
-	case key.Matches(msg, k.Fail):
-		return tea.Batch(m.ws.Grade(id, loop.GradeFail), m.advance())
-	case key.Matches(msg, k.Borderline):
-		return tea.Batch(m.ws.Grade(id, loop.GradeBorderline), m.advance())
-	case key.Matches(msg, k.Skip):
+	case key.Matches(msg, k.NextItem):
 		return m.advance()
-	case key.Matches(msg, k.Reason):
-		return m.ws.ToggleReason(id, int(msg.Code-'0'))
-	case key.Matches(msg, k.Note):
-		initial := ""
-		if d := m.ws.Draft(id); d != nil {
-			initial = d.Note
-		} else if l, ok := m.ws.Mine(id); ok {
-			initial = l.Note
-		}
-		return cmdOf(editMsg{ID: id, Initial: initial})
-	case key.Matches(msg, k.Reference):
-		return cmdOf(editMsg{ID: id, Reference: true, Initial: referenceSeed(m.ws, id, m.ev)})
-	case key.Matches(msg, k.Golden):
-		return m.ws.ToggleSet(loop.SetGolden, id, userEdit(m.ev), m.ev != nil)
-	case key.Matches(msg, k.RedFlag):
-		return m.ws.ToggleSet(loop.SetRedFlag, id, userEdit(m.ev), m.ev != nil)
-	case key.Matches(msg, k.Undo):
-		return m.ws.Undo()
+	case key.Matches(msg, k.PrevItem):
+		return m.back()
+	case key.Matches(msg, k.HalfDown):
+		m.vp.HalfPageDown()
+		return nil
+	case key.Matches(msg, k.HalfUp):
+		m.vp.HalfPageUp()
+		return nil
 	case key.Matches(msg, k.Top):
 		m.vp.GotoTop()
 		return nil
 	case key.Matches(msg, k.Bottom):
 		m.vp.GotoBottom()
 		return nil
+	}
+	if cmd, advance := gradeKey(m.c, m.ws, id, m.ev, msg); cmd != nil || advance {
+		if advance {
+			return tea.Batch(cmd, m.advance())
+		}
+		return cmd
 	}
 	var cmd tea.Cmd
 	m.vp, cmd = m.vp.Update(msg)
@@ -317,7 +322,7 @@ func (m *itemView) labelBar() string {
 	}
 	line := strings.Join(parts, " · ")
 	if d != nil {
-		line += s.Pending.Render("  (draft: p/f/b saves)")
+		line += s.Pending.Render("  (draft, kept: p/f/b grades it)")
 	}
 	return fit(line, m.width)
 }
@@ -375,7 +380,19 @@ func (m *itemView) contentLines(w int) []string {
 	section("PII masked")
 	add(maskedLine(s, ev.Masked))
 	section("Label history")
-	add(historyLines(s, m.c.loc, m.history, w)...)
+	if m.ws.sees(m.id) {
+		add(historyLines(s, m.c.loc, m.history, w)...)
+	} else {
+		// Blind: only your own labels until you have graded it.
+		var mine []loop.Label
+		for _, l := range m.history {
+			if l.Reviewer == m.c.reviewer {
+				mine = append(mine, l)
+			}
+		}
+		add(historyLines(s, m.c.loc, mine, w)...)
+		add(s.Muted.Render("others' grades show once you have graded it (blind grading)"))
+	}
 	return out
 }
 
@@ -398,7 +415,7 @@ func (m *itemView) signalLines(w int) []string {
 		if len(parts) == 0 {
 			return
 		}
-		out = append(out, wrapLines(s.Label.Render(pad(label, 10))+strings.Join(parts, "  "), w, 0)...)
+		out = append(out, wrapLines(s.Label.Render(pad(label, 11))+strings.Join(parts, "  "), w, 0)...)
 	}
 	var p []string
 	if x := ev.Explicit; x != nil {
@@ -573,7 +590,7 @@ func gradePanel(c *common, ws *workspace, id string, w int) []string {
 	title := "Your label"
 	switch {
 	case d != nil:
-		title += s.Pending.Render("  draft: saved when you grade (p/f/b)")
+		title += s.Pending.Render("  draft, kept until you grade (p/f/b)")
 	case saved:
 		title += s.Muted.Render("  saved " + mine.At.In(c.loc).Format("01-02 15:04"))
 	}

@@ -8,6 +8,8 @@ import (
 // generated from it.
 type KeyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
+	HalfUp, HalfDown                        key.Binding
+	PrevItem, NextItem                      key.Binding // the item screen walks its list
 	PrevQueue, NextQueue                    key.Binding
 	Open, Back, Filter, Accept              key.Binding
 	NextScreen, PrevScreen                  key.Binding
@@ -21,6 +23,9 @@ type KeyMap struct {
 	Golden, RedFlag        key.Binding
 	Undo, Skip             key.Binding
 	Save                   key.Binding // finish the reference editor
+
+	// Sets screen: add an entry, edit its reference and checks, remove it.
+	AddEntry, EditEntry, RemoveEntry key.Binding
 
 	Help, Quit, ForceQuit key.Binding
 }
@@ -37,6 +42,10 @@ func DefaultKeyMap() KeyMap {
 		PageDown:   b("pgdn", "page down", "pgdown", "ctrl+f", "space"),
 		Top:        b("home", "first", "home"),
 		Bottom:     b("end/G", "last", "end", "G"),
+		HalfUp:     b("ctrl+u", "half page up", "ctrl+u"),
+		HalfDown:   b("ctrl+d", "half page down", "ctrl+d"),
+		PrevItem:   b("[", "previous item", "["),
+		NextItem:   b("]", "next item", "]"),
 		PrevQueue:  b("h/←", "prev queue", "h", "left"),
 		NextQueue:  b("l/→", "next queue", "l", "right"),
 		Open:       b("enter", "open", "enter"),
@@ -61,6 +70,10 @@ func DefaultKeyMap() KeyMap {
 		Undo:       b("u", "undo", "u"),
 		Skip:       b("s", "skip", "s"),
 		Save:       b("ctrl+s", "save", "ctrl+s"),
+
+		AddEntry:    b("a", "add an entry", "a"),
+		EditEntry:   b("e", "edit reference/checks", "e"),
+		RemoveEntry: b("x", "remove the entry", "x", "delete"),
 
 		Help:      b("?", "help", "?"),
 		Quit:      b("q", "quit", "q"),

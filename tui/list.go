@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -58,6 +59,10 @@ func (l *cursorList) navKey(k KeyMap, msg tea.KeyPressMsg) bool {
 		l.move(-l.height)
 	case key.Matches(msg, k.PageDown):
 		l.move(l.height)
+	case key.Matches(msg, k.HalfUp):
+		l.move(-max(l.height/2, 1))
+	case key.Matches(msg, k.HalfDown):
+		l.move(max(l.height/2, 1))
 	case key.Matches(msg, k.Top):
 		l.move(-l.n)
 	case key.Matches(msg, k.Bottom):
@@ -84,6 +89,17 @@ func padLines(lines []string, w, h int) string {
 type listNav struct {
 	ids  func() []string
 	list *cursorList
+}
+
+func (n listNav) Prev(before string) (string, bool) {
+	ids := n.ids()
+	i := slices.Index(ids, before)
+	if i <= 0 {
+		return "", false
+	}
+	n.list.cursor = i - 1
+	n.list.clamp()
+	return ids[i-1], true
 }
 
 func (n listNav) Next(after string) (string, bool) {

@@ -127,8 +127,11 @@ func TestGoldenReviewLoop(t *testing.T) {
 		{"trends", func(h *harness) { h.press("tab", "tab", "tab") }},
 		{"trends_metric", func(h *harness) { h.press("tab", "tab", "tab", "[", "v") }},
 		{"agreement", func(h *harness) { h.press("shift+tab", "j") }},
+		{"inbox_queue_end", func(h *harness) { h.press("end", "p") }},
+		{"sets_form", func(h *harness) { h.press("tab", "tab", "l", "a"); h.typeText("evt-030") }},
+		{"confirm_quit", func(h *harness) { h.press("3", "q") }},
 	}
-	for _, size := range [][2]int{{80, 24}, {200, 50}} {
+	for _, size := range [][2]int{{80, 24}, {160, 45}} {
 		for _, sc := range screens {
 			t.Run(fmt.Sprintf("%s_%dx%d", sc.name, size[0], size[1]), func(t *testing.T) {
 				st, _ := openStore(t, nEvents)
@@ -151,7 +154,7 @@ func TestToReviewQueue(t *testing.T) {
 		t.Fatalf("to review: %v, want %v", got, want)
 	}
 	v := plain(h.m)
-	for _, s := range []string{"sampled review queue · 4 left", "4 of 4", "thumbs_down", "random+1"} {
+	for _, s := range []string{"your share of the sampled queue", "1 / 4 · 3 left", "thumbs_down", "random+1"} {
 		if !strings.Contains(v, s) {
 			t.Errorf("inbox lacks %q:\n%s", s, v)
 		}
@@ -320,7 +323,7 @@ func TestTrendsComputeInCommands(t *testing.T) {
 func TestAgreementScreen(t *testing.T) {
 	st, _ := openStore(t, nEvents)
 	seedReviewLoop(t, st)
-	h := newHarness(t, st, 200, 50)
+	h := newHarnessAs(t, st, 200, 50, "alice", adjudicating("alice"))
 	h.press("shift+tab")
 	v := plain(h.m)
 	for _, s := range []string{"bob × carol", "Disagreements (3)", "evt-001", "bob pass  carol fail", "factual_error", "REVIEWER"} {
@@ -383,14 +386,22 @@ func TestLiveRefreshBetweenSessions(t *testing.T) {
 	}
 	b.press("shift+tab", "shift+tab") // b's inbox
 	i := b.m.ws.byID["evt-035"]
-	if mk := b.m.ws.Mark(i); mk&filter.GradeMask != filter.GradeFail || mk&filter.Mine != 0 {
+	// Blind: b has not graded evt-035, so a's fail does not show to b.
+	if mk := b.m.ws.Mark(i); mk&filter.GradeMask != filter.GradeNone || mk&filter.Mine != 0 {
 		t.Fatalf("b's marks of evt-035: %b", mk)
 	}
-	if row := ansi.Strip(b.m.inbox.rowView(i, rowColumns(120, false), false)); !strings.Contains(row, "fail") {
-		t.Fatalf("b's row of evt-035: %q", row)
+	if row := ansi.Strip(b.m.inbox.rowView(i, rowColumns(120, false), false)); strings.Contains(row, "fail") {
+		t.Fatalf("b sees a's grade before grading: %q", row)
 	}
-	// b grades evt-035 differently: a disagreement both sessions see.
+	b.m.inbox.selectID("evt-035")
 	b.press("p")
+	if mk := b.m.ws.Mark(i); mk&filter.GradeMask != filter.GradePass || mk&filter.Disagree == 0 {
+		t.Fatalf("b's marks of evt-035 after grading: %b", mk)
+	}
+	if ls := b.m.ws.Labels("evt-035"); ls["alice"].Grade != loop.GradeFail {
+		t.Fatalf("after grading, b sees %v", ls)
+	}
+	// b graded evt-035 differently: a disagreement both sessions see.
 	b.press("shift+tab") // b's Agreement screen
 	a.press("shift+tab") // a's Agreement screen
 	pump()

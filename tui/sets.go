@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/loupe-dev/loupe/loop"
@@ -27,6 +28,8 @@ type setsView struct {
 	entries       []loop.SetEntry // of kind, newest first
 	list          cursorList
 	reading       bool
+	form          *setForm
+	filter        textinput.Model
 }
 
 // setsReadMsg is both sets as the store holds them; seq is the
@@ -40,16 +43,24 @@ type setsReadMsg struct {
 var setKinds = []loop.SetKind{loop.SetGolden, loop.SetRedFlag}
 
 func newSetsView(c *common, ws *workspace) *setsView {
-	return &setsView{c: c, ws: ws, kind: loop.SetGolden}
+	fi := textinput.New()
+	fi.Prompt = "/ "
+	fi.Placeholder = "filter the entries: event id, reference or check text"
+	fi.SetStyles(inputStyles(c.styles.isDark))
+	return &setsView{c: c, ws: ws, kind: loop.SetGolden, filter: fi}
 }
 
 func (m *setsView) Init() tea.Cmd { return nil }
 func (m *setsView) Title() string { return "Sets" }
-func (m *setsView) Typing() bool  { return false }
+func (m *setsView) Typing() bool  { return m.form != nil || m.filter.Focused() }
 
 func (m *setsView) SetSize(w, h int) {
 	m.width, m.height = w, h
 	m.list.setHeight(m.listHeight())
+	m.filter.SetWidth(max(w-4, 10))
+	if m.form != nil {
+		m.form.setWidth(w)
+	}
 }
 
 // header: the set tabs with their counts, the target line, the column
@@ -65,16 +76,19 @@ func (m *setsView) switchKey() (prev, next key.Binding) {
 
 func (m *setsView) ShortHelp() []key.Binding {
 	k := m.c.keys
+	if m.form != nil {
+		return m.form.help()
+	}
 	_, next := m.switchKey()
-	return []key.Binding{k.Help, k.Open, next, k.Down, k.Up, k.NextScreen}
+	return []key.Binding{k.Help, k.Open, next, k.Filter, k.AddEntry, k.EditEntry, k.RemoveEntry, k.NextScreen}
 }
 
 func (m *setsView) FullHelp() [][]key.Binding {
 	k := m.c.keys
 	prev, next := m.switchKey()
 	return [][]key.Binding{
-		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.Open, prev, next},
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.HalfUp, k.HalfDown, k.Top, k.Bottom},
+		{k.Open, prev, next, k.Filter, k.AddEntry, k.EditEntry, k.RemoveEntry, k.Undo},
 		k.globalKeys(),
 	}
 }
@@ -106,16 +120,82 @@ func (m *setsView) Update(msg tea.Msg) tea.Cmd {
 		m.ws.takeSets(msg)
 		m.rebuild()
 		return cmdOf(marksChangedMsg{})
+	case setFormDoneMsg:
+		m.form = nil
+		if msg.entry == nil {
+			return nil
+		}
+		m.kind = msg.entry.Kind
+		cmd := m.ws.PutSetEntry(*msg.entry)
+		m.rebuild()
+		m.selectEntry(msg.entry.EventID)
+		return cmd
 	case tea.KeyPressMsg:
+		if m.form != nil {
+			return m.form.update(msg, m.ws)
+		}
+		if m.filter.Focused() {
+			switch msg.String() {
+			case "enter":
+				m.filter.Blur()
+				return nil
+			case "esc":
+				m.filter.Blur()
+				m.filter.SetValue("")
+				m.rebuild()
+				return nil
+			}
+			var cmd tea.Cmd
+			m.filter, cmd = m.filter.Update(msg)
+			m.rebuild()
+			return cmd
+		}
 		return m.key(msg)
+	case tea.PasteMsg:
+		if m.form != nil {
+			return m.form.update(msg, m.ws)
+		}
 	}
 	return nil
+}
+
+func (m *setsView) selectEntry(id string) {
+	if i := slices.IndexFunc(m.entries, func(e loop.SetEntry) bool { return e.EventID == id }); i >= 0 {
+		m.list.cursor = i
+		m.list.clamp()
+	}
 }
 
 func (m *setsView) key(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.c.keys
 	if m.list.navKey(k, msg) {
 		return nil
+	}
+	switch {
+	case key.Matches(msg, k.Filter):
+		return m.filter.Focus()
+	case key.Matches(msg, k.Back) && m.filter.Value() != "":
+		m.filter.SetValue("")
+		m.rebuild()
+		return nil
+	case key.Matches(msg, k.AddEntry):
+		m.form = newSetForm(m.c, m.kind, nil)
+		m.form.setWidth(m.width)
+		return nil
+	case key.Matches(msg, k.EditEntry):
+		if i := m.list.cursor; i < len(m.entries) {
+			e := m.entries[i]
+			m.form = newSetForm(m.c, m.kind, &e)
+			m.form.setWidth(m.width)
+		}
+		return nil
+	case key.Matches(msg, k.RemoveEntry):
+		if id := m.selected(); id != "" {
+			return toggleSet(m.ws, m.kind, id, nil)
+		}
+		return nil
+	case key.Matches(msg, k.Undo):
+		return m.ws.Undo()
 	}
 	switch {
 	case key.Matches(msg, k.PrevQueue), key.Matches(msg, k.NextQueue):
@@ -155,7 +235,11 @@ func (m *setsView) rebuild() {
 	keep := m.selected()
 	set := m.ws.sets[m.kind]
 	m.entries = m.entries[:0]
+	q := strings.ToLower(strings.TrimSpace(m.filter.Value()))
 	for _, e := range set {
+		if q != "" && !strings.Contains(strings.ToLower(e.EventID+" "+e.Reference+" "+assertionSummary(&e)), q) {
+			continue
+		}
 		m.entries = append(m.entries, e)
 	}
 	slices.SortFunc(m.entries, func(a, b loop.SetEntry) int {
@@ -178,8 +262,7 @@ func (m *setsView) rebuild() {
 // state in memory: that is newer than what was read.
 func (w *workspace) takeSets(msg setsReadMsg) {
 	ours := func(kind loop.SetKind, id string) bool {
-		k := (&change{id: id, kind: kind}).key()
-		return w.latest[k] > msg.seq || slices.ContainsFunc(w.pending, func(p *change) bool { return p.key() == k })
+		return w.ours((&change{id: id, kind: kind}).key(), msg.seq)
 	}
 	var changed []string
 	for _, kind := range setKinds {
@@ -253,13 +336,25 @@ func (m *setsView) View() string {
 	}
 	cols := setColumns(m.width)
 	head := "  " + pad("EVENT", cols.id) + " " + pad(refTitle(m.kind), cols.ref) + " " + pad("CHECKS", cols.checks) + " " + pad("BY", cols.by) + " " + "ADDED"
+	hint := s.Subtle.Render(m.hint())
+	if m.filter.Focused() || m.filter.Value() != "" {
+		hint = m.filter.View()
+	}
 	lines := []string{
 		fit(strings.Join(tabs, "   "), m.width),
-		fit(s.Subtle.Render(m.hint()), m.width),
+		fit(hint, m.width),
 		fit(s.Label.Render(head), m.width),
 	}
+	if m.form != nil {
+		lines = append(lines[:2], m.form.view(m.width)...)
+		return padLines(lines, m.width, m.height)
+	}
 	if len(m.entries) == 0 {
-		lines = append(lines, "", fit(s.Muted.Render("  no "+setName(m.kind)+" items yet: press "+m.keyFor()+" on an item in the inbox or the item screen"), m.width))
+		msg := "  no " + setName(m.kind) + " items yet: press a to add one, or " + m.keyFor() + " on an item in the inbox or the item screen"
+		if m.filter.Value() != "" {
+			msg = fmt.Sprintf("  no %s entry matches %q — esc clears the filter", setName(m.kind), m.filter.Value())
+		}
+		lines = append(lines, "", fit(s.Muted.Render(msg), m.width))
 		return padLines(lines, m.width, m.height)
 	}
 	from, to := m.list.visible()
@@ -271,9 +366,9 @@ func (m *setsView) View() string {
 
 func (m *setsView) hint() string {
 	if m.kind == loop.SetGolden {
-		return "golden: items with a reference answer, scored by `loupe eval`; enter opens, h/l switches set"
+		return "golden: answers `loupe eval` scores · a add · e edit · x remove · / filter · h/l set"
 	}
-	return "red-flag: items whose assertions must hold, checked by `loupe gate`; enter opens, h/l switches set"
+	return "red-flag: checks `loupe gate` runs · a add · e edit · x remove · / filter · h/l set"
 }
 
 func (m *setsView) keyFor() string {

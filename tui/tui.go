@@ -17,7 +17,6 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
@@ -33,19 +32,11 @@ type Options struct {
 	// Input and Output default to the terminal (stdin, stdout).
 	Input  io.Reader
 	Output io.Writer
-	// Taxonomy and Rubric default to loop.DefaultTaxonomy and
-	// loop.DefaultRubric (a config file may supply its own).
-	Taxonomy []loop.ReasonCode
-	Rubric   loop.Rubric
-	// Goal, Guardrails, SetTargets and MinKappa are the config's goal
-	// metric and target (the Trends screen's thermostat), its guardrails
-	// (the Trends alerts), the curated sets' size targets (the Sets
-	// screen) and the agreement below which reviewers should recalibrate.
-	// Zero values mean config.Default()'s.
-	Goal       config.Goal
-	Guardrails config.Guardrails
-	SetTargets config.SetTargets
-	MinKappa   float64
+	// Config is the loupe.yaml in force: the taxonomy and rubric, the goal
+	// and guardrails (the Trends screen), the set targets (the Sets
+	// screen) and the review settings (overlap, roles, min_kappa). nil
+	// means config.Default().
+	Config *config.Config
 	// Now is the clock for label times; default time.Now.
 	Now func() time.Time
 	// Location shows times in this zone; default time.Local.
@@ -89,10 +80,9 @@ type Model struct {
 	compare *compareView // compare.go; nil without Options.Compare
 
 	width, height int
-	showHelp      bool
-	helpOffset    int // first line of the help screen shown (it scrolls on small terminals)
-	help          help.Model
+	help          *helpView
 	editor        *editor
+	confirm       *confirmBox
 
 	status    string
 	statusErr bool
@@ -106,34 +96,26 @@ const statusTTL = 5 * time.Second
 
 // New builds the root model on an open store.
 func New(st *store.Store, o Options) *Model {
+	cfg := config.Default()
+	if o.Config != nil {
+		cfg = *o.Config
+	}
 	c := &common{
 		st:       st,
 		reviewer: o.Reviewer,
-		taxonomy: o.Taxonomy,
-		rubric:   o.Rubric,
+		cfg:      cfg,
+		taxonomy: cfg.Taxonomy,
+		rubric:   cfg.Rubric,
 		keys:     DefaultKeyMap(),
 		styles:   NewStyles(true),
 		loc:      o.Location,
 		clock:    o.Now,
 		tick:     tea.Tick,
-		goal:     o.Goal,
-		guards:   o.Guardrails,
-		targets:  o.SetTargets,
-		minKappa: o.MinKappa,
+		goal:     cfg.Goal,
+		guards:   cfg.Guardrails,
+		targets:  cfg.Sets,
+		minKappa: cfg.Review.MinKappa,
 		trace:    o.Trace,
-	}
-	def := config.Default()
-	if c.goal == (config.Goal{}) {
-		c.goal = def.Goal
-	}
-	if len(c.guards.Metrics) == 0 {
-		c.guards = def.Guardrails
-	}
-	if c.targets == (config.SetTargets{}) {
-		c.targets = def.Sets
-	}
-	if c.minKappa == 0 {
-		c.minKappa = def.Review.MinKappa
 	}
 	if c.reviewer == "" {
 		c.reviewer = os.Getenv("LOUPE_REVIEWER")
@@ -144,6 +126,7 @@ func New(st *store.Store, o Options) *Model {
 	if c.reviewer == "" {
 		c.reviewer = "reviewer"
 	}
+	c.adjudicator = cfg.Review.IsAdjudicator(c.reviewer)
 	if len(c.taxonomy) == 0 {
 		c.taxonomy = loop.DefaultTaxonomy()
 	}
@@ -158,7 +141,9 @@ func New(st *store.Store, o Options) *Model {
 	}
 	ws := newWorkspace(c)
 	in := newInbox(c, ws)
-	m := &Model{c: c, ws: ws, inbox: in, item: newItemView(c, ws, in), help: help.New()}
+	m := &Model{c: c, ws: ws, inbox: in, item: newItemView(c, ws, in), help: newHelpView(c)}
+	// The one place screens are registered, in tab order (the screen*
+	// constants index it). A new screen goes here and in the constants.
 	m.screens = []screen{
 		screenInbox:     m.inbox,
 		screenItem:      m.item,
@@ -166,7 +151,6 @@ func New(st *store.Store, o Options) *Model {
 		screenTrends:    newTrendsView(c, ws),
 		screenAgreement: newAgreementView(c, ws),
 	}
-	m.help.Styles = c.styles.Help
 	m.addCompare(o.Compare) // compare.go
 	return m
 }
@@ -199,6 +183,9 @@ func Run(ctx context.Context, st *store.Store, o Options) error {
 // the store watch Run started and finishes pending writes. Run calls it; a
 // caller driving the model itself (tests, SSH) calls it after the program
 // ends.
+//
+// A note or reference still open in the editor (the connection dropped,
+// the server shut down) is kept as the item's draft.
 func (m *Model) Close() error {
 	if m.inbox.cancel != nil {
 		m.inbox.cancel()
@@ -206,11 +193,19 @@ func (m *Model) Close() error {
 	if m.unwatch != nil {
 		m.unwatch()
 	}
-	return errors.Join(append(m.ws.flush(), m.flushCompare()...)...) // flushCompare: compare.go
+	if e := m.editor; e != nil && e.changed() {
+		m.editor = nil
+		m.keepEdit(e.done())
+	}
+	errs := append(m.ws.flush(), m.flushCompare()...) // flushCompare: compare.go
+	if err := m.ws.releaseHeld(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{load(m.c.st, m.c.reviewer), tea.RequestBackgroundColor}
+	cmds := []tea.Cmd{load(m.c.st, m.c.reviewer, m.c.adjudicator, m.c.cfg.Review.Overlap, m.c.clock()), tea.RequestBackgroundColor}
 	for _, s := range m.screens {
 		cmds = append(cmds, s.Init())
 	}
@@ -226,7 +221,7 @@ func (m *Model) layout() {
 	for _, s := range m.screens {
 		s.SetSize(m.width, max(h, 1))
 	}
-	m.help.SetWidth(m.width)
+	m.help.SetSize(m.width, m.height-2)
 }
 
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -247,8 +242,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tea.BackgroundColorMsg:
 		m.c.styles = NewStyles(msg.IsDark())
-		m.help.Styles = m.c.styles.Help
 		return m, m.broadcast(msg)
+	case confirmMsg:
+		m.confirm = msg.box
+		return m, nil
+	case leaseMsg:
+		return m, m.ws.leased(msg)
 	case fatalMsg:
 		m.fatal = msg.err
 		return m, nil
@@ -291,13 +290,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.cancelled {
 			return m, nil
 		}
-		if msg.reference {
-			m.ws.SetReference(msg.id, msg.text)
-		} else {
-			m.ws.SetNote(msg.id, msg.text)
-		}
-		m.item.refresh()
-		return m, statusInfo("kept in the draft: grade (p/f/b) to save it")
+		return m, m.keepEdit(msg)
 	case tea.KeyPressMsg:
 		return m, m.key(msg)
 	case tea.PasteMsg:
@@ -306,6 +299,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, m.screens[m.active].Update(msg)
 	case tea.MouseMsg:
+		if m.editor != nil || m.confirm != nil || m.help.shown {
+			return m, nil
+		}
 		return m, m.screens[m.active].Update(msg)
 	}
 	if m.editor != nil {
@@ -326,10 +322,30 @@ func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
+// keepEdit puts a finished note or reference where it belongs: the draft,
+// or the label of a graded item without one.
+func (m *Model) keepEdit(msg editDoneMsg) tea.Cmd {
+	var cmd tea.Cmd
+	if msg.reference {
+		cmd = m.ws.SetReference(msg.id, msg.text)
+	} else {
+		cmd = m.ws.SetNote(msg.id, msg.text)
+	}
+	m.item.refresh()
+	return cmd
+}
+
 func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.c.keys
+	if b := m.confirm; b != nil {
+		m.confirm = nil
+		if key.Matches(msg, k.ForceQuit) {
+			return tea.Quit // asked once already: a second ctrl+c means it
+		}
+		return b.answer(msg)
+	}
 	if key.Matches(msg, k.ForceQuit) {
-		return tea.Quit
+		return m.quit()
 	}
 	if m.fatal != nil {
 		if key.Matches(msg, k.Quit) || key.Matches(msg, k.Back) {
@@ -341,27 +357,19 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		return m.editor.update(msg)
 	}
 	active := m.screens[m.active]
-	if m.showHelp {
-		switch {
-		case key.Matches(msg, k.Quit):
-			return tea.Quit
-		case key.Matches(msg, k.Help), key.Matches(msg, k.Back):
-			m.showHelp = false
-		case key.Matches(msg, k.Down):
-			if m.helpOffset < len(m.helpLines())-(m.height-2) {
-				m.helpOffset++
-			}
-		case key.Matches(msg, k.Up):
-			m.helpOffset = max(0, m.helpOffset-1)
+	if m.help.shown {
+		if key.Matches(msg, k.Quit) {
+			return m.quit()
 		}
+		m.help.key(msg)
 		return nil
 	}
 	if !active.Typing() {
 		switch {
 		case key.Matches(msg, k.Quit):
-			return tea.Quit
+			return m.quit()
 		case key.Matches(msg, k.Help):
-			m.showHelp, m.helpOffset = true, 0
+			m.help.show(active)
 			return nil
 		case key.Matches(msg, k.NextScreen):
 			return m.nextScreen(1)
@@ -370,6 +378,44 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		}
 	}
 	return active.Update(msg)
+}
+
+// quit ends the session, first asking what to do with what was typed and
+// not graded: a note still in the editor, drafts made this session. Drafts
+// are in the store already; "keep" leaves them there for next time.
+func (m *Model) quit() tea.Cmd {
+	e := m.editor
+	if e != nil && !e.changed() {
+		e = nil
+	}
+	ids := m.ws.unsaved()
+	if e == nil && len(ids) == 0 {
+		return tea.Quit
+	}
+	what := fmt.Sprintf("%d ungraded draft(s): %s", len(ids), strings.Join(ids[:min(len(ids), 2)], ", "))
+	if len(ids) == 1 {
+		what = "an ungraded draft on " + ids[0]
+	}
+	if e != nil {
+		what = "your " + e.what() + " not kept yet"
+	}
+	return askCmd(&confirmBox{
+		question: "Quit with " + what + "?",
+		choices: []choice{
+			{"k", "keep for later", func() tea.Cmd {
+				var cmd tea.Cmd
+				if e != nil {
+					m.editor = nil
+					cmd = m.keepEdit(e.done())
+				}
+				return tea.Sequence(cmd, tea.Quit)
+			}},
+			{"d", "discard", func() tea.Cmd {
+				m.editor = nil
+				return tea.Sequence(m.ws.discardDrafts(), tea.Quit)
+			}},
+		},
+	})
 }
 
 // nextScreen cycles through the screens (d is +1 or -1); the item screen
@@ -416,6 +462,7 @@ func (m *Model) View() tea.View {
 	}
 	v := tea.NewView(m.render())
 	v.AltScreen = true
+	v.MouseMode = tea.MouseModeCellMotion // wheel scrolls, a click selects
 	v.WindowTitle = "loupe"
 	return v
 }
@@ -431,9 +478,11 @@ func (m *Model) render() string {
 		return lipgloss.Place(m.width, m.height, lipgloss.Center, lipgloss.Center, box)
 	}
 	active := m.screens[m.active]
-	body := active.View()
-	if m.showHelp {
-		body = m.helpView(m.height - 2)
+	var body string
+	if m.help.shown {
+		body = m.help.View()
+	} else {
+		body = active.View()
 	}
 	parts := []string{m.headerView(), body}
 	if m.editor != nil {
@@ -448,15 +497,19 @@ func (m *Model) headerView() string {
 	left := s.Header.Render("loupe") + " "
 	for i, sc := range m.screens {
 		st := s.Tab
-		if i == m.active && !m.showHelp {
+		if i == m.active && !m.help.shown {
 			st = s.TabActive
 		}
 		left += st.Render(sc.Title())
 	}
-	if m.showHelp {
+	if m.help.shown {
 		left += s.TabActive.Render("Help")
 	}
-	right := s.Muted.Render(m.c.reviewer)
+	who := m.c.reviewer
+	if m.c.adjudicator {
+		who += " (adjudicator)"
+	}
+	right := s.Muted.Render(who)
 	gap := m.width - lipgloss.Width(left) - lipgloss.Width(right)
 	if gap < 1 {
 		return fit(left, m.width)
@@ -466,6 +519,9 @@ func (m *Model) headerView() string {
 
 func (m *Model) statusView() string {
 	s := m.c.styles
+	if m.confirm != nil {
+		return m.confirm.view(s, m.width)
+	}
 	if m.status != "" {
 		st := s.StatusInfo
 		if m.statusErr {
@@ -476,58 +532,12 @@ func (m *Model) statusView() string {
 	var bindings []key.Binding
 	if m.editor != nil {
 		bindings = m.editor.help()
-	} else if m.showHelp {
+	} else if m.help.shown {
 		bindings = []key.Binding{m.c.keys.Down, m.c.keys.Up, m.c.keys.Back, m.c.keys.Quit}
 	} else {
 		bindings = m.screens[m.active].ShortHelp()
 	}
-	return fit(m.help.ShortHelpView(bindings), m.width)
-}
-
-func (m *Model) helpView(h int) string {
-	s := m.c.styles
-	lines := m.helpLines()
-	if len(lines) > h {
-		// Too tall for the terminal: scroll with j/k, and say so.
-		off := min(m.helpOffset, len(lines)-h)
-		lines = lines[off:]
-		if len(lines) > h {
-			lines = append(lines[:h-1], fit(s.Muted.Render(fmt.Sprintf("  … %d more lines: j/↓ scrolls", len(lines)-h+1)), m.width))
-		}
-	}
-	for len(lines) < h {
-		lines = append(lines, strings.Repeat(" ", m.width))
-	}
-	return strings.Join(lines, "\n")
-}
-
-// helpLines is the whole help screen, one entry per line, fitted to the
-// width.
-func (m *Model) helpLines() []string {
-	s := m.c.styles
-	k := m.c.keys
-	groups := m.screens[m.active].FullHelp()
-	hv := help.New()
-	hv.Styles = m.help.Styles
-	hv.SetWidth(m.width)
-	var lines []string
-	lines = append(lines, s.Section.Render("Keys — "+m.screens[m.active].Title()), "")
-	lines = append(lines, strings.Split(hv.FullHelpView(groups), "\n")...)
-	lines = append(lines, "", s.Section.Render("Filter"),
-		"key:value tokens match a field fuzzily (seg:ent finds enterprise):",
-		"  reason: segment: (seg:) model: task: thumb: grade: locale: set:",
-		"bare words fuzzy-match the item's text and rank it (sahilm/fuzzy).",
-		"", s.Section.Render("Reason codes ("+k.Reason.Help().Key+")"))
-	for i, rc := range m.c.taxonomy {
-		if i >= 9 {
-			break
-		}
-		lines = append(lines, "  "+s.Title.Render(string(rune('1'+i)))+" "+rc.Code+s.Muted.Render("  "+rc.Description))
-	}
-	for i := range lines {
-		lines[i] = fit(lines[i], m.width)
-	}
-	return lines
+	return fit(m.help.short(bindings), m.width)
 }
 
 // Compile-time checks.

@@ -1,11 +1,13 @@
 package tui
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/loupe-dev/loupe/loop"
@@ -83,15 +85,15 @@ func TestNavigationKeys(t *testing.T) {
 		want int
 	}{
 		{"j", 1}, {"down", 2}, {"k", 1}, {"up", 0}, {"up", 0},
-		{"pgdown", 20}, {"end", nEvents - 1}, {"G", nEvents - 1}, {"j", nEvents - 1}, {"home", 0}, {"s", 1},
+		{"pgdown", 19}, {"ctrl+u", 10}, {"ctrl+d", 19}, {"end", nEvents - 1}, {"G", nEvents - 1}, {"j", nEvents - 1}, {"home", 0}, {"s", 1},
 	}
 	for _, s := range steps {
 		h.press(s.key)
-		if in.cursor != s.want {
-			t.Fatalf("after %q: cursor %d, want %d", s.key, in.cursor, s.want)
+		if in.list.cursor != s.want {
+			t.Fatalf("after %q: cursor %d, want %d", s.key, in.list.cursor, s.want)
 		}
-		if in.cursor < in.offset || in.cursor >= in.offset+in.listHeight() {
-			t.Fatalf("after %q: cursor %d outside the window at %d", s.key, in.cursor, in.offset)
+		if in.list.cursor < in.list.offset || in.list.cursor >= in.list.offset+in.listHeight() {
+			t.Fatalf("after %q: cursor %d outside the window at %d", s.key, in.list.cursor, in.list.offset)
 		}
 	}
 }
@@ -108,7 +110,7 @@ func TestQueueKeys(t *testing.T) {
 		t.Fatalf("all queue: queue %d, %d rows", h.m.inbox.queue, len(h.m.inbox.rows))
 	}
 	h.press("h")
-	if h.m.inbox.queue != len(queues())-1 {
+	if h.m.inbox.queue != len(h.m.inbox.queues())-1 {
 		t.Fatalf("wraps around: queue %d", h.m.inbox.queue)
 	}
 	h.press("right", "right") // to review
@@ -228,13 +230,13 @@ func TestGradeKeysFromInbox(t *testing.T) {
 		grade loop.Grade
 	}{{"p", loop.GradePass}, {"f", loop.GradeFail}, {"b", loop.GradeBorderline}} {
 		id := h.selected()
-		cur := h.m.inbox.cursor
+		cur := h.m.inbox.list.cursor
 		h.press(tt.key)
 		l, ok := h.label(id)
 		if !ok || l.Grade != tt.grade || l.Reviewer != "alice" || !l.At.Equal(h.m.ws.labels[id]["alice"].At) {
 			t.Fatalf("%s on %s: stored %+v %v", tt.key, id, l, ok)
 		}
-		if h.m.inbox.cursor != cur+1 {
+		if h.m.inbox.list.cursor != cur+1 {
 			t.Fatalf("%s did not advance", tt.key)
 		}
 		if h.m.ws.Mark(h.m.ws.byID[id])&filter.Mine == 0 {
@@ -270,10 +272,16 @@ func TestReasonKeys(t *testing.T) {
 	if h.m.ws.Draft(id) != nil {
 		t.Error("draft kept after grading")
 	}
-	// Back on the item, the draft starts from the saved label.
+	// Back on the graded item, a reason key changes the saved label.
 	h.press("k", "2")
-	if d := h.m.ws.Draft(id); d == nil || !slices.Equal(d.Reasons, []string{"too_long", "unsafe", "missing_info"}) {
-		t.Fatalf("draft from label: %+v", d)
+	if d := h.m.ws.Draft(id); d != nil {
+		t.Fatalf("a reason on a graded item made a draft: %+v", d)
+	}
+	if l, _ := h.label(id); !slices.Equal(l.Reasons, []string{"too_long", "unsafe", "missing_info"}) || l.Grade != loop.GradeFail {
+		t.Fatalf("label after toggling on it: %+v", l)
+	}
+	if h.m.status != "saved" {
+		t.Errorf("status %q, want saved", h.m.status)
 	}
 }
 
@@ -507,7 +515,7 @@ func TestHelpAndQuitKeys(t *testing.T) {
 	st, _ := openStore(t, nEvents)
 	h := newHarness(t, st, 80, 24)
 	h.press("?")
-	if !h.m.showHelp || !strings.Contains(plain(h.m), "toggle reason") {
+	if !h.m.help.shown || !strings.Contains(plain(h.m), "toggle reason") {
 		t.Fatalf("help:\n%s", plain(h.m))
 	}
 	// At 80x24 the help is taller than the screen: j scrolls to the last
@@ -526,11 +534,11 @@ func TestHelpAndQuitKeys(t *testing.T) {
 		t.Fatalf("k does not scroll back up:\n%s", plain(h.m))
 	}
 	h.press("?")
-	if h.m.showHelp {
+	if h.m.help.shown {
 		t.Fatal("? does not close help")
 	}
 	h.press("?", "esc")
-	if h.m.showHelp {
+	if h.m.help.shown {
 		t.Fatal("esc does not close help")
 	}
 	h.press("q")
@@ -554,7 +562,10 @@ func TestDisagreementsQueue(t *testing.T) {
 	if err := st.PutLabel(bob); err != nil {
 		t.Fatal(err)
 	}
-	h := newHarness(t, st, 80, 24)
+	if h := newHarness(t, st, 80, 24); len(h.m.inbox.queues()) != 4 {
+		t.Fatal("a reviewer who grades blind has a Disagreements queue")
+	}
+	h := newHarnessAs(t, st, 80, 24, "alice", adjudicating("alice"))
 	if h.selected() != "evt-035" {
 		t.Fatal("bob's label must not take the item out of alice's queue")
 	}
@@ -612,8 +623,8 @@ func TestResize(t *testing.T) {
 	h.press("end")
 	h.send(tea.WindowSizeMsg{Width: 200, Height: 50})
 	in := h.m.inbox
-	if in.cursor != nEvents-1 || in.cursor < in.offset || in.cursor >= in.offset+in.listHeight() {
-		t.Fatalf("cursor %d offset %d after resize", in.cursor, in.offset)
+	if in.list.cursor != nEvents-1 || in.list.cursor < in.list.offset || in.list.cursor >= in.list.offset+in.listHeight() {
+		t.Fatalf("cursor %d offset %d after resize", in.list.cursor, in.list.offset)
 	}
 	for _, size := range [][2]int{{200, 50}, {60, 15}, {120, 35}} {
 		h.send(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
@@ -653,5 +664,232 @@ func TestClockStrictlyIncreases(t *testing.T) {
 	a, b := c.now(), c.now()
 	if !b.After(a) {
 		t.Fatal("two labels could share an instant")
+	}
+}
+
+// ? lists every key of the keymap, on the screen that uses it.
+func TestHelpListsEveryKey(t *testing.T) {
+	st, _ := openStore(t, nEvents)
+	h := newHarness(t, st, 80, 200)
+	var text strings.Builder
+	for i := range h.m.screens {
+		h.m.activate(i)
+		h.press("?")
+		text.WriteString(plain(h.m) + "\n")
+		h.press("?")
+	}
+	help := text.String()
+	km := reflect.ValueOf(h.m.c.keys)
+	for i := range km.NumField() {
+		b := km.Field(i).Interface().(key.Binding)
+		name := km.Type().Field(i).Name
+		if name == "Accept" || name == "Save" || name == "ForceQuit" {
+			continue // the editor's and the filter's own keys, shown in their status line
+		}
+		if !strings.Contains(help, b.Help().Key+" ") || !strings.Contains(help, b.Help().Desc) {
+			t.Errorf("help does not list %s (%s %s)", name, b.Help().Key, b.Help().Desc)
+		}
+	}
+	// And it fits 80 columns.
+	for _, l := range strings.Split(help, "\n") {
+		if w := ansi.StringWidth(l); w > 80 {
+			t.Errorf("help line %d wide: %q", w, l)
+		}
+	}
+}
+
+// Undo survives a restart: the reviewer's changes of the day are in the
+// store's journal; yesterday's are not undoable.
+func TestUndoSurvivesRestart(t *testing.T) {
+	st, _ := openStore(t, nEvents)
+	h := newHarness(t, st, 80, 24)
+	first := h.selected()
+	h.press("f", "p") // fail the first, pass the second
+	h.press("g")      // the third into golden
+	if err := h.m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	h2 := newHarness(t, st, 80, 24)
+	if len(h2.m.ws.undo) != 3 {
+		t.Fatalf("undo stack after restart: %d changes", len(h2.m.ws.undo))
+	}
+	h2.press("u", "u", "u")
+	if _, ok := h2.label(first); ok {
+		t.Fatal("the first grade is still there after three undos")
+	}
+	var golden int
+	st.SetEntries(loop.SetGolden, func(loop.SetEntry) error { golden++; return nil })
+	if golden != 0 {
+		t.Fatalf("%d golden entries after undoing the add", golden)
+	}
+	h2.press("u")
+	if !strings.Contains(h2.m.status, "nothing to undo") {
+		t.Errorf("status %q", h2.m.status)
+	}
+	h2.m.Close()
+	// The undone changes left the journal.
+	n := 0
+	st.UndoJournal("alice", func(store.UndoEntry) error { n++; return nil })
+	if n != 0 {
+		t.Fatalf("%d journal entries left", n)
+	}
+	// A day later, nothing of yesterday is undoable.
+	h2.press("p")
+	h2.m.Close()
+	msg := load(st, "alice", false, 0.2, t0.Add(24*time.Hour))().(loadedMsg)
+	if msg.err != nil || len(msg.undo) != 0 {
+		t.Fatalf("yesterday's journal: %d entries, %v", len(msg.undo), msg.err)
+	}
+}
+
+// Blind grading on the item screen and the preview: bob's grade shows to
+// alice only once she has graded the item; an adjudicator sees it at once.
+func TestBlindItemScreen(t *testing.T) {
+	st, _ := openStore(t, nEvents)
+	bob, _ := loop.NewLabel("evt-035", "bob", loop.GradeFail, []string{"unsafe"}, "", "", t0.Add(-time.Hour))
+	if err := st.PutLabel(bob); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, st, 200, 50)
+	h.m.inbox.selectID("evt-035")
+	h.press("j", "k") // load the preview
+	if v := plain(h.m); strings.Contains(v, "by bob") || strings.Contains(v, "fail") && strings.Contains(v, "unsafe") {
+		t.Fatalf("the preview shows bob's grade before alice graded:\n%s", v)
+	}
+	h.press("/")
+	h.typeText("grade:fail")
+	h.press("enter")
+	if len(h.m.inbox.rows) != 0 {
+		t.Fatalf("grade:fail finds %d items for alice, who graded none", len(h.m.inbox.rows))
+	}
+	h.press("esc")
+	h.m.inbox.selectID("evt-035")
+	h.press("enter")
+	if v := plain(h.m); strings.Contains(v, "bob") || !strings.Contains(v, "blind grading") {
+		t.Fatalf("the item screen before grading:\n%s", v)
+	}
+	h.press("p", "esc")
+	h.m.inbox.selectID("evt-035")
+	h.press("enter")
+	if v := plain(h.m); !strings.Contains(v, "bob") {
+		t.Fatalf("bob's grade not shown after alice graded:\n%s", v)
+	}
+	a := newHarnessAs(t, st, 200, 50, "carol", adjudicating("carol"))
+	a.m.inbox.selectID("evt-035")
+	a.press("enter")
+	if v := plain(a.m); !strings.Contains(v, "bob") || strings.Contains(v, "blind grading") {
+		t.Fatalf("the adjudicator's item screen:\n%s", v)
+	}
+}
+
+// r r on a red-flag entry with checks asks first; removed and added back
+// in the session, it comes back as it was (checks, who added it, when).
+func TestRedFlagRestore(t *testing.T) {
+	st, _ := openStore(t, nEvents)
+	ms := 500.0
+	orig := loop.SetEntry{EventID: "evt-035", Kind: loop.SetRedFlag, MustNotContain: []string{"refund"}, MaxLatencyMS: &ms, AddedBy: "ana", At: t0.Add(-48 * time.Hour)}
+	if err := st.PutSetEntry(orig); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, st, 120, 30)
+	h.m.inbox.selectID("evt-035")
+	h.press("r")
+	if h.m.confirm == nil || !strings.Contains(h.m.confirm.question, "2 check(s)") {
+		t.Fatalf("no question before removing checks: %+v", h.m.confirm)
+	}
+	h.press("r") // not y: kept
+	if e, ok := h.inSet(loop.SetRedFlag, "evt-035"); !ok || len(e.MustNotContain) != 1 {
+		t.Fatalf("r r removed the entry: %+v %v", e, ok)
+	}
+	h.press("r", "y") // removed
+	if _, ok := h.inSet(loop.SetRedFlag, "evt-035"); ok {
+		t.Fatal("r y did not remove it")
+	}
+	h.press("r") // added back: as it was
+	e, ok := h.inSet(loop.SetRedFlag, "evt-035")
+	if !ok || e.AddedBy != "ana" || !e.At.Equal(orig.At) || len(e.MustNotContain) != 1 || e.MaxLatencyMS == nil || *e.MaxLatencyMS != 500 {
+		t.Fatalf("restored entry %+v", e)
+	}
+	// g g likewise keeps who added a golden entry and when.
+	h.press("g")
+	g1, _ := h.inSet(loop.SetGolden, "evt-035")
+	h.press("g", "g")
+	if g2, ok := h.inSet(loop.SetGolden, "evt-035"); !ok || !g2.At.Equal(g1.At) || g2.AddedBy != g1.AddedBy {
+		t.Fatalf("g g changed the entry: %+v then %+v", g1, g2)
+	}
+}
+
+// The mouse: the wheel scrolls the inbox, a click selects a row.
+func TestInboxMouse(t *testing.T) {
+	st, _ := openStore(t, nEvents)
+	h := newHarness(t, st, 80, 24)
+	h.send(tea.MouseWheelMsg{Button: tea.MouseWheelDown})
+	if h.m.inbox.list.cursor != 3 {
+		t.Fatalf("wheel down: cursor %d", h.m.inbox.list.cursor)
+	}
+	// Row 0 is on screen line 4: the app header, the queue tabs, the
+	// filter line and the column titles are above it.
+	h.send(tea.MouseClickMsg{Button: tea.MouseLeft, X: 10, Y: 4 + 5})
+	if h.m.inbox.list.cursor != 5 {
+		t.Fatalf("click: cursor %d", h.m.inbox.list.cursor)
+	}
+	if h.m.View().MouseMode != tea.MouseModeCellMotion {
+		t.Error("mouse not enabled")
+	}
+}
+
+// Drafts are in the store as they are made; quitting with them asks, and
+// "d" discards them while "k" keeps them for the next session.
+func TestQuitAsksAboutDrafts(t *testing.T) {
+	st, _ := openStore(t, nEvents)
+	h := newHarness(t, st, 80, 24)
+	id := h.selected()
+	h.press("2", "n")
+	h.typeText("check the dates")
+	h.press("enter")
+	var stored []store.Draft
+	read := func() {
+		stored = nil
+		st.Drafts("alice", func(d store.Draft) error { stored = append(stored, d); return nil })
+	}
+	read()
+	if len(stored) != 1 || stored[0].EventID != id || stored[0].Note != "check the dates" || stored[0].Reasons[0] != "missing_info" {
+		t.Fatalf("stored drafts %+v", stored)
+	}
+	h.press("q")
+	if h.quit || h.m.confirm == nil {
+		t.Fatal("q quit with a draft without asking")
+	}
+	h.press("x") // any other key: stay
+	if h.quit || h.m.confirm != nil {
+		t.Fatal("cancel did not stay")
+	}
+	h.press("q", "d")
+	if !h.quit {
+		t.Fatal("d did not quit")
+	}
+	h.m.Close()
+	read()
+	if len(stored) != 0 {
+		t.Fatalf("discarded drafts still stored: %+v", stored)
+	}
+
+	// A note open in the editor when the session ends (a dropped
+	// connection) is kept as the draft.
+	h2 := newHarness(t, st, 80, 24)
+	h2.press("n")
+	h2.typeText("half typed")
+	h2.m.Close()
+	read()
+	if len(stored) != 1 || stored[0].Note != "half typed" {
+		t.Fatalf("the open note was lost: %+v", stored)
+	}
+	h3 := newHarness(t, st, 80, 24)
+	if d := h3.m.ws.Draft(h3.selected()); d == nil || d.Note != "half typed" {
+		t.Fatalf("draft after reopening: %+v", d)
+	}
+	h3.press("q") // a draft from an earlier session: nothing new to ask about
+	if !h3.quit {
+		t.Error("q asked about an earlier session's draft")
 	}
 }

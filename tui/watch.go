@@ -2,7 +2,6 @@ package tui
 
 import (
 	"fmt"
-	"slices"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/loupe-dev/loupe/loop"
@@ -68,6 +67,7 @@ type watchedMsg struct {
 	seq    int                                        // the workspace's change seq when the read was asked for
 	labels map[string][]loop.Label                    // event id → its current labels
 	sets   map[loop.SetKind]map[string]*loop.SetEntry // kind → event id → entry, nil when out of the set
+	leases map[string]*store.Lease                    // event id → its lease, nil when none
 	err    error
 }
 
@@ -103,12 +103,21 @@ func (w *watching) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return w, cmd
 }
 
+// readLabelsCmd re-reads one item's labels, as if a change notice had come.
+func readLabelsCmd(st *store.Store, id string, seq int) tea.Cmd {
+	l := loop.Label{EventID: id}
+	return readWatched(st, []store.Change{{EventID: id, Label: &l}}, seq)
+}
+
 // readWatched reads the current labels and set entries of the changed
 // events.
 func readWatched(st *store.Store, cs []store.Change, seq int) tea.Cmd {
 	return func() tea.Msg {
-		msg := watchedMsg{seq: seq, labels: map[string][]loop.Label{}, sets: map[loop.SetKind]map[string]*loop.SetEntry{}}
+		msg := watchedMsg{seq: seq, labels: map[string][]loop.Label{}, sets: map[loop.SetKind]map[string]*loop.SetEntry{}, leases: map[string]*store.Lease{}}
 		for _, c := range cs {
+			if c.Lease {
+				msg.leases[c.EventID] = nil
+			}
 			if c.Label != nil {
 				if _, done := msg.labels[c.EventID]; done {
 					continue
@@ -127,6 +136,17 @@ func readWatched(st *store.Store, cs []store.Change, seq int) tea.Cmd {
 					msg.sets[c.Set] = map[string]*loop.SetEntry{}
 				}
 				msg.sets[c.Set][c.EventID] = nil
+			}
+		}
+		if len(msg.leases) > 0 {
+			err := st.Leases(func(l store.Lease) error {
+				if _, ok := msg.leases[l.EventID]; ok {
+					msg.leases[l.EventID] = &l
+				}
+				return nil
+			})
+			if err != nil {
+				return watchedMsg{err: fmt.Errorf("leases: %w", err)}
 			}
 		}
 		for kind, ids := range msg.sets {
@@ -149,10 +169,7 @@ func readWatched(st *store.Store, cs []store.Change, seq int) tea.Cmd {
 // it is in memory while the write is in flight or when it was changed
 // after the read was asked for: memory is then newer than what was read.
 func (w *workspace) applyWatched(msg watchedMsg) tea.Cmd {
-	ours := func(c *change) bool {
-		k := c.key()
-		return w.latest[k] > msg.seq || slices.ContainsFunc(w.pending, func(p *change) bool { return p.key() == k })
-	}
+	ours := func(c *change) bool { return w.ours(c.key(), msg.seq) }
 	var cmds []tea.Cmd
 	for id, ls := range msg.labels {
 		mine, hadMine := w.labels[id][w.c.reviewer]
@@ -191,6 +208,17 @@ func (w *workspace) applyWatched(msg watchedMsg) tea.Cmd {
 			w.refreshMark(id)
 			cmds = append(cmds, cmdOf(itemChangedMsg{ID: id}))
 		}
+	}
+	for id, l := range msg.leases {
+		if id == w.held {
+			continue // ours: memory knows best
+		}
+		if l == nil {
+			delete(w.leases, id)
+		} else {
+			w.leases[id] = *l
+		}
+		w.refreshMark(id)
 	}
 	return tea.Batch(append(cmds, cmdOf(marksChangedMsg{}))...)
 }

@@ -27,7 +27,9 @@ they graded again later; reviewer throughput; and the items reviewers
 disagree on, to adjudicate (the TUI's "disagreements" queue).
 
 kappa and alpha are 1 for perfect agreement, 0 for chance level; "–" where
-there is nothing to compare yet.`,
+there is nothing to compare yet. Each pair's kappa comes with its 95%
+interval; a pair with fewer than 20 shared items is marked "too few items".
+Only current grades count: an undone grade is gone from the figures.`,
 		Example: `  loupe agreement
   loupe agreement --json | jq '.pairs'`,
 		Args: cobra.NoArgs,
@@ -83,9 +85,13 @@ there is nothing to compare yet.`,
 			fmt.Fprintf(w, "grades: alpha %s over %d items (%d pairable ratings)\n", fmtStat(rep.Alpha), rep.Units, rep.Pairable)
 			if len(rep.Pairs) > 0 {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "\nREVIEWER A\tREVIEWER B\tITEMS\tKAPPA")
+				fmt.Fprintln(tw, "\nREVIEWER A\tREVIEWER B\tITEMS\tKAPPA\t95% INTERVAL\t")
 				for _, p := range rep.Pairs {
-					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", p.A, p.B, p.N, fmtStat(p.Kappa))
+					mark := ""
+					if p.TooFew {
+						mark = fmt.Sprintf("too few items (under %d)", agree.MinPairItems)
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s–%s\t%s\n", p.A, p.B, p.N, fmtStat(p.Kappa), fmtStat(p.Low), fmtStat(p.High), mark)
 				}
 				tw.Flush()
 			} else {

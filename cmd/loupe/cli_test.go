@@ -609,7 +609,7 @@ func TestForgetExpired(t *testing.T) {
 `
 	ingestJSON(t, []byte(lines), "--store", st, "-")
 	r := run(t, nil, "forget", "--expired", "--json", "--store", st)
-	if r.code != 0 || strings.TrimSpace(r.stdout) != `{"erased":1}` {
+	if r.code != 0 || strings.TrimSpace(r.stdout) != `{"erased":1,"signals_dropped":0}` {
 		t.Fatalf("forget --expired: %d %q %s", r.code, r.stdout, r.stderr)
 	}
 	ev := run(t, nil, "export", "events", "--store", st)

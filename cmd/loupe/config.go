@@ -49,6 +49,9 @@ func (a *app) loadConfig() (appConfig, error) {
 	if err != nil {
 		return appConfig{}, usageErr("%v", err)
 	}
+	for _, w := range c.Warnings {
+		fmt.Fprintln(os.Stderr, "warning: "+w)
+	}
 	return appConfig{Config: c, Path: path}, nil
 }
 

@@ -29,7 +29,8 @@ type dailyResult struct {
 	Alerts  int
 	New     int
 	Posted  int
-	Expired int
+	Expired int // events past privacy.retention_days
+	Dropped int // signals pending past intake.pending_days
 }
 
 // raiseAlerts checks the guardrails on the store's data (up to its newest
@@ -51,14 +52,17 @@ func raiseAlerts(st *store.Store, cfg appConfig, d *reviewData, now time.Time) (
 	return as, len(fresh), err
 }
 
-// expirePending is the hook for the expiry of pending signals (the
-// signals helper's store methods); until those land it enforces
-// privacy.retention_days, as `loupe forget --expired` does.
-func expirePending(st *store.Store, cfg appConfig, now time.Time) (int, error) {
-	if cfg.Privacy.RetentionDays <= 0 {
-		return 0, nil
+// expirePending expires old data as `loupe forget --expired` does: events
+// older than privacy.retention_days, and signals that waited longer than
+// intake.pending_days for an interaction that never came.
+func expirePending(st *store.Store, cfg appConfig, now time.Time) (erased, dropped int, err error) {
+	if cfg.Privacy.RetentionDays > 0 {
+		if erased, err = st.ForgetBefore(now.UTC().AddDate(0, 0, -cfg.Privacy.RetentionDays)); err != nil {
+			return erased, 0, err
+		}
 	}
-	return st.ForgetBefore(now.UTC().AddDate(0, 0, -cfg.Privacy.RetentionDays))
+	dropped, err = st.ExpirePending(now.UTC().AddDate(0, 0, -cfg.Intake.PendingDays))
+	return erased, dropped, err
 }
 
 // runDaily is one run of the daily job at now.
@@ -71,18 +75,7 @@ func runDaily(ctx context.Context, st *store.Store, cfg appConfig, hook *webhook
 	// Yesterday: the last whole UTC day (today's events are still coming).
 	day := now.UTC().Truncate(24*time.Hour).AddDate(0, 0, -1)
 	r.Day = day.Format("2006-01-02")
-	reviewers := cfg.Review.Reviewers
-	if len(reviewers) == 0 {
-		seen := map[string]bool{}
-		for _, l := range d.labels {
-			if !seen[l.Reviewer] {
-				seen[l.Reviewer] = true
-				reviewers = append(reviewers, l.Reviewer)
-			}
-		}
-		sort.Strings(reviewers)
-	}
-	if _, r.Queued, err = sampleDay(st, cfg, d, day, reviewers, false); err != nil {
+	if _, r.Queued, err = sampleDay(st, cfg, d, day, false); err != nil {
 		return r, fmt.Errorf("sample: %w", err)
 	}
 	as, fresh, err := raiseAlerts(st, cfg, d, now)
@@ -99,7 +92,7 @@ func runDaily(ctx context.Context, st *store.Store, cfg appConfig, hook *webhook
 			return r, err
 		}
 	}
-	if r.Expired, err = expirePending(st, cfg, now); err != nil {
+	if r.Expired, r.Dropped, err = expirePending(st, cfg, now); err != nil {
 		return r, fmt.Errorf("expiry: %w", err)
 	}
 	return r, nil
@@ -271,7 +264,7 @@ func scheduleDaily(ctx context.Context, st *store.Store, cfg appConfig, runNow b
 			logf("daily job: %v", err)
 			return
 		}
-		logf("daily job: sampled %s (%d queued), %d alerts (%d new), %d posted, %d expired", r.Day, r.Queued, r.Alerts, r.New, r.Posted, r.Expired)
+		logf("daily job: sampled %s (%d queued), %d alerts (%d new), %d posted, %d expired, %d pending signals dropped", r.Day, r.Queued, r.Alerts, r.New, r.Posted, r.Expired, r.Dropped)
 	}
 	if runNow {
 		run()

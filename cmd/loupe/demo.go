@@ -131,8 +131,7 @@ func curateDemo(st *store.Store) (gen.Curation, error) {
 	return c, st.PutLabels(c.Labels)
 }
 
-// sampleDemo fills the demo's review queue from its last three days, with
-// the user among the reviewers so some overlap items are theirs.
+// sampleDemo fills the demo's review queue from its last three days.
 func sampleDemo(st *store.Store, a *app) error {
 	cfg, err := a.loadConfig()
 	if err != nil {
@@ -142,9 +141,8 @@ func sampleDemo(st *store.Store, a *app) error {
 	if err != nil || len(d.items) == 0 {
 		return err
 	}
-	reviewers := append([]string{a.reviewer}, gen.DemoReviewers...)
 	for back := 2; back >= 0; back-- {
-		if _, _, err := sampleDay(st, cfg, d, d.newest.AddDate(0, 0, -back), reviewers, false); err != nil {
+		if _, _, err := sampleDay(st, cfg, d, d.newest.AddDate(0, 0, -back), false); err != nil {
 			return err
 		}
 	}

@@ -106,13 +106,18 @@ item is named with what to do. Exit status 1 when anything is missing.`,
 			}
 			items := doctor.Check(cfg.Config, cfg.Path != "", s)
 			ready := doctor.Ready(items)
+			pending, dropped, err := st.SignalStats()
+			if err != nil {
+				return withCode(exitInternal, err)
+			}
 			ks, err := lastKafkaState(st)
 			if err != nil {
 				return withCode(exitInternal, err)
 			}
 			w := cmd.OutOrStdout()
 			if a.json {
-				b, _ := json.Marshal(map[string]any{"ready": ready, "checks": items, "kafka": ks})
+				b, _ := json.Marshal(map[string]any{"ready": ready, "checks": items,
+					"signals": map[string]int{"pending": pending, "dropped": dropped}, "kafka": ks})
 				fmt.Fprintln(w, string(b))
 			} else {
 				for _, it := range items {
@@ -122,6 +127,8 @@ item is named with what to do. Exit status 1 when anything is missing.`,
 					}
 					fmt.Fprintf(w, "%s %-28s %s\n", mark, it.Name, it.Detail)
 				}
+				fmt.Fprintf(w, "\nsignals: %d pending (waiting for their interaction, up to intake.pending_days = %d), %d dropped (it never came)\n",
+					pending, cfg.Intake.PendingDays, dropped)
 				missing := 0
 				for _, it := range items {
 					if !it.OK {

@@ -19,7 +19,9 @@ set and queue entries on those events. The store only keeps a keyed hash of
 user ids, so give the id exactly as your product sent it.
 
 With --expired, erase every event older than privacy.retention_days of
-loupe.yaml instead (run it daily, e.g. from cron).
+loupe.yaml instead, and drop the signals that waited longer than
+intake.pending_days for an interaction that never came (run it daily, e.g.
+from cron; serve does it daily by itself).
 
 Freed space is reclaimed from the database files before the command returns.`,
 		Example: `  loupe forget --user u-48213
@@ -29,44 +31,61 @@ Freed space is reclaimed from the database files before the command returns.`,
 			if (userID == "") == !expired {
 				return usageErr("give --user ID (the user id as your product sent it) or --expired")
 			}
-			var before time.Time
+			var before, pendingBefore time.Time
+			days := 0
 			if expired {
 				cfg, err := a.loadConfig()
 				if err != nil {
 					return err
 				}
-				if cfg.Privacy.RetentionDays <= 0 {
-					return usageErr("privacy.retention_days is not set in the config: nothing expires")
+				if cfg.Privacy.RetentionDays > 0 {
+					before = time.Now().UTC().AddDate(0, 0, -cfg.Privacy.RetentionDays)
 				}
-				before = time.Now().UTC().AddDate(0, 0, -cfg.Privacy.RetentionDays)
+				days = cfg.Intake.PendingDays
+				pendingBefore = time.Now().UTC().AddDate(0, 0, -days)
 			}
 			st, err := a.open(cmd.Context(), "loupe forget")
 			if err != nil {
 				return err
 			}
-			var n int
-			if expired {
-				n, err = st.ForgetBefore(before)
-			} else {
+			var n, dropped int
+			switch {
+			case !expired:
 				n, err = st.Forget(st.UserHash(userID))
+			case !before.IsZero():
+				n, err = st.ForgetBefore(before)
+			}
+			if err == nil && expired {
+				dropped, err = st.ExpirePending(pendingBefore)
 			}
 			if err != nil {
 				return withCode(exitInternal, fmt.Errorf("forget: %w", err))
 			}
 			if a.json {
-				b, _ := json.Marshal(map[string]int{"erased": n})
+				out := map[string]any{"erased": n}
+				if expired {
+					out["signals_dropped"] = dropped
+				}
+				b, _ := json.Marshal(out)
 				fmt.Fprintln(cmd.OutOrStdout(), string(b))
 				return nil
 			}
+			w := cmd.OutOrStdout()
+			switch {
+			case !expired:
+				fmt.Fprintf(w, "erased %d events of that user, with their labels and set entries\n", n)
+			case before.IsZero():
+				fmt.Fprintln(w, "privacy.retention_days is 0: no event expires")
+			default:
+				fmt.Fprintf(w, "erased %d events from before %s, with their labels and set entries\n", n, before.Format("2006-01-02"))
+			}
 			if expired {
-				fmt.Fprintf(cmd.OutOrStdout(), "erased %d events from before %s, with their labels and set entries\n", n, before.Format("2006-01-02"))
-			} else {
-				fmt.Fprintf(cmd.OutOrStdout(), "erased %d events of that user, with their labels and set entries\n", n)
+				fmt.Fprintf(w, "dropped %d pending signals that waited over %d days for their interaction\n", dropped, days)
 			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&userID, "user", "", "the user id to erase, as sent in events' user_id")
-	cmd.Flags().BoolVar(&expired, "expired", false, "erase events older than privacy.retention_days")
+	cmd.Flags().BoolVar(&expired, "expired", false, "erase events older than privacy.retention_days and drop signals pending over intake.pending_days")
 	return cmd
 }

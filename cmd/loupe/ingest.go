@@ -21,8 +21,11 @@ func newIngestCmd(a *app) *cobra.Command {
 	var rejects string
 	cmd := &cobra.Command{
 		Use:   "ingest [FILE|-]...",
-		Short: "Import feedback events (JSONL) into the store",
-		Long: `Import feedback events, one JSON object per line, from files or stdin ("-").
+		Short: "Import feedback events and signals (JSONL) into the store",
+		Long: `Import feedback records, one JSON object per line, from files or stdin ("-"):
+interactions (event schema v1) and signals ("kind":"signal": late feedback,
+outcomes and consent changes about an interaction, merged into it; see the
+README), mixed in any order.
 
 Each line is validated against event schema v1, events whose user withheld
 analytics consent are dropped whole, free text is masked for PII and user ids
@@ -31,7 +34,8 @@ input stores nothing new: the same event_id with the same content counts as a
 duplicate; with different content it is rejected as a conflict.
 
 Exit status 3 when any line was malformed (all valid lines are still stored).
-Events dropped for consent are counted under reasons.no_consent but are a
+Events dropped for consent are counted under reasons.no_consent, records
+dropped because consent was withdrawn later under withdrawn; both are a
 user's choice, not bad input, and do not cause exit 3.`,
 		Example: `  loupe ingest events.jsonl
   loupe gen --n 20000 --seed 1 | loupe ingest - --rejects rejects.jsonl

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"text/tabwriter"
 	"time"
 
@@ -25,7 +24,8 @@ func newSampleCmd(a *app) *cobra.Command {
 share, all thumbs-down, automated red flags, chosen segments, low confidence,
 error-prone tasks, and always a share of successes), and add them to the
 review queue: the TUI's "to review" queue shows each with why it was picked.
-An overlap share goes to two reviewers so agreement can be measured.
+The review.overlap share of the queue goes to every reviewer (so agreement
+can be measured) and the rest is split among them, as the TUI hands it out.
 
 The same day and seed always give the same sample; items already queued or
 graded are skipped, so running it twice adds nothing. The day defaults to
@@ -52,19 +52,7 @@ the newest event's UTC day.`,
 					return usageErr("--day %q: want YYYY-MM-DD", day)
 				}
 			}
-			reviewers := cfg.Review.Reviewers
-			if len(reviewers) == 0 {
-				// Nobody configured: share overlap among those who grade.
-				seen := map[string]bool{}
-				for _, l := range d.labels {
-					if !seen[l.Reviewer] {
-						seen[l.Reviewer] = true
-						reviewers = append(reviewers, l.Reviewer)
-					}
-				}
-				sort.Strings(reviewers)
-			}
-			res, added, err := sampleDay(st, cfg, d, when, reviewers, dryRun)
+			res, added, err := sampleDay(st, cfg, d, when, dryRun)
 			if err != nil {
 				return withCode(exitInternal, err)
 			}
@@ -82,16 +70,8 @@ the newest event's UTC day.`,
 				fmt.Fprintf(tw, "%s\t%s\t%d\n", r.Name, r.Kind, res.PerRule[r.Name])
 			}
 			tw.Flush()
-			overlap := 0
-			for _, it := range res.Items {
-				if len(it.Reviewers) == 2 {
-					overlap++
-				}
-			}
-			if overlap > 0 {
-				fmt.Fprintf(w, "%d items assigned to two reviewers for agreement\n", overlap)
-			} else if cfg.Sampling.Overlap > 0 && len(reviewers) < 2 {
-				fmt.Fprintln(w, "no overlap assigned: list two or more reviewers under review.reviewers in loupe.yaml")
+			if cfg.Review.Overlap > 0 {
+				fmt.Fprintf(w, "review.overlap %.0f%%: that share of the queue goes to every reviewer (for agreement), the rest to one each\n", 100*cfg.Review.Overlap)
 			}
 			return nil
 		},
@@ -103,7 +83,7 @@ the newest event's UTC day.`,
 
 // sampleDay picks a day's events by the config's rules, skipping events
 // already graded or queued, and queues them unless dryRun.
-func sampleDay(st *store.Store, cfg appConfig, d *reviewData, when time.Time, reviewers []string, dryRun bool) (sample.Result, int, error) {
+func sampleDay(st *store.Store, cfg appConfig, d *reviewData, when time.Time, dryRun bool) (sample.Result, int, error) {
 	already := map[string]bool{}
 	for _, l := range d.labels {
 		already[l.EventID] = true
@@ -111,7 +91,9 @@ func sampleDay(st *store.Store, cfg appConfig, d *reviewData, when time.Time, re
 	if err := st.Queued(func(it loop.QueueItem) error { already[it.EventID] = true; return nil }); err != nil {
 		return sample.Result{}, 0, err
 	}
-	res := sample.Sample(when, cfg.Sampling.Seed, d.items, cfg.Sampling.Rules, already, cfg.Sampling.Overlap, reviewers)
+	// No fixed pairs: the TUI deals out the queue by review.overlap as
+	// reviewers work (see loop/assign).
+	res := sample.Sample(when, cfg.Sampling.Seed, d.items, cfg.Sampling.Rules, already, 0, nil)
 	if dryRun {
 		return res, 0, nil
 	}

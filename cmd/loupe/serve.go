@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/loupe-dev/loupe/ingest"
+	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/loop/sample"
+	"github.com/loupe-dev/loupe/store"
 	"github.com/loupe-dev/loupe/tui"
 	"github.com/loupe-dev/loupe/tui/sshd"
 	"github.com/spf13/cobra"
@@ -43,8 +46,9 @@ func newServeCmd(a *app) *cobra.Command {
 		Use:   "serve",
 		Short: "Serve the HTTP collector and the TUI over SSH from one process",
 		Long: `Serve one store to the network: an HTTP collector that takes feedback
-events (POST /v1/events: one JSON event, a JSON array or NDJSON; the same
-validation, consent gate and PII masking as ingest), and the TUI over SSH
+records (POST /v1/events: interactions and signals; POST /v1/signals:
+signals only; one JSON record, a JSON array or NDJSON; the same validation,
+consent gate and PII masking as ingest), and the TUI over SSH
 for reviewers whose public keys are in the authorized-keys file. The key's
 line names the reviewer, never the SSH user name: an option
 environment="LOUPE_REVIEWER=alice" before the key, else the key's comment; a
@@ -65,11 +69,15 @@ through the same steps; offsets are committed only once what the records
 carried is on disk, and bad records go to the rejects file with their
 partition and offset. Consumer lag, records/s and rejects are on /metrics.
 
+Each event whose merged view changes is put through the config's sampling
+rules and queued if one picks it.
+
 While serve runs it holds the store: other loupe commands on it point here.
 At schedule.daily_at (UTC, default 06:00; off turns it off) serve runs the
 daily job: it samples yesterday into the review queue, checks the
 guardrails and posts each new alert once to alerts.webhook (or env
-LOUPE_ALERTS_WEBHOOK), and expires old data. --daily-now runs it at start
+LOUPE_ALERTS_WEBHOOK), and expires old data (events past
+privacy.retention_days, signals pending past intake.pending_days). --daily-now runs it at start
 too.
 
 SIGINT or SIGTERM stops it gracefully: in-flight requests finish, SSH
@@ -154,7 +162,7 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 	}
 
 	// One pipeline for every source: their writes share durable commits.
-	pipe := ingest.New(st, ingest.PipelineOptions{})
+	pipe := ingest.New(st, ingest.PipelineOptions{OnStored: sampleOnArrival(st, cfg)})
 	var sshSrv *sshd.Server
 	var sshLn net.Listener
 	if !off(f.ssh) {
@@ -163,10 +171,9 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 			hostKey = filepath.Join(st.Dir(), "ssh_host_ed25519")
 		}
 		sshSrv, err = sshd.New(st, sshd.Options{
-			AuthorizedKeys: f.authorizedKeys,
-			HostKey:        hostKey,
-			TUI: tui.Options{Taxonomy: cfg.Taxonomy, Rubric: cfg.Rubric, Goal: cfg.Goal,
-				Guardrails: cfg.Guardrails, SetTargets: cfg.Sets, MinKappa: cfg.Review.MinKappa},
+			AuthorizedKeys:   f.authorizedKeys,
+			HostKey:          hostKey,
+			TUI:              tui.Options{Config: &cfg.Config},
 			Logf:             logf,
 			HandshakeTimeout: noneIfZero(f.sshHandshake),
 			IdleTimeout:      noneIfZero(f.sshIdle),
@@ -220,7 +227,7 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 		if token != "" {
 			auth = "bearer token required"
 		}
-		fmt.Fprintf(out, "http: listening on %s (POST /v1/events, GET /healthz, GET /metrics; %s)\n", httpLn.Addr(), auth)
+		fmt.Fprintf(out, "http: listening on %s (POST /v1/events, POST /v1/signals, GET /healthz, GET /metrics; %s)\n", httpLn.Addr(), auth)
 	}
 	if sshSrv != nil {
 		go func() {
@@ -276,4 +283,47 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 	}
 	logf("stopped")
 	return nil
+}
+
+// sampleOnArrival is the pipeline hook of serve: each event whose stored
+// view is new or changed (a late thumbs-down, say) is put through the
+// config's sampling rules for its day, as "loupe sample --day" would, and
+// queued if one picks it. Graded and queued events are skipped: the queue
+// never holds an item twice.
+func sampleOnArrival(st *store.Store, cfg appConfig) func(ids []string) error {
+	return func(ids []string) error {
+		byDay := map[string][]loop.Summary{}
+		already := map[string]bool{}
+		for _, id := range ids {
+			sum, err := st.Summary(id)
+			if errors.Is(err, store.ErrNotFound) {
+				continue // erased since
+			} else if err != nil {
+				return err
+			}
+			ls, err := st.Labels(id)
+			if err != nil {
+				return err
+			}
+			if len(ls) > 0 {
+				already[id] = true
+			}
+			day := sum.Time.UTC().Format("2006-01-02")
+			byDay[day] = append(byDay[day], sum)
+		}
+		var items []loop.QueueItem
+		now := time.Now().UTC()
+		for day, sums := range byDay {
+			when := sums[0].Time
+			res := sample.Sample(when, cfg.Sampling.Seed, sums, cfg.Sampling.Rules, already, 0, nil)
+			for _, it := range res.Items {
+				items = append(items, loop.QueueItem{EventID: it.ID, Day: day, Why: it.Why, At: now})
+			}
+		}
+		if len(items) == 0 {
+			return nil
+		}
+		_, err := st.Enqueue(items)
+		return err
+	}
 }

@@ -74,15 +74,10 @@ func runTUI(cmd *cobra.Command, a *app, compare *tui.CompareOptions) error {
 		return usageErr("no reviewer name: set --reviewer or LOUPE_REVIEWER")
 	}
 	return tui.Run(cmd.Context(), st, tui.Options{
-		Trace:      startupTrace(),
-		Reviewer:   a.reviewer,
-		Taxonomy:   cfg.Taxonomy,
-		Rubric:     cfg.Rubric,
-		Goal:       cfg.Goal,
-		Guardrails: cfg.Guardrails,
-		SetTargets: cfg.Sets,
-		MinKappa:   cfg.Review.MinKappa,
-		Compare:    compare,
+		Trace:    startupTrace(),
+		Reviewer: a.reviewer,
+		Config:   &cfg.Config,
+		Compare:  compare,
 	})
 }
 

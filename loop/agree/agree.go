@@ -73,6 +73,19 @@ func Units(ratings []Rating) map[string]map[string]string {
 // (both raters used one and the same category throughout, so they agree on
 // every item) kappa is 1.
 func CohenKappa(a, b []string) (kappa float64, n int) {
+	po, pe, n := agreement(a, b)
+	if n == 0 {
+		return math.NaN(), 0
+	}
+	if pe >= 1 {
+		return 1, n
+	}
+	return (po - pe) / (1 - pe), n
+}
+
+// agreement is the observed and chance agreement of two raters, over the
+// n positions both rated.
+func agreement(a, b []string) (po, pe float64, n int) {
 	m := min(len(a), len(b))
 	ca := make(map[string]int)
 	cb := make(map[string]int)
@@ -89,10 +102,10 @@ func CohenKappa(a, b []string) (kappa float64, n int) {
 		}
 	}
 	if n == 0 {
-		return math.NaN(), 0
+		return 0, 0, 0
 	}
 	nn := float64(n)
-	po := float64(agree) / nn
+	po = float64(agree) / nn
 	// Sum in sorted key order so the result does not depend on map order
 	// down to the last bit.
 	keys := make([]string, 0, len(ca))
@@ -100,15 +113,11 @@ func CohenKappa(a, b []string) (kappa float64, n int) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	pe := 0.0
 	for _, k := range keys {
 		pe += float64(ca[k]) * float64(cb[k])
 	}
 	pe /= nn * nn
-	if pe >= 1 {
-		return 1, n
-	}
-	return (po - pe) / (1 - pe), n
+	return po, pe, n
 }
 
 // KrippendorffAlpha is Krippendorff's alpha for nominal data, as computed in
@@ -178,12 +187,43 @@ func KrippendorffAlpha(units map[string]map[string]string) (alpha float64, paira
 	return 1 - (n-1)*disagree/expected, pairable
 }
 
-// Pair is Cohen's kappa of two reviewers over the N items both rated.
+// Pair is Cohen's kappa of two reviewers over the N items both rated,
+// with its 95% interval. TooFew says N is under MinPairItems: the interval
+// is then too wide to act on, so front ends show it with a "too few items"
+// mark instead of advice to recalibrate.
 type Pair struct {
-	A     string  `json:"a"`
-	B     string  `json:"b"`
-	N     int     `json:"n"`
-	Kappa float64 `json:"kappa"`
+	A      string  `json:"a"`
+	B      string  `json:"b"`
+	N      int     `json:"n"`
+	Kappa  float64 `json:"kappa"`
+	Low    float64 `json:"kappa_low"`
+	High   float64 `json:"kappa_high"`
+	TooFew bool    `json:"too_few"`
+}
+
+// MinPairItems is how many shared items a pair of reviewers needs before
+// their kappa is worth acting on.
+const MinPairItems = 20
+
+// KappaInterval is the 95% confidence interval of Cohen's kappa for two
+// raters' ratings a and b (as CohenKappa reads them), from the large-sample
+// standard error of Cohen (1960):
+//
+//	se = sqrt(po (1 - po) / (n (1 - pe)^2))
+//
+// clamped to [-1, 1]. With no pairs both ends are NaN; when pe == 1 (kappa
+// defined as 1) the interval is [1, 1].
+func KappaInterval(a, b []string) (low, high float64) {
+	po, pe, n := agreement(a, b)
+	if n == 0 {
+		return math.NaN(), math.NaN()
+	}
+	if pe >= 1 {
+		return 1, 1
+	}
+	k := (po - pe) / (1 - pe)
+	se := math.Sqrt(po*(1-po)/float64(n)) / (1 - pe)
+	return max(k-1.96*se, -1), min(k+1.96*se, 1)
 }
 
 // ReasonAgreement is agreement on one reason code: whether each reviewer
@@ -393,7 +433,8 @@ func pairs(reviewers []string, units map[string]map[string]string) []Pair {
 				continue
 			}
 			k, n := CohenKappa(va, vb)
-			out = append(out, Pair{A: a, B: b, N: n, Kappa: k})
+			lo, hi := KappaInterval(va, vb)
+			out = append(out, Pair{A: a, B: b, N: n, Kappa: k, Low: lo, High: hi, TooFew: n < MinPairItems})
 		}
 	}
 	if out == nil {

@@ -2,6 +2,7 @@ package agree
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -110,6 +111,34 @@ func TestCohenKappaPublished(t *testing.T) {
 				t.Fatalf("not symmetric: %v vs %v", k, k2)
 			}
 		})
+	}
+}
+
+// The interval of the Wikipedia example (po 0.7, pe 0.5, kappa 0.4, n 50):
+// se = sqrt(0.7 * 0.3 / 50) / 0.5 = 0.12961, so 0.4 ± 0.25403.
+func TestKappaInterval(t *testing.T) {
+	a, b := table([]string{"yes", "no"}, [][]int{{20, 5}, {10, 15}})
+	lo, hi := KappaInterval(a, b)
+	if !near(lo, 0.14597, 1e-4) || !near(hi, 0.65403, 1e-4) {
+		t.Errorf("interval [%v, %v], want [0.146, 0.654]", lo, hi)
+	}
+	if lo, hi := KappaInterval([]string{"x", "x"}, []string{"x", "x"}); lo != 1 || hi != 1 {
+		t.Errorf("one category: [%v, %v]", lo, hi)
+	}
+	if lo, _ := KappaInterval(nil, nil); !math.IsNaN(lo) {
+		t.Errorf("no pairs: %v", lo)
+	}
+	// Enough shared items: no mark.
+	var ls []loop.Label
+	for i := range MinPairItems {
+		g := loop.GradePass
+		if i%3 == 0 {
+			g = loop.GradeFail
+		}
+		ls = append(ls, lab(fmt.Sprint("e", i), "ann", g, 0), lab(fmt.Sprint("e", i), "bob", g, 1))
+	}
+	if p := Compute(ls).Pairs[0]; p.N != MinPairItems || p.TooFew || p.Kappa != 1 {
+		t.Errorf("pair %+v", p)
 	}
 }
 
@@ -319,6 +348,11 @@ func TestCompute(t *testing.T) {
 	// pe = (1*2 + 2*1)/9 = 4/9; kappa = (6/9 - 4/9) / (5/9) = 0.4.
 	if !near(rep.Pairs[0].Kappa, 0.4, 1e-12) {
 		t.Errorf("ann/bob kappa = %v, want 0.4", rep.Pairs[0].Kappa)
+	}
+	// Three shared items are far too few: marked, with a wide interval
+	// (se = sqrt(2/3 * 1/3 / 3) / (5/9) = 0.4899; 0.4 ± 0.96, clamped).
+	if p := rep.Pairs[0]; !p.TooFew || !near(p.Low, -0.5602, 1e-3) || p.High != 1 {
+		t.Errorf("ann/bob interval %+v", p)
 	}
 	// ann/cat: (P,P) (F,B): po = 1/2, pe = (1*1)/4 = 1/4, kappa = 1/3.
 	if !near(rep.Pairs[1].Kappa, 1.0/3, 1e-12) {

@@ -27,11 +27,16 @@ type Config struct {
 	Guardrails Guardrails        `yaml:"guardrails"`
 	Sets       SetTargets        `yaml:"sets"`
 	Privacy    Privacy           `yaml:"privacy"`
+	Intake     Intake            `yaml:"intake"`
 	Review     Review            `yaml:"review"`
 	Docs       Docs              `yaml:"docs"`
 	Alerts     Alerts            `yaml:"alerts"`
 	Schedule   Schedule          `yaml:"schedule"`
 	Kafka      Kafka             `yaml:"kafka"`
+
+	// Warnings are what Load accepted but wants changed (a deprecated
+	// key), each located like an Error; not part of the file.
+	Warnings []string `yaml:"-"`
 }
 
 // Goal is the metric the loop exists to move and where it should be:
@@ -56,9 +61,9 @@ func (g Goal) String() string { return fmt.Sprintf("%s %s %g", g.Metric, g.Op, g
 type Sampling struct {
 	// Seed makes a different but still reproducible draw.
 	Seed int64 `yaml:"seed"`
-	// Overlap is the share (0–1) of queued items given to two reviewers so
-	// their agreement can be measured.
-	Overlap float64       `yaml:"overlap"`
+	// Overlap is the deprecated spelling of Review.Overlap, still read
+	// (Load moves it there and warns); it is always 0 in a loaded Config.
+	Overlap float64       `yaml:"overlap,omitempty"`
 	Rules   []sample.Rule `yaml:"rules"`
 }
 
@@ -147,13 +152,40 @@ type Privacy struct {
 	RetentionDays int `yaml:"retention_days"`
 }
 
+// Intake settings: how records that arrive in pieces are taken in.
+type Intake struct {
+	// PendingDays is how long a signal whose interaction has not arrived
+	// is kept waiting for it; then `forget --expired` (and serve's daily
+	// run) drops it, counted.
+	PendingDays int `yaml:"pending_days"`
+}
+
 // Review settings.
 type Review struct {
-	// Reviewers are the people overlap items are assigned to. Optional.
+	// Reviewers are the people who review. Optional: anyone with access
+	// may review; listing them documents the team.
 	Reviewers []string `yaml:"reviewers"`
 	// MinKappa is the inter-rater agreement (Cohen's kappa) below which a
 	// pair of reviewers should recalibrate on the rubric.
 	MinKappa float64 `yaml:"min_kappa"`
+	// Overlap is the share (0–1) of the review queue that goes to every
+	// reviewer, so their agreement can be measured; the rest is split so
+	// that each item is graded once.
+	Overlap float64 `yaml:"overlap"`
+	// Roles give reviewers more than the default role (grade blind).
+	Roles Roles `yaml:"roles"`
+}
+
+// Roles lists reviewers by role.
+type Roles struct {
+	// Adjudicators see every reviewer's grade before grading and own the
+	// Disagreements queue; other reviewers grade blind.
+	Adjudicator []string `yaml:"adjudicator"`
+}
+
+// IsAdjudicator reports whether reviewer has the adjudicator role.
+func (r Review) IsAdjudicator(reviewer string) bool {
+	return slices.Contains(r.Roles.Adjudicator, reviewer)
 }
 
 // Docs records what the team has written down and checked; `loupe doctor`
@@ -171,7 +203,7 @@ func Default() Config {
 		Goal:     Goal{Metric: "pass_rate", Op: ">=", Target: 0.8},
 		Taxonomy: loop.DefaultTaxonomy(),
 		Rubric:   loop.DefaultRubric(),
-		Sampling: Sampling{Seed: 1, Overlap: 0.1, Rules: sample.DefaultRules()},
+		Sampling: Sampling{Seed: 1, Rules: sample.DefaultRules()},
 		Guardrails: Guardrails{Alpha: 0.05, MinN: 30, Metrics: []Guardrail{
 			{Metric: "pass_rate", Alert: 0.03, Rollback: 0.05, Window: 7},
 			{Metric: "thumbs_down_rate", Alert: 0.03, Rollback: 0.05, Window: 7},
@@ -184,7 +216,8 @@ func Default() Config {
 			RedFlag: SetTarget{Min: 50},
 		},
 		Privacy:  Privacy{RetentionDays: 180},
-		Review:   Review{MinKappa: 0.6},
+		Intake:   Intake{PendingDays: 7},
+		Review:   Review{MinKappa: 0.6, Overlap: 0.2},
 		Alerts:   Alerts{TimeoutSeconds: 10, Retries: 3},
 		Schedule: Schedule{DailyAt: "06:00"},
 		Kafka:    DefaultKafka(),
@@ -324,8 +357,9 @@ func (c Config) validate(at func(string) (string, int)) []error {
 
 	// sampling
 	s := c.Sampling
-	if !inUnit(s.Overlap) {
-		p.add("sampling.overlap", "%v: want a share from 0 to 1 (0.1 = 10%% of the queue)", s.Overlap)
+	if s.Overlap != 0 {
+		// Load moves a valid deprecated sampling.overlap to review.overlap.
+		p.add("sampling.overlap", "%v: want a share from 0 to 1 (deprecated: write it as review.overlap)", s.Overlap)
 	}
 	if len(s.Rules) == 0 {
 		p.add("sampling.rules", "empty: nothing would ever be queued for review")
@@ -421,6 +455,11 @@ func (c Config) validate(at func(string) (string, int)) []error {
 		p.add("privacy.retention_days", "%d: want 0 (no limit) or more", c.Privacy.RetentionDays)
 	}
 
+	// intake (signals)
+	if c.Intake.PendingDays < 1 {
+		p.add("intake.pending_days", "%d: want 1 or more (days a signal waits for its interaction)", c.Intake.PendingDays)
+	}
+
 	// review
 	revs := map[string]int{}
 	for i, r := range c.Review.Reviewers {
@@ -435,6 +474,20 @@ func (c Config) validate(at func(string) (string, int)) []error {
 	}
 	if !inUnit(c.Review.MinKappa) {
 		p.add("review.min_kappa", "%v: want a kappa from 0 to 1 (0.6 is the usual bar)", c.Review.MinKappa)
+	}
+	if !inUnit(c.Review.Overlap) {
+		p.add("review.overlap", "%v: want a share from 0 to 1 (0.2 = 20%% of the queue to every reviewer)", c.Review.Overlap)
+	}
+	adj := map[string]int{}
+	for i, r := range c.Review.Roles.Adjudicator {
+		path := fmt.Sprintf("review.roles.adjudicator[%d]", i)
+		if first, dup := adj[r]; dup {
+			p.add(path, "%q: already listed as review.roles.adjudicator[%d]", r, first)
+		} else if strings.TrimSpace(r) == "" {
+			p.add(path, "empty name")
+		} else {
+			adj[r] = i
+		}
 	}
 
 	c.validateAlerting(p)

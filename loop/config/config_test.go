@@ -88,7 +88,7 @@ func TestLoadErrorsHaveLines(t *testing.T) {
 		want      []string
 	}{
 		{"unknown top key", "goal:\n  metric: pass_rate\ngaol: 1\n",
-			[]string{`loupe.yaml:3: gaol: unknown key "gaol" (want one of goal, taxonomy, rubric, sampling, guardrails, sets, privacy, review, docs, alerts, schedule, kafka here)`}},
+			[]string{`loupe.yaml:3: gaol: unknown key "gaol" (want one of goal, taxonomy, rubric, sampling, guardrails, sets, privacy, intake, review, docs, alerts, schedule, kafka here)`}},
 		{"unknown nested key", "sets:\n  golden:\n    min: 10\n    maximum: 20\n",
 			[]string{`loupe.yaml:4: sets.golden.maximum: unknown key "maximum" (want one of min, max in sets.golden)`}},
 		{"unknown key in a list item", "taxonomy:\n  - code: a\n    description: x\n  - code: b\n    descripton: y\n",
@@ -140,7 +140,7 @@ func TestLoadErrorsHaveLines(t *testing.T) {
 			[]string{`loupe.yaml:4: sampling.rules[1].share: missing: kind random needs a share, e.g. 0.05 for 5%`}},
 		{"rule fields", "sampling:\n  overlap: 1.5\n  rules:\n    - kind: segment\n      share: 2\n    - kind: thumbs_down\n      threshold: 0.3\n      tasks: [qa]\n    - name: thumbs_down\n      kind: low_confidence\n",
 			[]string{
-				`loupe.yaml:2: sampling.overlap: 1.5: want a share from 0 to 1 (0.1 = 10% of the queue)`,
+				`loupe.yaml:2: sampling.overlap: 1.5: want a share from 0 to 1 (deprecated: write it as review.overlap)`,
 				`loupe.yaml:4: sampling.rules[0].segments: missing: list the segments to sample, e.g. [enterprise]`,
 				`loupe.yaml:5: sampling.rules[0].share: 2: want a share from 0 to 1`,
 				`loupe.yaml:7: sampling.rules[1].threshold: not used by kind thumbs_down`,
@@ -161,6 +161,8 @@ func TestLoadErrorsHaveLines(t *testing.T) {
 				`loupe.yaml:3: review.min_kappa: 2: want a kappa from 0 to 1 (0.6 is the usual bar)`,
 				`loupe.yaml:5: privacy.retention_days: -5: want 0 (no limit) or more`,
 			}},
+		{"intake", "goal:\n  metric: pass_rate\nintake:\n  pending_days: 0\n",
+			[]string{`loupe.yaml:4: intake.pending_days: 0: want 1 or more (days a signal waits for its interaction)`}},
 		{"wrong types", "goal:\n  target: high\ndocs:\n  schema_documented: sure\nsets:\n  golden:\n    min: 1.5\nsampling:\n  seed: [1]\n",
 			[]string{
 				`loupe.yaml:2: goal.target: "high": want a number`,
@@ -174,7 +176,7 @@ func TestLoadErrorsHaveLines(t *testing.T) {
 				`loupe.yaml:3: taxonomy: want a list, got a mapping`,
 			}},
 		{"not a mapping", "- a\n- b\n",
-			[]string{`loupe.yaml:1: want a mapping of goal, taxonomy, rubric, sampling, guardrails, sets, privacy, review, docs, alerts, schedule, kafka, got a list`}},
+			[]string{`loupe.yaml:1: want a mapping of goal, taxonomy, rubric, sampling, guardrails, sets, privacy, intake, review, docs, alerts, schedule, kafka, got a list`}},
 		{"alias", "review:\n  reviewers: &r [a, b]\ndocs:\n  evaluation_plan: *r\n",
 			[]string{`loupe.yaml:4: docs.evaluation_plan: YAML aliases (*r) are not supported: write the value out`}},
 		{"syntax", "goal:\n  metric: pass_rate\n   op: \">=\"\n",
@@ -275,7 +277,9 @@ func TestCustomFile(t *testing.T) {
 		{Code: "out_of_stock", Description: "Recommends what cannot be bought."},
 	}
 	want.Rubric.Grades[2] = loop.GradeCriterion{Grade: loop.GradeFail, Criteria: "Nothing a user would click."}
-	want.Sampling = Sampling{Seed: 42, Overlap: 0.25, Rules: []sample.Rule{
+	want.Review.Overlap = 0.25 // from the deprecated sampling.overlap
+	want.Warnings = []string{"loupe.yaml:18: sampling.overlap: deprecated: read as review.overlap: 0.25; move it there"}
+	want.Sampling = Sampling{Seed: 42, Rules: []sample.Rule{
 		{Name: "random", Kind: "random", Share: 0.02},
 		{Name: "big_accounts", Kind: "segment", Share: 0.5, Segments: []string{"enterprise"}},
 		{Name: "task", Kind: "task", Share: 1, Tasks: []string{"recommendation", "transcription"}},
@@ -301,12 +305,37 @@ func TestCustomFile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, b)
 	}
+	c.Warnings = nil // written back as review.overlap: nothing to warn about
 	if !reflect.DeepEqual(again, c) {
 		t.Errorf("round trip changed the config:\n%s", b)
 	}
 	want2 := append(MetricNames(Default())[:8:8], "reason:wrong_product", "reason:out_of_stock")
 	if got := MetricNames(c); !slices.Equal(got, want2) {
 		t.Errorf("MetricNames = %v", got)
+	}
+}
+
+func TestReviewSection(t *testing.T) {
+	c, err := Load([]byte("review:\n  overlap: 0.3\n  roles:\n    adjudicator: [cy]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Review.Overlap != 0.3 || !c.Review.IsAdjudicator("cy") || c.Review.IsAdjudicator("ana") || len(c.Warnings) != 0 {
+		t.Errorf("review %+v warnings %v", c.Review, c.Warnings)
+	}
+	if d := Default(); d.Review.Overlap != 0.2 || len(d.Review.Roles.Adjudicator) != 0 {
+		t.Errorf("default review %+v", d.Review)
+	}
+	for _, tt := range []struct{ in, want string }{
+		{"review:\n  overlap: 2\n", "loupe.yaml:2: review.overlap: 2: want a share from 0 to 1 (0.2 = 20% of the queue to every reviewer)"},
+		{"review:\n  roles:\n    judge: [cy]\n", `loupe.yaml:3: review.roles.judge: unknown key "judge" (want one of adjudicator in review.roles)`},
+		{"review:\n  roles:\n    adjudicator: [cy, cy]\n", `loupe.yaml:3: review.roles.adjudicator[1]: "cy": already listed as review.roles.adjudicator[0]`},
+		{"sampling:\n  overlap: 0.1\nreview:\n  overlap: 0.3\n", "loupe.yaml:2: sampling.overlap: deprecated alias of review.overlap, which is also given (line 4): keep only review.overlap"},
+	} {
+		_, err := Load([]byte(tt.in))
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("%q: %v, want %s", tt.in, err, tt.want)
+		}
 	}
 }
 
@@ -377,6 +406,7 @@ func FuzzLoad(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Marshal output does not load: %v\n%s", err, b)
 		}
+		c.Warnings, again.Warnings = nil, nil // Marshal writes only current keys
 		if !reflect.DeepEqual(again, c) {
 			t.Fatalf("round trip changed the config:\n%s", b)
 		}

@@ -322,6 +322,19 @@ func (d *decoder) fill(c *Config) {
 			}
 		}
 	}
+	// sampling.overlap is the old place of review.overlap. Out of range,
+	// it stays for validate to report with the rest.
+	if d.given["sampling.overlap"] && inUnit(c.Sampling.Overlap) {
+		line := d.lines["sampling.overlap"]
+		if d.given["review.overlap"] {
+			d.errorf(line, "sampling.overlap", "deprecated alias of review.overlap, which is also given (line %d): keep only review.overlap", d.lines["review.overlap"])
+		} else {
+			c.Review.Overlap = c.Sampling.Overlap
+			c.Warnings = append(c.Warnings, (&Error{File: d.file, Line: line, Path: "sampling.overlap",
+				Msg: fmt.Sprintf("deprecated: read as review.overlap: %v; move it there", c.Sampling.Overlap)}).Error())
+		}
+		c.Sampling.Overlap = 0
+	}
 	if d.given["guardrails"] {
 		for i := range c.Guardrails.Metrics {
 			if !d.given[c.Guardrails.path(i)+".window_days"] {

@@ -85,8 +85,8 @@ goal:
 # An event is queued once, however many rules pick it, and never twice.
 # Picks are reproducible: they depend on seed, the day and the event id, not
 # on chance, so re-running a day changes nothing; change seed for a new draw.
-# overlap is the share of queued items given to two reviewers (see review)
-# so their agreement can be measured.
+# (The share of the queue every reviewer grades is review.overlap; the old
+# sampling.overlap is still read, with a warning.)
 #
 # Each rule has a kind, a name (shown as the reason an item was queued;
 # defaults to the kind) and a share of its matches to pick (0 to 1;
@@ -102,7 +102,6 @@ goal:
 #                   failures and pass rates mean something (share required)
 sampling:
   seed: 1
-  overlap: 0.1
   rules:
     - name: random
       kind: random
@@ -178,13 +177,30 @@ sets:
 privacy:
   retention_days: 180
 
-# review: reviewers are the names overlap items are assigned to, e.g.
-# [ana, bo, cy]; with fewer than two, overlap items are left unassigned.
-# min_kappa is the agreement (Cohen's kappa) below which two reviewers
-# should recalibrate on the rubric together.
+# intake: records that arrive in pieces. A signal (a late thumb, an edit, a
+# purchase, a judge's score) whose interaction has not arrived yet is kept,
+# masked, and applied when it comes. pending_days: how long it waits; then
+# "loupe forget --expired" (and serve, daily) drops it and counts it.
+intake:
+  pending_days: 7
+
+# review: how reviewers share the queue and see each other's grades.
+#   reviewers   the team's names, e.g. [ana, bo, cy] (optional)
+#   min_kappa   the agreement (Cohen's kappa) below which two reviewers
+#               should recalibrate on the rubric together
+#   overlap     the share of the review queue every reviewer grades, so
+#               their agreement can be measured (0.2 = 20%); the rest is
+#               split so each item is graded once, and an item one reviewer
+#               has open is not handed to another meanwhile
+#   roles       adjudicator: names who see every grade at once and own the
+#               Disagreements queue. Everyone else grades blind: nobody
+#               else's grade of an item shows until they have graded it.
 review:
   reviewers: []
   min_kappa: 0.6
+  overlap: 0.2
+  roles:
+    adjudicator: []
 
 # docs: what the team has written down and checked. "loupe doctor" counts
 # these in its readiness checklist; set each to true once it is done.

@@ -51,7 +51,7 @@ func Blueprint(c config.Config, s Stats, checklist []Item) string {
 	for _, r := range c.Sampling.Rules {
 		p(" %s (%s, %.0f%%);", r.Name, r.Kind, 100*r.Share)
 	}
-	p(" %.0f%% of picks go to two reviewers.\n\n", 100*c.Sampling.Overlap)
+	p(" %.0f%% of the queue goes to every reviewer, to measure agreement.\n\n", 100*c.Review.Overlap)
 	p("## What we guard\n\n")
 	p("- Golden set: %d items (target %s)\n", s.Golden, rangeStr(c.Sets.Golden))
 	p("- Red-flag set: %d items (target %s), each with assertions a new version must meet\n", s.RedFlag, rangeStr(c.Sets.RedFlag))

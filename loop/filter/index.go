@@ -20,6 +20,11 @@ type Item struct {
 
 // Mark holds an item's review state as bits: the grade in the low two bits,
 // then flags. Queues select items by marks (see Request.Require/Exclude).
+//
+// Marks are per reviewer, and blind grading lives in them: the grade bits
+// hold only what the reviewer may see (their own grade; before they grade,
+// nobody else's unless they adjudicate), so a grade: filter can never
+// reveal another reviewer's grade. VisibleGrade decides.
 type Mark uint8
 
 const (
@@ -33,7 +38,23 @@ const (
 	Golden   Mark = 1 << 3 // in the golden set
 	RedFlag  Mark = 1 << 4 // in the red-flag set
 	Disagree Mark = 1 << 5 // current labels from different reviewers differ
+	// Taken: a queued item that is not this reviewer's to take now (another
+	// reviewer graded it, or has it open, and it is not shared by all).
+	Taken Mark = 1 << 6
 )
+
+// VisibleGrade is the grade bits an item shows to a reviewer: their own
+// grade (mine); else, for an adjudicator, the latest other reviewer's;
+// else none: grading is blind.
+func VisibleGrade(mine Mark, adjudicator bool, latestOther Mark) Mark {
+	if mine != GradeNone {
+		return mine
+	}
+	if adjudicator {
+		return latestOther
+	}
+	return GradeNone
+}
 
 var gradeValues = []string{"none", "pass", "fail", "borderline"}
 var setValues = []string{"golden", "redflag"}

@@ -9,15 +9,20 @@
 //	word        a bare word; the item's text must fuzzy-match it, and
 //	            sahilm/fuzzy scores the match for ranking
 //
+//	"a phrase"  quoted: the text (or, as key:"value", the field) must
+//	            contain it exactly, ignoring case; not fuzzy, not ranked
+//
 // Keys: reason, segment (seg), model, task, thumb, grade, locale, set. A
-// value may be double-quoted to hold spaces (model:"gpt 4"). A token whose
-// key is unknown (10:30, http://x) is a bare word. A field term with an
-// empty value matches everything.
+// token that looks like key:value with a key of letters that is none of
+// these (sgment:pro) is not a term: Query.Unknown lists it, so a front end
+// can say so. Other tokens with a colon (10:30, http://x) are bare words. A
+// field term with an empty value matches everything.
 //
 // The package is pure: no I/O, no terminal.
 package filter
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -69,21 +74,43 @@ func Keys() []string {
 type Term struct {
 	Field Field
 	Value string // never empty in a parsed Query
+	// Exact: the value was quoted, and must occur as written (ignoring
+	// case) instead of fuzzily.
+	Exact bool
 }
 
 // Query is a conjunction of terms. The zero Query matches everything.
 type Query struct {
 	Terms []Term
+	// Unknown are the key:value tokens whose key is not a field key, in
+	// the order typed; they add no condition.
+	Unknown []string
+}
+
+// UnknownError says which keys of q are unknown, or is nil.
+func (q Query) UnknownError() error {
+	if len(q.Unknown) == 0 {
+		return nil
+	}
+	return &UnknownKeyError{Tokens: q.Unknown}
+}
+
+// UnknownKeyError is a filter with key:value tokens of no known key.
+type UnknownKeyError struct{ Tokens []string }
+
+func (e *UnknownKeyError) Error() string {
+	k, _, _ := strings.Cut(e.Tokens[0], ":")
+	return fmt.Sprintf("unknown filter key %q (in %s): use one of reason: segment: model: task: thumb: grade: locale: set:, or quote it for text", k+":", e.Tokens[0])
 }
 
 // Empty reports whether the query matches everything.
 func (q Query) Empty() bool { return len(q.Terms) == 0 }
 
-// HasText reports whether the query has bare words (and so is ranked by
-// score rather than kept in list order).
+// HasText reports whether the query has bare (unquoted) words, and so is
+// ranked by score rather than kept in list order.
 func (q Query) HasText() bool {
 	for _, t := range q.Terms {
-		if t.Field == Text {
+		if t.Field == Text && !t.Exact {
 			return true
 		}
 	}
@@ -98,7 +125,7 @@ func (q Query) String() string {
 			b.WriteByte(' ')
 		}
 		v := t.Value
-		if strings.ContainsFunc(v, func(r rune) bool { return r == '"' || unicode.IsSpace(r) }) {
+		if t.Exact || strings.ContainsFunc(v, func(r rune) bool { return r == '"' || unicode.IsSpace(r) }) {
 			v = `"` + strings.ReplaceAll(v, `"`, "") + `"`
 		}
 		if t.Field != Text {
@@ -110,8 +137,9 @@ func (q Query) String() string {
 	return b.String()
 }
 
-// Parse reads a query. It never fails: anything that is not a known
-// key:value token is a bare word.
+// Parse reads a query. It never fails: a key:value token of an unknown
+// key goes to Unknown, anything else that is not a known key:value token is
+// a bare word.
 func Parse(s string) Query {
 	var q Query
 	for len(s) > 0 {
@@ -123,6 +151,10 @@ func Parse(s string) Query {
 		}
 		tok, rest := nextToken(s)
 		s = rest
+		if unknownKey(tok) {
+			q.Unknown = append(q.Unknown, tok)
+			continue
+		}
 		if t, ok := parseToken(tok); ok {
 			q.Terms = append(q.Terms, t)
 		}
@@ -145,6 +177,22 @@ func nextToken(s string) (tok, rest string) {
 	return s, ""
 }
 
+// unknownKey reports whether tok is key:value with a key of letters that
+// names no field (http://x and 10:30 are text, not keys).
+func unknownKey(tok string) bool {
+	i := strings.IndexByte(tok, ':')
+	if i <= 0 || strings.HasPrefix(tok[i+1:], "//") {
+		return false
+	}
+	for _, r := range tok[:i] {
+		if !unicode.IsLetter(r) && r != '_' {
+			return false
+		}
+	}
+	_, known := keys[strings.ToLower(tok[:i])]
+	return !known
+}
+
 func parseToken(tok string) (Term, bool) {
 	if i := strings.IndexByte(tok, ':'); i > 0 {
 		if f, ok := keys[strings.ToLower(tok[:i])]; ok {
@@ -152,15 +200,18 @@ func parseToken(tok string) (Term, bool) {
 			if v == "" {
 				return Term{}, false // "seg:" while typing: no condition yet
 			}
-			return Term{Field: f, Value: v}, true
+			return Term{Field: f, Value: v, Exact: quoted(tok[i+1:])}, true
 		}
 	}
 	v := unquote(tok)
 	if v == "" {
 		return Term{}, false
 	}
-	return Term{Field: Text, Value: v}, true
+	return Term{Field: Text, Value: v, Exact: quoted(tok)}, true
 }
+
+// quoted reports whether s starts with a double quote: "a phrase".
+func quoted(s string) bool { return strings.HasPrefix(s, `"`) }
 
 func unquote(s string) string {
 	if !strings.Contains(s, `"`) {
@@ -177,7 +228,11 @@ func (q Query) Narrows(prev Query) bool {
 	for _, pt := range prev.Terms {
 		found := false
 		for _, t := range q.Terms {
-			if t.Field == pt.Field && isSubsequenceFold(pt.Value, t.Value) {
+			if t.Field != pt.Field || t.Exact != pt.Exact {
+				continue
+			}
+			if pt.Exact && strings.Contains(strings.ToLower(t.Value), strings.ToLower(pt.Value)) ||
+				!pt.Exact && isSubsequenceFold(pt.Value, t.Value) {
 				found = true
 				break
 			}

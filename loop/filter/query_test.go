@@ -14,20 +14,21 @@ func TestParse(t *testing.T) {
 	}{
 		{"", nil},
 		{"   ", nil},
-		{"refund", []Term{{Text, "refund"}}},
-		{"seg:ent", []Term{{Segment, "ent"}}},
-		{"SEGMENT:Pro", []Term{{Segment, "Pro"}}},
-		{"reason:fact model:v3 late refund", []Term{{Reason, "fact"}, {Model, "v3"}, {Text, "late"}, {Text, "refund"}}},
-		{"task:qa thumb:down grade:fail locale:de set:gold", []Term{{Task, "qa"}, {Thumb, "down"}, {Grade, "fail"}, {Locale, "de"}, {Set, "gold"}}},
-		{"seg:", nil},                            // typing: no condition yet
-		{"10:30", []Term{{Text, "10:30"}}},       // unknown key: bare word
-		{"http://x", []Term{{Text, "http://x"}}}, // unknown key
-		{":x", []Term{{Text, ":x"}}},             // no key
-		{`model:"gpt 4" x`, []Term{{Model, "gpt 4"}, {Text, "x"}}},
-		{`"two words"`, []Term{{Text, "two words"}}},
-		{`"unterminated quote`, []Term{{Text, "unterminated quote"}}},
-		{"a\tb\nc", []Term{{Text, "a"}, {Text, "b"}, {Text, "c"}}},
-		{"reasons:x", []Term{{Reason, "x"}}},
+		{"refund", []Term{{Text, "refund", false}}},
+		{"seg:ent", []Term{{Segment, "ent", false}}},
+		{"SEGMENT:Pro", []Term{{Segment, "Pro", false}}},
+		{"reason:fact model:v3 late refund", []Term{{Reason, "fact", false}, {Model, "v3", false}, {Text, "late", false}, {Text, "refund", false}}},
+		{"task:qa thumb:down grade:fail locale:de set:gold", []Term{{Task, "qa", false}, {Thumb, "down", false}, {Grade, "fail", false}, {Locale, "de", false}, {Set, "gold", false}}},
+		{"seg:", nil}, // typing: no condition yet
+		{"10:30", []Term{{Text, "10:30", false}}},       // unknown key: bare word
+		{"http://x", []Term{{Text, "http://x", false}}}, // unknown key
+		{":x", []Term{{Text, ":x", false}}},             // no key
+		{`model:"gpt 4" x`, []Term{{Model, "gpt 4", true}, {Text, "x", false}}},
+		{`"two words"`, []Term{{Text, "two words", true}}},
+		{`"unterminated quote`, []Term{{Text, "unterminated quote", true}}},
+		{"sgment:pro refund", []Term{{Text, "refund", false}}}, // unknown key: see TestUnknownKeys
+		{"a\tb\nc", []Term{{Text, "a", false}, {Text, "b", false}, {Text, "c", false}}},
+		{"reasons:x", []Term{{Reason, "x", false}}},
 	}
 	for _, tt := range tests {
 		got := Parse(tt.in).Terms
@@ -37,8 +38,31 @@ func TestParse(t *testing.T) {
 	}
 }
 
+func TestUnknownKeys(t *testing.T) {
+	for _, tt := range []struct {
+		in      string
+		unknown []string
+	}{
+		{"sgment:pro refund", []string{"sgment:pro"}},
+		{"Colour:red seg:ent x:y", []string{"Colour:red", "x:y"}},
+		{"10:30 http://x :x seg:ent", nil},
+	} {
+		q := Parse(tt.in)
+		if !reflect.DeepEqual(q.Unknown, tt.unknown) {
+			t.Errorf("Parse(%q).Unknown = %q, want %q", tt.in, q.Unknown, tt.unknown)
+		}
+		if err := q.UnknownError(); (err != nil) != (tt.unknown != nil) {
+			t.Errorf("%q: UnknownError %v", tt.in, err)
+		}
+	}
+	err := Parse("sgment:pro").UnknownError()
+	if err == nil || !strings.Contains(err.Error(), `unknown filter key "sgment:"`) || !strings.Contains(err.Error(), "segment:") {
+		t.Errorf("error %v", err)
+	}
+}
+
 func TestQueryString(t *testing.T) {
-	for _, s := range []string{"seg:ent refund", `model:"gpt 4" x`, "reason:fact grade:pass"} {
+	for _, s := range []string{"seg:ent refund", `model:"gpt 4" x`, "reason:fact grade:pass", `"late refund" "x"`} {
 		q := Parse(s)
 		if got := Parse(q.String()); !reflect.DeepEqual(got, q) {
 			t.Errorf("round trip %q: %v != %v", s, got, q)

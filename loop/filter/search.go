@@ -60,6 +60,7 @@ type compiled struct {
 	grades  []bool          // nil: no grade term
 	sets    []Mark          // one bit set per set term: marks&m != 0
 	words   []word
+	phrases []string // quoted bare words, lower-cased: substrings of the text
 	require Mark
 	exclude Mark
 	none    bool // some term can match nothing: empty result
@@ -84,6 +85,54 @@ func matchDict(v string, dict []string) []bool {
 	return ok
 }
 
+// matchTerm is matchDict, or for a quoted value a case-insensitive
+// substring test.
+func matchTerm(t Term, dict []string) []bool {
+	if !t.Exact {
+		return matchDict(t.Value, dict)
+	}
+	ok := make([]bool, len(dict))
+	v := strings.ToLower(t.Value)
+	for i, d := range dict {
+		ok[i] = strings.Contains(strings.ToLower(d), v)
+	}
+	return ok
+}
+
+// containsFold reports whether s contains lower (already lower-cased),
+// ignoring case.
+func containsFold(s, lower string) bool {
+	if isASCII(s) && isASCII(lower) {
+		n := len(lower)
+		if n == 0 {
+			return true
+		}
+		for i := 0; i+n <= len(s); i++ {
+			if lowerASCII(s[i]) != lower[0] {
+				continue
+			}
+			j := 1
+			for j < n && lowerASCII(s[i+j]) == lower[j] {
+				j++
+			}
+			if j == n {
+				return true
+			}
+		}
+		return false
+	}
+	return strings.Contains(strings.ToLower(s), lower)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 func and(a, b []bool) []bool {
 	if a == nil {
 		return b
@@ -99,6 +148,10 @@ func (ix *Index) compile(r *Request) *compiled {
 	for _, t := range r.Query.Terms {
 		switch t.Field {
 		case Text:
+			if t.Exact {
+				c.phrases = append(c.phrases, strings.ToLower(t.Value))
+				continue
+			}
 			w := word{pat: t.Value}
 			ascii := true
 			for i := 0; i < len(t.Value); i++ {
@@ -116,16 +169,16 @@ func (ix *Index) compile(r *Request) *compiled {
 			}
 			c.words = append(c.words, w)
 		case Reason:
-			tab := matchDict(t.Value, ix.rdict)
+			tab := matchTerm(t, ix.rdict)
 			if !slices.Contains(tab, true) {
 				c.none = true
 			}
 			c.reasons = append(c.reasons, tab)
 		case Grade:
-			c.grades = and(c.grades, matchDict(t.Value, gradeValues))
+			c.grades = and(c.grades, matchTerm(t, gradeValues))
 		case Set:
 			var m Mark
-			for i, ok := range matchDict(t.Value, setValues) {
+			for i, ok := range matchTerm(t, setValues) {
 				if ok {
 					m |= setBits[i]
 				}
@@ -136,7 +189,7 @@ func (ix *Index) compile(r *Request) *compiled {
 			c.sets = append(c.sets, m)
 		default:
 			col := colOf[t.Field]
-			c.cols[col] = and(c.cols[col], matchDict(t.Value, ix.cols[col].dict))
+			c.cols[col] = and(c.cols[col], matchTerm(t, ix.cols[col].dict))
 		}
 	}
 	for _, tab := range c.cols {
@@ -185,6 +238,11 @@ func (ix *Index) keep(c *compiled, i int, marks []Mark) bool {
 			if !found {
 				return false
 			}
+		}
+	}
+	for _, p := range c.phrases {
+		if !containsFold(ix.text[i], p) {
+			return false
 		}
 	}
 	if len(c.words) > 0 {

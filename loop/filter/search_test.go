@@ -67,6 +67,15 @@ func TestSearch(t *testing.T) {
 		{"RÉSUMÉ", []int32{5}},
 		{"zzz", []int32{}},
 		{"model:nosuch refund", []int32{}},
+		// Quoted: an exact phrase, ignoring case, never fuzzy.
+		{`"a refund"`, []int32{0}},
+		{`"A REFUND"`, []int32{0}},
+		{`"rfnd"`, []int32{}},
+		{`"refund for" seg:free`, []int32{3}},
+		{`"résumé please"`, []int32{5}},
+		{`model:"support-v"`, []int32{0, 3}},
+		{`model:"supv2"`, []int32{}},
+		{`reason:"too_long"`, []int32{3}},
 	}
 	for _, tt := range tests {
 		got := search(t, ix, marks, tt.q, nil).IDs
@@ -301,5 +310,5 @@ func BenchmarkBuild1M(b *testing.B) {
 
 func ExampleParse() {
 	fmt.Println(Parse(`seg:ent model:"gpt 4" refund`).Terms)
-	// Output: [{segment ent} {model gpt 4} {text refund}]
+	// Output: [{segment ent false} {model gpt 4 true} {text refund false}]
 }

@@ -247,11 +247,16 @@ func TestReviewersOverSSH(t *testing.T) {
 	a.waitFor(t, "alice", 1) // the header names the reviewer
 	b.waitFor(t, "bob", 1)
 
-	// alice fails the top three; bob's view shows her grades without a
-	// reload ("fail" is also in the help line, so count new ones).
-	before := b.out.count("fail")
+	// alice fails the top three; grading is blind, so bob's view does
+	// not show her grades ("fail" is also in the help line, so count new
+	// ones), while alice's does.
+	before, mine := b.out.count("fail"), a.out.count("fail")
 	a.send(t, "fff")
-	b.waitFor(t, "fail", before+1)
+	a.waitFor(t, "fail", mine+1)
+	time.Sleep(500 * time.Millisecond) // time for the change to reach bob
+	if n := b.out.count("fail"); n != before {
+		t.Fatalf("bob sees alice's grades before grading (%d new \"fail\")", n-before)
+	}
 
 	// Both grade the same items at once; both labels stay.
 	var wg sync.WaitGroup

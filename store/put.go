@@ -1,0 +1,524 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/loupe-dev/loupe/loop"
+)
+
+// PutRecords stores interactions idempotently by event id and signals by
+// signal id, and reports, per record, whether it was stored, a duplicate,
+// a conflict, a pending signal (its interaction is not stored yet) or
+// withdrawn (consent for its event was withdrawn). Records are applied in
+// order, as if one at a time.
+//
+// An interaction with signals is stored as the merged view (loop.Merge) in
+// its e and s records, its original under o; a signal for a stored
+// interaction rewrites that merged view. Each event's keys — the
+// interaction, its signals, the merged records — are written in one
+// transaction, so a crash leaves an event as it was before or after.
+// When an error is returned, records whose status is Failed were not
+// written.
+func (s *Store) PutRecords(recs []Record) ([]PutStatus, error) {
+	s.putMu.Lock()
+	defer s.putMu.Unlock()
+	out := make([]PutStatus, len(recs))
+	for i := range out {
+		out[i] = Failed
+	}
+	var changed []string
+	defer func() { s.notifyUpdated(changed) }()
+	start := 0
+	for i := range recs {
+		if recs[i].Signal == nil || !recs[i].Signal.Withdraws() {
+			continue
+		}
+		ch, err := s.putRun(recs[start:i], out[start:i])
+		changed = append(changed, ch...)
+		if err != nil {
+			return out, mapErr(err)
+		}
+		erased, err := s.withdraw(recs[i], &out[i])
+		if err != nil {
+			return out, mapErr(err)
+		}
+		if erased {
+			changed = append(changed, recs[i].ID)
+		}
+		start = i + 1
+	}
+	ch, err := s.putRun(recs[start:], out[start:])
+	changed = append(changed, ch...)
+	// Erased bytes are reclaimed by the background loop and at Close
+	// (finishErase), not here: a stream with many withdrawals would
+	// otherwise compact the whole database once per batch.
+	return out, mapErr(err)
+}
+
+// unit is what one event's records write in one transaction.
+type unit struct {
+	id   string
+	keys [][]byte
+	vals [][]byte
+	dels [][]byte
+	// what the records it settles become once it commits
+	recs   []int
+	status []PutStatus
+	// filter updates after the commit
+	newEvent bool
+	sigIDs   []string
+	pending  bool
+	changed  bool // the stored event (merged view) is new or changed
+}
+
+func (u *unit) set(k, v []byte) {
+	if u.keys == nil {
+		u.keys, u.vals = make([][]byte, 0, 4), make([][]byte, 0, 4)
+	}
+	u.keys = append(u.keys, k)
+	u.vals = append(u.vals, v)
+}
+
+func (u *unit) settle(i int, st PutStatus) {
+	u.recs = append(u.recs, i)
+	u.status = append(u.status, st)
+}
+
+// mergeJob is an event whose merged view is to be (re)computed.
+type mergeJob struct {
+	u        *unit
+	ts       time.Time
+	orig     []byte   // the interaction as it arrived (masked JSON)
+	stored   [][]byte // its stored signals
+	fresh    []*loop.Signal
+	userHash []byte
+	// results
+	body, summary []byte
+	err           error
+}
+
+// putRun stores records none of which withdraws consent. It returns the ids
+// of events whose stored view changed.
+func (s *Store) putRun(recs []Record, out []PutStatus) ([]string, error) {
+	if len(recs) == 0 {
+		return nil, nil
+	}
+	known, err := s.ids()
+	if err != nil {
+		return nil, err
+	}
+	sigs, err := s.sigIDs()
+	if err != nil {
+		return nil, err
+	}
+	pend, err := s.pendingIDs()
+	if err != nil {
+		return nil, err
+	}
+	tombs, err := s.tombstones()
+	if err != nil {
+		return nil, err
+	}
+	// One unit per event written, in first-seen order; allocated together.
+	units := make(map[string]*unit, len(recs))
+	pool := make([]unit, 0, len(recs))
+	var order []*unit
+	unitOf := func(id string) *unit {
+		u := units[id]
+		if u == nil {
+			pool = append(pool, unit{id: id})
+			u = &pool[len(pool)-1]
+			units[id] = u
+			order = append(order, u)
+		}
+		return u
+	}
+	newEv := make(map[string]int, len(recs)) // event id -> record of its new interaction
+	var seenSig map[string]int               // signal id -> record of its new signal
+	var newSigs map[string][]int             // event id -> records of its new signals
+	var jobs []*mergeJob
+	now := time.Now()
+	err = s.db.View(func(txn *badger.Txn) error {
+		// Classify each record.
+		for i := range recs {
+			r := &recs[i]
+			if len(tombs) > 0 {
+				if _, gone := tombs[string(s.tombHash(r.ID))]; gone {
+					out[i] = Withdrawn
+					continue
+				}
+			}
+			if r.Signal == nil {
+				if j, ok := newEv[r.ID]; ok {
+					out[i] = sameOr(recs[j].Hash == r.Hash)
+					continue
+				}
+				if known.mayContain(r.ID) {
+					v, err := getValue(txn, indexKey(r.ID))
+					if err == nil {
+						out[i] = sameOr(len(v) >= 24 && bytes.Equal(v[8:24], r.Hash[:]))
+						continue
+					}
+					if !errors.Is(err, badger.ErrKeyNotFound) {
+						return err
+					}
+				}
+				newEv[r.ID] = i
+				continue
+			}
+			sid := r.Signal.SignalID
+			if j, ok := seenSig[sid]; ok {
+				out[i] = sameOr(recs[j].Hash == r.Hash)
+				continue
+			}
+			if sigs.mayContain(sid) {
+				v, err := getValue(txn, signalIDKey(sid))
+				if err == nil {
+					out[i] = sameOr(len(v) >= 16 && bytes.Equal(v[:16], r.Hash[:]))
+					continue
+				}
+				if !errors.Is(err, badger.ErrKeyNotFound) {
+					return err
+				}
+			}
+			if seenSig == nil {
+				seenSig, newSigs = map[string]int{}, map[string][]int{}
+			}
+			seenSig[sid] = i
+			newSigs[r.ID] = append(newSigs[r.ID], i)
+		}
+		// Plan each event's writes, in record order.
+		for i := range recs {
+			r := &recs[i]
+			if j, ok := newEv[r.ID]; ok && j == i {
+				if err := s.planInteraction(txn, unitOf(r.ID), recs, i, newSigs[r.ID], pend, &jobs); err != nil {
+					return err
+				}
+				continue
+			}
+			if r.Signal == nil {
+				continue
+			}
+			idx := newSigs[r.ID]
+			if len(idx) == 0 || idx[0] != i {
+				continue // not new, or planned with the first of its event
+			}
+			if _, ok := newEv[r.ID]; ok {
+				continue // planned with its interaction
+			}
+			if err := s.planSignals(txn, unitOf(r.ID), recs, idx, known, now, &jobs); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := runMerges(jobs); err != nil {
+		return nil, err
+	}
+	for _, j := range jobs {
+		j.u.set(eventKey(j.ts, j.u.id), j.body)
+		j.u.set(summaryKey(j.ts, j.u.id), j.summary)
+	}
+	// Commit in groups of whole events.
+	var changed []string
+	var group []*unit
+	size := 0
+	for n, u := range order {
+		group = append(group, u)
+		for k := range u.keys {
+			size += len(u.keys[k]) + min(len(u.vals[k]), 32)
+		}
+		size += 16 * len(u.dels)
+		if size < 1<<20 && len(group) < 2000 && n < len(order)-1 {
+			continue
+		}
+		if err := s.commitGroup(group); err != nil {
+			return changed, err
+		}
+		for _, g := range group {
+			for k, i := range g.recs {
+				out[i] = g.status[k]
+			}
+			if g.newEvent {
+				known.add(g.id)
+			}
+			for _, sid := range g.sigIDs {
+				sigs.add(sid)
+			}
+			if g.pending {
+				pend.add(g.id)
+			}
+			if g.changed {
+				changed = append(changed, g.id)
+			}
+		}
+		group, size = group[:0], 0
+	}
+	return changed, nil
+}
+
+func sameOr(same bool) PutStatus {
+	if same {
+		return Duplicate
+	}
+	return Conflict
+}
+
+func getValue(txn *badger.Txn, k []byte) ([]byte, error) {
+	item, err := txn.Get(k)
+	if err != nil {
+		return nil, err
+	}
+	return item.ValueCopy(nil)
+}
+
+// indexValue is <ts 8> <hash 16> <user hash 16 or nothing>.
+func indexValue(r *Record) []byte {
+	idx := tsBytes(make([]byte, 0, 40), r.Time)
+	idx = append(idx, r.Hash[:]...)
+	return append(idx, r.UserHash...)
+}
+
+// planInteraction plans a new interaction: stored as is, or merged with the
+// signals that arrived before it (stored pending, or new in this batch).
+func (s *Store) planInteraction(txn *badger.Txn, u *unit, recs []Record, i int, fresh []int, pend *idFilter, jobs *[]*mergeJob) error {
+	r := &recs[i]
+	u.newEvent, u.changed = true, true
+	u.settle(i, Stored)
+	u.set(indexKey(r.ID), indexValue(r))
+	var stored [][]byte
+	if pend.mayContain(r.ID) {
+		if err := scanPrefix(txn, idPrefix(prefixSignal, r.ID), true, func(k, v []byte) error {
+			stored = append(stored, v)
+			return nil
+		}); err != nil {
+			return err
+		}
+		if err := scanPrefix(txn, idPrefix(prefixPending, r.ID), false, func(k, _ []byte) error {
+			u.dels = append(u.dels, k)
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	for _, j := range fresh {
+		addSignal(u, &recs[j], j, Stored)
+	}
+	if len(stored) == 0 && len(fresh) == 0 {
+		u.set(eventKey(r.Time, r.ID), r.Body)
+		u.set(summaryKey(r.Time, r.ID), r.Summary)
+		return nil
+	}
+	u.set(originalKey(r.ID), r.Body)
+	job := &mergeJob{u: u, ts: r.Time, orig: r.Body, stored: stored, userHash: r.UserHash}
+	for _, j := range fresh {
+		job.fresh = append(job.fresh, recs[j].Signal)
+	}
+	*jobs = append(*jobs, job)
+	return nil
+}
+
+// planSignals plans the new signals of one event whose interaction is not
+// in this batch: merged into the stored interaction, or kept pending.
+func (s *Store) planSignals(txn *badger.Txn, u *unit, recs []Record, idx []int, known *idFilter, now time.Time, jobs *[]*mergeJob) error {
+	id := recs[idx[0]].ID
+	var iv []byte
+	if known.mayContain(id) {
+		var err error
+		iv, err = getValue(txn, indexKey(id))
+		if err != nil && !errors.Is(err, badger.ErrKeyNotFound) {
+			return err
+		}
+	}
+	if len(iv) < 24 {
+		// Early signals: kept until their interaction comes.
+		u.pending = true
+		for _, j := range idx {
+			addSignal(u, &recs[j], j, Pending)
+			u.set(pendingKey(id, recs[j].Signal.SignalID), tsBytes(nil, now))
+		}
+		return nil
+	}
+	ts := tsFrom(iv)
+	job := &mergeJob{u: u, ts: ts}
+	if len(iv) >= 40 {
+		job.userHash = iv[24:40]
+	}
+	orig, err := getValue(txn, originalKey(id))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		// Its first signals: what e holds is the original.
+		if orig, err = getValue(txn, eventKey(ts, id)); err != nil {
+			return err
+		}
+		u.set(originalKey(id), orig)
+	} else if err != nil {
+		return err
+	} else {
+		if err := scanPrefix(txn, idPrefix(prefixSignal, id), true, func(_, v []byte) error {
+			job.stored = append(job.stored, v)
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	job.orig = orig
+	u.changed = true
+	for _, j := range idx {
+		addSignal(u, &recs[j], j, Stored)
+		job.fresh = append(job.fresh, recs[j].Signal)
+	}
+	*jobs = append(*jobs, job)
+	return nil
+}
+
+// addSignal plans a new signal's own keys: its body and idempotency record.
+func addSignal(u *unit, r *Record, i int, st PutStatus) {
+	sid := r.Signal.SignalID
+	u.settle(i, st)
+	u.set(signalKey(r.ID, sid), r.Body)
+	k := make([]byte, 0, 16+len(r.ID))
+	k = append(k, r.Hash[:]...)
+	u.set(signalIDKey(sid), append(k, r.ID...))
+	u.sigIDs = append(u.sigIDs, sid)
+}
+
+// scanPrefix calls fn with every key (and, with values, value) under p;
+// both are copies.
+func scanPrefix(txn *badger.Txn, p []byte, values bool, fn func(k, v []byte) error) error {
+	opt := badger.DefaultIteratorOptions
+	opt.Prefix = p
+	opt.PrefetchValues = false
+	it := txn.NewIterator(opt)
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		item := it.Item()
+		var v []byte
+		if values {
+			var err error
+			if v, err = item.ValueCopy(nil); err != nil {
+				return err
+			}
+		}
+		if err := fn(item.KeyCopy(nil), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runMerges computes the merged views, in parallel when there are many.
+func runMerges(jobs []*mergeJob) error {
+	workers := min(runtime.GOMAXPROCS(0), len(jobs)/32)
+	if workers <= 1 {
+		for _, j := range jobs {
+			j.run()
+		}
+	} else {
+		var wg sync.WaitGroup
+		next := make(chan *mergeJob)
+		for range workers {
+			wg.Go(func() {
+				for j := range next {
+					j.run()
+				}
+			})
+		}
+		for _, j := range jobs {
+			next <- j
+		}
+		close(next)
+		wg.Wait()
+	}
+	for _, j := range jobs {
+		if j.err != nil {
+			return j.err
+		}
+	}
+	return nil
+}
+
+func (j *mergeJob) run() {
+	ev, err := loop.DecodeStored(j.orig)
+	if err != nil {
+		// Not the fast form (an older store?): the struct tags read it.
+		if ev, err = decodeEvent(j.orig); err != nil {
+			j.err = err
+			return
+		}
+	}
+	sigs := make([]*loop.Signal, 0, len(j.stored)+len(j.fresh))
+	for _, b := range j.stored {
+		sg, err := loop.DecodeStoredSignal(b)
+		if err != nil {
+			j.err = err
+			return
+		}
+		sigs = append(sigs, sg)
+	}
+	sigs = append(sigs, j.fresh...)
+	m := loop.Merge(ev, sigs)
+	j.body = loop.AppendJSON(make([]byte, 0, len(j.orig)+256), m)
+	sum := loop.Summarize(m)
+	j.summary = encodeSummary(nil, &sum)
+}
+
+// commitGroup writes the keys of whole events in one transaction, halving
+// the group when Badger finds the transaction too big.
+func (s *Store) commitGroup(group []*unit) error {
+	n := 0
+	for _, u := range group {
+		for k := range u.keys {
+			n += len(u.keys[k]) + len(u.vals[k])
+		}
+	}
+	if err := s.ensureSpace(n); err != nil {
+		return err
+	}
+	txn := s.db.NewTransaction(true)
+	defer txn.Discard()
+	split := func(err error) error {
+		if errors.Is(err, badger.ErrTxnTooBig) && len(group) > 1 {
+			txn.Discard()
+			h := len(group) / 2
+			if err := s.commitGroup(group[:h]); err != nil {
+				return err
+			}
+			return s.commitGroup(group[h:])
+		}
+		return err
+	}
+	for _, u := range group {
+		for _, k := range u.dels {
+			if err := txn.Delete(k); err != nil {
+				return split(err)
+			}
+		}
+		for k := range u.keys {
+			if err := txn.Set(u.keys[k], u.vals[k]); err != nil {
+				return split(err)
+			}
+		}
+	}
+	return txn.Commit()
+}
+
+// sortedUnique sorts ids and drops repeats.
+func sortedUnique(ids []string) []string {
+	sort.Strings(ids)
+	out := ids[:0]
+	for i, id := range ids {
+		if i == 0 || id != ids[i-1] {
+			out = append(out, id)
+		}
+	}
+	return out
+}
