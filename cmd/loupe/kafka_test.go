@@ -29,6 +29,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
+
+	"github.com/loupe-dev/loupe/loop/gen"
 )
 
 const kafkaTestTopic = "app.feedback"
@@ -42,9 +44,25 @@ type kafkaTopic struct {
 	addr    string
 	records int
 	bad     map[string]bool
+	lines   [][]byte // the generated records, each once
 }
 
-func newKafkaTopic(t *testing.T, n string) *kafkaTopic {
+// recordLines are n interactions and their signals as separate records, in
+// arrival order (some signals before their interaction, some twice), as a
+// product emits them (gen.Records).
+func recordLines(t *testing.T, n int, seed int64) [][]byte {
+	t.Helper()
+	var out [][]byte
+	if err := gen.Records(gen.Options{N: n, Seed: seed}, func(l []byte) error {
+		out = append(out, bytes.Clone(l))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func newKafkaTopic(t *testing.T, n int) *kafkaTopic {
 	t.Helper()
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, kafkaTestTopic),
 		kfake.GroupMinSessionTimeout(500*time.Millisecond))
@@ -59,7 +77,7 @@ func newKafkaTopic(t *testing.T, n string) *kafkaTopic {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	lines := bytes.Split(bytes.TrimSpace(genLines(t, n, "21")), []byte("\n"))
+	lines := recordLines(t, n, 21)
 	rng := rand.New(rand.NewPCG(4, 5))
 	var recs, bads, again []*kgo.Record
 	for i := 0; i < len(lines); {
@@ -86,6 +104,7 @@ func newKafkaTopic(t *testing.T, n string) *kafkaTopic {
 		}
 	}
 	kt.records = len(recs)
+	kt.lines = lines
 	for _, b := range bads {
 		kt.bad[fmt.Sprintf("%d/%d", b.Partition, b.Offset)] = true
 	}
@@ -175,16 +194,17 @@ func rejectedAt(t *testing.T, path string) map[string]bool {
 	return out
 }
 
-// TestServeKafkaKill9 runs the real binary against a kfake cluster: once
+// TestServeKafkaKill9 runs the real binary against a kfake cluster holding
+// interactions with their late signals (some redelivered): once
 // uninterrupted, and once killed with -9 at random moments while consuming
 // and restarted. Both stores export the same events, both groups' committed
 // offsets reach the end of the topic, and every malformed record is in the
 // rejects file with its partition and offset. The uninterrupted run's
 // /metrics and the doctor afterwards show the Kafka counters.
 func TestServeKafkaKill9(t *testing.T) {
-	n := "20000"
+	n := 20000
 	if os.Getenv("LOUPE_CRASH_ROUNDS") != "" {
-		n = "100000"
+		n = 100000
 	}
 	kt := newKafkaTopic(t, n)
 	dir := t.TempDir()
@@ -236,7 +256,6 @@ func TestServeKafkaKill9(t *testing.T) {
 	rejects := filepath.Join(dir, "crashed-rejects.jsonl")
 	args := append([]string{"--store", crashed, "--kafka-group", "crash", "--kafka-rejects", rejects}, common...)
 	rng := rand.New(rand.NewPCG(8, 9))
-	prev := 0
 	for round := 0; round < crashRounds(); round++ {
 		s := startServe(t, nil, append([]string{"--http", "127.0.0.1:0"}, args...)...)
 		// Kill it while it consumes: once this run has stored new events
@@ -259,16 +278,11 @@ func TestServeKafkaKill9(t *testing.T) {
 		time.Sleep(time.Duration(rng.IntN(200)) * time.Millisecond)
 		s.cmd.Process.Signal(syscall.SIGKILL)
 		<-s.exited
+		// The store opens and exports after every kill; an event may still
+		// lack signals that come later in the topic, so only the end is
+		// compared. Each round stored new interactions (the wait above),
+		// so every restart resumed.
 		got := exportMap(t, crashed)
-		for id, line := range got {
-			if want[id] != line {
-				t.Fatalf("round %d: event %s differs from the uninterrupted run:\n got %s\nwant %s", round, id, line, want[id])
-			}
-		}
-		if len(got) <= prev && len(got) < len(want) {
-			t.Fatalf("round %d: %d events, no more than the %d before: the restart did not resume", round, len(got), prev)
-		}
-		prev = len(got)
 		t.Logf("round %d: %d of %d events stored at the kill", round, len(got), len(want))
 	}
 	s = startServe(t, nil, append([]string{"--http", "off"}, args...)...)
@@ -415,7 +429,7 @@ func TestServeKafkaFullDisk(t *testing.T) {
 	if err := os.WriteFile(filler, bytes.Repeat([]byte{1}, 160<<20), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	kt := newKafkaTopic(t, "30000")
+	kt := newKafkaTopic(t, 30000)
 	st := filepath.Join(disk, "store")
 	s := startServe(t, nil, "--store", st, "--http", "127.0.0.1:0", "--kafka", kt.addr, "--kafka-topic", kafkaTestTopic,
 		"--kafka-group", "full", "--kafka-session-timeout", "1s", "--kafka-max-buffered", "1000")
@@ -453,7 +467,7 @@ func TestServeKafkaFullDisk(t *testing.T) {
 	s.stop(t)
 
 	ref := filepath.Join(t.TempDir(), "ref")
-	if r := run(t, genLines(t, "30000", "21"), "ingest", "--store", ref, "-"); r.code != 0 && r.code != 3 {
+	if r := run(t, append(bytes.Join(kt.lines, []byte("\n")), '\n'), "ingest", "--store", ref, "-"); r.code != 0 && r.code != 3 {
 		t.Fatalf("reference ingest: %d %s", r.code, r.stderr)
 	}
 	want, got := exportMap(t, ref), exportMap(t, st)
