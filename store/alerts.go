@@ -31,7 +31,7 @@ type AlertRecord struct {
 // returns the ids that are new.
 func (s *Store) RaiseAlerts(alerts map[string]json.RawMessage, now time.Time) ([]string, error) {
 	var fresh []string
-	err := s.db.Update(func(txn *badger.Txn) error {
+	err := s.update(func(txn *badger.Txn) error {
 		fresh = fresh[:0]
 		for id, body := range alerts {
 			if id == "" {
@@ -67,7 +67,7 @@ func (s *Store) RaiseAlerts(alerts map[string]json.RawMessage, now time.Time) ([
 // there is none.
 func (s *Store) updateAlert(id string, fn func(*AlertRecord)) (AlertRecord, error) {
 	var rec AlertRecord
-	err := s.db.Update(func(txn *badger.Txn) error {
+	err := s.update(func(txn *badger.Txn) error {
 		it, err := txn.Get(alertKey(id))
 		if errors.Is(err, badger.ErrKeyNotFound) {
 			return fmt.Errorf("alert %q: %w", id, ErrNotFound)
@@ -117,7 +117,7 @@ func (s *Store) Alerts(fn func(AlertRecord) error) error {
 // PutGateResult records a `loupe gate` result (its JSON) at at.
 func (s *Store) PutGateResult(at time.Time, result json.RawMessage) error {
 	k := tsBytes([]byte{prefixGateResult}, at)
-	return mapErr(s.db.Update(func(txn *badger.Txn) error { return txn.Set(k, result) }))
+	return mapErr(s.update(func(txn *badger.Txn) error { return txn.Set(k, result) }))
 }
 
 // LastGateResult is the most recent recorded gate result and when it was

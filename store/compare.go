@@ -47,7 +47,7 @@ func (s *Store) PutComparison(j compare.Judgment) error {
 	if err != nil {
 		return err
 	}
-	err = s.db.Update(func(txn *badger.Txn) error {
+	err = s.update(func(txn *badger.Txn) error {
 		if _, err := txn.Get(indexKey(j.EventID)); err != nil {
 			if errors.Is(err, badger.ErrKeyNotFound) {
 				return fmt.Errorf("event %q: %w", j.EventID, ErrNotFound)
@@ -99,7 +99,7 @@ func (s *Store) scanComparisons(prefix byte, fn func(compare.Judgment) error) er
 // judgment twice.
 func (s *Store) UndoComparison(reviewer, candidate string, at time.Time) (compare.Judgment, error) {
 	var last compare.Judgment
-	err := s.db.Update(func(txn *badger.Txn) error {
+	err := s.update(func(txn *badger.Txn) error {
 		var cur []compare.Judgment
 		opt := badger.DefaultIteratorOptions
 		opt.Prefix = []byte{prefixCompare}

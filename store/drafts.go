@@ -50,7 +50,7 @@ func (s *Store) PutDraft(d Draft) error {
 	if err != nil {
 		return err
 	}
-	return mapErr(s.db.Update(func(txn *badger.Txn) error {
+	return mapErr(s.update(func(txn *badger.Txn) error {
 		return txn.Set(draftKey(d.Reviewer, d.EventID), b)
 	}))
 }
@@ -58,7 +58,7 @@ func (s *Store) PutDraft(d Draft) error {
 // DeleteDraft drops a reviewer's draft on an event (saved or given up); no
 // draft is not an error.
 func (s *Store) DeleteDraft(reviewer, id string) error {
-	return mapErr(s.db.Update(func(txn *badger.Txn) error {
+	return mapErr(s.update(func(txn *badger.Txn) error {
 		return txn.Delete(draftKey(reviewer, id))
 	}))
 }
@@ -103,7 +103,7 @@ func (s *Store) PushUndo(reviewer string, e UndoEntry) error {
 	if err != nil {
 		return err
 	}
-	return mapErr(s.db.Update(func(txn *badger.Txn) error {
+	return mapErr(s.update(func(txn *badger.Txn) error {
 		return txn.Set(undoKey(reviewer, e.Seq), b)
 	}))
 }
@@ -111,7 +111,7 @@ func (s *Store) PushUndo(reviewer string, e UndoEntry) error {
 // DropUndo removes an entry from the journal (it was undone, or is too old
 // to keep); a missing entry is not an error.
 func (s *Store) DropUndo(reviewer string, seq uint64) error {
-	return mapErr(s.db.Update(func(txn *badger.Txn) error {
+	return mapErr(s.update(func(txn *badger.Txn) error {
 		return txn.Delete(undoKey(reviewer, seq))
 	}))
 }
@@ -147,7 +147,7 @@ func leaseKey(id string) []byte { return append([]byte{prefixAssign}, id...) }
 func (s *Store) TakeLease(id, reviewer string, now, until time.Time, once bool) (Lease, error) {
 	l := Lease{EventID: id, Reviewer: reviewer, Until: until.UTC()}
 	var held Lease
-	err := s.db.Update(func(txn *badger.Txn) error {
+	err := s.update(func(txn *badger.Txn) error {
 		if once {
 			opt := badger.DefaultIteratorOptions
 			opt.PrefetchValues = false
@@ -194,7 +194,7 @@ func (s *Store) TakeLease(id, reviewer string, now, until time.Time, once bool) 
 // or none, is left alone.
 func (s *Store) ReleaseLease(id, reviewer string) error {
 	released := false
-	err := s.db.Update(func(txn *badger.Txn) error {
+	err := s.update(func(txn *badger.Txn) error {
 		it, err := txn.Get(leaseKey(id))
 		if errors.Is(err, badger.ErrKeyNotFound) {
 			return nil
@@ -242,7 +242,7 @@ func (s *Store) PutLabelOnce(l loop.Label) error {
 		return err
 	}
 	var other string
-	err = s.db.Update(func(txn *badger.Txn) error {
+	err = s.update(func(txn *badger.Txn) error {
 		if _, err := txn.Get(indexKey(l.EventID)); err != nil {
 			if errors.Is(err, badger.ErrKeyNotFound) {
 				return fmt.Errorf("event %q: %w", l.EventID, ErrNotFound)
@@ -324,7 +324,7 @@ func (s *Store) eraseReviewState(evs []erased) error {
 	if err != nil {
 		return mapErr(err)
 	}
-	return mapErr(s.db.Update(func(txn *badger.Txn) error {
+	return mapErr(s.update(func(txn *badger.Txn) error {
 		for _, k := range keys {
 			if err := txn.Delete(k); err != nil {
 				return err

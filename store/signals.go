@@ -163,7 +163,7 @@ func (s *Store) withdraw(r Record, out *PutStatus) (bool, error) {
 
 // eventKeys lists every key of an event to erase it: the event, summary,
 // index, original, queue and set entries, labels and history, comparisons,
-// its signals
+// the OTLP spans it was derived from, its signals
 // with their idempotency and pending records. ts is the encoded time from
 // its index, nil when the interaction is not stored.
 func eventKeys(txn *badger.Txn, id string, ts []byte) ([][]byte, error) {
@@ -175,7 +175,7 @@ func eventKeys(txn *badger.Txn, id string, ts []byte) ([][]byte, error) {
 			originalKey(id), queueKey(id), setKey(loop.SetGolden, id), setKey(loop.SetRedFlag, id))
 	}
 	for _, p := range [][]byte{idPrefix(prefixLabel, id), idPrefix(prefixHistory, id), idPrefix(prefixPending, id),
-		idPrefix(prefixCompare, id), idPrefix(prefixCompareHist, id)} {
+		idPrefix(prefixCompare, id), idPrefix(prefixCompareHist, id), idPrefix(prefixSpan, id)} {
 		if err := scanPrefix(txn, p, false, func(k, _ []byte) error {
 			keys = append(keys, k)
 			return nil

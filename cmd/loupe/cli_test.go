@@ -59,7 +59,7 @@ func run(t *testing.T, stdin []byte, args ...string) result {
 
 func genLines(t *testing.T, n, seed string) []byte {
 	t.Helper()
-	r := run(t, nil, "gen", "--n", n, "--seed", seed)
+	r := run(t, nil, "gen", "--whole", "--n", n, "--seed", seed)
 	if r.code != 0 {
 		t.Fatalf("gen: %d %s", r.code, r.stderr)
 	}

@@ -64,7 +64,9 @@ builds it again.`,
 				pr, pw := io.Pipe()
 				go func() {
 					w := bufio.NewWriterSize(pw, 256<<10)
-					err := gen.Generate(gen.Options{N: n, Seed: 1, Days: 28}, func(line []byte) error {
+					// As a product emits them: interactions, and their
+					// feedback, outcomes and judges' scores as later signals.
+					err := gen.Records(gen.Options{N: n, Seed: 1, Days: 28}, func(line []byte) error {
 						w.Write(line)
 						return w.WriteByte('\n')
 					})
@@ -77,7 +79,8 @@ builds it again.`,
 				if err != nil {
 					return withCode(exitInternal, fmt.Errorf("demo: %w", err))
 				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "%d events stored (%d dropped: consent withheld)\n", s.Accepted, s.Rejected)
+				fmt.Fprintf(cmd.ErrOrStderr(), "%d events stored with %d signals merged in (%d dropped: consent withheld or withdrawn; %d signals still waiting for their interaction)\n",
+					s.Accepted, s.Signals, s.Rejected+s.Withdrawn, s.Pending)
 				c, err := curateDemo(st)
 				if err == nil {
 					err = sampleDemo(st, a)

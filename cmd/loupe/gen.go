@@ -14,10 +14,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// splitByDefault: gen writes interactions and their signals as separate
-// records unless --whole.
-const splitByDefault = false
-
 func newGenCmd(a *app) *cobra.Command {
 	var o gen.Options
 	var candidate string
@@ -31,6 +27,13 @@ summarizer, product recommendations, customer support agent, speech-to-text
 correction) over D days: several model versions, one of which regresses,
 every segment, locale and consent case, some PII in free text and user edits
 on part of the thumbs-down events. The same seed gives the same output.
+
+Records come as a product emits them: each interaction when the model
+answered, and what happened after as signals (kind "signal") in arrival
+order: thumbs within minutes, edits, dwell, judges' scores, CSAT within
+hours, purchases one to three days later, some before their interaction is
+logged, some delivered twice, a few consent withdrawals. --whole writes each
+interaction with all its feedback on one line instead.
 
 With --candidate, it writes a candidate file instead: a new model version's
 answers to the items of exported set files, to try 'loupe eval' and 'loupe
@@ -51,10 +54,9 @@ gate'. "regressed" brings red-flag content back and gets facts wrong;
 				return usageErr("--days must be >= 1, got %d", o.Days)
 			}
 			w := bufio.NewWriterSize(cmd.OutOrStdout(), 256<<10)
-			// Until ingest merges signals, whole events stay the default.
-			generate := gen.Generate
-			if !whole && splitByDefault {
-				generate = gen.Records
+			generate := gen.Records
+			if whole {
+				generate = gen.Generate
 			}
 			err := generate(o, func(line []byte) error {
 				if err := cmd.Context().Err(); err != nil {

@@ -72,6 +72,11 @@ partition and offset. Consumer lag, records/s and rejects are on /metrics.
 Each event whose merged view changes is put through the config's sampling
 rules and queued if one picks it.
 
+POST /v1/traces and POST /v1/logs speak OTLP/HTTP (protobuf or JSON, gzip
+allowed): point an OpenTelemetry exporter here (OTEL_EXPORTER_OTLP_ENDPOINT)
+and each GenAI trace becomes one interaction, its evaluation results judge
+signals, mapped as loupe.yaml's otlp section says (see the README).
+
 While serve runs it holds the store: other loupe commands on it point here.
 At schedule.daily_at (UTC, default 06:00; off turns it off) serve runs the
 daily job: it samples yesterday into the review queue, checks the
@@ -196,7 +201,8 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 			return withCode(exitInternal, fmt.Errorf("http: %w", err))
 		}
 		defer httpLn.Close()
-		c := ingest.NewCollector(pipe, ingest.CollectorOptions{Token: token, MaxBody: f.maxBody,
+		mapping := cfg.OTLP.Mapping()
+		c := ingest.NewCollector(pipe, ingest.CollectorOptions{Token: token, MaxBody: f.maxBody, OTLP: &mapping,
 			UserRate: f.userRate, UserBurst: f.userBurst, ClientRate: f.clientRate, ClientBurst: f.clientBurst})
 		httpSrv = &http.Server{
 			Handler:           http.Handler(c),
@@ -227,7 +233,7 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 		if token != "" {
 			auth = "bearer token required"
 		}
-		fmt.Fprintf(out, "http: listening on %s (POST /v1/events, POST /v1/signals, GET /healthz, GET /metrics; %s)\n", httpLn.Addr(), auth)
+		fmt.Fprintf(out, "http: listening on %s (POST /v1/events, POST /v1/signals, POST /v1/traces and /v1/logs (OTLP), GET /healthz, GET /metrics; %s)\n", httpLn.Addr(), auth)
 	}
 	if sshSrv != nil {
 		go func() {

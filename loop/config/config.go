@@ -32,6 +32,7 @@ type Config struct {
 	Docs       Docs              `yaml:"docs"`
 	Alerts     Alerts            `yaml:"alerts"`
 	Schedule   Schedule          `yaml:"schedule"`
+	OTLP       OTLP              `yaml:"otlp"`
 	Kafka      Kafka             `yaml:"kafka"`
 
 	// Warnings are what Load accepted but wants changed (a deprecated
@@ -220,6 +221,7 @@ func Default() Config {
 		Review:   Review{MinKappa: 0.6, Overlap: 0.2},
 		Alerts:   Alerts{TimeoutSeconds: 10, Retries: 3},
 		Schedule: Schedule{DailyAt: "06:00"},
+		OTLP:     DefaultOTLP(),
 		Kafka:    DefaultKafka(),
 	}
 }
@@ -491,6 +493,9 @@ func (c Config) validate(at func(string) (string, int)) []error {
 	}
 
 	c.validateAlerting(p)
+
+	// otlp
+	c.OTLP.validate(p)
 
 	// kafka
 	c.Kafka.validate(p, "kafka.")

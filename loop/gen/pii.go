@@ -1,5 +1,7 @@
 package gen
 
+import "strings"
+
 // PII and look-alikes sprinkled into free text. The PII is realistic in
 // shape and validity (Luhn-valid cards, mod-97-valid IBANs, plausible SSNs)
 // so the masker is exercised; the look-alikes (order and ticket numbers,
@@ -15,10 +17,18 @@ const (
 	piiIPv4
 	piiIPv6
 	piiSecret
+	// PII in disguise: the ways of writing it that masking once missed
+	piiInvisible // split by zero-width and other invisible characters
+	piiIBANLower // a lower-case IBAN, or one with wide gaps between groups
+	piiCardSep   // a card grouped with dots, slashes, tabs, wide gaps or " - "
+	piiSSNBare   // nine digits right after an SSN word
+	piiEmailIntl // a non-ASCII local part or an internationalised domain
+	piiEmailApos // an apostrophe in the local part
+	piiWebhook   // a webhook URL with its secret
 	nPII
 )
 
-var piiCum = cumulative(26, 11, 11, 10, 9, 6, 9, 5, 13)
+var piiCum = cumulative(26, 11, 11, 10, 9, 6, 9, 5, 13, 3, 2, 2, 2, 2, 2, 2)
 
 var piiCarriers = [nPII][][2]string{
 	piiEmail:     {{"You can reach me at ", "."}, {"Please reply to ", " instead."}, {"Contact: ", ""}, {"(cc ", ")"}},
@@ -30,6 +40,93 @@ var piiCarriers = [nPII][][2]string{
 	piiIPv4:      {{"My IP was ", " when it failed."}, {"Requests from ", " are blocked."}, {"client ip=", ""}},
 	piiIPv6:      {{"My IP was ", " when it failed."}, {"Source address ", "."}},
 	piiSecret:    {{"Here's the API key we use: ", ""}, {"Token ", " stopped working."}, {"export KEY=", ""}},
+	piiInvisible: {{"You can reach me at ", "."}, {"I paid with card ", "."}, {"Contact: ", ""}},
+	piiIBANLower: {{"Please refund to iban ", "."}, {"My IBAN is ", " for the transfer."}},
+	piiCardSep:   {{"I paid with card ", "."}, {"Card used: ", ""}},
+	piiSSNBare:   {{"My SSN is ", " if you need to verify."}, {"SSN: ", ""}, {"Social security number ", "."}},
+	piiEmailIntl: {{"You can reach me at ", "."}, {"Contact: ", ""}},
+	piiEmailApos: {{"Please reply to ", " instead."}, {"(cc ", ")"}},
+	piiWebhook:   {{"Our alerts go to ", " but nothing arrives."}, {"webhook: ", ""}},
+}
+
+var (
+	invisibleChars = []string{"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"}
+	intlLocals     = []string{"用户", "たなか", "иван", "мария", "josé.garcía", "jürgen", "søren", "αλέξης"}
+	intlDomains    = []string{"例子.广告", "пример.рф", "bücher.de", "xn--bcher-kva.de", "例え.テスト", "müller-bau.de"}
+	aposLocals     = []string{"o'brien.lia", "d'angelo", "o'neil", "dell'acqua", "n'diaye.awa", "o’connor"}
+	cardSeps       = []string{".", "/", "\t", "  ", " - "}
+)
+
+// appendDisguised appends one PII value of a disguised kind.
+func (g *generator) appendDisguised(b []byte, kind int) []byte {
+	r := &g.r
+	switch kind {
+	case piiInvisible:
+		v := g.appendPIIValue(nil, pick(r, []int{piiEmail, piiCard, piiPhoneUS}))
+		// one to three invisible characters between ASCII bytes
+		for range r.between(1, 3) {
+			p := r.between(1, len(v)-1)
+			if v[p-1] >= 0x80 || v[p] >= 0x80 {
+				continue // not inside an invisible character inserted before
+			}
+			v = append(v[:p], append([]byte(pick(r, invisibleChars)), v[p:]...)...)
+		}
+		return append(b, v...)
+	case piiIBANLower:
+		v := string(g.appendIBAN(nil))
+		if r.chance(0.5) {
+			return append(b, strings.ToLower(v)...)
+		}
+		// wide gaps between the groups of four
+		v = strings.ReplaceAll(v, " ", "")
+		sep := pick(r, []string{"  ", "\t", " - "})
+		for i := 0; i < len(v); i += 4 {
+			if i > 0 {
+				b = append(b, sep...)
+			}
+			b = append(b, v[i:min(i+4, len(v))]...)
+		}
+		return b
+	case piiCardSep:
+		v := string(g.appendCard(nil, true))
+		d := strings.NewReplacer(" ", "", "-", "").Replace(v)
+		sep := pick(r, cardSeps)
+		if len(d) == 15 {
+			return append(b, d[:4]+sep+d[4:10]+sep+d[10:]...)
+		}
+		return append(b, d[:4]+sep+d[4:8]+sep+d[8:12]+sep+d[12:]...)
+	case piiSSNBare:
+		v := g.appendPIIValue(nil, piiSSN)
+		return append(b, strings.ReplaceAll(string(v), "-", "")...)
+	case piiEmailIntl:
+		b = append(b, pick(r, intlLocals)...)
+		b = append(b, '@')
+		return append(b, pick(r, intlDomains)...)
+	case piiEmailApos:
+		b = append(b, pick(r, aposLocals)...)
+		b = append(b, '@')
+		return append(b, pick(r, piiDomains)...)
+	default: // webhook
+		switch r.intn(3) {
+		case 0:
+			b = append(b, "https://hooks.slack.com/services/T"...)
+			b = g.chars(b, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 8)
+			b = append(b, "/B"...)
+			b = g.chars(b, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 10)
+			b = append(b, '/')
+			return g.chars(b, base62, 24)
+		case 1:
+			b = append(b, "https://discord.com/api/webhooks/1"...)
+			b = g.digits(b, 17)
+			b = append(b, '/')
+			return g.chars(b, base62+"-_", 68)
+		default:
+			b = append(b, "https://chat.example.com/hooks/"...)
+			b = g.chars(b, "abcdefghijklmnopqrstuvwxyz", 8)
+			b = g.digits(b, 4)
+			return g.chars(b, "abcdefghijklmnopqrstuvwxyz", 10)
+		}
+	}
 }
 
 var (
@@ -58,6 +155,9 @@ func (g *generator) chars(b []byte, alphabet string, n int) []byte {
 // appendPIIValue appends one PII value of the given kind.
 func (g *generator) appendPIIValue(b []byte, kind int) []byte {
 	r := &g.r
+	if kind > piiSecret {
+		return g.appendDisguised(b, kind)
+	}
 	switch kind {
 	case piiEmail:
 		first, last := pick(r, piiFirst), pick(r, piiLast)
@@ -400,6 +500,9 @@ var lookalikeCarriers = [][2]string{
 	{"See ticket ", "."},
 	{"Reference number ", "."}, // Luhn-invalid digit run
 	{"Build ", " on staging."},
+	{"Tracking number ", "."},         // nine digits without an SSN word
+	{"Reference ", " was not found."}, // Luhn-invalid, grouped with dots
+	{"See ", " for the setup."},       // webhook documentation, no secret
 }
 
 // injectLookalike appends something PII-shaped that is not PII.
@@ -447,9 +550,21 @@ func (g *generator) injectLookalike(e *event) {
 		}
 	case 6:
 		t = g.appendCard(t, false)
-	default:
+	case 7:
 		t = append(t, "2026.11."...)
 		t = appendPadded(t, r.between(0, 40), 1)
+	case 8:
+		t = appendPadded(t, r.between(100000000, 899999999), 9)
+	case 9:
+		d := g.appendCard(nil, false)
+		for i := 0; i < len(d); i += 4 {
+			if i > 0 {
+				t = append(t, '.')
+			}
+			t = append(t, d[i:min(i+4, len(d))]...)
+		}
+	default:
+		t = append(t, pick(r, []string{"https://api.slack.com/messaging/webhooks", "https://discord.com/developers/docs/resources/webhook", "https://example.com/docs/hooks/setup"})...)
 	}
 	t = append(t, lookalikeCarriers[k][1]...)
 	g.tmp = t

@@ -59,6 +59,9 @@ func adversarialInputs(n int) []advInput {
 		{"v4-runs", repeatTo("1.2.3.4.", n)},
 		{"json-keys", repeatTo(`"password":"`, n)},
 		{"url-creds", repeatTo("//u:p@", n)},
+		{"urls", repeatTo("http://a/", n)},
+		{"hook-urls", repeatTo("https://x.io/hooks/", n)},
+		{"slack-urls", repeatTo("https://hooks.slack.com/services/T0/", n)},
 	}
 }
 

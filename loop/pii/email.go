@@ -1,5 +1,10 @@
 package pii
 
+import (
+	"unicode"
+	"unicode/utf8"
+)
+
 const maxLocal = 64
 
 // email is called at an '@'. It looks back for the local part (at most 64
@@ -9,25 +14,44 @@ const maxLocal = 64
 func (sc *scanner) email(at int) int {
 	s := sc.s
 	lim := max(at-maxLocal, sc.lastEnd)
+	// A local part in a script written without spaces (CJK, Thai, ...) is
+	// taken only when it ends in such a letter: "連絡先はtaro@" keeps the
+	// words before the ASCII local part, "用户@" is one local part.
+	wide := false
+	if at > lim && s[at-1] >= 0x80 {
+		if r, size := utf8.DecodeLastRuneInString(s[lim:at]); size >= 3 && isWideLetter(r) {
+			wide = true
+		}
+	}
 	j := at
 	for j > lim {
 		c := s[j-1]
-		if cls[c]&cLocal != 0 {
+		if cls[c]&cLocal != 0 || c == '\'' {
 			j--
 			continue
 		}
-		if isCont(c) && j-2 >= lim && isLatinLead(s[j-2]) {
-			j -= 2
+		if !isCont(c) {
+			break
+		}
+		r, size := utf8.DecodeLastRuneInString(s[lim:j])
+		if size < 2 {
+			break
+		}
+		if sc.foldHere(j - size) {
+			return at + 1
+		}
+		if size == 2 && isLatinLead(s[j-2]) || wide && size >= 3 && isWideLetter(r) {
+			j -= size
 			continue
 		}
 		break
 	}
 	sc.steps += at - j + 1
-	if j == at-maxLocal && j > sc.lastEnd && (cls[s[j-1]]&cLocal != 0 || isCont(s[j-1])) {
+	if j == at-maxLocal && j > sc.lastEnd && (cls[s[j-1]]&cLocal != 0 || s[j-1] == '\'' || isCont(s[j-1])) {
 		return at + 1 // longer than a local part can be
 	}
-	for j < at && (s[j] == '.' || s[j] == '-') {
-		j++
+	for j < at && (s[j] == '.' || s[j] == '-' || s[j] == '\'') {
+		j++ // not a local part's first character: punctuation or a quote
 	}
 	if j == at || s[at-1] == '.' {
 		return at + 1
@@ -60,21 +84,45 @@ func (sc *scanner) domain(p int) int {
 	labels := 0
 	for j-p <= 253 {
 		ls := j
-		alpha := true
+		alpha := true // ASCII letters only
+		intl := true  // letters outside ASCII only (an internationalised TLD)
+		ascii, wideLbl := false, false
 		for j < n && j-ls <= 63 {
 			c := s[j]
 			if isLetter(c) {
+				if wideLbl {
+					break
+				}
+				intl, ascii = false, true
 				j++
 				continue
 			}
 			if isDigit(c) || c == '-' {
-				alpha = false
+				alpha, intl = false, false
 				j++
 				continue
 			}
-			if isLatinLead(c) && j+1 < n && isCont(s[j+1]) {
+			if c < 0x80 {
+				break
+			}
+			r, size := utf8.DecodeRuneInString(s[j:])
+			if size < 2 {
+				break
+			}
+			if sc.foldHere(j) {
+				return 0
+			}
+			if size == 2 && isLatinLead(c) {
 				alpha = false
+				intl = intl && (unicode.IsLetter(r) || unicode.IsMark(r))
 				j += 2
+				continue
+			}
+			// a label in a script without spaces ends where ASCII letters
+			// begin or end ("example.jpです" ends at "jp")
+			if size >= 3 && !ascii && isWideLetter(r) {
+				alpha, wideLbl = false, true
+				j += size
 				continue
 			}
 			break
@@ -87,10 +135,10 @@ func (sc *scanner) domain(p int) int {
 			break
 		}
 		labels++
-		if labels >= 2 && l >= 2 && (alpha || hasPrefixFold(s[ls:j], "xn--")) && !isFileExt(s[ls:j]) {
+		if labels >= 2 && l >= 2 && (alpha || intl || hasPrefixFold(s[ls:j], "xn--")) && !isFileExt(s[ls:j]) {
 			good = j
 		}
-		if j+1 < n && s[j] == '.' && (isAlnum(s[j+1]) || isLatinLead(s[j+1])) {
+		if j+1 < n && s[j] == '.' && (isAlnum(s[j+1]) || s[j+1] >= 0xC3) {
 			j++
 			continue
 		}
@@ -128,4 +176,10 @@ func isFileExt(tld string) bool {
 		return true
 	}
 	return false
+}
+
+// isWideLetter reports whether r, outside the two-byte UTF-8 range, can be
+// part of an internationalised local part or domain label.
+func isWideLetter(r rune) bool {
+	return r >= 0x800 && r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsDigit(r))
 }

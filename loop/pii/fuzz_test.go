@@ -50,6 +50,29 @@ func checkInvariants(t *testing.T, s string) {
 	if m2 != m {
 		t.Fatalf("not idempotent:\nin:  %q\n1st: %q\n2nd: %q (%v)", s, m, m2, c2.Map())
 	}
+	// zero-width spaces change nothing of what is masked
+	if utf8.ValidString(s) && len(s) > 0 {
+		z := withZeroWidth(s)
+		mz, cz := Mask(z)
+		if cz != c || strings.ReplaceAll(mz, "\u200b", "") != strings.ReplaceAll(m, "\u200b", "") {
+			t.Fatalf("zero-width spaces change the masking:\nin:   %q\nmask: %q %v\nwith: %q\nmask: %q %v", s, m, c.Map(), z, mz, cz.Map())
+		}
+	}
+}
+
+// withZeroWidth returns s with U+200B inserted at up to three rune
+// boundaries chosen from s itself.
+func withZeroWidth(s string) string {
+	h := uint64(len(s))*0x9e3779b97f4a7c15 + uint64(s[0])
+	for k := 0; k < 3; k++ {
+		h = h*6364136223846793005 + 1442695040888963407
+		p := int(h>>33) % (len(s) + 1)
+		for p < len(s) && !utf8.RuneStart(s[p]) {
+			p++
+		}
+		s = s[:p] + "\u200b" + s[p:]
+	}
+	return s
 }
 
 var fuzzSeeds = []string{
@@ -74,7 +97,9 @@ var fuzzSeeds = []string{
 // FuzzMask checks on arbitrary input: no panic, Find's spans ordered,
 // non-overlapping and in bounds, Mask equal to the text with Find's spans
 // replaced (so never longer than the placeholders need), counts matching
-// the spans, valid UTF-8 kept valid, and Mask(Mask(s)) == Mask(s).
+// the spans, valid UTF-8 kept valid, Mask(Mask(s)) == Mask(s), and zero-width
+// spaces inserted anywhere changing neither the counts nor, once removed,
+// the output.
 func FuzzMask(f *testing.F) {
 	for _, s := range fuzzSeeds {
 		f.Add(s)
@@ -101,6 +126,10 @@ var fragments = []string{
 	"2024-01-15", "12:30", "09:15:00.123", "$1,234.56", "ORD-", "INC", "abcdefghij0123456789ABCDEFGHIJ", "//", "u:p",
 	"\t", "(0)", ":8080", "]:", "0x", "1.", "2.", "ext", "\u00a0", "-----BEGIN ", "PRIVATE KEY-----", "xn--", "b", "e", "Bear",
 	"ghp_1234567890abcdefghijABCDEFGHIJ123456", "AKIAIOSFODNN7EXAMPLE", "sk-proj-abc123DEF456ghi789JKL", "5", "9", "666", "0000",
+	"\u200b", "\u00ad", "\ufeff", "\u2060", "\u00a0", "\u202f", "\u2013", "\u2011", "＠", "４", "１２", "o'", "’", "'", "https://",
+	"hooks.slack.com/services/", "T024BE7LD/", "discord.com/api/webhooks/", "/hooks/", "x7k2m9p4q8r1s5t3u6v0w", "?key=", "&sig=",
+	"SSN ", "ssn", "social", "536221234", ", ", " or ", "de89", "de89370400440532013000", "gb82 west", "用户", "例子.广告", "пример.рф",
+	"4111.1111.1111.1111", "4111\t1111", "  ", " - ", "\U000e0041", "\u034f", "٣", "\u3000",
 }
 
 // TestRandomFragments checks the FuzzMask invariants on texts glued from

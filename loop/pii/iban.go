@@ -27,36 +27,51 @@ func init() {
 
 const maxIBAN = 34
 
-// iban returns the end of an IBAN starting at i (two upper-case letters and
-// two digits already seen), or 0. The IBAN is written in one run or in
-// groups of four separated by single spaces or dashes (as Presidio's
-// pattern); it must have its country's length and pass the ISO 7064 mod-97
-// check.
+// iban returns the end of an IBAN starting at i (two letters and two
+// digits already seen), or 0. The IBAN is written in one run or in groups
+// of four separated by one kind of separator (one to three spaces, a tab,
+// a dash or " - "); it is in capitals or, but for its first letter, in
+// lower case; it must have its country's length and pass the ISO 7064
+// mod-97 check.
 func (sc *scanner) iban(i int) int {
 	s := sc.s
 	n := len(s)
-	want := int(ibanLen[int(s[i]-'A')*26+int(s[i+1]-'A')])
+	lower := isLower(s[i+1])
+	want := int(ibanLen[int(upperOf(s[i])-'A')*26+int(upperOf(s[i+1])-'A')])
 	if want == 0 {
 		return 0
 	}
+	// the letters of the BBAN are in the case of the second letter
+	caseBit := byte(0)
+	if lower {
+		caseBit = 'a' - 'A'
+	}
 	var buf [maxIBAN]byte
-	cnt := 0
-	var sep byte
-	j := i
+	buf[0], buf[1] = upperOf(s[i]), upperOf(s[i+1])
+	cnt := 2
+	j := i + 2
 	for cnt < want && j < n {
 		c := s[j]
-		if isUpper(c) || isDigit(c) {
+		if isDigit(c) || c-caseBit-'A' < 26 {
 			buf[cnt] = c
+			if !isDigit(c) {
+				buf[cnt] = c - caseBit
+			}
 			cnt++
 			j++
 			continue
 		}
-		if (c == ' ' || c == '-') && cnt%4 == 0 && (sep == 0 || sep == c) && j+1 < n && (isUpper(s[j+1]) || isDigit(s[j+1])) {
-			sep = c
-			j++
-			continue
+		if cnt%4 != 0 {
+			break
 		}
-		break
+		k := j
+		for k < n && k-j < 3 && (s[k] == ' ' || s[k] == '\t' || s[k] == '-') {
+			k++
+		}
+		if k == j || k >= n || !(isDigit(s[k]) || s[k]-caseBit-'A' < 26) || !ibanSep(s[j:k]) {
+			break
+		}
+		j = k
 	}
 	sc.steps += j - i + 1
 	if cnt != want {
@@ -69,6 +84,22 @@ func (sc *scanner) iban(i int) int {
 		return 0
 	}
 	return j
+}
+
+// ibanSep reports whether sp may separate the groups of an IBAN.
+func ibanSep(sp string) bool {
+	switch sp {
+	case " ", "  ", "   ", "\t", "-", " - ":
+		return true
+	}
+	return false
+}
+
+func upperOf(c byte) byte {
+	if isLower(c) {
+		return c - ('a' - 'A')
+	}
+	return c
 }
 
 // mod97 checks an IBAN's ISO 7064 MOD 97-10 check digits: with the first

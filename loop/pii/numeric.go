@@ -23,6 +23,8 @@ const (
 	sDashSp // " - ", "- ", " -"
 	sOpen   // "(", " (" : the next group is in parentheses
 	sClose  // ")", ") ", ")-" : the previous group was in parentheses
+	sTab    // "\t"
+	sWide   // "  ", "   "
 )
 
 type numTok struct {
@@ -46,7 +48,7 @@ func (t *numTok) val(s string, k int) int {
 
 func isNumSep(c byte) bool {
 	switch c {
-	case ' ', '-', '.', '/', ':', '(', ')':
+	case ' ', '-', '.', '/', ':', '(', ')', '\t':
 		return true
 	}
 	return false
@@ -70,6 +72,10 @@ func sepKind(sp string) uint8 {
 		return sOpen
 	case ")", ") ", ")-", ") -":
 		return sClose
+	case "\t":
+		return sTab
+	case "  ", "   ":
+		return sWide
 	}
 	return sNone
 }
@@ -82,6 +88,13 @@ func (sc *scanner) digit(i int) int {
 		j++
 	}
 	if !sc.numStartOK(i) {
+		if i-2 >= sc.lastEnd && isLetter(s[i-1]) && j-i >= 2 && isLetter(s[i-2]) && !(isUpper(s[i-1]) && isUpper(s[i-2])) && sc.tokenStart(i-2) {
+			// an IBAN not all in capitals ("de89 3704 ...")
+			if e := sc.iban(i - 2); e > 0 {
+				sc.emit(i-2, e, IBAN)
+				return e
+			}
+		}
 		return j
 	}
 	if j-i < 7 {
@@ -329,28 +342,31 @@ func (sc *scanner) versionContext(p int) bool {
 	return false
 }
 
-// ssn returns the end of a US social security number AAA-GG-SSSS (dashes or
-// spaces) at the start of t, or 0. Invalid areas (000, 666, 9xx), group 00,
-// serial 0000, repeated digits and well-known sample numbers are rejected,
-// as in Presidio's UsSsnRecognizer.
+// ssn returns the end of a US social security number at the start of t,
+// or 0: AAA-GG-SSSS (dashes or spaces), or nine digits in one run with an
+// SSN word ("SSN", "social security", ...) right before or after it (as
+// Presidio's weak SSN pattern with its context words). Invalid areas (000,
+// 666, 9xx), group 00, serial 0000, repeated digits and well-known sample
+// numbers are rejected, as in Presidio's UsSsnRecognizer.
 func (sc *scanner) ssn(t *numTok) int {
-	if t.n < 3 || t.glen(0) != 3 || t.glen(1) != 2 || t.glen(2) != 4 || t.sep[1] != t.sep[2] ||
-		(t.sep[1] != sDash && t.sep[1] != sSpace) {
-		return 0
-	}
 	s := sc.s
-	e := t.ge[2]
-	if !sc.numRightOK(e) {
+	var e int
+	switch {
+	case t.n >= 3 && t.glen(0) == 3 && t.glen(1) == 2 && t.glen(2) == 4 && t.sep[1] == t.sep[2] &&
+		(t.sep[1] == sDash || t.sep[1] == sSpace):
+		e = t.ge[2]
+	case t.glen(0) == 9:
+		e = t.ge[0]
+	default:
 		return 0
 	}
-	area, grp, ser := t.val(s, 0), t.val(s, 1), t.val(s, 2)
-	if area == 0 || area == 666 || area >= 900 || grp == 0 || ser == 0 {
+	if !sc.numRightOK(e) {
 		return 0
 	}
 	var d [9]byte
 	n := 0
 	same := true
-	for k := 0; k < 3; k++ {
+	for k := 0; n < 9; k++ {
 		for j := t.gs[k]; j < t.ge[k]; j++ {
 			d[n] = s[j]
 			if s[j] != d[0] {
@@ -359,7 +375,8 @@ func (sc *scanner) ssn(t *numTok) int {
 			n++
 		}
 	}
-	if same {
+	area, grp, ser := atoi(d[:3]), atoi(d[3:5]), atoi(d[5:])
+	if area == 0 || area == 666 || area >= 900 || grp == 0 || ser == 0 || same {
 		return 0
 	}
 	switch string(d[:]) {
@@ -369,13 +386,92 @@ func (sc *scanner) ssn(t *numTok) int {
 	if string(d[:8]) == "98765432" {
 		return 0
 	}
+	if t.glen(0) == 9 && !sc.ssnContext(t.start, e) {
+		return 0
+	}
 	return e
+}
+
+func atoi(d []byte) int {
+	v := 0
+	for _, c := range d {
+		v = v*10 + int(c-'0')
+	}
+	return v
+}
+
+// ssnWords name a social security number; each is matched case-insensitively
+// as a whole word.
+var ssnWords = []string{"ssn", "ssns", "ssn#", "ss#", "social", "soc sec", "soc. sec"}
+
+const ssnWindow = 40
+
+// ssnContext reports whether an SSN word ends shortly before p (after the
+// last emitted span and the last ']', a placeholder) or starts right after
+// e.
+func (sc *scanner) ssnContext(p, e int) bool {
+	s := sc.s
+	lo := max(p-ssnWindow, sc.lastEnd, 0)
+	// an SSN just masked is context for the next one in a list ("SSNs: A,
+	// B"), as its placeholder is in a second pass
+	found := sc.lastType == SSN && sc.hit && lo == sc.lastEnd && listGap(s[lo:p])
+	for j := lo; j < p; j++ {
+		c := s[j]
+		if c == ']' {
+			found = j >= 4 && s[j-4:j] == "[SSN" && listGap(s[j+1:p])
+			continue
+		}
+		if c == '\n' || (c == '.' || c == '!' || c == '?') && j+2 < p && s[j+1] == ' ' && isUpper(s[j+2]) {
+			found = false // the end of a sentence
+			continue
+		}
+		if c|0x20 == 's' && !isLetter(sc.vb(j-1)) {
+			if l := ssnWordAt(s[j:p]); l > 0 {
+				found = true
+				j += l - 1
+			}
+		}
+	}
+	sc.steps += p - lo
+	if found {
+		return true
+	}
+	// "536221234 (SSN)"
+	j := e
+	for j < len(s) && j-e < 3 && (s[j] == ' ' || s[j] == '(' || s[j] == ',' || s[j] == '-') {
+		j++
+	}
+	return j > e && j < len(s) && ssnWordAt(s[j:]) > 0
+}
+
+// listGap reports whether g separates the items of a list ("A, B", "A; B",
+// "A / B", "A or B").
+func listGap(g string) bool {
+	if len(g) == 0 || len(g) > 6 {
+		return false
+	}
+	switch strings.Trim(g, " ,;/&") {
+	case "", "or", "and", "und", "oder", "y", "o", "e", "et", "ou":
+		return true
+	}
+	return false
+}
+
+// ssnWordAt returns the length of the SSN word s starts with, or 0.
+func ssnWordAt(s string) int {
+	for _, w := range ssnWords {
+		if hasPrefixFold(s, w) && (len(s) == len(w) || !isLetter(s[len(w)])) {
+			return len(w)
+		}
+	}
+	return 0
 }
 
 // card returns the end of a Luhn-valid payment card number at the start of
 // t, or 0: 13-19 digits, either in one run or in groups (first group of 4,
-// then groups of 4-6, the last of 1-6) with one kind of separator (space or
-// dash). The longest valid grouping wins.
+// then groups of 4-6, the last of 1-6) with one kind of separator (a space,
+// several spaces, a tab, a dash, " - ", a dot or a slash). The longest valid
+// grouping wins.
 func (sc *scanner) card(t *numTok) int {
 	s := sc.s
 	first := s[t.gs[0]]
@@ -392,10 +488,10 @@ func (sc *scanner) card(t *numTok) int {
 		}
 		if k > 1 {
 			sp := t.sep[1]
-			if sp != sSpace && sp != sDash || t.glen(0) != 4 {
+			if !cardSep(sp) || t.glen(0) != 4 {
 				continue
 			}
-			if sp == sSpace && sc.numTokenBefore(t.start) {
+			if (sp == sSpace || sp == sWide || sp == sTab) && sc.numTokenBefore(t.start) {
 				continue // the tail of a longer spaced number (e.g. an IBAN)
 			}
 			ok := true
@@ -417,6 +513,14 @@ func (sc *scanner) card(t *numTok) int {
 		return e
 	}
 	return 0
+}
+
+func cardSep(k uint8) bool {
+	switch k {
+	case sSpace, sDash, sDot, sSlash, sTab, sWide, sDashSp:
+		return true
+	}
+	return false
 }
 
 // luhn checks the Luhn (mod 10) checksum over the digits of the first k
@@ -445,29 +549,75 @@ func luhn(s string, t *numTok, k int) bool {
 	return sum%10 == 0 && !same
 }
 
-// numTokenBefore reports whether a space-separated token of upper-case
-// letters and digits holding a digit (such as "1234" or "DE89") stands right
-// before p, so that a number at p would continue it.
+// numTokenBefore reports whether a token of letters of one case and digits
+// holding a digit (such as "1234", "DE89" or "de89"), or an IBAN's
+// four-letter bank code after its first group ("NL91 ABNA"), stands right
+// before p, separated by spaces, a tab or " - ", so that a number at p
+// would continue it.
 func (sc *scanner) numTokenBefore(p int) bool {
-	if sc.vb(p-1) != ' ' {
+	e := sc.sepBefore(p)
+	if e < 0 {
 		return false
 	}
-	j := p - 1
-	digit := false
-	for j > 0 && p-1-j < 8 {
+	ts, digit := sc.tokenBefore(e)
+	if ts < 0 {
+		return false
+	}
+	if digit {
+		return sc.tokenBoundary(ts)
+	}
+	if e-ts != 4 {
+		return false
+	}
+	e2 := sc.sepBefore(ts)
+	if e2 < 0 {
+		return false
+	}
+	ts2, d2 := sc.tokenBefore(e2)
+	return ts2 >= 0 && d2 && e2-ts2 == 4 && isLetter(sc.vb(ts2)) && isLetter(sc.vb(ts2+1)) && sc.tokenBoundary(ts2)
+}
+
+// sepBefore returns the start of the separator (one to three spaces, a
+// tab or " - ") that ends at p, or -1.
+func (sc *scanner) sepBefore(p int) int {
+	if sc.vb(p-1) == ' ' && sc.vb(p-2) == '-' && sc.vb(p-3) == ' ' {
+		return p - 3
+	}
+	j := p
+	for j > 0 && p-j < 3 && (sc.vb(j-1) == ' ' || sc.vb(j-1) == '\t') {
+		j--
+	}
+	if j == p {
+		return -1
+	}
+	return j
+}
+
+// tokenBefore returns the start of the token of two to seven letters of
+// one case and digits that ends at e, or -1, and whether it holds a digit.
+func (sc *scanner) tokenBefore(e int) (int, bool) {
+	j := e
+	digit, up, lo := false, false, false
+	for j > 0 && e-j < 8 {
 		c := sc.vb(j - 1)
-		if !isDigit(c) && !isUpper(c) {
+		if !isDigit(c) && !isLetter(c) || up && isLower(c) || lo && isUpper(c) {
 			break
 		}
 		digit = digit || isDigit(c)
+		up, lo = up || isUpper(c), lo || isLower(c)
 		j--
 	}
-	if !digit || p-1-j < 2 || p-1-j >= 8 {
-		return false
+	if e-j < 2 || e-j >= 8 {
+		return -1, false
 	}
-	if j == 0 {
+	return j, digit
+}
+
+// tokenBoundary reports whether a token starting at ts stands on its own.
+func (sc *scanner) tokenBoundary(ts int) bool {
+	if ts == 0 {
 		return true
 	}
-	c := sc.vb(j - 1)
+	c := sc.vb(ts - 1)
 	return !isLower(c) && strings.IndexByte("-./:,_+#$", c) < 0
 }

@@ -78,7 +78,7 @@ func (sc *scanner) phoneShape(t *numTok, k, d int) bool {
 					return false
 				}
 				others++
-			case sColon:
+			case sColon, sTab, sWide:
 				return false
 			case sDot:
 				dots++

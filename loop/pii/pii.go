@@ -17,7 +17,10 @@
 // Mask(Mask(s)) == Mask(s).
 package pii
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // Type is the kind of a masked entity.
 type Type uint8
@@ -104,6 +107,9 @@ func Mask(s string) (string, Counts) {
 	sc.s = s
 	sc.mask = true
 	sc.run()
+	if sc.fold {
+		return maskFolded(s)
+	}
 	if !sc.hit {
 		return s, Counts{}
 	}
@@ -111,10 +117,49 @@ func Mask(s string) (string, Counts) {
 	return sc.b.String(), sc.counts
 }
 
+// maskFolded masks s by way of its normalised view.
+func maskFolded(s string) (string, Counts) {
+	spans, counts := findFolded(s)
+	if len(spans) == 0 {
+		return s, Counts{}
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 32)
+	copied := 0
+	for _, sp := range spans {
+		b.WriteString(s[copied:sp.Start])
+		b.WriteString(placeholders[sp.Type])
+		copied = sp.End
+	}
+	b.WriteString(s[copied:])
+	return b.String(), counts
+}
+
+// findFolded finds the entities of s on its normalised view and returns
+// their spans in s.
+func findFolded(s string) ([]Span, Counts) {
+	f := normalize(s)
+	var sc scanner
+	sc.s = f.n
+	sc.normal = true
+	sc.run()
+	m := spanMapper{f: f}
+	for i := range sc.spans {
+		sp := &sc.spans[i]
+		sp.Start = m.start(sp.Start)
+		sp.End = m.end(sp.End)
+	}
+	return sc.spans, sc.counts
+}
+
 // Find returns the spans Mask would replace, in order and non-overlapping.
 func Find(s string) []Span {
 	var sc scanner
 	sc.s = s
 	sc.run()
+	if sc.fold {
+		spans, _ := findFolded(s)
+		return spans
+	}
 	return sc.spans
 }

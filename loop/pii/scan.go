@@ -1,6 +1,9 @@
 package pii
 
-import "strings"
+import (
+	"math/bits"
+	"strings"
+)
 
 // Character classes.
 const (
@@ -31,6 +34,7 @@ const (
 	tUpper
 	tLowerB
 	tBracket
+	tFold // lead byte of a rune the normalised view may change
 )
 
 var (
@@ -74,6 +78,11 @@ func init() {
 	trig['-'] = tDash
 	trig['b'] = tLowerB
 	trig['['] = tBracket
+	for c := range foldLead {
+		if foldLead[c] {
+			trig[c] = tFold
+		}
+	}
 }
 
 func isDigit(c byte) bool  { return c-'0' < 10 }
@@ -95,24 +104,47 @@ func isCont(c byte) bool      { return c&0xC0 == 0x80 }
 
 // scanner is the state of one pass over a string.
 type scanner struct {
-	s       string
-	lastEnd int // end of the last emitted span
-	mask    bool
-	hit     bool
-	copied  int
-	b       strings.Builder
-	spans   []Span
-	counts  Counts
+	s        string
+	lastEnd  int // end of the last emitted span
+	lastType Type
+	mask     bool
+	hit      bool
+
+	// normal says s is already the normalised view of a text; fold is set
+	// when a direct pass meets a rune the normalised view changes, and
+	// ends that pass
+	normal bool
+	fold   bool
+	copied int
+	b      strings.Builder
+	spans  []Span
+	counts Counts
 
 	// phone context cache (positions are stored +1; 0 means none)
 	ctxScan  int
 	ctxKw    int
 	ctxBrack int
 
+	// the run of URL text last scanned by urlEnd
+	urlFrom, urlTo int
+
 	steps int // work done by candidate scans, for the linearity test
 }
 
 func (sc *scanner) emit(start, end int, t Type) {
+	if sc.fold {
+		return // this pass is given up
+	}
+	if !sc.normal && hasHigh(sc.s[start:end]) {
+		// a span may hold a rune the main loop never saw: if the
+		// normalised view would change it, the span is judged there
+		for j := start; j < end; j++ {
+			if c := sc.s[j]; c >= 0x80 && foldLead[c] && needFold(sc.s, j) {
+				sc.fold = true
+				return
+			}
+		}
+	}
 	if sc.mask {
 		if !sc.hit {
 			sc.b.Grow(len(sc.s) + 32)
@@ -126,6 +158,7 @@ func (sc *scanner) emit(start, end int, t Type) {
 	sc.hit = true
 	sc.counts[t]++
 	sc.lastEnd = end
+	sc.lastType = t
 }
 
 // vb returns the byte at j as it reads in the masked text: the last byte of
@@ -146,6 +179,22 @@ func (sc *scanner) vb(j int) byte {
 	return 'Z'
 }
 
+const hiBits = 0x8080808080808080
+
+// hasHigh reports whether s holds a byte >= 0x80.
+func hasHigh(s string) bool {
+	var acc uint64
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		acc |= uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+	}
+	for ; i < len(s); i++ {
+		acc |= uint64(s[i])
+	}
+	return acc&hiBits != 0
+}
+
 func (sc *scanner) run() {
 	s := sc.s
 	i := 0
@@ -160,6 +209,61 @@ func (sc *scanner) run() {
 		}
 		i = next
 	}
+}
+
+// skipNonASCII returns the end of the run of non-ASCII bytes at i:
+// non-ASCII text starts no entity by itself. A direct pass stops (returns
+// len(s) with sc.fold set) at the first rune the normalised view changes.
+func (sc *scanner) skipNonASCII(i int) int {
+	s := sc.s
+	j := i
+	if sc.normal {
+		for j < len(s) && s[j] >= 0x80 {
+			j++
+		}
+		return j
+	}
+	for j+8 <= len(s) {
+		// eight non-ASCII bytes at a time; only lead bytes (bits 7 and 6
+		// set) may start a foldable rune
+		x := uint64(s[j]) | uint64(s[j+1])<<8 | uint64(s[j+2])<<16 | uint64(s[j+3])<<24 |
+			uint64(s[j+4])<<32 | uint64(s[j+5])<<40 | uint64(s[j+6])<<48 | uint64(s[j+7])<<56
+		if x&hiBits != hiBits {
+			break
+		}
+		for m := x & (x << 1) & hiBits; m != 0; m &= m - 1 {
+			k := j + bits.TrailingZeros64(m)/8
+			if k+1 < len(s) && fold2[s[k]-0xC0]>>(s[k+1]&0x3F)&1 != 0 && needFold(s, k) {
+				sc.fold = true
+				return len(s)
+			}
+		}
+		j += 8
+	}
+	for j < len(s) {
+		c := s[j]
+		if c < 0x80 {
+			break
+		}
+		if c >= 0xC0 && j+1 < len(s) && fold2[c-0xC0]>>(s[j+1]&0x3F)&1 != 0 && needFold(s, j) {
+			sc.fold = true
+			return len(s)
+		}
+		j++
+	}
+	return j
+}
+
+// foldHere is called where a candidate scan is about to take the non-ASCII
+// rune at j into an entity. In a direct pass over text that the
+// normalised view would change there, it ends the pass, so that every
+// entity is judged on the normalised view.
+func (sc *scanner) foldHere(j int) bool {
+	if !sc.normal && needFold(sc.s, j) {
+		sc.fold = true
+		return true
+	}
+	return false
 }
 
 // nextTrigger returns the index of the first trigger byte at or after i, or
@@ -196,6 +300,12 @@ func (sc *scanner) dispatch(i int) int {
 	case tAt:
 		return sc.email(i)
 	case tColon:
+		if i+2 < n && s[i+1] == '/' && s[i+2] == '/' {
+			if st, e := sc.webhook(i); e > 0 {
+				sc.emit(st, e, Secret)
+				return e
+			}
+		}
 		if st, e := sc.ipv6(i); e > 0 {
 			sc.emit(st, e, IP)
 			return e
@@ -217,6 +327,8 @@ func (sc *scanner) dispatch(i int) int {
 		if l := placeholderLen(s[i:]); l > 0 {
 			return i + l
 		}
+	case tFold:
+		return sc.skipNonASCII(i)
 	}
 	return i + 1
 }

@@ -371,7 +371,7 @@ func (sc *scanner) assign(sep int) int {
 	}
 	sc.steps += sep - k + 1
 	key := s[k:e]
-	if !isSecretKey(key) {
+	if !isSecretKey(key) && !(k > sc.lastEnd && (s[k-1] == '?' || s[k-1] == '&') && isQueryKey(key)) {
 		ok := false
 		if !(k > sc.lastEnd && s[k-1] >= 0x80) && !hasPrefixFold(key, "passe") {
 			return sep + 1
@@ -439,6 +439,16 @@ func (sc *scanner) assign(sep int) int {
 	}
 	sc.emit(vs, ve, Secret)
 	return ve
+}
+
+// isQueryKey reports whether key, as a URL query parameter, holds a secret
+// (https://...?key=..., Azure SAS and Power Automate sig=...).
+func isQueryKey(key string) bool {
+	switch lowerASCII(key) {
+	case "key", "sig", "signature", "x-amz-signature", "hmac":
+		return true
+	}
+	return false
 }
 
 var authSchemes = []string{"bearer", "basic", "token", "bot", "digest"}
