@@ -424,9 +424,9 @@ func TestServeKafkaTLSAndSCRAM(t *testing.T) {
 // (loupe_kafka_store_errors_total), the partitions pause, and once space is
 // freed it goes on and ends with the same store as a file ingest.
 func TestServeKafkaFullDisk(t *testing.T) {
-	disk := smallDisk(t, "256m")
+	disk := smallDisk(t, "512m")
 	filler := filepath.Join(disk, "filler")
-	if err := os.WriteFile(filler, bytes.Repeat([]byte{1}, 160<<20), 0o600); err != nil {
+	if err := os.WriteFile(filler, bytes.Repeat([]byte{1}, 416<<20), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	kt := newKafkaTopic(t, 30000)
