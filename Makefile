@@ -47,6 +47,7 @@ bench: build
 	scripts/bench-ingest.sh 1000000
 	$(GO) test -run='^$$' -bench='OTLPServe' -benchtime=20x ./cmd/loupe/
 	LOUPE_BENCH_STORE=$(CURDIR)/bin/bench-store $(GO) test -run='^$$' -bench='TUIStartup' -benchtime=3x ./cmd/loupe/
+	$(GO) test -run='^$$' -bench='KafkaServe' -benchtime=2x -timeout 30m ./cmd/loupe/
 
 # Builds the binary, makes a demo store from generated events in its own
 # directory and opens the TUI on it.

@@ -63,9 +63,11 @@
 //	A <alert id>                  a guardrail alert (JSON AlertRecord): the
 //	                              alert, first/last raised, posted, acknowledged
 //	R <ts>                        a recorded `loupe gate` result (its JSON)
+//	K <name>                      Kafka bookkeeping (JSON): "state", the Kafka
+//	                              source's last known counters and offsets,
+//	                              saved by serve for doctor
 //
-// Reserved for work in progress (see keys.go): Z Kafka aggregates,
-// K Kafka bookkeeping.
+// Reserved for work in progress (see keys.go): Z Kafka aggregates.
 //
 // Values of at most 256 bytes (summaries, index, labels) stay in the LSM
 // tree; event bodies (1–3 KB) go to the value log, which a goroutine

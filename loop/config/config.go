@@ -33,6 +33,7 @@ type Config struct {
 	Alerts     Alerts            `yaml:"alerts"`
 	Schedule   Schedule          `yaml:"schedule"`
 	OTLP       OTLP              `yaml:"otlp"`
+	Kafka      Kafka             `yaml:"kafka"`
 
 	// Warnings are what Load accepted but wants changed (a deprecated
 	// key), each located like an Error; not part of the file.
@@ -221,6 +222,7 @@ func Default() Config {
 		Alerts:   Alerts{TimeoutSeconds: 10, Retries: 3},
 		Schedule: Schedule{DailyAt: "06:00"},
 		OTLP:     DefaultOTLP(),
+		Kafka:    DefaultKafka(),
 	}
 }
 
@@ -494,5 +496,8 @@ func (c Config) validate(at func(string) (string, int)) []error {
 
 	// otlp
 	c.OTLP.validate(p)
+
+	// kafka
+	c.Kafka.validate(p, "kafka.")
 	return p.errs
 }

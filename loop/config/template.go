@@ -256,4 +256,34 @@ otlp:
     training: false
     analytics_attribute: loupe.consent.analytics
     training_attribute: loupe.consent.training
+
+# kafka: "loupe serve" consumes interactions and signals from a Kafka topic
+# (one JSON record per message value, or NDJSON), through the same checks
+# and masking as ingest, committing offsets only once the records are on
+# disk. No brokers: no Kafka source. serve's --kafka* flags override these.
+#   brokers             seed brokers, e.g. [kafka-1:9092, kafka-2:9092]
+#   topic, group        the topic to read and this store's consumer group;
+#                       give each store (product, region) its own group
+#   rejects             the rejects file (default: kafka-rejects.jsonl in
+#                       the store directory)
+#   tls                 connect with TLS; tls_ca_file (default: the system's
+#                       roots), tls_cert_file and tls_key_file (a client
+#                       certificate, both or neither)
+#   sasl_mechanism      plain, scram-sha-256 or scram-sha-512, with
+#                       sasl_user; the password comes from the environment
+#                       variable sasl_password_env, or from the file
+#                       sasl_password_file, never from this file
+kafka:
+  brokers: []
+  topic: ""
+  group: loupe
+  rejects: ""
+  tls: false
+  tls_ca_file: ""
+  tls_cert_file: ""
+  tls_key_file: ""
+  sasl_mechanism: ""
+  sasl_user: ""
+  sasl_password_env: LOUPE_KAFKA_PASSWORD
+  sasl_password_file: ""
 `
