@@ -22,7 +22,7 @@ build:
 # short run of each fuzz target (longer by hand: make fuzz FUZZTIME=5m).
 test:
 	$(GO) vet $(PKGS)
-	$(GO) test -race -count=1 $(PKGS)
+	$(GO) test -race -count=1 -timeout 14m $(PKGS)
 	$(MAKE) --no-print-directory fuzz
 
 FUZZ_TARGETS := FuzzDecodeEvent:./loop/ FuzzMask:./loop/pii/ FuzzLoad:./loop/config/ \
@@ -45,7 +45,9 @@ bench: build
 	$(GO) test -run='^$$' -bench='Mask|DecodeEvent|AppendJSON|Generate|Trends1M' -benchmem ./loop/ ./loop/pii/ ./loop/gen/ ./loop/trend/
 	PII_REPORT=$(CURDIR)/bin/pii-report.md $(GO) test -run='^TestCorpus$$' -count=1 ./loop/pii/ && cat bin/pii-report.md
 	scripts/bench-ingest.sh 1000000
+	$(GO) test -run='^$$' -bench='OTLPServe' -benchtime=20x ./cmd/loupe/
 	LOUPE_BENCH_STORE=$(CURDIR)/bin/bench-store $(GO) test -run='^$$' -bench='TUIStartup' -benchtime=3x ./cmd/loupe/
+	$(GO) test -run='^$$' -bench='KafkaServe' -benchtime=2x -timeout 30m ./cmd/loupe/
 
 # Builds the binary, makes a demo store from generated events in its own
 # directory and opens the TUI on it.

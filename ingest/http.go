@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/loop/genai"
 	"github.com/loupe-dev/loupe/store"
 	"golang.org/x/sync/semaphore"
 )
@@ -70,6 +71,9 @@ type CollectorOptions struct {
 	MaxBuckets int
 	// Now is the clock of the rate limits; default time.Now.
 	Now func() time.Time
+	// OTLP is how POST /v1/traces and /v1/logs map GenAI traces; nil is
+	// genai.DefaultMapping().
+	OTLP *genai.Mapping
 	// MemoryBudget bounds the memory of the request bodies being read
 	// and parsed at once, in bytes; a request that finds the budget
 	// spent within a second is answered 503 with Retry-After. Default
@@ -85,6 +89,7 @@ type Collector struct {
 	clients *buckets
 	metrics *metrics
 	mux     *http.ServeMux
+	otlp    *OTLP
 	bodies  *semaphore.Weighted // the memory budget of bodies in flight
 }
 
@@ -129,6 +134,13 @@ func NewCollector(p *Pipeline, o CollectorOptions) *Collector {
 	}
 	c.mux.HandleFunc("POST /v1/events", c.authorized(c.records(p)))
 	c.mux.HandleFunc("POST /v1/signals", c.authorized(c.records(p.signals())))
+	m := genai.DefaultMapping()
+	if o.OTLP != nil {
+		m = *o.OTLP
+	}
+	c.otlp = NewOTLP(p, m)
+	c.mux.HandleFunc("POST /v1/traces", c.authorized(c.otlpTraces))
+	c.mux.HandleFunc("POST /v1/logs", c.authorized(c.otlpLogs))
 	c.mux.HandleFunc("GET /healthz", c.healthz)
 	c.mux.HandleFunc("GET /metrics", c.authorized(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")

@@ -268,6 +268,13 @@ func (p *Pipeline) write(ps []prepared) ([]Outcome, error) {
 			outs[i].Status = Blank
 		case !pr.ok:
 			outs[i].Status, outs[i].Err = Rejected, pr.err
+			if pr.err.Reason == loop.ReasonNoConsent && pr.id != "" && !pr.signal {
+				// Consent withheld: unless the interaction is stored
+				// already, its signals (waiting, or still to come) go
+				// too, as for a withdrawal. The line stays rejected.
+				recs = append(recs, store.NewRefusalRecord(pr.id))
+				at = append(at, i)
+			}
 		default:
 			recs = append(recs, pr.rec)
 			at = append(at, i)
@@ -282,6 +289,9 @@ func (p *Pipeline) write(ps []prepared) ([]Outcome, error) {
 		st := store.Failed
 		if j < len(status) {
 			st = status[j]
+		}
+		if recs[j].Refused {
+			continue // rejected as no_consent whatever the store did
 		}
 		switch st {
 		case store.Stored:

@@ -280,3 +280,77 @@ func TestForgetUserTakesSignals(t *testing.T) {
 		t.Fatalf("merged %s", loop.AppendJSON(nil, ev))
 	}
 }
+
+const (
+	iN  = `{"event_id":"n","timestamp":"2026-10-01T10:00:00Z","model_version":"m","input":{"text":"canary-n-input"},"consent":{"analytics":false,"training":false}}`
+	iNy = `{"event_id":"n","timestamp":"2026-10-01T10:00:00Z","model_version":"m","input":{"text":"canary-n-input"},"consent":{"analytics":true,"training":false}}`
+	sN1 = `{"kind":"signal","signal_id":"n1","event_id":"n","timestamp":"2026-10-01T09:59:00Z","explicit_feedback":{"thumb":"down","reason_text":"canary-n-before"}}`
+	sN2 = `{"kind":"signal","signal_id":"n2","event_id":"n","timestamp":"2026-10-01T10:05:00Z","explicit_feedback":{"reason_text":"canary-n-after"}}`
+)
+
+// TestNoConsentDropsItsSignals: an interaction refused because its user
+// withheld consent takes its signals with it, whichever arrives first and
+// whether in one batch or several: nothing stays pending, and the refused
+// line is still a no_consent reject.
+func TestNoConsentDropsItsSignals(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		batches [][]string
+		want    string
+	}{
+		{"before and after, one batch", [][]string{{sN1, iN, sN2}}, "pending rejected:no_consent withdrawn"},
+		{"before and after, three batches", [][]string{{sN1}, {iN}, {sN2}}, "pending rejected:no_consent withdrawn"},
+		{"interaction first", [][]string{{iN, sN1, sN2}}, "rejected:no_consent withdrawn withdrawn"},
+		{"interaction last", [][]string{{sN1, sN2}, {iN}}, "pending pending rejected:no_consent"},
+		{"refused twice", [][]string{{sN1, iN}, {iN, sN2}}, "pending rejected:no_consent rejected:no_consent withdrawn"},
+		// A later copy that does consent is dropped as withdrawn: the
+		// refusal stands as the user's choice, as a withdrawal does.
+		{"consenting copy after", [][]string{{iN, iNy, sN1}}, "rejected:no_consent withdrawn withdrawn"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := openStore(t)
+			p := New(st, PipelineOptions{})
+			var got []string
+			noConsent := 0
+			for _, b := range tc.batches {
+				outs, sum := submit(t, p, b...)
+				got = append(got, statuses(outs))
+				noConsent += sum.Reasons[loop.ReasonNoConsent]
+			}
+			if g := strings.Join(got, " "); g != tc.want {
+				t.Fatalf("outcomes %q, want %q", g, tc.want)
+			}
+			if want := strings.Count(tc.want, "no_consent"); noConsent != want {
+				t.Errorf("no_consent counted %d, want %d", noConsent, want)
+			}
+			pending, dropped, err := st.SignalStats()
+			if err != nil || pending != 0 || dropped != 0 {
+				t.Fatalf("pending %d dropped %d %v: want nothing left waiting", pending, dropped, err)
+			}
+			if sigs, err := st.Signals("n"); err != nil || len(sigs) != 0 {
+				t.Fatalf("signals kept: %v %v", sigs, err)
+			}
+			if n, _ := st.Count(); n != 0 {
+				t.Fatalf("%d events stored", n)
+			}
+		})
+	}
+}
+
+// TestNoConsentCopyOfStoredInteraction: a copy without consent of an
+// interaction stored with it withdraws nothing (withdrawing is a signal's
+// job): the stored event and its signals stay.
+func TestNoConsentCopyOfStoredInteraction(t *testing.T) {
+	st := openStore(t)
+	p := New(st, PipelineOptions{})
+	outs, _ := submit(t, p, iNy, sN1, iN, sN2)
+	if got := statuses(outs); got != "accepted accepted rejected:no_consent accepted" {
+		t.Fatalf("%s", got)
+	}
+	if sigs, err := st.Signals("n"); err != nil || len(sigs) != 2 {
+		t.Fatalf("signals %d %v, want 2", len(sigs), err)
+	}
+	if ev := stored(t, st); !strings.Contains(ev, "canary-n-after") {
+		t.Fatalf("stored: %s", ev)
+	}
+}

@@ -46,6 +46,13 @@
 //	                              store secret): later copies are dropped
 //	p <id> 0x00 <signal id>       a signal whose interaction has not arrived:
 //	                              <arrival ts 8>
+//	y <trace id> 0x00 <span id>   OTLP span assembly: one span of a GenAI
+//	                              trace, masked and reduced to what the
+//	                              mapping needs (JSON genai.Span); the
+//	                              trace's interaction is derived from all
+//	                              of them (see otlp.go)
+//	y <trace id> 0x00             marker: that interaction is derived from
+//	                              spans, so a new version may replace it
 //	c <id> 0x00 <candidate> 0x00 <reviewer>
 //	                              a reviewer's current blind comparison of a
 //	                              candidate's answer with the event's output
@@ -56,9 +63,11 @@
 //	A <alert id>                  a guardrail alert (JSON AlertRecord): the
 //	                              alert, first/last raised, posted, acknowledged
 //	R <ts>                        a recorded `loupe gate` result (its JSON)
+//	K <name>                      Kafka bookkeeping (JSON): "state", the Kafka
+//	                              source's last known counters and offsets,
+//	                              saved by serve for doctor
 //
-// Reserved for work in progress (see keys.go): y OTLP span assembly,
-// Z Kafka aggregates, K Kafka bookkeeping.
+// Reserved for work in progress (see keys.go): Z Kafka aggregates.
 //
 // Values of at most 256 bytes (summaries, index, labels) stay in the LSM
 // tree; event bodies (1–3 KB) go to the value log, which a goroutine

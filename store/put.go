@@ -16,7 +16,8 @@ import (
 // signal id, and reports, per record, whether it was stored, a duplicate,
 // a conflict, a pending signal (its interaction is not stored yet) or
 // withdrawn (consent for its event was withdrawn). Records are applied in
-// order, as if one at a time.
+// order, as if one at a time. A refusal (NewRefusalRecord) withdraws
+// consent for an event that is not stored.
 //
 // An interaction with signals is stored as the merged view (loop.Merge) in
 // its e and s records, its original under o; a signal for a stored
@@ -36,7 +37,7 @@ func (s *Store) PutRecords(recs []Record) ([]PutStatus, error) {
 	defer func() { s.notifyUpdated(changed) }()
 	start := 0
 	for i := range recs {
-		if recs[i].Signal == nil || !recs[i].Signal.Withdraws() {
+		if !recs[i].Refused && (recs[i].Signal == nil || !recs[i].Signal.Withdraws()) {
 			continue
 		}
 		ch, err := s.putRun(recs[start:i], out[start:i])

@@ -110,7 +110,12 @@ func (s *Store) tombstones() (map[string]struct{}, error) {
 // withdraw applies a signal withdrawing consent: the interaction, its
 // signals (pending ones too), labels, set and queue entries are erased and
 // a tombstone written, in one transaction. A second withdrawal of the same
-// event is Withdrawn. It reports whether anything was erased.
+// event is Withdrawn. It reports whether a stored event was erased.
+//
+// A refusal (Record.Refused: an interaction whose user withheld consent)
+// withdraws only while no interaction with its id is stored: then the
+// signals waiting for it go and the tombstone is written; a stored
+// interaction is left alone (Duplicate).
 func (s *Store) withdraw(r Record, out *PutStatus) (bool, error) {
 	tombs, err := s.tombstones()
 	if err != nil {
@@ -136,19 +141,29 @@ func (s *Store) withdraw(r Record, out *PutStatus) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	if r.Refused && ts != nil {
+		*out = Duplicate // the interaction is stored: its consent stands
+		return false, nil
+	}
 	// Reviewers' drafts, undo entries and leases on it go first: a crash
 	// before the tombstone leaves the withdrawal to be done again whole.
-	if err := s.eraseReviewState([]erased{{id: r.ID, ts: ts}}); err != nil {
-		return false, err
+	// A refused interaction was never stored, so it has none.
+	if !r.Refused {
+		if err := s.eraseReviewState([]erased{{id: r.ID, ts: ts}}); err != nil {
+			return false, err
+		}
 	}
+	reclaim := !r.Refused || len(keys) > 0
 	err = s.update(func(txn *badger.Txn) error {
 		for _, k := range keys {
 			if err := txn.Delete(k); err != nil {
 				return err
 			}
 		}
-		if err := txn.Set(metaErasePending, nil); err != nil {
-			return err
+		if reclaim {
+			if err := txn.Set(metaErasePending, nil); err != nil {
+				return err
+			}
 		}
 		return txn.Set(tombKey(h), nil)
 	})
@@ -156,14 +171,16 @@ func (s *Store) withdraw(r Record, out *PutStatus) (bool, error) {
 		return false, err
 	}
 	tombs[string(h)] = struct{}{}
-	s.erased.Store(true)
+	if reclaim {
+		s.erased.Store(true)
+	}
 	*out = Stored
-	return ts != nil || len(keys) > 0, nil
+	return !r.Refused && (ts != nil || len(keys) > 0), nil
 }
 
 // eventKeys lists every key of an event to erase it: the event, summary,
 // index, original, queue and set entries, labels and history, comparisons,
-// its signals
+// the OTLP spans it was derived from, its signals
 // with their idempotency and pending records. ts is the encoded time from
 // its index, nil when the interaction is not stored.
 func eventKeys(txn *badger.Txn, id string, ts []byte) ([][]byte, error) {
@@ -175,7 +192,7 @@ func eventKeys(txn *badger.Txn, id string, ts []byte) ([][]byte, error) {
 			originalKey(id), queueKey(id), setKey(loop.SetGolden, id), setKey(loop.SetRedFlag, id))
 	}
 	for _, p := range [][]byte{idPrefix(prefixLabel, id), idPrefix(prefixHistory, id), idPrefix(prefixPending, id),
-		idPrefix(prefixCompare, id), idPrefix(prefixCompareHist, id)} {
+		idPrefix(prefixCompare, id), idPrefix(prefixCompareHist, id), idPrefix(prefixSpan, id)} {
 		if err := scanPrefix(txn, p, false, func(k, _ []byte) error {
 			keys = append(keys, k)
 			return nil

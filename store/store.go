@@ -286,7 +286,20 @@ type Record struct {
 	// Signal is set when the record is a signal (NewSignalRecord): ID is
 	// then its event id, Time its timestamp, Body the stored signal.
 	Signal *loop.Signal
+	// Refused is set when the record stands for an interaction refused
+	// because its user withheld consent (NewRefusalRecord): only ID is set.
+	Refused bool
 }
+
+// NewRefusalRecord is the record of an interaction refused because its
+// user withheld consent (consent.analytics false). When no interaction
+// with that id is stored, PutRecords treats it as a consent withdrawal:
+// the signals waiting for it are erased and a tombstone keeps any later
+// one (or copy of the interaction) out; its status is then Stored, or
+// Withdrawn when the id was already withdrawn. When the interaction is
+// stored (the refused line is another copy of it), nothing is done and
+// the status is Duplicate. Nothing of the refused record itself is kept.
+func NewRefusalRecord(eventID string) Record { return Record{ID: eventID, Refused: true} }
 
 // NewRecord encodes a (validated, masked) event for PutRecords.
 func NewRecord(e *loop.Event) (Record, error) {

@@ -743,8 +743,8 @@ func (m *compareView) summaryLines() []string {
 	out = append(out,
 		fit(s.Section.Render("Results")+s.Muted.Render(fmt.Sprintf("  every reviewer's, %d comparisons", o.N)), w),
 		fit(fmt.Sprintf("  wins %d · losses %d · ties %d · both bad %d", o.Wins, o.Losses, o.Ties, o.BothBad), w),
-		fit(fmt.Sprintf("  win rate %s  95%% Wilson [%s, %s]  (ties as half)  without ties %s", fmtF(o.WinRate), fmtF(o.Low), fmtF(o.High), fmtF(o.DecisiveWinRate)), w),
-		fit(fmt.Sprintf("  sign test p %s  (exact binomial, ties left out)", fmtPv(o.SignP)), w),
+		fit(fmt.Sprintf("  win rate %s  95%% Wilson [%s, %s]  (ties as half)  without ties %s", o.WinRate.Rate(), o.Low.Rate(), o.High.Rate(), o.DecisiveWinRate.Rate()), w),
+		fit(fmt.Sprintf("  sign test p %s  (exact binomial, ties left out)", o.SignP.PValue()), w),
 	)
 	switch {
 	case o.LosesSignificantly():
@@ -760,10 +760,10 @@ func (m *compareView) summaryLines() []string {
 		if rs.Biased {
 			flag = s.Fail.Render("  side bias")
 		}
-		out = append(out, fit(fmt.Sprintf("  %-12s %5d %5d %5d  %s", rs.Reviewer, rs.N, rs.Left, rs.Right, fmtF(rs.LeftShare))+flag, w))
+		out = append(out, fit(fmt.Sprintf("  %-12s %5d %5d %5d  %s", rs.Reviewer, rs.N, rs.Left, rs.Right, rs.LeftShare.Rate())+flag, w))
 	}
 	for _, p := range r.Agreement {
-		out = append(out, fit(fmt.Sprintf("  κ %s × %s  %s over %d shared", p.A, p.B, fmtF(p.Kappa), p.N), w))
+		out = append(out, fit(fmt.Sprintf("  κ %s × %s  %s over %d shared", p.A, p.B, p.Kappa.Rate(), p.N), w))
 	}
 	out = append(out, "", fit(s.Label.Render(fmt.Sprintf("  %-24s %4s %4s %4s %4s %4s  %s", "BY", "N", "W", "L", "T", "BAD", "WIN RATE  95% WILSON")), w))
 	for _, g := range []struct {
@@ -773,27 +773,10 @@ func (m *compareView) summaryLines() []string {
 		for _, k := range sortedKeys(g.m) {
 			t := g.m[k]
 			out = append(out, fit(fmt.Sprintf("  %-24s %4d %4d %4d %4d %4d  %s [%s, %s]", g.name+":"+k, t.N, t.Wins, t.Losses, t.Ties, t.BothBad,
-				fmtF(t.WinRate), fmtF(t.Low), fmtF(t.High)), w))
+				t.WinRate.Rate(), t.Low.Rate(), t.High.Rate()), w))
 		}
 	}
 	return out
-}
-
-func fmtF(v compare.Float) string {
-	if v != v {
-		return "–"
-	}
-	return fmt.Sprintf("%.3f", float64(v))
-}
-
-func fmtPv(v compare.Float) string {
-	switch {
-	case v != v:
-		return "–"
-	case v < 0.0001:
-		return "< 0.0001"
-	}
-	return fmt.Sprintf("%.4f", float64(v))
 }
 
 var _ screen = (*compareView)(nil)

@@ -74,6 +74,7 @@ type trendOverview struct {
 	alerts     []trend.Alert
 	reasons    []trend.ReasonShare
 	thumbsDown int
+	late       []trend.LateDay // days signals revised after they ended
 }
 
 type keyMetric struct {
@@ -206,7 +207,12 @@ func computeOverview(st *store.Store, items []loop.Summary, goal trend.Goal, pol
 	wg.Go(func() { ov.goalNow, ov.goalMet = trend.GoalStatus(goal, items, ov.grades, goalDays, ov.end) })
 	wg.Go(func() { ov.alerts = trend.Alerts(items, ov.grades, pol, ov.end) })
 	wg.Go(func() { ov.reasons, ov.thumbsDown = trend.ReasonShares(items, trendDays, ov.end) })
+	var lateErr error
+	wg.Go(func() { ov.late, lateErr = trend.LateFromSignals(items, st.AllSignals, trendDays, ov.end) })
 	wg.Wait()
+	if lateErr != nil {
+		return nil, fmt.Errorf("reading signals: %w", lateErr)
+	}
 	return ov, nil
 }
 
@@ -393,6 +399,11 @@ func (m *trendsView) contentLines() []string {
 	}
 	var out []string
 	out = append(out, m.goalLines(w)...)
+	if len(m.ov.late) > 0 {
+		// Only when some signal did revise a past day: yesterday may
+		// still move.
+		out = append(out, s.Pending.Render(trend.LateLine(m.ov.late)))
+	}
 	shown := 3
 	if m.height >= 40 {
 		shown = 8

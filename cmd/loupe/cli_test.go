@@ -39,7 +39,14 @@ type result struct {
 
 func run(t *testing.T, stdin []byte, args ...string) result {
 	t.Helper()
+	return runIn(t, "", stdin, args...)
+}
+
+// runIn is run in a working directory ("" for the test's own).
+func runIn(t *testing.T, dir string, stdin []byte, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(loupeBin, args...)
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "NO_COLOR=1", "LOUPE_REVIEWER=tester")
 	if stdin != nil {
 		cmd.Stdin = bytes.NewReader(stdin)

@@ -162,23 +162,6 @@ regenerated) are stale: counted, not used.`,
 	return cmd
 }
 
-func fmtRate(v compare.Float) string {
-	if v != v {
-		return "–"
-	}
-	return fmt.Sprintf("%.3f", float64(v))
-}
-
-func fmtPValue(v compare.Float) string {
-	switch {
-	case v != v:
-		return "–"
-	case v < 0.0001:
-		return "< 0.0001"
-	}
-	return fmt.Sprintf("%.4f", float64(v))
-}
-
 func compareVerdict(t compare.Tally) string {
 	switch {
 	case t.N == 0:
@@ -199,9 +182,9 @@ func printCompare(w io.Writer, r compareReport) {
 	}
 	fmt.Fprint(w, "\n\n")
 	fmt.Fprintf(w, "  wins %d · losses %d · ties %d · both bad %d\n", o.Wins, o.Losses, o.Ties, o.BothBad)
-	fmt.Fprintf(w, "  win rate %s  95%% Wilson [%s, %s]  (ties and both-bad as half a win)\n", fmtRate(o.WinRate), fmtRate(o.Low), fmtRate(o.High))
-	fmt.Fprintf(w, "  without ties %s  [%s, %s]  over %d decisive\n", fmtRate(o.DecisiveWinRate), fmtRate(o.DecisiveLow), fmtRate(o.DecisiveHigh), o.Wins+o.Losses)
-	fmt.Fprintf(w, "  sign test p %s  (exact binomial, two-sided, ties left out)\n", fmtPValue(o.SignP))
+	fmt.Fprintf(w, "  win rate %s  95%% Wilson [%s, %s]  (ties and both-bad as half a win)\n", o.WinRate.Rate(), o.Low.Rate(), o.High.Rate())
+	fmt.Fprintf(w, "  without ties %s  [%s, %s]  over %d decisive\n", o.DecisiveWinRate.Rate(), o.DecisiveLow.Rate(), o.DecisiveHigh.Rate(), o.Wins+o.Losses)
+	fmt.Fprintf(w, "  sign test p %s  (exact binomial, two-sided, ties left out)\n", o.SignP.PValue())
 	fmt.Fprintf(w, "  %s\n", compareVerdict(o))
 	if len(r.ByTask) > 0 {
 		fmt.Fprintln(w)
@@ -219,7 +202,7 @@ func printCompare(w io.Writer, r compareReport) {
 			for _, k := range keys {
 				t := g.m[k]
 				fmt.Fprintf(tw, "%s:%s\t%d\t%d\t%d\t%d\t%d\t%s\t[%s, %s]\t%s\n", g.name, k, t.N, t.Wins, t.Losses, t.Ties, t.BothBad,
-					fmtRate(t.WinRate), fmtRate(t.Low), fmtRate(t.High), fmtPValue(t.SignP))
+					t.WinRate.Rate(), t.Low.Rate(), t.High.Rate(), t.SignP.PValue())
 			}
 		}
 		tw.Flush()
@@ -233,14 +216,14 @@ func printCompare(w io.Writer, r compareReport) {
 			if s.Biased {
 				flag = "SIDE BIAS: prefers the " + map[bool]string{true: "left", false: "right"}[s.Left > s.Right]
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%s\n", s.Reviewer, s.N, s.Left, s.Right, fmtRate(s.LeftShare), fmtPValue(s.SideP), flag)
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%s\n", s.Reviewer, s.N, s.Left, s.Right, s.LeftShare.Rate(), s.SideP.PValue(), flag)
 		}
 		tw.Flush()
 	}
 	if len(r.Agreement) > 0 {
 		fmt.Fprintln(w)
 		for _, p := range r.Agreement {
-			fmt.Fprintf(w, "  κ %s × %s  %s over %d shared items\n", p.A, p.B, fmtRate(p.Kappa), p.N)
+			fmt.Fprintf(w, "  κ %s × %s  %s over %d shared items\n", p.A, p.B, p.Kappa.Rate(), p.N)
 		}
 	}
 }

@@ -110,10 +110,14 @@ item is named with what to do. Exit status 1 when anything is missing.`,
 			if err != nil {
 				return withCode(exitInternal, err)
 			}
+			ks, err := lastKafkaState(st)
+			if err != nil {
+				return withCode(exitInternal, err)
+			}
 			w := cmd.OutOrStdout()
 			if a.json {
 				b, _ := json.Marshal(map[string]any{"ready": ready, "checks": items,
-					"signals": map[string]int{"pending": pending, "dropped": dropped}})
+					"signals": map[string]int{"pending": pending, "dropped": dropped}, "kafka": ks})
 				fmt.Fprintln(w, string(b))
 			} else {
 				for _, it := range items {
@@ -130,6 +134,9 @@ item is named with what to do. Exit status 1 when anything is missing.`,
 					if !it.OK {
 						missing++
 					}
+				}
+				if ks != nil {
+					fmt.Fprintf(w, "  %-28s %s\n", "kafka (last serve)", kafkaSummary(ks))
 				}
 				if ready {
 					fmt.Fprintln(w, "\nready: this loop can gate releases")

@@ -18,7 +18,7 @@ import (
 )
 
 func newIngestCmd(a *app) *cobra.Command {
-	var rejects string
+	var rejects, format string
 	cmd := &cobra.Command{
 		Use:   "ingest [FILE|-]...",
 		Short: "Import feedback events and signals (JSONL) into the store",
@@ -33,19 +33,29 @@ are replaced by a keyed hash before anything is written. Re-running the same
 input stores nothing new: the same event_id with the same content counts as a
 duplicate; with different content it is rejected as a conflict.
 
+With --format otlp each line is instead one OTLP export request as JSON
+(ExportTraceServiceRequest or ExportLogsServiceRequest), what the
+OpenTelemetry Collector's file exporter writes; GenAI traces become
+interactions and evaluation results signals, mapped as "loupe serve" maps
+POST /v1/traces and /v1/logs (see the README and loupe.yaml's otlp).
+
 Exit status 3 when any line was malformed (all valid lines are still stored).
 Events dropped for consent are counted under reasons.no_consent, records
 dropped because consent was withdrawn later under withdrawn; both are a
 user's choice, not bad input, and do not cause exit 3.`,
 		Example: `  loupe ingest events.jsonl
   loupe gen --n 20000 --seed 1 | loupe ingest - --rejects rejects.jsonl
-  loupe ingest --json day1.jsonl day2.jsonl`,
+  loupe ingest --json day1.jsonl day2.jsonl
+  loupe ingest --format otlp traces.jsonl`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				if term.IsTerminal(os.Stdin.Fd()) {
 					return usageErr("no input: name JSONL files, or pipe events to 'loupe ingest -'")
 				}
 				args = []string{"-"}
+			}
+			if format != "jsonl" && format != "otlp" {
+				return usageErr("--format %q: want jsonl or otlp", format)
 			}
 			// Check every input exists before writing anything.
 			for _, f := range args {
@@ -71,6 +81,14 @@ user's choice, not bad input, and do not cause exit 3.`,
 				defer rw.close()
 			}
 			pipe := ingest.New(st, ingest.PipelineOptions{})
+			var otel *ingest.OTLP
+			if format == "otlp" {
+				cfg, err := a.loadConfig()
+				if err != nil {
+					return err
+				}
+				otel = ingest.NewOTLP(pipe, cfg.OTLP.Mapping())
+			}
 			var total ingest.Summary
 			total.Reasons = map[string]int{}
 			start := time.Now()
@@ -96,7 +114,12 @@ user's choice, not bad input, and do not cause exit 3.`,
 				if p != nil {
 					o.Progress = p.update
 				}
-				s, err := pipe.ReadJSONL(cmd.Context(), r, o)
+				var s ingest.Summary
+				if otel != nil {
+					s, err = otel.ReadOTLPFile(cmd.Context(), r, o)
+				} else {
+					s, err = pipe.ReadJSONL(cmd.Context(), r, o)
+				}
 				p.done() // before any summary: it shares the terminal line
 				total.Add(s)
 				if err != nil {
@@ -123,6 +146,7 @@ user's choice, not bad input, and do not cause exit 3.`,
 		},
 	}
 	cmd.Flags().StringVar(&rejects, "rejects", "", "write rejected lines (masked) to this JSONL file (- for stdout; the summary then goes to stderr)")
+	cmd.Flags().StringVar(&format, "format", "jsonl", "input format: jsonl (loupe records) or otlp (OTLP JSON lines, as the collector's file exporter writes)")
 	return cmd
 }
 

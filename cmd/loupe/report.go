@@ -137,6 +137,9 @@ func reportInput(st *store.Store, cfg appConfig, days int, end time.Time) (repor
 	}
 	in := report.Input{Config: cfg.Config, Items: d.items, Grades: d.grades, Labels: d.labels,
 		Days: days, End: end, Now: time.Now(), Examples: map[string]report.Example{}}
+	if in.Late, err = trend.LateFromSignals(d.items, st.AllSignals, days, end); err != nil {
+		return in, fmt.Errorf("reading signals: %w", err)
+	}
 	if err := st.SetEntries(loop.SetGolden, func(e loop.SetEntry) error { in.Golden = append(in.Golden, e); return nil }); err != nil {
 		return in, err
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/loupe-dev/loupe/ingest"
@@ -32,6 +33,7 @@ type serveFlags struct {
 	clientRate     float64
 	clientBurst    float64
 	grace          time.Duration
+	kafka          kafkaFlags
 	dailyNow       bool
 
 	sshHandshake, sshIdle time.Duration
@@ -60,8 +62,20 @@ a user's or a client's rate is exceeded, 401 without the bearer token
 (--token or LOUPE_TOKEN; none set means open). GET /healthz and GET
 /metrics (Prometheus text) are served too.
 
+With --kafka BROKERS --kafka-topic T (or loupe.yaml's kafka section) it
+also consumes a Kafka topic as a member of consumer group --kafka-group
+(default loupe): each message value is one JSON record or NDJSON, taken
+through the same steps; offsets are committed only once what the records
+carried is on disk, and bad records go to the rejects file with their
+partition and offset. Consumer lag, records/s and rejects are on /metrics.
+
 Each event whose merged view changes is put through the config's sampling
 rules and queued if one picks it.
+
+POST /v1/traces and POST /v1/logs speak OTLP/HTTP (protobuf or JSON, gzip
+allowed): point an OpenTelemetry exporter here (OTEL_EXPORTER_OTLP_ENDPOINT)
+and each GenAI trace becomes one interaction, its evaluation results judge
+signals, mapped as loupe.yaml's otlp section says (see the README).
 
 While serve runs it holds the store: other loupe commands on it point here.
 At schedule.daily_at (UTC, default 06:00; off turns it off) serve runs the
@@ -76,7 +90,8 @@ sessions end with their grades saved, then the store is closed.`,
 		Example: `  loupe serve --http 127.0.0.1:7070
   loupe serve --http :7070 --ssh :2222 --authorized-keys ~/.ssh/authorized_keys
   curl -H 'Content-Type: application/x-ndjson' --data-binary @events.jsonl http://127.0.0.1:7070/v1/events
-  ssh -p 2222 localhost`,
+  ssh -p 2222 localhost
+  loupe serve --http 127.0.0.1:7070 --kafka kafka-1:9092,kafka-2:9092 --kafka-topic app.feedback`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, a, f) },
 	}
@@ -95,6 +110,7 @@ sessions end with their grades saved, then the store is closed.`,
 	fl.DurationVar(&f.sshIdle, "ssh-idle-timeout", sshd.DefaultIdleTimeout, "an SSH connection without traffic for this long is cut; the session's grades are saved (0: no limit)")
 	fl.IntVar(&f.sshMaxConns, "ssh-max-conns", sshd.DefaultMaxConns, "most SSH connections open at once, logged in or not")
 	fl.DurationVar(&f.grace, "shutdown-timeout", 10*time.Second, "how long a graceful stop waits for requests and sessions")
+	addKafkaFlags(fl, &f.kafka)
 	fl.BoolVar(&f.dailyNow, "daily-now", false, "also run the daily job once at start")
 	return cmd
 }
@@ -116,8 +132,16 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 	case f.sshHandshake < 0 || f.sshIdle < 0:
 		return usageErr("--ssh-handshake-timeout and --ssh-idle-timeout: want a duration >= 0 (0: no limit)")
 	}
-	if off(f.http) && off(f.ssh) {
-		return usageErr("nothing to serve: give --http ADDR, --ssh ADDR or both")
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	kset, err := kafkaSettings(cmd, cfg.Kafka, &f.kafka)
+	if err != nil {
+		return err
+	}
+	if off(f.http) && off(f.ssh) && len(kset.Brokers) == 0 {
+		return usageErr("nothing to serve: give --http ADDR, --ssh ADDR, --kafka BROKERS, or several")
 	}
 	if !off(f.ssh) && f.authorizedKeys == "" {
 		return usageErr("--ssh needs --authorized-keys FILE: only reviewers whose public key it lists get in")
@@ -128,10 +152,6 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 	token := f.token
 	if token == "" {
 		token = os.Getenv("LOUPE_TOKEN")
-	}
-	cfg, err := a.loadConfig()
-	if err != nil {
-		return err
 	}
 	if err := checkWebhook(cfg); err != nil {
 		return err
@@ -146,6 +166,8 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 		fmt.Fprintf(cmd.ErrOrStderr(), time.Now().Format("15:04:05 ")+format+"\n", args...)
 	}
 
+	// One pipeline for every source: their writes share durable commits.
+	pipe := ingest.New(st, ingest.PipelineOptions{OnStored: sampleOnArrival(st, cfg)})
 	var sshSrv *sshd.Server
 	var sshLn net.Listener
 	if !off(f.ssh) {
@@ -179,17 +201,25 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 			return withCode(exitInternal, fmt.Errorf("http: %w", err))
 		}
 		defer httpLn.Close()
-		pipe := ingest.New(st, ingest.PipelineOptions{OnStored: sampleOnArrival(st, cfg)})
-		c := ingest.NewCollector(pipe, ingest.CollectorOptions{Token: token, MaxBody: f.maxBody,
+		mapping := cfg.OTLP.Mapping()
+		c := ingest.NewCollector(pipe, ingest.CollectorOptions{Token: token, MaxBody: f.maxBody, OTLP: &mapping,
 			UserRate: f.userRate, UserBurst: f.userBurst, ClientRate: f.clientRate, ClientBurst: f.clientBurst})
 		httpSrv = &http.Server{
-			Handler:           c,
+			Handler:           http.Handler(c),
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       time.Minute,
 			WriteTimeout:      time.Minute,
 			IdleTimeout:       2 * time.Minute,
 			MaxHeaderBytes:    64 << 10,
 		}
+	}
+
+	ks, err := startKafka(kset, &f.kafka, pipe, cmd.ErrOrStderr(), logf)
+	if err != nil {
+		return err
+	}
+	if ks != nil && httpSrv != nil {
+		httpSrv.Handler = withKafkaMetrics{httpSrv.Handler, ks.k}
 	}
 
 	errc := make(chan error, 2)
@@ -203,7 +233,7 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 		if token != "" {
 			auth = "bearer token required"
 		}
-		fmt.Fprintf(out, "http: listening on %s (POST /v1/events, POST /v1/signals, GET /healthz, GET /metrics; %s)\n", httpLn.Addr(), auth)
+		fmt.Fprintf(out, "http: listening on %s (POST /v1/events, POST /v1/signals, POST /v1/traces and /v1/logs (OTLP), GET /healthz, GET /metrics; %s)\n", httpLn.Addr(), auth)
 	}
 	if sshSrv != nil {
 		go func() {
@@ -212,6 +242,10 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 			}
 		}()
 		fmt.Fprintf(out, "ssh: listening on %s (keys in %s)\n", sshLn.Addr(), f.authorizedKeys)
+	}
+	if ks != nil {
+		group := kset.Group
+		fmt.Fprintf(out, "kafka: consuming %s from %s as group %s\n", kset.Topic, strings.Join(kset.Brokers, ","), group)
 	}
 	dailyDone := startDaily(ctx, st, cfg, f.dailyNow, out, logf)
 	fmt.Fprintf(out, "store: %s (Ctrl-C or SIGTERM stops)\n", st.Dir())
@@ -234,6 +268,11 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 	if sshSrv != nil {
 		if err := sshSrv.Shutdown(sctx); err != nil {
 			errs = append(errs, fmt.Errorf("ssh shutdown: %w", err))
+		}
+	}
+	if ks != nil {
+		if err := ks.stop(); err != nil {
+			errs = append(errs, fmt.Errorf("kafka: %w", err))
 		}
 	}
 	dailyDone()

@@ -55,7 +55,7 @@ func (l *lockedBuf) String() string {
 var listenLine = regexp.MustCompile(`^(http|ssh): listening on (\S+)`)
 
 // startServe runs `loupe serve args...` and waits for its listening lines.
-func startServe(t *testing.T, env []string, args ...string) *served {
+func startServe(t testing.TB, env []string, args ...string) *served {
 	t.Helper()
 	cmd := exec.Command(loupeBin, append([]string{"serve"}, args...)...)
 	cmd.Env = append(append(os.Environ(), "NO_COLOR=1", "LOUPE_REVIEWER=tester", "LOUPE_TOKEN="), env...)
@@ -119,7 +119,7 @@ func startServe(t *testing.T, env []string, args ...string) *served {
 }
 
 // stop sends SIGTERM and waits for a clean exit.
-func (s *served) stop(t *testing.T) {
+func (s *served) stop(t testing.TB) {
 	t.Helper()
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

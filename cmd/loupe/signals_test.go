@@ -19,64 +19,31 @@ import (
 	"github.com/loupe-dev/loupe/store"
 )
 
-// splitRecords turns generated events into what a product really sends:
-// the interaction when the model answers, then its feedback as signals at
-// realistic delays (thumb in minutes, dwell when the tab closes, business
-// outcomes days later), some consent changes, and some withdrawals.
-func splitRecords(t *testing.T, gen []byte) (interactions, signals []string) {
-	t.Helper()
-	delays := map[string]time.Duration{
-		"explicit_feedback": 3 * time.Minute,
-		"implicit_feedback": 40 * time.Second,
-		"business":          52 * time.Hour,
-	}
-	for n, line := range nonEmptyLines(gen) {
-		var m map[string]json.RawMessage
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatal(err)
-		}
-		var id, ts string
-		json.Unmarshal(m["event_id"], &id)
-		json.Unmarshal(m["timestamp"], &ts)
-		at, err := time.Parse(time.RFC3339Nano, ts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sig := func(sid string, d time.Duration, body string) {
-			signals = append(signals, fmt.Sprintf(`{"kind":"signal","signal_id":%q,"event_id":%q,"timestamp":%q,"source":"test",%s}`,
-				id+"-"+sid, id, at.Add(d).Format(time.RFC3339Nano), body))
-		}
-		for _, obj := range []string{"explicit_feedback", "implicit_feedback", "business"} {
-			raw, ok := m[obj]
-			if !ok || string(raw) == "null" || string(raw) == "{}" {
-				continue
-			}
-			if n%3 == 0 && obj == "explicit_feedback" {
-				continue // some feedback arrives with the interaction
-			}
-			delete(m, obj)
-			sig(obj[:4], delays[obj], fmt.Sprintf("%q:%s", obj, raw))
-		}
-		switch {
-		case n%40 == 7:
-			sig("withdraw", 30*time.Hour, `"consent":{"analytics":false}`)
-		case n%9 == 4:
-			sig("train", 5*time.Hour, `"consent":{"training":true}`)
-		case n%11 == 5:
-			sig("thumbfix", 10*time.Minute, `"explicit_feedback":{"thumb":"down","reason_codes":["factual_error"]}`)
-		}
-		b, err := json.Marshal(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		interactions = append(interactions, string(b))
-	}
-	return interactions, signals
-}
-
+// TestSignalsOrderIndependentThroughBinary is issue 10's first done-when:
+// the same generated stream (`loupe gen`: interactions, their signals as
+// separate records, some early, some redelivered, some withdrawals)
+// ingested interactions-first, signals-first and shuffled with 10% of its
+// lines redelivered gives three stores whose `export events`, `export
+// labels` and `trends --json` are byte-identical.
+//
+// The three stores share one secret, as stores restored from one backup
+// do (the pseudonyms and tombstones are keyed with it): an empty store is
+// backed up once and restored into each. Labels carry the time they were
+// given, and `loupe grade` has no way to set it, so the label export is
+// compared with its "at" times blanked; nothing else is normalised.
 func TestSignalsOrderIndependentThroughBinary(t *testing.T) {
 	dir := t.TempDir()
-	is, ss := splitRecords(t, genLines(t, "800", "5"))
+	var is, ss []string
+	for _, l := range nonEmptyLines(genSplit(t, "800", "5")) {
+		if strings.Contains(l, `"kind":"signal"`) {
+			ss = append(ss, l)
+		} else {
+			is = append(is, l)
+		}
+	}
+	if len(is) == 0 || len(ss) == 0 {
+		t.Fatalf("gen gave %d interactions and %d signals", len(is), len(ss))
+	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	shuffled := append(append([]string(nil), is...), ss...)
 	rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
@@ -85,48 +52,67 @@ func TestSignalsOrderIndependentThroughBinary(t *testing.T) {
 		at := rng.IntN(len(shuffled) + 1)
 		shuffled = append(shuffled[:at], append([]string{l}, shuffled[at:]...)...)
 	}
-	orders := map[string][]string{
-		"interactions-first": append(append([]string(nil), is...), ss...),
-		"signals-first":      append(append([]string(nil), ss...), is...),
-		"shuffled":           shuffled,
+	orders := []struct {
+		name  string
+		lines []string
+	}{
+		{"interactions-first", append(append([]string(nil), is...), ss...)},
+		{"signals-first", append(append([]string(nil), ss...), is...)},
+		{"shuffled", shuffled},
 	}
-	outputs := map[string]map[string]string{}
-	for name, lines := range orders {
-		st := filepath.Join(dir, name)
-		in := filepath.Join(dir, name+".jsonl")
-		if err := os.WriteFile(in, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+	// One secret for all three: restore one empty store's backup.
+	bak := filepath.Join(dir, "empty.bak")
+	if r := run(t, nil, "backup", bak, "--store", filepath.Join(dir, "empty")); r.code != 0 {
+		t.Fatalf("backup: %d %s", r.code, r.stderr)
+	}
+	stores := map[string]string{}
+	for _, o := range orders {
+		st := filepath.Join(dir, o.name)
+		if r := run(t, nil, "restore", bak, "--store", st); r.code != 0 {
+			t.Fatalf("restore: %d %s", r.code, r.stderr)
+		}
+		stores[o.name] = st
+		in := filepath.Join(dir, o.name+".jsonl")
+		if err := os.WriteFile(in, []byte(strings.Join(o.lines, "\n")+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		r := run(t, nil, "ingest", "--json", "--store", st, in)
 		var s struct{ Accepted, Signals, Withdrawn, Rejected int }
 		json.Unmarshal([]byte(r.stdout), &s)
 		if r.code != 0 || s.Accepted == 0 || s.Signals == 0 {
-			t.Fatalf("%s: ingest exit %d %s %s", name, r.code, r.stdout, r.stderr)
+			t.Fatalf("%s: ingest exit %d %s %s", o.name, r.code, r.stdout, r.stderr)
 		}
-		if name == "signals-first" && s.Withdrawn == 0 {
+		if o.name == "signals-first" && s.Withdrawn == 0 {
 			t.Errorf("signals-first: no interaction was dropped for withdrawn consent: %s", r.stdout)
 		}
-		// The same grades on each store, by a script.
-		for _, id := range []string{eventIDOf(t, is[1]), eventIDOf(t, is[2])} {
+	}
+	export := func(st, name, kind string) string {
+		t.Helper()
+		f := filepath.Join(dir, name+"."+kind)
+		if r := run(t, nil, "export", kind, "--store", st, "--out", f); r.code != 0 {
+			t.Fatalf("export %s: %s", kind, r.stderr)
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	// The same grades on each store, by a script: two stored events.
+	var graded []string
+	for _, l := range nonEmptyLines([]byte(export(stores["interactions-first"], "pick", "events")))[:2] {
+		graded = append(graded, eventIDOf(t, l))
+	}
+	outputs := map[string]map[string]string{}
+	for _, o := range orders {
+		st := stores[o.name]
+		for _, id := range graded {
 			if r := run(t, nil, "grade", id, "fail", "--reason", "factual_error", "--store", st); r.code != 0 {
 				t.Fatalf("grade: %s", r.stderr)
 			}
 		}
-		out := map[string]string{}
-		for _, kind := range []string{"events", "labels"} {
-			f := filepath.Join(dir, name+"."+kind)
-			if r := run(t, nil, "export", kind, "--store", st, "--out", f); r.code != 0 {
-				t.Fatalf("export %s: %s", kind, r.stderr)
-			}
-			b, _ := os.ReadFile(f)
-			out[kind] = string(b)
-		}
-		// A label carries the time it was given, which differs from store
-		// to store here, and each store pseudonymizes user ids with its own
-		// secret: those are compared up to renaming (the same user must
-		// still get one pseudonym within a store); nothing else may differ.
+		out := map[string]string{"events": export(st, o.name, "events"), "labels": export(st, o.name, "labels")}
 		out["labels"] = gradedAt.ReplaceAllString(out["labels"], `"at":"…"`)
-		out["events"] = renameUsers(out["events"])
 		for _, m := range []string{"thumbs_down_rate", "pass_rate"} {
 			r := run(t, nil, "trends", "--json", "--metric", m, "--store", st)
 			if r.code != 0 {
@@ -134,11 +120,19 @@ func TestSignalsOrderIndependentThroughBinary(t *testing.T) {
 			}
 			out["trends "+m] = r.stdout
 		}
-		outputs[name] = out
+		outputs[o.name] = out
 	}
 	want := outputs["interactions-first"]
-	if !strings.Contains(want["events"], `"thumb":"down"`) || !strings.Contains(want["labels"], `"fail"`) {
-		t.Fatalf("nothing to compare:\n%.400s", want["events"])
+	for _, s := range []string{`"thumb":"down"`, `"user_hash":"`} {
+		if !strings.Contains(want["events"], s) {
+			t.Fatalf("nothing to compare: no %s in\n%.400s", s, want["events"])
+		}
+	}
+	if n := strings.Count(want["labels"], `"fail"`); n != 2 {
+		t.Fatalf("%d fail labels, want 2:\n%s", n, want["labels"])
+	}
+	if strings.Contains(want["trends thumbs_down_rate"], `"late":[]`) {
+		t.Fatalf("no late data in the generated stream's trends:\n%.400s", want["trends thumbs_down_rate"])
 	}
 	for name, got := range outputs {
 		for k, v := range got {
@@ -149,24 +143,8 @@ func TestSignalsOrderIndependentThroughBinary(t *testing.T) {
 	}
 }
 
-var (
-	gradedAt = regexp.MustCompile(`"at":"[^"]*"`)
-	userHash = regexp.MustCompile(`"user_hash":"[0-9a-f]{32}"`)
-)
-
-// renameUsers replaces each user pseudonym by its order of first
-// appearance.
-func renameUsers(s string) string {
-	seen := map[string]int{}
-	return userHash.ReplaceAllStringFunc(s, func(h string) string {
-		n, ok := seen[h]
-		if !ok {
-			n = len(seen)
-			seen[h] = n
-		}
-		return fmt.Sprintf(`"user_hash":"user-%d"`, n)
-	})
-}
+// gradedAt is a label's "at": when it was given.
+var gradedAt = regexp.MustCompile(`"at":"[^"]*"`)
 
 func lineDiff(a, b string) string {
 	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
@@ -379,5 +357,111 @@ func TestDailyJobDropsStalePendingSignals(t *testing.T) {
 	}
 	if pending, dropped, _ := st.SignalStats(); pending != 0 || dropped != 1 {
 		t.Fatalf("stats %d %d", pending, dropped)
+	}
+}
+
+// TestTrendsCountLateSignalsThroughBinary: a signal dated two days after
+// its interaction revises the interaction's day, and `trends` says so.
+func TestTrendsCountLateSignalsThroughBinary(t *testing.T) {
+	st := filepath.Join(t.TempDir(), "s")
+	ev := func(id, ts string) string {
+		return fmt.Sprintf(`{"event_id":%q,"timestamp":%q,"model_version":"m-1","task_type":"support","input":{"text":"where is my parcel"},"output":{"text":"on its way","latency_ms":300},"consent":{"analytics":true,"training":true}}`, id, ts)
+	}
+	interactions := strings.Join([]string{
+		ev("late-1", "2026-11-10T10:00:00Z"), ev("late-2", "2026-11-10T11:00:00Z"), ev("late-3", "2026-11-11T09:00:00Z"),
+	}, "\n") + "\n"
+	if r := run(t, []byte(interactions), "ingest", "--store", st, "-"); r.code != 0 {
+		t.Fatalf("ingest: %d %s", r.code, r.stderr)
+	}
+	late := func() string {
+		t.Helper()
+		r := run(t, nil, "trends", "--json", "--metric", "thumbs_down_rate", "--store", st)
+		if r.code != 0 {
+			t.Fatalf("trends: %d %s", r.code, r.stderr)
+		}
+		var out struct{ Late json.RawMessage }
+		if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+			t.Fatal(err)
+		}
+		return string(out.Late)
+	}
+	if got := late(); got != "[]" {
+		t.Fatalf("late before any signal: %s, want []", got)
+	}
+	// The same day (not late), and two days later (late).
+	sigs := `{"kind":"signal","signal_id":"s-a","event_id":"late-1","timestamp":"2026-11-10T10:05:00Z","explicit_feedback":{"thumb":"up"}}
+{"kind":"signal","signal_id":"s-b","event_id":"late-2","timestamp":"2026-11-12T08:00:00Z","business":{"converted":true}}
+`
+	if r := run(t, []byte(sigs), "ingest", "--store", st, "-"); r.code != 0 {
+		t.Fatalf("ingest signals: %d %s", r.code, r.stderr)
+	}
+	if got, want := late(), `[{"day":"2026-11-10","signals":1,"events":1,"share":0.5}]`; got != want {
+		t.Fatalf("late: %s, want %s", got, want)
+	}
+	r := run(t, nil, "trends", "--store", st)
+	if want := "late data: 1 signal revised 1 past day after it ended (most recent 2026-11-10: 1); recent days may still move"; !strings.Contains(r.stdout, want) {
+		t.Fatalf("trends text lacks %q:\n%s", want, r.stdout)
+	}
+}
+
+// genSplit is `loupe gen` in its default shape: interactions and their
+// signals as separate records, in arrival order.
+func genSplit(t *testing.T, n, seed string) []byte {
+	t.Helper()
+	r := run(t, nil, "gen", "--n", n, "--seed", seed)
+	if r.code != 0 {
+		t.Fatalf("gen: %d %s", r.code, r.stderr)
+	}
+	return []byte(r.stdout)
+}
+
+// TestNoConsentTakesItsSignalsOffDisk: signals sent before and after an
+// interaction whose user withheld consent are not kept, neither waiting
+// nor on disk, in either order, and the refused line is a no_consent
+// reject that does not fail the ingest.
+func TestNoConsentTakesItsSignalsOffDisk(t *testing.T) {
+	const canary = "wombatcanary"
+	text := strings.Repeat(canary+" was here ", 30) // long: goes to the value log
+	interaction := `{"event_id":"nc1","timestamp":"2026-11-01T10:00:00Z","model_version":"m","input":{"text":"hello"},"consent":{"analytics":false,"training":false}}`
+	before := `{"kind":"signal","signal_id":"nc1-a","event_id":"nc1","timestamp":"2026-11-01T09:59:00Z","explicit_feedback":{"thumb":"down","reason_text":"` + text + `"}}`
+	after := `{"kind":"signal","signal_id":"nc1-b","event_id":"nc1","timestamp":"2026-11-01T10:03:00Z","explicit_feedback":{"user_edit":"` + text + `"}}`
+	bystander := `{"event_id":"nc2","timestamp":"2026-11-01T10:00:00Z","model_version":"m","input":{"text":"bystander walrus"},"consent":{"analytics":true,"training":true}}`
+	for name, runs := range map[string][][]string{
+		"signals first": {{bystander, before, after}, {interaction}},
+		"around it":     {{bystander, before}, {interaction, after}},
+		"after it":      {{bystander, interaction}, {before, after}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			st := filepath.Join(t.TempDir(), "s")
+			noConsent := 0
+			for _, lines := range runs {
+				r := run(t, []byte(strings.Join(lines, "\n")+"\n"), "ingest", "--json", "--store", st, "-")
+				var s struct{ Reasons map[string]int }
+				json.Unmarshal([]byte(r.stdout), &s)
+				if r.code != 0 {
+					t.Fatalf("ingest: exit %d %s %s", r.code, r.stdout, r.stderr)
+				}
+				noConsent += s.Reasons["no_consent"]
+			}
+			if noConsent != 1 {
+				t.Errorf("no_consent counted %d times, want 1", noConsent)
+			}
+			r := run(t, nil, "doctor", "--json", "--store", st)
+			var d struct {
+				Signals struct{ Pending, Dropped int }
+			}
+			if err := json.Unmarshal([]byte(r.stdout), &d); err != nil {
+				t.Fatalf("doctor: %v %s", err, r.stdout)
+			}
+			if d.Signals.Pending != 0 || d.Signals.Dropped != 0 {
+				t.Errorf("doctor: %d pending, %d dropped; want none", d.Signals.Pending, d.Signals.Dropped)
+			}
+			if hits := filesContaining(t, st, canary); len(hits) > 0 {
+				t.Errorf("the refused interaction's signals are still in %v", hits)
+			}
+			if hits := filesContaining(t, st, "bystander walrus"); len(hits) == 0 {
+				t.Errorf("the bystander is not on disk either: the scan sees nothing")
+			}
+		})
 	}
 }

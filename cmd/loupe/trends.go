@@ -53,6 +53,9 @@ type trendsJSON struct {
 	Goal   trend.GoalReport `json:"goal"`
 	Alerts []trend.Alert    `json:"alerts"`
 	Policy trendsPolicyJSON `json:"policy"`
+	// Late lists the window's days that signals revised after they ended,
+	// oldest first; [] when none did.
+	Late []trend.LateDay `json:"late"`
 }
 
 type trendsPolicyJSON struct {
@@ -79,8 +82,12 @@ reason:CODE (the share of thumbs-down events with that reason code). The
 default is the goal metric, or thumbs_down_rate while nothing is graded.
 
 The window ends on the day of the newest event unless --end says otherwise.
---json prints the series (null for days without data), the goal and the
-alerts; see the README for the shape.`,
+A metric counts on its interaction's day, so a signal dated on a later
+day (a purchase, an overnight judge) revises a day that had ended: the
+"late data" line counts them, so you know recent days may still move.
+
+--json prints the series (null for days without data), the goal, the
+alerts and the late days; see the README for the shape.`,
 		Example: `  loupe trends
   loupe trends --metric thumbs_down_rate --by model --json
   loupe trends --metric reason:factual_error --by task --days 14`,
@@ -131,19 +138,26 @@ alerts; see the README for the shape.`,
 			pol := cfg.TrendPolicy()
 			alerts := trend.Alerts(d.items, d.grades, pol, end)
 			goal := trend.GoalNow(cfg.TrendGoal(), d.items, d.grades, end)
+			late, err := trend.LateFromSignals(d.items, st.AllSignals, days, end)
+			if err != nil {
+				return withCode(exitInternal, fmt.Errorf("reading signals: %w", err))
+			}
 			if a.json {
 				from := end.UTC().AddDate(0, 0, -days+1)
 				out := trendsJSON{Metric: res.Metric, By: by, Days: days, From: from.Format("2006-01-02"), To: end.UTC().Format("2006-01-02"),
-					Series: res.Series, Goal: goal, Alerts: alerts, Policy: trendsPolicyJSON{Alpha: cfg.Guardrails.Alpha, MinN: cfg.Guardrails.MinN}}
+					Series: res.Series, Goal: goal, Alerts: alerts, Policy: trendsPolicyJSON{Alpha: cfg.Guardrails.Alpha, MinN: cfg.Guardrails.MinN}, Late: late}
 				if out.Alerts == nil {
 					out.Alerts = []trend.Alert{}
+				}
+				if out.Late == nil {
+					out.Late = []trend.LateDay{}
 				}
 				if err := writeJSON(cmd.OutOrStdout(), out); err != nil {
 					return withCode(exitInternal, err)
 				}
 				return nil
 			}
-			printTrends(cmd, res, goal, end, days, alerts)
+			printTrends(cmd, res, goal, end, days, alerts, late)
 			return nil
 		},
 	}
@@ -155,7 +169,7 @@ alerts; see the README for the shape.`,
 	return cmd
 }
 
-func printTrends(cmd *cobra.Command, res trend.Result, goal trend.GoalReport, end time.Time, days int, alerts []trend.Alert) {
+func printTrends(cmd *cobra.Command, res trend.Result, goal trend.GoalReport, end time.Time, days int, alerts []trend.Alert, late []trend.LateDay) {
 	w := cmd.OutOrStdout()
 	from := end.AddDate(0, 0, -days+1)
 	fmt.Fprintf(w, "%s per UTC day, %s to %s\n\n", res.Metric, from.Format("Jan 2"), end.Format("Jan 2 2006"))
@@ -170,6 +184,7 @@ func printTrends(cmd *cobra.Command, res trend.Result, goal trend.GoalReport, en
 		state = "NOT MET"
 	}
 	fmt.Fprintf(w, "\ngoal: %s %s %s — last %d days %s: %s\n", goal.Metric, goal.Op, trend.Format(goal.Metric, goal.Target), goal.WindowDays, trend.Format(goal.Metric, goal.Now), state)
+	fmt.Fprintln(w, trend.LateLine(late))
 	if len(alerts) == 0 {
 		fmt.Fprintln(w, "alerts: none (no significant worsening past a guardrail)")
 		return

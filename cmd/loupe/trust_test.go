@@ -175,28 +175,6 @@ func TestCSVExportGuardedAndLossless(t *testing.T) {
 	}
 }
 
-// runIn is run in a working directory.
-func runIn(t *testing.T, dir string, stdin []byte, args ...string) result {
-	t.Helper()
-	cmd := exec.Command(loupeBin, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "NO_COLOR=1", "LOUPE_REVIEWER=tester")
-	if stdin != nil {
-		cmd.Stdin = bytes.NewReader(stdin)
-	}
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return result{o.String(), e.String(), code}
-}
-
 // A restore killed part-way leaves no store behind, a retry just works
 // (the leftover temporary directory is removed) and the restored store has
 // every event and the secret; truncated backups are refused, old unframed

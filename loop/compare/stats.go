@@ -2,6 +2,7 @@ package compare
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/big"
 	"slices"
@@ -310,4 +311,25 @@ func Compute(judgments []Judgment, candidate string, answers map[string]string) 
 		}
 	}
 	return r
+}
+
+// Rate formats a rate or share for people: three decimals, "–" when there
+// is none (NaN). The CLI and the Compare screen both use it.
+func (f Float) Rate() string {
+	if f != f {
+		return "–"
+	}
+	return fmt.Sprintf("%.3f", float64(f))
+}
+
+// PValue formats a p-value for people: four decimals, "< 0.0001" below
+// that, "–" when there is none.
+func (f Float) PValue() string {
+	switch {
+	case f != f:
+		return "–"
+	case f < 0.0001:
+		return "< 0.0001"
+	}
+	return fmt.Sprintf("%.4f", float64(f))
 }

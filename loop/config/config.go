@@ -32,6 +32,8 @@ type Config struct {
 	Docs       Docs              `yaml:"docs"`
 	Alerts     Alerts            `yaml:"alerts"`
 	Schedule   Schedule          `yaml:"schedule"`
+	OTLP       OTLP              `yaml:"otlp"`
+	Kafka      Kafka             `yaml:"kafka"`
 
 	// Warnings are what Load accepted but wants changed (a deprecated
 	// key), each located like an Error; not part of the file.
@@ -219,6 +221,8 @@ func Default() Config {
 		Review:   Review{MinKappa: 0.6, Overlap: 0.2},
 		Alerts:   Alerts{TimeoutSeconds: 10, Retries: 3},
 		Schedule: Schedule{DailyAt: "06:00"},
+		OTLP:     DefaultOTLP(),
+		Kafka:    DefaultKafka(),
 	}
 }
 
@@ -489,5 +493,11 @@ func (c Config) validate(at func(string) (string, int)) []error {
 	}
 
 	c.validateAlerting(p)
+
+	// otlp
+	c.OTLP.validate(p)
+
+	// kafka
+	c.Kafka.validate(p, "kafka.")
 	return p.errs
 }

@@ -88,7 +88,7 @@ func TestLoadErrorsHaveLines(t *testing.T) {
 		want      []string
 	}{
 		{"unknown top key", "goal:\n  metric: pass_rate\ngaol: 1\n",
-			[]string{`loupe.yaml:3: gaol: unknown key "gaol" (want one of goal, taxonomy, rubric, sampling, guardrails, sets, privacy, intake, review, docs, alerts, schedule here)`}},
+			[]string{`loupe.yaml:3: gaol: unknown key "gaol" (want one of goal, taxonomy, rubric, sampling, guardrails, sets, privacy, intake, review, docs, alerts, schedule, otlp, kafka here)`}},
 		{"unknown nested key", "sets:\n  golden:\n    min: 10\n    maximum: 20\n",
 			[]string{`loupe.yaml:4: sets.golden.maximum: unknown key "maximum" (want one of min, max in sets.golden)`}},
 		{"unknown key in a list item", "taxonomy:\n  - code: a\n    description: x\n  - code: b\n    descripton: y\n",
@@ -175,8 +175,16 @@ func TestLoadErrorsHaveLines(t *testing.T) {
 				`loupe.yaml:1: goal: want a mapping of metric, op, target, got "pass_rate >= 0.8"`,
 				`loupe.yaml:3: taxonomy: want a list, got a mapping`,
 			}},
+		{"otlp", "otlp:\n  attributes:\n    user_id: [user.id, user.id]\n    locale: [\"my locale\"]\n  consent:\n    analytics_attribute: \" \"\n",
+			[]string{
+				`loupe.yaml:3: otlp.attributes.user_id[1]: "user.id": already listed as otlp.attributes.user_id[0]`,
+				`loupe.yaml:4: otlp.attributes.locale[0]: "my locale": want an attribute name such as user.id (no spaces)`,
+				`loupe.yaml:6: otlp.consent.analytics_attribute: " ": want an attribute name such as loupe.consent.training (no spaces), or "" for none`,
+			}},
+		{"otlp consent type", "otlp:\n  consent:\n    training: maybe\n",
+			[]string{`loupe.yaml:3: otlp.consent.training: "maybe": want true or false`}},
 		{"not a mapping", "- a\n- b\n",
-			[]string{`loupe.yaml:1: want a mapping of goal, taxonomy, rubric, sampling, guardrails, sets, privacy, intake, review, docs, alerts, schedule, got a list`}},
+			[]string{`loupe.yaml:1: want a mapping of goal, taxonomy, rubric, sampling, guardrails, sets, privacy, intake, review, docs, alerts, schedule, otlp, kafka, got a list`}},
 		{"alias", "review:\n  reviewers: &r [a, b]\ndocs:\n  evaluation_plan: *r\n",
 			[]string{`loupe.yaml:4: docs.evaluation_plan: YAML aliases (*r) are not supported: write the value out`}},
 		{"syntax", "goal:\n  metric: pass_rate\n   op: \">=\"\n",

@@ -230,4 +230,60 @@ alerts:
 # "HH:MM", or off.
 schedule:
   daily_at: "06:00"
+
+# otlp: how OpenTelemetry GenAI traces sent to "loupe serve" (POST
+# /v1/traces, /v1/logs) or read by "loupe ingest --format otlp" become
+# interactions: one per trace, its event_id the trace id. attributes names,
+# for each field, the span attributes it is read from, first found wins;
+# each name is looked up on the span, then on its resource. model_version
+# falls back to gen_ai.request.model, then "unknown". user_id values are
+# stored only as a keyed hash, like any user_id.
+# consent: OpenTelemetry carries none, so every OTLP interaction gets this
+# one (analytics yes, training no by default). A span attribute named by
+# analytics_attribute or training_attribute (true or false) overrides it
+# for its trace; analytics false keeps nothing of the trace. "" turns an
+# override off.
+otlp:
+  attributes:
+    model_version: [service.version, gen_ai.response.model]
+    task_type: [loupe.task_type, gen_ai.operation.name]
+    user_segment: [loupe.user_segment]
+    locale: [loupe.locale, user.locale]
+    user_id: [user.id, enduser.id]
+    session_id: [session.id, gen_ai.conversation.id]
+  consent:
+    analytics: true
+    training: false
+    analytics_attribute: loupe.consent.analytics
+    training_attribute: loupe.consent.training
+
+# kafka: "loupe serve" consumes interactions and signals from a Kafka topic
+# (one JSON record per message value, or NDJSON), through the same checks
+# and masking as ingest, committing offsets only once the records are on
+# disk. No brokers: no Kafka source. serve's --kafka* flags override these.
+#   brokers             seed brokers, e.g. [kafka-1:9092, kafka-2:9092]
+#   topic, group        the topic to read and this store's consumer group;
+#                       give each store (product, region) its own group
+#   rejects             the rejects file (default: kafka-rejects.jsonl in
+#                       the store directory)
+#   tls                 connect with TLS; tls_ca_file (default: the system's
+#                       roots), tls_cert_file and tls_key_file (a client
+#                       certificate, both or neither)
+#   sasl_mechanism      plain, scram-sha-256 or scram-sha-512, with
+#                       sasl_user; the password comes from the environment
+#                       variable sasl_password_env, or from the file
+#                       sasl_password_file, never from this file
+kafka:
+  brokers: []
+  topic: ""
+  group: loupe
+  rejects: ""
+  tls: false
+  tls_ca_file: ""
+  tls_cert_file: ""
+  tls_key_file: ""
+  sasl_mechanism: ""
+  sasl_user: ""
+  sasl_password_env: LOUPE_KAFKA_PASSWORD
+  sasl_password_file: ""
 `

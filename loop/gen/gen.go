@@ -53,19 +53,27 @@ func (o Options) Span() (from, to time.Time) {
 // emit must copy it to keep it. Generate stops at emit's first error and
 // returns it. It does no I/O of its own.
 func Generate(o Options, emit func(line []byte) error) error {
+	g, err := o.generator(emit)
+	if err != nil {
+		return err
+	}
+	return g.run(emit)
+}
+
+// generator checks o and makes its generator.
+func (o Options) generator(emit func([]byte) error) (*generator, error) {
 	if o.N < 0 {
-		return errors.New("gen: N must be >= 0")
+		return nil, errors.New("gen: N must be >= 0")
 	}
 	if o.Days < 0 {
-		return errors.New("gen: Days must be >= 0")
+		return nil, errors.New("gen: Days must be >= 0")
 	}
 	if emit == nil {
-		return errors.New("gen: nil emit")
+		return nil, errors.New("gen: nil emit")
 	}
 	from, to := o.Span()
 	days := int(to.Sub(from) / (24 * time.Hour))
-	g := newGenerator(o.Seed, o.N, days, from)
-	return g.run(emit)
+	return newGenerator(o.Seed, o.N, days, from), nil
 }
 
 const (

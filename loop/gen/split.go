@@ -1,10 +1,6 @@
 package gen
 
-import (
-	"container/heap"
-	"errors"
-	"time"
-)
+import "container/heap"
 
 // Records generates the same interactions as Generate in the shape real
 // products emit them: each interaction as it is logged when the model
@@ -28,18 +24,10 @@ import (
 // interaction gives back Generate's event, except where consent was
 // withdrawn. Output is deterministic, like Generate's.
 func Records(o Options, emit func(line []byte) error) error {
-	if o.N < 0 {
-		return errors.New("gen: N must be >= 0")
+	g, err := o.generator(emit)
+	if err != nil {
+		return err
 	}
-	if o.Days < 0 {
-		return errors.New("gen: Days must be >= 0")
-	}
-	if emit == nil {
-		return errors.New("gen: nil emit")
-	}
-	from, to := o.Span()
-	days := int(to.Sub(from) / (24 * time.Hour))
-	g := newGenerator(o.Seed, o.N, days, from)
 	g.split = true
 	g.sp.key = mix64(uint64(o.Seed) ^ 0x243f6a8885a308d3)
 	return g.run(emit)

@@ -85,6 +85,12 @@ func (r Report) sections() []section {
 		gp += fmt.Sprintf(" Nothing is graded yet, so the chart shows %s, the users' own verdict.", r.ChartMetric)
 	}
 	gs := section{title: "Goal", blocks: []block{{para: gp}, {chart: "goal"}}}
+	if len(r.Late) > 0 {
+		// A metric counts on its interaction's day: say that recent days
+		// may still move.
+		line := trend.LateLine(r.Late)
+		gs.blocks = append(gs.blocks, block{para: strings.ToUpper(line[:1]) + line[1:] + "."})
+	}
 	if len(r.Releases) > 0 {
 		var items []string
 		for _, rel := range r.Releases {

@@ -37,6 +37,9 @@ type Input struct {
 	Days     int       // the window, in days ending with End's UTC day
 	End      time.Time // the window's last day
 	Now      time.Time // when the report is made
+	// Late is the window's days signals revised after they ended
+	// (trend.LateFromSignals over the store's signals).
+	Late []trend.LateDay
 }
 
 // GateRecord is a `loupe gate` result as recorded in the store.
@@ -58,7 +61,8 @@ type Report struct {
 	Days             int
 	Events           int // events in the window
 	Goal             trend.GoalReport
-	GoalSeries       trend.Series // the goal metric per day over all events
+	Late             []trend.LateDay // days signals revised after they ended
+	GoalSeries       trend.Series    // the goal metric per day over all events
 	Releases         []Release
 	Alerts           []trend.Alert
 	Alpha            float64
@@ -209,6 +213,7 @@ func Build(in Input) Report {
 		}
 	}
 	r.Goal = trend.GoalNow(goal, in.Items, in.Grades, end)
+	r.Late = in.Late
 	r.ChartMetric = trend.DefaultMetric(goal.Metric, len(in.Grades))
 	r.DefaultedMetric = r.ChartMetric != goal.Metric
 	r.ChartMetricGoal = !r.DefaultedMetric

@@ -157,3 +157,19 @@ func TestLineChartGaps(t *testing.T) {
 		t.Errorf("%d points", n)
 	}
 }
+
+func TestLateDataLine(t *testing.T) {
+	in := fixture()
+	if md, _ := Build(in).Markdown("p"); strings.Contains(md, "Late data") {
+		t.Fatalf("late-data line without late signals:\n%s", md)
+	}
+	in.Late = []trend.LateDay{{Day: "2026-11-18", Signals: 5, Events: 3, Share: 0.1}, {Day: "2026-11-19", Signals: 2, Events: 2, Share: 0.05}}
+	want := "Late data: 7 signals revised 2 past days after they ended (most recent 2026-11-19: 2); recent days may still move."
+	r := Build(in)
+	if md, _ := r.Markdown("p"); !strings.Contains(md, want) {
+		t.Errorf("markdown lacks %q:\n%s", want, md)
+	}
+	if h := r.HTML(); !strings.Contains(h, want) {
+		t.Errorf("html lacks %q", want)
+	}
+}

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/loupe-dev/loupe/loop/gen"
+)
+
+// BenchmarkKafkaServe measures records/s through the real binary: `loupe
+// serve --kafka` consuming a four-partition kfake topic of generated
+// records until its group's committed offsets reach the end, beside `loupe
+// ingest` of the same records from a file. kfake runs in the benchmark's
+// own process, on the same cores, so the Kafka figure is a lower bound. The
+// CPU time per record of the loupe process is reported too: on a shared
+// machine it moves far less than the rates do.
+// LOUPE_BENCH_KAFKA_N sets the records (default 200000).
+func BenchmarkKafkaServe(b *testing.B) {
+	n := 200_000
+	if v, err := strconv.Atoi(os.Getenv("LOUPE_BENCH_KAFKA_N")); err == nil && v > 0 {
+		n = v
+	}
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, kafkaTestTopic))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	var file bytes.Buffer
+	var recs []*kgo.Record
+	err = gen.Generate(gen.Options{N: n, Seed: 31}, func(l []byte) error {
+		recs = append(recs, &kgo.Record{Value: bytes.Clone(l)})
+		file.Write(l)
+		return file.WriteByte('\n')
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(kafkaTestTopic),
+		kgo.RecordPartitioner(kgo.RoundRobinPartitioner()), kgo.ProducerBatchMaxBytes(4<<20), kgo.MaxBufferedRecords(100_000))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cl.Close()
+	for i := 0; i < len(recs); i += 10_000 {
+		if err := cl.ProduceSync(context.Background(), recs[i:min(i+10_000, len(recs))]...).FirstErr(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	recs = nil
+	dir := b.TempDir()
+	input := filepath.Join(dir, "events.jsonl")
+	if err := os.WriteFile(input, file.Bytes(), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	adm := kadm.NewClient(cl)
+	caughtUp := func(group string) bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		ends, err := adm.ListEndOffsets(ctx, kafkaTestTopic)
+		if err != nil {
+			b.Fatal(err)
+		}
+		committed, err := adm.FetchOffsets(ctx, group)
+		if err != nil {
+			return false
+		}
+		ok := true
+		ends.Each(func(o kadm.ListedOffset) {
+			if c, found := committed.Lookup(o.Topic, o.Partition); !found || c.At != o.Offset {
+				ok = false
+			}
+		})
+		return ok
+	}
+
+	b.ResetTimer()
+	var kafkaTook, fileTook, kafkaCPU, fileCPU time.Duration
+	for i := 0; i < b.N; i++ {
+		group := "bench-" + strconv.Itoa(i)
+		st := filepath.Join(dir, group)
+		start := time.Now()
+		cmd := exec.Command(loupeBin, "serve", "--http", "off", "--store", st,
+			"--kafka", c.ListenAddrs()[0], "--kafka-topic", kafkaTestTopic, "--kafka-group", group)
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		for !caughtUp(group) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		kafkaTook += time.Since(start)
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		kafkaCPU += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+
+		start = time.Now()
+		ing := exec.Command(loupeBin, "ingest", "--store", filepath.Join(dir, "file-"+strconv.Itoa(i)), input)
+		out, err := ing.CombinedOutput()
+		var ee *exec.ExitError
+		if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == exitPartial) {
+			b.Fatalf("ingest: %v %s", err, out)
+		}
+		fileTook += time.Since(start)
+		fileCPU += ing.ProcessState.UserTime() + ing.ProcessState.SystemTime()
+	}
+	b.StopTimer()
+	kr := float64(n*b.N) / kafkaTook.Seconds()
+	fr := float64(n*b.N) / fileTook.Seconds()
+	b.ReportMetric(kr, "kafka_records/s")
+	b.ReportMetric(fr, "file_records/s")
+	b.ReportMetric(kr/fr, "kafka/file")
+	// CPU per record of the loupe process alone: what the rates would be
+	// if it had the 2 cores to itself and never waited for the disk.
+	b.ReportMetric(float64(kafkaCPU.Microseconds())/float64(n*b.N), "kafka_cpu_µs/record")
+	b.ReportMetric(float64(fileCPU.Microseconds())/float64(n*b.N), "file_cpu_µs/record")
+}

@@ -1,0 +1,542 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl"
+
+	"github.com/loupe-dev/loupe/loop"
+)
+
+// DefaultKafkaGroup is the consumer group of a Kafka source that names none.
+const DefaultKafkaGroup = "loupe"
+
+// KafkaOptions configure a Kafka source.
+type KafkaOptions struct {
+	Brokers []string // host:port seeds
+	Topic   string
+	Group   string // consumer group; default DefaultKafkaGroup
+
+	TLS  *tls.Config    // nil: plaintext
+	SASL sasl.Mechanism // nil: no authentication
+
+	// Rejects receives one JSON line (KafkaReject) per refused record or
+	// NDJSON line. When it has a Sync method, it is synced before the
+	// offsets of the records it names are committed. Nil: counted only.
+	Rejects io.Writer
+
+	// MaxBuffered bounds the records held per partition (queued and being
+	// stored); past it the partition's fetching pauses until its worker has
+	// caught up. Default 8192.
+	MaxBuffered int
+	// MaxBufferedBytes bounds the same by the records' value bytes.
+	// Default 32 MiB.
+	MaxBufferedBytes int64
+	// BatchSize is the most items handed to one Submit. Default 2000.
+	BatchSize int
+	// CommitInterval is how often the offsets of durable records are
+	// committed. Default 1s.
+	CommitInterval time.Duration
+	// Logf reports connection trouble and store errors; may be nil.
+	Logf func(format string, args ...any)
+	// ClientOpts are added to the client's options (tests).
+	ClientOpts []kgo.Opt
+}
+
+// KafkaReject is one refused Kafka record (or one line of an NDJSON
+// record). The JSON keys are part of the CLI contract (the Kafka rejects
+// file). Line is the 1-based line within the record's value. Raw is masked
+// and cut to RawLimit; empty when the user withheld consent.
+type KafkaReject struct {
+	Topic     string `json:"topic"`
+	Partition int32  `json:"partition"`
+	Offset    int64  `json:"offset"`
+	Line      int    `json:"line"`
+	Reason    string `json:"reason"`
+	Error     string `json:"error"`
+	Raw       string `json:"raw,omitempty"`
+}
+
+// Kafka consumes one topic as a member of a consumer group and hands every
+// record to a Submitter. Each assigned partition has its own worker, so
+// partitions are stored in parallel and in offset order each. An offset is
+// marked for commit only once Submit has returned for its record (and the
+// rejects it caused are synced), so delivery is at least once; the store's
+// idempotent ids make the result exactly once.
+type Kafka struct {
+	o   KafkaOptions
+	sub Submitter
+
+	mu    sync.Mutex
+	parts map[int32]*kpart
+	// known keeps the last offsets of partitions no longer assigned, so
+	// that metrics and the saved state still show them.
+	known map[int32]partState
+
+	rejMu sync.Mutex
+
+	m kafkaCounters
+}
+
+type kafkaCounters struct {
+	records     atomic.Int64 // Kafka records done (stored or refused)
+	items       atomic.Int64 // JSON records in them
+	accepted    atomic.Int64
+	duplicates  atomic.Int64
+	signals     atomic.Int64
+	withdrawn   atomic.Int64
+	blank       atomic.Int64
+	storeErrors atomic.Int64
+	pauses      atomic.Int64
+
+	mu      sync.Mutex
+	reasons map[string]int64
+	rate    rateRing
+}
+
+// NewKafka returns a Kafka source; Run starts it.
+func NewKafka(sub Submitter, o KafkaOptions) (*Kafka, error) {
+	if len(o.Brokers) == 0 {
+		return nil, errors.New("kafka: no brokers")
+	}
+	if o.Topic == "" {
+		return nil, errors.New("kafka: no topic")
+	}
+	if o.Group == "" {
+		o.Group = DefaultKafkaGroup
+	}
+	if o.MaxBuffered <= 0 {
+		o.MaxBuffered = 8192
+	}
+	if o.MaxBufferedBytes <= 0 {
+		o.MaxBufferedBytes = 32 << 20
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 2000
+	}
+	if o.CommitInterval <= 0 {
+		o.CommitInterval = time.Second
+	}
+	if o.Logf == nil {
+		o.Logf = func(string, ...any) {}
+	}
+	k := &Kafka{o: o, sub: sub, parts: map[int32]*kpart{}, known: map[int32]partState{}}
+	k.m.reasons = map[string]int64{}
+	return k, nil
+}
+
+// kpart is one assigned partition: a queue the poll loop fills and a worker
+// that empties it into Submit.
+type kpart struct {
+	k  *Kafka
+	cl *kgo.Client
+	id int32
+
+	mu     sync.Mutex
+	queue  []*kgo.Record
+	held   int   // records queued plus being stored
+	bytes  int64 // their values' bytes
+	paused bool
+
+	wake chan struct{}
+	quit chan struct{}
+	done chan struct{}
+
+	hwm  atomic.Int64 // the partition's high watermark at the last fetch; -1 unknown
+	next atomic.Int64 // the offset after the last durable record; -1 unknown
+}
+
+type partState struct {
+	Partition int32 `json:"partition"`
+	Next      int64 `json:"next_offset"`
+	HWM       int64 `json:"high_watermark"`
+	Lag       int64 `json:"lag"`
+}
+
+// Run consumes until ctx is done, then stops the workers once their
+// current batch is durable, commits what is marked and leaves the group.
+func (k *Kafka) Run(ctx context.Context) error {
+	opts := []kgo.Opt{
+		kgo.SeedBrokers(k.o.Brokers...),
+		kgo.ConsumerGroup(k.o.Group),
+		kgo.ConsumeTopics(k.o.Topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		// Commit only offsets marked once their records are durable.
+		kgo.AutoCommitMarks(),
+		kgo.AutoCommitInterval(k.o.CommitInterval),
+		// Rebalances happen between polls, never while a poll's records
+		// are being handed to the workers.
+		kgo.BlockRebalanceOnPoll(),
+		kgo.OnPartitionsAssigned(k.assigned),
+		kgo.OnPartitionsRevoked(k.revoked),
+		kgo.OnPartitionsLost(k.lost),
+		// Bound what one fetch buffers; pausing bounds the rest.
+		kgo.FetchMaxBytes(16 << 20),
+		kgo.FetchMaxPartitionBytes(2 << 20),
+		kgo.FetchMaxWait(500 * time.Millisecond),
+	}
+	if k.o.TLS != nil {
+		opts = append(opts, kgo.DialTLSConfig(k.o.TLS))
+	}
+	if k.o.SASL != nil {
+		opts = append(opts, kgo.SASL(k.o.SASL))
+	}
+	opts = append(opts, k.o.ClientOpts...)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return fmt.Errorf("kafka: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	if err := cl.Ping(pctx); err != nil && ctx.Err() == nil {
+		hint := ""
+		if k.o.TLS != nil || k.o.SASL != nil {
+			hint = " (a broker that closes the connection may refuse the TLS or SASL settings)"
+		}
+		k.o.Logf("kafka: no broker of %v answers yet: %v%s; retrying", k.o.Brokers, err, hint)
+	}
+	cancel()
+
+	k.m.mu.Lock()
+	k.m.rate.add(time.Now(), k.m.records.Load())
+	k.m.mu.Unlock()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-tick.C:
+				k.m.mu.Lock()
+				k.m.rate.add(now, k.m.records.Load())
+				k.m.mu.Unlock()
+			}
+		}
+	}()
+
+	lastErr := time.Time{}
+	for ctx.Err() == nil {
+		fetches := cl.PollRecords(ctx, 4*k.o.BatchSize)
+		if fetches.IsClientClosed() {
+			break
+		}
+		fetches.EachError(func(t string, p int32, err error) {
+			if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+				return
+			}
+			if time.Since(lastErr) > 10*time.Second {
+				lastErr = time.Now()
+				k.o.Logf("kafka: fetch %s/%d: %v", t, p, err)
+			}
+		})
+		fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
+			k.mu.Lock()
+			p := k.parts[fp.Partition]
+			k.mu.Unlock()
+			if p != nil {
+				p.push(fp.Records, fp.HighWatermark)
+			}
+		})
+		cl.AllowRebalance()
+	}
+
+	// Stop: finish the batches in flight, commit, leave.
+	k.mu.Lock()
+	all := make([]int32, 0, len(k.parts))
+	for id := range k.parts {
+		all = append(all, id)
+	}
+	k.mu.Unlock()
+	k.stop(all)
+	cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := cl.CommitMarkedOffsets(cctx); err != nil {
+		k.o.Logf("kafka: commit on stop: %v", err)
+	}
+	cl.CloseAllowingRebalance()
+	return nil
+}
+
+func (k *Kafka) assigned(_ context.Context, cl *kgo.Client, assigned map[string][]int32) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, id := range assigned[k.o.Topic] {
+		if k.parts[id] != nil {
+			continue
+		}
+		p := &kpart{k: k, cl: cl, id: id, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+		p.hwm.Store(-1)
+		p.next.Store(-1)
+		if s, ok := k.known[id]; ok {
+			p.hwm.Store(s.HWM)
+		}
+		k.parts[id] = p
+		go p.run()
+	}
+}
+
+// revoked stops the revoked partitions' workers once their current batch is
+// durable and commits the marked offsets, so that the partition's next
+// owner starts after them.
+func (k *Kafka) revoked(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
+	k.stop(revoked[k.o.Topic])
+	if err := cl.CommitMarkedOffsets(ctx); err != nil && ctx.Err() == nil {
+		k.o.Logf("kafka: commit on revoke: %v", err)
+	}
+}
+
+// lost stops the workers without committing: the group has moved on.
+func (k *Kafka) lost(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
+	k.stop(lost[k.o.Topic])
+}
+
+func (k *Kafka) stop(ids []int32) {
+	var stopped []*kpart
+	k.mu.Lock()
+	for _, id := range ids {
+		if p := k.parts[id]; p != nil {
+			delete(k.parts, id)
+			close(p.quit)
+			stopped = append(stopped, p)
+		}
+	}
+	k.mu.Unlock()
+	for _, p := range stopped {
+		<-p.done
+		p.mu.Lock()
+		if p.paused {
+			p.cl.ResumeFetchPartitions(map[string][]int32{k.o.Topic: {p.id}})
+		}
+		p.mu.Unlock()
+		k.mu.Lock()
+		k.known[p.id] = p.state()
+		k.mu.Unlock()
+	}
+}
+
+// push queues a fetch's records; past MaxBuffered it pauses the partition.
+// It never blocks, so the poll loop cannot stall a rebalance.
+func (p *kpart) push(recs []*kgo.Record, hwm int64) {
+	p.hwm.Store(hwm)
+	if len(recs) == 0 {
+		return
+	}
+	p.next.CompareAndSwap(-1, recs[0].Offset)
+	p.mu.Lock()
+	p.queue = append(p.queue, recs...)
+	p.held += len(recs)
+	p.bytes += valueBytes(recs)
+	if (p.held >= p.k.o.MaxBuffered || p.bytes >= p.k.o.MaxBufferedBytes) && !p.paused {
+		p.paused = true
+		p.k.m.pauses.Add(1)
+		p.cl.PauseFetchPartitions(map[string][]int32{p.k.o.Topic: {p.id}})
+	}
+	p.mu.Unlock()
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take removes up to n items' worth of records from the queue.
+func (p *kpart) take(n int) []*kgo.Record {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	i, items := 0, 0
+	for i < len(p.queue) && (i == 0 || items+lineCount(p.queue[i].Value) <= n) {
+		items += lineCount(p.queue[i].Value)
+		i++
+	}
+	out := p.queue[:i:i]
+	p.queue = p.queue[i:]
+	if len(p.queue) == 0 {
+		p.queue = nil
+	}
+	return out
+}
+
+// done releases a stored batch and resumes fetching once half the room is
+// free again.
+func valueBytes(recs []*kgo.Record) int64 {
+	var n int64
+	for _, r := range recs {
+		n += int64(len(r.Value))
+	}
+	return n
+}
+
+func (p *kpart) release(batch []*kgo.Record) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.held -= len(batch)
+	p.bytes -= valueBytes(batch)
+	if p.paused && p.held <= p.k.o.MaxBuffered/2 && p.bytes <= p.k.o.MaxBufferedBytes/2 {
+		p.paused = false
+		p.cl.ResumeFetchPartitions(map[string][]int32{p.k.o.Topic: {p.id}})
+	}
+}
+
+func lineCount(v []byte) int { return bytes.Count(v, []byte{'\n'}) + 1 }
+
+func (p *kpart) run() {
+	defer close(p.done)
+	k := p.k
+	for {
+		batch := p.take(k.o.BatchSize)
+		if len(batch) == 0 {
+			select {
+			case <-p.quit:
+				return
+			case <-p.wake:
+				continue
+			}
+		}
+		wait := 100 * time.Millisecond
+		for {
+			err := k.handle(p.id, batch)
+			if err == nil {
+				break
+			}
+			k.m.storeErrors.Add(1)
+			k.o.Logf("kafka: partition %d, offsets %d-%d not stored, retrying in %s: %v",
+				p.id, batch[0].Offset, batch[len(batch)-1].Offset, wait, err)
+			select {
+			case <-p.quit:
+				return // not marked: the next owner (or restart) redelivers
+			case <-time.After(wait):
+			}
+			wait = min(2*wait, 30*time.Second)
+		}
+		last := batch[len(batch)-1]
+		p.cl.MarkCommitRecords(last)
+		p.next.Store(last.Offset + 1)
+		p.release(batch)
+		select {
+		case <-p.quit:
+			return
+		default:
+		}
+	}
+}
+
+func (p *kpart) state() partState {
+	s := partState{Partition: p.id, Next: p.next.Load(), HWM: p.hwm.Load()}
+	if s.Next >= 0 && s.HWM >= 0 {
+		s.Lag = max(0, s.HWM-s.Next)
+	} else {
+		s.Lag = -1
+	}
+	return s
+}
+
+// itemRef says where an item submitted came from.
+type itemRef struct {
+	rec  *kgo.Record
+	line int
+}
+
+// handle submits a batch of records and, once it is durable, writes and
+// syncs its rejects and counts it. On error nothing is counted or written:
+// the batch is submitted again (idempotent ids make that safe).
+func (k *Kafka) handle(part int32, batch []*kgo.Record) error {
+	var items []Item
+	var refs []itemRef
+	blank := 0
+	source := "kafka:" + k.o.Topic + "/" + strconv.Itoa(int(part))
+	for _, r := range batch {
+		v := r.Value
+		n := 0
+		for len(v) > 0 || n == 0 {
+			n++
+			l := v
+			if i := bytes.IndexByte(v, '\n'); i >= 0 {
+				l, v = v[:i], v[i+1:]
+			} else {
+				v = nil
+			}
+			l = bytes.TrimSuffix(l, []byte("\r"))
+			if n == 1 {
+				l = bytes.TrimPrefix(l, []byte("\xef\xbb\xbf"))
+			}
+			if len(bytes.TrimSpace(l)) == 0 {
+				blank++
+				continue
+			}
+			it := Item{Data: l, Source: source, Line: n}
+			if len(l) > loop.MaxLineBytes {
+				it.Data, it.Long = l[:loop.MaxLineBytes], true
+			}
+			items = append(items, it)
+			refs = append(refs, itemRef{r, n})
+		}
+	}
+	var rejects []KafkaReject
+	var sum Summary
+	if len(items) > 0 {
+		outs, s, err := k.sub.Submit(context.Background(), items)
+		if err != nil {
+			return err
+		}
+		sum = s
+		for i, o := range outs {
+			if o.Status != Rejected || o.Err == nil {
+				continue
+			}
+			rj, ref := NewReject(items[i], o.Err), refs[i]
+			rejects = append(rejects, KafkaReject{Topic: ref.rec.Topic, Partition: ref.rec.Partition, Offset: ref.rec.Offset,
+				Line: ref.line, Reason: rj.Reason, Error: rj.Error, Raw: rj.Raw})
+		}
+	}
+	if err := k.writeRejects(rejects); err != nil {
+		return err
+	}
+	k.m.records.Add(int64(len(batch)))
+	k.m.items.Add(int64(len(items)))
+	k.m.accepted.Add(int64(sum.Accepted))
+	k.m.duplicates.Add(int64(sum.Duplicates))
+	k.m.signals.Add(int64(sum.Signals))
+	k.m.withdrawn.Add(int64(sum.Withdrawn))
+	k.m.blank.Add(int64(blank))
+	k.m.mu.Lock()
+	for _, rj := range rejects {
+		k.m.reasons[rj.Reason]++
+	}
+	k.m.mu.Unlock()
+	return nil
+}
+
+func (k *Kafka) writeRejects(rs []KafkaReject) error {
+	if k.o.Rejects == nil || len(rs) == 0 {
+		return nil
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	for _, r := range rs {
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+	}
+	k.rejMu.Lock()
+	defer k.rejMu.Unlock()
+	if _, err := k.o.Rejects.Write(buf.Bytes()); err != nil {
+		return fmt.Errorf("kafka rejects: %w", err)
+	}
+	if s, ok := k.o.Rejects.(interface{ Sync() error }); ok {
+		if err := s.Sync(); err != nil {
+			return fmt.Errorf("kafka rejects: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,135 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/loupe-dev/loupe/ingest/otlp"
+	"github.com/loupe-dev/loupe/loop"
+)
+
+// MaxOTLPLine bounds one line of an OTLP JSON lines file: the collector's
+// file exporter writes a whole export batch per line.
+const MaxOTLPLine = 64 << 20
+
+// ReasonOTLP is the reject reason of an OTLP line that could not be read,
+// or some of whose spans or log records were refused.
+const ReasonOTLP = "otlp_rejected"
+
+// ReadOTLPFile reads OTLP JSON lines, what the OpenTelemetry Collector's
+// file exporter writes: each line one ExportTraceServiceRequest or
+// ExportLogsServiceRequest as JSON. Each line goes through Accept as a
+// request to POST /v1/traces or /v1/logs would. Read counts lines;
+// Accepted the interactions stored or replaced, Signals the judge signals
+// (Pending of them ahead of their interaction), Withdrawn what consent
+// withdrawn dropped; a line that cannot be read, or some of whose items
+// were refused, counts as rejected (its valid items are still stored).
+// o.BatchSize and o.Workers are not used.
+func (o *OTLP) ReadOTLPFile(ctx context.Context, r io.Reader, ro ReadOptions) (Summary, error) {
+	sum := Summary{Reasons: map[string]int{}}
+	br := bufio.NewReaderSize(r, 1<<20)
+	var read int64
+	for n := 1; ; n++ {
+		if err := ctx.Err(); err != nil {
+			return sum, err
+		}
+		line, long, err := readLine(br, MaxOTLPLine)
+		read += int64(len(line))
+		if err == io.EOF && len(line) == 0 && !long {
+			break
+		}
+		if err != nil && err != io.EOF {
+			return sum, err
+		}
+		sum.Read++
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		if n == 1 {
+			line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
+		}
+		rejectLine := func(msg string, raw bool) {
+			sum.Rejected++
+			sum.Reasons[ReasonOTLP]++
+			if ro.OnReject == nil {
+				return
+			}
+			rj := Reject{File: ro.Name, Line: n, Reason: ReasonOTLP, Error: loop.MaskRaw([]byte(msg), RawLimit)}
+			if raw {
+				rj.Raw = loop.MaskRaw(line[:min(len(line), 2*RawLimit)], RawLimit)
+			}
+			ro.OnReject(rj)
+		}
+		switch {
+		case long:
+			rejectLine(fmt.Sprintf("line is longer than %d MiB; skipped", MaxOTLPLine>>20), false)
+		case len(bytes.TrimSpace(line)) == 0:
+			sum.Blank++
+		default:
+			b, err := decodeOTLPLine(line, o.m.Attributes.Names())
+			if err != nil {
+				rejectLine(err.Error(), true)
+				break
+			}
+			res, err := o.Accept(ctx, b)
+			if err != nil {
+				return sum, err
+			}
+			sum.Accepted += res.Interactions
+			sum.Signals += res.Signals
+			sum.Pending += res.Pending
+			sum.Withdrawn += res.Withdrawn
+			if res.Rejected > 0 {
+				rejectLine(fmt.Sprintf("%d of %d items refused: %s", res.Rejected, res.Items, strings.Join(res.Errors, "; ")), false)
+			}
+		}
+		if ro.Progress != nil {
+			ro.Progress(n, read)
+		}
+		if err == io.EOF {
+			break
+		}
+	}
+	return sum, nil
+}
+
+// decodeOTLPLine reads one line as traces or logs, by its top-level key.
+func decodeOTLPLine(line []byte, names []string) (otlp.Batch, error) {
+	switch {
+	case bytes.Contains(line, []byte(`"resourceSpans"`)) || bytes.Contains(line, []byte(`"resource_spans"`)):
+		td, err := otlp.DecodeTraces(line, otlp.JSON)
+		if err != nil {
+			return otlp.Batch{}, err
+		}
+		return otlp.Traces(td, names), nil
+	case bytes.Contains(line, []byte(`"resourceLogs"`)) || bytes.Contains(line, []byte(`"resource_logs"`)):
+		ld, err := otlp.DecodeLogs(line, otlp.JSON)
+		if err != nil {
+			return otlp.Batch{}, err
+		}
+		return otlp.Logs(ld), nil
+	}
+	return otlp.Batch{}, errors.New("not an OTLP export request: want a JSON object with resourceSpans or resourceLogs (the collector's file exporter writes one per line)")
+}
+
+// readLine reads up to '\n'; a line over max is read to its end and
+// reported long with only its start kept.
+func readLine(br *bufio.Reader, max int) ([]byte, bool, error) {
+	var out []byte
+	long := false
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if len(out)+len(chunk) > max {
+			long = true
+		} else {
+			out = append(out, chunk...)
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		return bytes.TrimSuffix(out, []byte("\n")), long, err
+	}
+}
