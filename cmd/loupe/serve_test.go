@@ -372,13 +372,21 @@ func sshDial(addr, user string, key gossh.Signer, host gossh.PublicKey) (*sshTer
 	return c, nil
 }
 
-func (c *sshTerm) waitFor(t *testing.T, what string) {
+func (c *sshTerm) waitFor(t *testing.T, what string) { t.Helper(); c.waitForAny(t, what) }
+
+// waitForAny waits until one of whats is on screen.
+func (c *sshTerm) waitForAny(t *testing.T, whats ...string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(c.out.String(), what) {
+	for {
+		o := c.out.String()
+		for _, w := range whats {
+			if strings.Contains(o, w) {
+				return
+			}
+		}
 		if time.Now().After(deadline) {
-			o := c.out.String()
-			t.Fatalf("no %q on screen after 20s: %q", what, o[max(0, len(o)-1500):])
+			t.Fatalf("none of %q on screen after 20s: %q", whats, o[max(0, len(o)-1500):])
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
