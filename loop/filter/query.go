@@ -127,6 +127,12 @@ func (q Query) String() string {
 		v := t.Value
 		if t.Exact || strings.ContainsFunc(v, func(r rune) bool { return r == '"' || unicode.IsSpace(r) }) {
 			v = `"` + strings.ReplaceAll(v, `"`, "") + `"`
+		} else if t.Field == Text && looksKeyed(v) {
+			// A bare word with a colon that would read back as key:value
+			// (typed as m"AAA:0): an empty quote pair after its first
+			// letter keeps it a fuzzy bare word.
+			_, n := utf8.DecodeRuneInString(v)
+			v = v[:n] + `""` + v[n:]
 		}
 		if t.Field != Text {
 			b.WriteString(t.Field.String())
@@ -180,6 +186,16 @@ func nextToken(s string) (tok, rest string) {
 // unknownKey reports whether tok is key:value with a key of letters that
 // names no field (http://x and 10:30 are text, not keys).
 func unknownKey(tok string) bool {
+	if !looksKeyed(tok) {
+		return false
+	}
+	_, known := keys[strings.ToLower(tok[:strings.IndexByte(tok, ':')])]
+	return !known
+}
+
+// looksKeyed reports whether tok reads as key:value: letters (or _) before
+// its first colon, and not a URL.
+func looksKeyed(tok string) bool {
 	i := strings.IndexByte(tok, ':')
 	if i <= 0 || strings.HasPrefix(tok[i+1:], "//") {
 		return false
@@ -189,8 +205,7 @@ func unknownKey(tok string) bool {
 			return false
 		}
 	}
-	_, known := keys[strings.ToLower(tok[:i])]
-	return !known
+	return true
 }
 
 func parseToken(tok string) (Term, bool) {
