@@ -16,16 +16,20 @@ func init() { extraCommands = append(extraCommands, newGradeCmd) }
 
 func newGradeCmd(a *app) *cobra.Command {
 	var reasons []string
-	var note, reference string
+	var note, reference, at string
 	cmd := &cobra.Command{
 		Use:   "grade EVENT_ID pass|fail|borderline",
 		Short: "Record your label on an event (for scripts)",
 		Long: `Record a label on an event as --reviewer, exactly as the TUI's grade keys do:
 your later label on the same event replaces your earlier one, and every
 label stays in the event's history. The write is durable when the command
-returns. Notes and references are masked for PII like everything else.`,
+returns. Notes and references are masked for PII like everything else.
+
+--at records when the grade was given (RFC 3339), for grades imported from
+another tool; by default it is now.`,
 		Example: `  loupe grade ev-1a2b pass
-  loupe grade ev-1a2b fail --reason factual_error --reason missing_info --note "wrong year"`,
+  loupe grade ev-1a2b fail --reason factual_error --reason missing_info --note "wrong year"
+  loupe grade ev-1a2b pass --at 2026-11-20T09:30:00Z`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 2 {
 				return usageErr("grade needs EVENT_ID and a grade (pass, fail or borderline)")
@@ -51,7 +55,13 @@ returns. Notes and references are masked for PII like everything else.`,
 					return usageErr("--reason %q is not in the taxonomy: want one of %s", r, strings.Join(names, ", "))
 				}
 			}
-			l, err := loop.NewLabel(args[0], a.reviewer, loop.Grade(args[1]), reasons, note, reference, time.Now())
+			when := time.Now()
+			if at != "" {
+				if when, err = time.Parse(time.RFC3339Nano, at); err != nil {
+					return usageErr("--at %q: want an RFC 3339 time such as 2026-11-20T09:30:00Z", at)
+				}
+			}
+			l, err := loop.NewLabel(args[0], a.reviewer, loop.Grade(args[1]), reasons, note, reference, when.UTC())
 			if err != nil {
 				return usageErr("%v", err)
 			}
@@ -77,5 +87,6 @@ returns. Notes and references are masked for PII like everything else.`,
 	cmd.Flags().StringArrayVar(&reasons, "reason", nil, "reason code from the taxonomy (repeatable)")
 	cmd.Flags().StringVar(&note, "note", "", "a note for other reviewers")
 	cmd.Flags().StringVar(&reference, "reference", "", "the output the model should have given")
+	cmd.Flags().StringVar(&at, "at", "", "when the grade was given, RFC 3339 (default now; for imported grades)")
 	return cmd
 }
