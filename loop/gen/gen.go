@@ -475,18 +475,7 @@ func (g *generator) write(e *event, i int, ts int64, day int) []byte {
 		w.close()
 	}
 
-	w.open(`"implicit_feedback":`)
-	if e.dwell >= 0 {
-		w.fixed(`"dwell_ms":`, e.dwell, 0)
-	}
-	w.tri(`"abandoned":`, e.abandoned)
-	w.tri(`"escalated":`, e.escalated)
-	w.tri(`"clicked":`, e.clicked)
-	w.tri(`"copied":`, e.copy)
-	if e.retries >= 0 {
-		w.int(`"retries":`, e.retries)
-	}
-	w.close()
+	writeImplicit(w, e)
 
 	w.open(`"automated_checks":`)
 	if e.tox >= 0 {
@@ -586,4 +575,20 @@ func permute60(x uint64) uint64 {
 		x ^= x >> 32
 	}
 	return x
+}
+
+// writeImplicit writes the event's implicit feedback object.
+func writeImplicit(w *jw, e *event) {
+	w.open(`"implicit_feedback":`)
+	if e.dwell >= 0 {
+		w.fixed(`"dwell_ms":`, e.dwell, 0)
+	}
+	w.tri(`"abandoned":`, e.abandoned)
+	w.tri(`"escalated":`, e.escalated)
+	w.tri(`"clicked":`, e.clicked)
+	w.tri(`"copied":`, e.copy)
+	if e.retries >= 0 {
+		w.int(`"retries":`, e.retries)
+	}
+	w.close()
 }

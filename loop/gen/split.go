@@ -219,18 +219,7 @@ func (s *splitter) arrive(g *generator, i int, ts int64, line []byte, emit func(
 			delay = e.dwell + r.uniform(200, 2000)
 		}
 		w := sig(delay, srcClient)
-		w.open(`"implicit_feedback":`)
-		if e.dwell >= 0 {
-			w.fixed(`"dwell_ms":`, e.dwell, 0)
-		}
-		w.tri(`"abandoned":`, e.abandoned)
-		w.tri(`"escalated":`, e.escalated)
-		w.tri(`"clicked":`, e.clicked)
-		w.tri(`"copied":`, e.copy)
-		if e.retries >= 0 {
-			w.int(`"retries":`, e.retries)
-		}
-		w.close()
+		writeImplicit(w, e)
 		done(&r)
 	}
 	if e.hall >= 0 {
