@@ -441,31 +441,11 @@ func (g *generator) write(e *event, i int, ts int64, day int) []byte {
 	}
 	if e.explicit {
 		w.open(`"explicit_feedback":`)
-		w.key(`"thumb":`)
-		switch e.thumb {
-		case 1:
-			w.b = append(w.b, `"up"`...)
-		case -1:
-			w.b = append(w.b, `"down"`...)
-		default:
-			w.b = append(w.b, "null"...)
-		}
+		writeThumb(w, e.thumb)
 		if e.rating > 0 {
 			w.int(`"rating":`, e.rating)
 		}
-		if e.nreasons > 0 {
-			w.key(`"reason_codes":`)
-			w.b = append(w.b, '[')
-			for j := range e.nreasons {
-				if j > 0 {
-					w.b = append(w.b, ',')
-				}
-				w.b = append(w.b, '"')
-				w.b = append(w.b, reasonCodes[e.reasons[j]].Code...)
-				w.b = append(w.b, '"')
-			}
-			w.b = append(w.b, ']')
-		}
+		writeReasons(w, e)
 		if len(e.reason) > 0 {
 			w.bytes(`"reason_text":`, e.reason)
 		}
@@ -591,4 +571,33 @@ func writeImplicit(w *jw, e *event) {
 		w.int(`"retries":`, e.retries)
 	}
 	w.close()
+}
+
+// writeThumb writes the thumb: "up", "down" or null.
+func writeThumb(w *jw, thumb int8) {
+	w.key(`"thumb":`)
+	switch thumb {
+	case 1:
+		w.b = append(w.b, `"up"`...)
+	case -1:
+		w.b = append(w.b, `"down"`...)
+	default:
+		w.b = append(w.b, "null"...)
+	}
+}
+
+// writeReasons writes the event's reason codes, when it has any.
+func writeReasons(w *jw, e *event) {
+	if e.nreasons == 0 {
+		return
+	}
+	w.key(`"reason_codes":`)
+	w.b = append(w.b, '[')
+	for j := range e.nreasons {
+		if j > 0 {
+			w.b = append(w.b, ',')
+		}
+		w.b = appendString(w.b, reasonCodes[e.reasons[j]].Code)
+	}
+	w.b = append(w.b, ']')
 }

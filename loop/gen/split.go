@@ -173,26 +173,8 @@ func (s *splitter) arrive(g *generator, i int, ts int64, line []byte, emit func(
 		}
 		w := sig(thumbAt, srcUser)
 		w.open(`"explicit_feedback":`)
-		w.key(`"thumb":`)
-		switch e.thumb {
-		case 1:
-			w.b = append(w.b, `"up"`...)
-		case -1:
-			w.b = append(w.b, `"down"`...)
-		default:
-			w.b = append(w.b, "null"...)
-		}
-		if e.nreasons > 0 {
-			w.key(`"reason_codes":`)
-			w.b = append(w.b, '[')
-			for j := range e.nreasons {
-				if j > 0 {
-					w.b = append(w.b, ',')
-				}
-				w.b = appendString(w.b, reasonCodes[e.reasons[j]].Code)
-			}
-			w.b = append(w.b, ']')
-		}
+		writeThumb(w, e.thumb)
+		writeReasons(w, e)
 		if len(e.reason) > 0 {
 			w.bytes(`"reason_text":`, e.reason)
 		}
