@@ -94,14 +94,8 @@ func tooLargeOr(err, other error) error {
 // DecodeTraces reads an ExportTraceServiceRequest.
 func DecodeTraces(body []byte, e Encoding) (ptrace.Traces, error) {
 	req := ptraceotlp.NewExportRequest()
-	var err error
-	if e == JSON {
-		err = req.UnmarshalJSON(body)
-	} else {
-		err = req.UnmarshalProto(body)
-	}
-	if err != nil {
-		return ptrace.Traces{}, fmt.Errorf("not an OTLP ExportTraceServiceRequest (%s): %v", e.name(), err)
+	if err := unmarshal(req, body, e, "ExportTraceServiceRequest"); err != nil {
+		return ptrace.Traces{}, err
 	}
 	return req.Traces(), nil
 }
@@ -109,6 +103,20 @@ func DecodeTraces(body []byte, e Encoding) (ptrace.Traces, error) {
 // DecodeLogs reads an ExportLogsServiceRequest.
 func DecodeLogs(body []byte, e Encoding) (plog.Logs, error) {
 	req := plogotlp.NewExportRequest()
+	if err := unmarshal(req, body, e, "ExportLogsServiceRequest"); err != nil {
+		return plog.Logs{}, err
+	}
+	return req.Logs(), nil
+}
+
+// request is what pdata's OTLP export requests have in common.
+type request interface {
+	UnmarshalJSON([]byte) error
+	UnmarshalProto([]byte) error
+}
+
+// unmarshal reads body into req in encoding e; the error names the message.
+func unmarshal(req request, body []byte, e Encoding, message string) error {
 	var err error
 	if e == JSON {
 		err = req.UnmarshalJSON(body)
@@ -116,9 +124,9 @@ func DecodeLogs(body []byte, e Encoding) (plog.Logs, error) {
 		err = req.UnmarshalProto(body)
 	}
 	if err != nil {
-		return plog.Logs{}, fmt.Errorf("not an OTLP ExportLogsServiceRequest (%s): %v", e.name(), err)
+		return fmt.Errorf("not an OTLP %s (%s): %v", message, e.name(), err)
 	}
-	return req.Logs(), nil
+	return nil
 }
 
 func (e Encoding) name() string {
