@@ -5,7 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -194,12 +195,7 @@ func printCompare(w io.Writer, r compareReport) {
 			name string
 			m    map[string]compare.Tally
 		}{{"task", r.ByTask}, {"segment", r.BySegment}} {
-			keys := make([]string, 0, len(g.m))
-			for k := range g.m {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
+			for _, k := range slices.Sorted(maps.Keys(g.m)) {
 				t := g.m[k]
 				fmt.Fprintf(tw, "%s:%s\t%d\t%d\t%d\t%d\t%d\t%s\t[%s, %s]\t%s\n", g.name, k, t.N, t.Wins, t.Losses, t.Ties, t.BothBad,
 					t.WinRate.Rate(), t.Low.Rate(), t.High.Rate(), t.SignP.PValue())

@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -175,12 +175,7 @@ func printEval(w io.Writer, set string, n int, rep eval.Report) {
 			name string
 			m    map[string]eval.Metrics
 		}{{"task", rep.ByTask}, {"segment", rep.BySegment}} {
-			keys := make([]string, 0, len(g.m))
-			for k := range g.m {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
+			for _, k := range slices.Sorted(maps.Keys(g.m)) {
 				m := g.m[k]
 				fmt.Fprintf(tw, "%s:%s\t%d\t%s\t%s\t%s\t%s\t%s\n", g.name, k, m.N, fmtEval("f1", m.F1), fmtEval("rouge_l", m.RougeL),
 					fmtEval("bleu", m.BLEU), fmtEval("wer", m.WER), fmtEval("assertions", m.Assertions))
