@@ -2,6 +2,7 @@ package loop
 
 import (
 	"encoding/json"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -118,20 +119,7 @@ func AppendJSON(b []byte, e *Event) []byte {
 		w.close()
 	}
 	w.extra(e.Extra)
-	if len(e.Masked) > 0 {
-		w.key("masked")
-		w.open()
-		keys := make([]string, 0, len(e.Masked))
-		for k := range e.Masked {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			w.key(k)
-			w.b = strconv.AppendInt(w.b, int64(e.Masked[k]), 10)
-		}
-		w.close()
-	}
+	w.masked(e.Masked)
 	w.close()
 	return w.b
 }
@@ -207,6 +195,20 @@ func (w *jw) optBool(k string, v *bool) {
 		w.key(k)
 		w.b = strconv.AppendBool(w.b, *v)
 	}
+}
+
+// masked writes the masked-counts object, in key order, when there are any.
+func (w *jw) masked(m map[string]int) {
+	if len(m) == 0 {
+		return
+	}
+	w.key("masked")
+	w.open()
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		w.key(k)
+		w.b = strconv.AppendInt(w.b, int64(m[k]), 10)
+	}
+	w.close()
 }
 
 func (w *jw) extra(m map[string]json.RawMessage) {

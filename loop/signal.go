@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -442,20 +441,7 @@ func AppendSignalJSON(b []byte, s *Signal) []byte {
 			w.close()
 		}
 	}
-	if len(s.Masked) > 0 {
-		w.key("masked")
-		w.open()
-		keys := make([]string, 0, len(s.Masked))
-		for k := range s.Masked {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			w.key(k)
-			w.b = strconv.AppendInt(w.b, int64(s.Masked[k]), 10)
-		}
-		w.close()
-	}
+	w.masked(s.Masked)
 	w.close()
 	return w.b
 }
