@@ -125,7 +125,7 @@ func Open(dir string, o Options) (*Store, error) {
 		// so Badger need not track read sets for conflicts.
 		WithDetectConflicts(false).
 		// No block compression: it costs ingest CPU for little gain (event
-		// bodies live uncompressed in the value log anyway), and plain
+		// bodies are compressed by the store itself, body.go), and plain
 		// blocks let the privacy tests scan every file for leaked text.
 		WithCompression(options.None)
 	db, err := badger.Open(opts)
@@ -281,6 +281,7 @@ type Record struct {
 	Time     time.Time
 	Body     []byte   // the event as JSON
 	Summary  []byte   // encoded loop.Summary
+	stored   []byte   // Body as stored (encodeBody), made with the record
 	Hash     [16]byte // of Body: same id and hash is a duplicate
 	UserHash []byte   // 16 bytes, or nil
 	// Signal is set when the record is a signal (NewSignalRecord): ID is
@@ -301,10 +302,23 @@ type Record struct {
 // the status is Duplicate. Nothing of the refused record itself is kept.
 func NewRefusalRecord(eventID string) Record { return Record{ID: eventID, Refused: true} }
 
+// storedBody is an interaction record's body as stored.
+func (r *Record) storedBody() []byte {
+	if r.stored == nil {
+		r.stored = encodeBody(nil, r.Body)
+	}
+	return r.stored
+}
+
 // NewRecord encodes a (validated, masked) event for PutRecords.
 func NewRecord(e *loop.Event) (Record, error) {
 	b := loop.AppendJSON(make([]byte, 0, 2048), e)
 	r := Record{ID: e.EventID, Time: e.Timestamp, Body: b}
+	// Compressed here, in the caller's goroutine (ingest's parallel
+	// workers), not under PutRecords' lock.
+	r.stored = encodeBody(nil, b)
+	// The hash is of the JSON, not of its compressed form, so that
+	// duplicates are found whatever form the stored copy has.
 	h := sha256.Sum256(b)
 	copy(r.Hash[:], h[:16])
 	sum := loop.Summarize(e)
