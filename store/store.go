@@ -1,12 +1,14 @@
 package store
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,6 +83,8 @@ type Store struct {
 	w watchers
 
 	opts badger.Options
+
+	userMACs sync.Pool // of *userMAC (UserHash)
 	// erased says this session erased bytes that may still sit in the
 	// active value-log file: Close then reopens the database to reclaim
 	// them (see finishErase).
@@ -271,9 +275,24 @@ func (s *Store) loadSecret(readOnly bool) ([]byte, error) {
 // the store's own secret, so the same user links across events but the id
 // cannot be recovered or matched against another store.
 func (s *Store) UserHash(userID string) string {
-	m := hmac.New(sha256.New, s.secret)
-	m.Write([]byte(userID))
-	return hex.EncodeToString(m.Sum(nil)[:16])
+	// Keyed hashes are reused: hmac.New (two hash states and the padded
+	// key) cost more than hashing a short id, once per ingested event.
+	// Each remembers its key: Restore replaces the secret.
+	m, _ := s.userMACs.Get().(*userMAC)
+	if m == nil || !bytes.Equal(m.key, s.secret) {
+		m = &userMAC{key: s.secret, h: hmac.New(sha256.New, s.secret)}
+	}
+	m.h.Write([]byte(userID))
+	var sum [sha256.Size]byte
+	out := hex.EncodeToString(m.h.Sum(sum[:0])[:16])
+	m.h.Reset()
+	s.userMACs.Put(m)
+	return out
+}
+
+type userMAC struct {
+	key []byte
+	h   hash.Hash
 }
 
 func mapErr(err error) error {
