@@ -53,16 +53,24 @@ var errBadBody = errors.New("store: corrupt event body")
 
 // encodeBody appends the stored form of the JSON body js to dst.
 func encodeBody(dst, js []byte) []byte {
-	const room = 1 + binary.MaxVarintLen32
-	n := s2.MaxEncodedLen(len(js))
-	start := len(dst)
-	dst = slices.Grow(dst, room+n)[:start+room+n]
-	// Encoded in place after room for the header, then moved down to
-	// follow the header's actual length: no second buffer.
-	blk := bodyDict().Encode(dst[start+room:], js)
-	hdr := binary.AppendUvarint(append(dst[:start], bodyS2), uint64(len(blk)))
-	return append(hdr, blk...)
+	// s2 wants room for the worst case (a little more than js); the
+	// result is about a third of that. Compressing into a pooled scratch
+	// and copying keeps the stored value's allocation to its size.
+	sp := bodyScratch.Get().(*[]byte)
+	if n := s2.MaxEncodedLen(len(js)); cap(*sp) < n {
+		*sp = make([]byte, n)
+	}
+	blk := bodyDict().Encode((*sp)[:cap(*sp)], js)
+	dst = slices.Grow(dst, 1+binary.MaxVarintLen32+len(blk))
+	dst = binary.AppendUvarint(append(dst, bodyS2), uint64(len(blk)))
+	dst = append(dst, blk...)
+	if cap(*sp) <= 64<<10 { // an occasional huge body is not kept
+		bodyScratch.Put(sp)
+	}
+	return dst
 }
+
+var bodyScratch = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // decodeBody returns the JSON of a stored body v, decoded into dst (reused
 // when it is big enough). A plain JSON body (an older store) is returned

@@ -202,3 +202,24 @@ func TestPlaintextAndContentsSeeBodies(t *testing.T) {
 		t.Fatalf("Plaintext decoded the canary %d times from the store's files; %d events hold it", hits, len(evs))
 	}
 }
+
+func BenchmarkBody(b *testing.B) {
+	js := loop.AppendJSON(nil, testEvent("ev-b", time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), "f07bc1c6d63b30611e9fbbb5db76a800"))
+	v := encodeBody(nil, js)
+	b.Run("encode", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(js)))
+		for b.Loop() {
+			encodeBody(nil, js)
+		}
+		b.ReportMetric(float64(len(v))/float64(len(js)), "ratio")
+	})
+	b.Run("decode", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(js)))
+		var buf []byte
+		for b.Loop() {
+			buf, _ = decodeBody(buf, v)
+		}
+	})
+}
