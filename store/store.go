@@ -77,6 +77,7 @@ type Store struct {
 	sigf  *idFilter           // stored signal ids (k keys), likewise
 	pendf *idFilter           // event ids with pending signals (p keys), likewise
 	tombs map[string]struct{} // keyed hashes of withdrawn event ids, likewise
+	keep  KeepFunc            // edge sampling: which new interactions are stored in full (nil: all)
 
 	w watchers
 
