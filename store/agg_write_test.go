@@ -513,3 +513,46 @@ func TestUnkeptDecidedOnMergedSummary(t *testing.T) {
 		}
 	}
 }
+
+func TestStubCodec(t *testing.T) {
+	down, lat, yes := "down", 250.0, true
+	st := &stub{ts: tsBytes(nil, t0), ev: reduceEvent(&loop.Event{EventID: "a", Timestamp: t0, ModelVersion: "m1",
+		UserSegment: "pro", TaskType: "qa", Locale: "de-DE", UserHash: "0123456789abcdef0123456789abcdef",
+		Input: &loop.Input{Text: "secret"}, Output: &loop.Output{Text: "answer", LatencyMS: &lat},
+		Explicit: &loop.Explicit{Thumb: &down, ReasonCodes: []string{"factual_error"}, ReasonText: "why", UserEdit: "fixed"},
+		Implicit: &loop.Implicit{Escalated: &yes}})}
+	sg, ok := reduceSignal(&loop.Signal{SignalID: "s1", EventID: "a", Timestamp: t0.Add(time.Minute), Source: "user",
+		Leaves: []loop.Leaf{{Path: loop.ThumbUnit, Value: []byte(`{"thumb":"up","reason_text":"ok then"}`)},
+			{Path: "implicit_feedback.dwell_ms", Value: []byte(`5`)}}})
+	if !ok || len(sg.Leaves) != 1 || string(sg.Leaves[0].Value) != `{"thumb":"up"}` {
+		t.Fatalf("reduced signal %+v", sg)
+	}
+	if _, ok := reduceSignal(&loop.Signal{SignalID: "s2", Leaves: []loop.Leaf{{Path: "business.converted", Value: []byte(`true`)}}}); ok {
+		t.Fatal("a signal with nothing counted reduced to something")
+	}
+	st.sigs, st.ids = []*loop.Signal{sg}, []string{"s1", "s2"}
+	v := st.encode()
+	back, err := decodeStub(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(back.encode(), v) || !slices.Equal(back.ids, st.ids) || len(back.sigs) != 1 {
+		t.Fatalf("round trip: %q vs %q", back.encode(), v)
+	}
+	if sum := back.summary(); sum.Thumb != loop.ThumbUp || !sum.Escalated || sum.LatencyMS != 250 || sum.Locale != "de-DE" || sum.Edited || sum.Snippet != "" {
+		t.Fatalf("stub summary %+v", sum)
+	}
+	for _, bad := range [][]byte{nil, v[:7], v[:20], append(slices.Clone(v), 0)} {
+		if _, err := decodeStub(bad); err == nil {
+			t.Errorf("corrupt stub %q decoded", bad)
+		}
+	}
+}
+
+func TestAggregateStatsClosed(t *testing.T) {
+	st := openT(t)
+	st.Close()
+	if _, _, err := st.AggregateStats(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("closed store: %v", err)
+	}
+}
