@@ -81,13 +81,20 @@ func (w *watching) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case ChangeMsg:
 		cmds := []tea.Cmd{readWatched(w.c.st, msg.Changes, w.ws.seq), WatchCmd(w.ch)}
 		var updated []string
+		aggregates := false
 		for _, c := range msg.Changes {
 			if c.Updated {
 				updated = append(updated, c.Events...)
 			}
+			aggregates = aggregates || c.Aggregates
 		}
 		if len(updated) > 0 {
 			cmds = append(cmds, w.ws.noteUpdated(updated), cmdOf(storeUpdatedMsg{IDs: updated}))
+		}
+		if aggregates {
+			// One message for a batch of changes: the Trends screen
+			// recomputes (reading the aggregates) at most once at a time.
+			cmds = append(cmds, cmdOf(aggregatesChangedMsg{}))
 		}
 		return w, tea.Batch(cmds...)
 	case watchedMsg:

@@ -130,12 +130,12 @@ func reportInput(st *store.Store, cfg appConfig, days int, end time.Time) (repor
 		return report.Input{}, err
 	}
 	if end.IsZero() {
-		end = d.newest
+		end = d.trend().Newest()
 	}
 	if end.IsZero() {
 		end = time.Now()
 	}
-	in := report.Input{Config: cfg.Config, Items: d.items, Grades: d.grades, Labels: d.labels,
+	in := report.Input{Config: cfg.Config, Items: d.items, Grades: d.grades, Rest: d.rest, Labels: d.labels,
 		Days: days, End: end, Now: time.Now(), Examples: map[string]report.Example{}}
 	if in.Late, err = trend.LateFromSignals(d.items, st.AllSignals, days, end); err != nil {
 		return in, fmt.Errorf("reading signals: %w", err)
@@ -157,7 +157,7 @@ func reportInput(st *store.Store, cfg appConfig, days int, end time.Time) (repor
 		}
 		in.Gate = g
 	}
-	for _, ids := range report.ExampleIDs(d.items, days, end) {
+	for _, ids := range report.ExampleIDs(d.trend(), days, end) {
 		for _, id := range ids {
 			e, err := st.Event(id) // masked at ingest
 			if err != nil {
