@@ -30,7 +30,10 @@ version, why users turned thumbs down and how that moved, segments, golden
 and red-flag coverage with the last recorded gate (loupe gate --record),
 reviewer agreement, and three masked examples for each top failure reason.
 
-The numbers are those of loupe trends and the TUI's Trends screen.
+The numbers are those of loupe trends and the TUI's Trends screen: with
+edge sampling (intake.keep) they are over every interaction, stored in full
+or only in the aggregates (latency within 0.5%), save pass_rate, over the
+stored ones; the page then says how many are stored in full.
 
 --format html (the default) writes one self-contained file: inline SVG and
 CSS, no scripts, nothing loaded from the network, printable. --format md

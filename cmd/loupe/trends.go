@@ -110,6 +110,11 @@ A metric counts on its interaction's day, so a signal dated on a later
 day (a purchase, an overnight judge) revises a day that had ended: the
 "late data" line counts them, so you know recent days may still move.
 
+With edge sampling (intake.keep) the rates, reason shares and their N are
+over every interaction, stored in full or only in the aggregates, and the
+latency percentiles too, within 0.5%; pass_rate is over the stored ones
+(only they can be graded). The header then says how many are stored in full.
+
 --json prints the series (null for days without data), the goal, the
 alerts and the late days; see the README for the shape.`,
 		Example: `  loupe trends
