@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/loop/agg"
 )
 
 func near(got, want float64) bool {
@@ -388,6 +389,26 @@ func synth(n int) ([]sum, map[string]loop.Grade) {
 
 func BenchmarkTrends1M(b *testing.B) {
 	items, grades := synth(1_000_000)
+	benchTrends(b, Data{Items: items, Grades: grades})
+}
+
+// BenchmarkTrends1MSampled is the same million interactions with 5% stored
+// in full and the rest in the aggregates (edge sampling): the cost of
+// reading the table, latency values expanded from the sketches included.
+func BenchmarkTrends1MSampled(b *testing.B) {
+	items, grades := synth(1_000_000)
+	d := Data{Grades: grades, Rest: agg.New()}
+	for i := range items {
+		if i%20 == 0 {
+			d.Items = append(d.Items, items[i])
+		} else {
+			d.Rest.Add(&items[i], 1)
+		}
+	}
+	benchTrends(b, d)
+}
+
+func benchTrends(b *testing.B, d Data) {
 	end := time.Date(2025, 3, 2, 0, 0, 0, 0, time.UTC)
 	for _, c := range []struct{ metric, by string }{
 		{ThumbsDownRate, ByModel},
@@ -399,7 +420,7 @@ func BenchmarkTrends1M(b *testing.B) {
 		b.Run(c.metric+"/"+c.by, func(b *testing.B) {
 			cpu0 := cpuTime()
 			for b.Loop() {
-				if _, err := Compute(c.metric, c.by, 30, end, Data{Items: items, Grades: grades}); err != nil {
+				if _, err := Compute(c.metric, c.by, 30, end, d); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -410,7 +431,7 @@ func BenchmarkTrends1M(b *testing.B) {
 		g := Policy{Guards: []Guardrail{{Metric: ThumbsDownRate, Alert: 0.05, Rollback: 0.1, Window: 7}}}
 		cpu0 := cpuTime()
 		for b.Loop() {
-			Alerts(Data{Items: items, Grades: grades}, g, end)
+			Alerts(d, g, end)
 		}
 		reportCPU(b, cpu0)
 	})
