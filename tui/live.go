@@ -40,11 +40,6 @@ type (
 	// sumsSwappedMsg says the workspace's list was replaced: indices into
 	// the old one (old) are stale and are mapped by id.
 	sumsSwappedMsg struct{ old []loop.Summary }
-	// aggregatesChangedMsg says the aggregates of the interactions edge
-	// sampling did not store in full changed (a store.Change with
-	// Aggregates): the Trends screen reads them again, in the command
-	// that recomputes it (Update does no I/O).
-	aggregatesChangedMsg struct{}
 )
 
 // noteUpdated takes changed event ids and returns the rebuild to run, nil

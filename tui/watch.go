@@ -24,6 +24,12 @@ type ChangeMsg struct {
 	Changes []store.Change
 }
 
+// aggregatesChangedMsg says the aggregates of the interactions edge
+// sampling did not store in full changed (a store.Change with Aggregates):
+// the Trends screen reads them again, in the command that recomputes it
+// (Update does no I/O).
+type aggregatesChangedMsg struct{}
+
 // WatchCmd waits for the next change on ch and returns it, with any others
 // already queued, as a ChangeMsg; nil once ch is closed. Whoever handles a
 // ChangeMsg issues WatchCmd again to keep following.
