@@ -255,3 +255,27 @@ func TestEmptyRestChangesNothing(t *testing.T) {
 		t.Errorf("pass_rate read the aggregates: %s vs %s", jsonOf(t, a), jsonOf(t, b))
 	}
 }
+
+// TestNewestCoversAggregatedDays: when the newest day has only aggregated
+// interactions (none kept), the window still ends on it.
+func TestNewestCoversAggregatedDays(t *testing.T) {
+	day := func(d int) time.Time { return time.Date(2026, 11, d, 15, 0, 0, 0, time.UTC) }
+	kept := []loop.Summary{{ID: "a", Time: day(3), Thumb: loop.ThumbDown, LatencyMS: -1, Resolved: -1}}
+	rest := agg.New()
+	rest.Add(&loop.Summary{ID: "b", Time: day(5), Thumb: loop.ThumbUp, LatencyMS: -1, Resolved: -1}, 1)
+	d := Data{Items: kept, Rest: rest}
+	if got, want := d.Newest(), time.Date(2026, 11, 5, 0, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Fatalf("Newest = %v, want %v", got, want)
+	}
+	if got := (Data{Items: kept}).Newest(); !got.Equal(day(3)) {
+		t.Fatalf("Newest without aggregates = %v, want the item's time %v", got, day(3))
+	}
+	if (Data{}).Newest() != (time.Time{}) {
+		t.Fatal("Newest of nothing is not zero")
+	}
+	res, _ := Compute(ThumbsDownRate, ByAll, 3, d.Newest(), d)
+	if len(res.Series) != 1 || res.Series[0].Points[0].N != 1 || res.Series[0].Points[2].N != 1 ||
+		res.Series[0].Points[2].Value != 0 || res.Series[0].LastN != 2 || res.Series[0].Last != 0.5 {
+		t.Fatalf("got %s", jsonOf(t, res))
+	}
+}
