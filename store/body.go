@@ -51,8 +51,8 @@ const maxBody = 8 << 20
 
 var errBadBody = errors.New("store: corrupt event body")
 
-// encodeBody appends the stored form of the JSON body js to dst.
-func encodeBody(dst, js []byte) []byte {
+// compressBody appends the stored form of the JSON body js to dst.
+func compressBody(dst, js []byte) []byte {
 	// s2 wants room for the worst case (a little more than js); the
 	// result is about a third of that. Compressing into a pooled scratch
 	// and copying keeps the stored value's allocation to its size.
@@ -72,10 +72,10 @@ func encodeBody(dst, js []byte) []byte {
 
 var bodyScratch = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
-// decodeBody returns the JSON of a stored body v, decoded into dst (reused
+// decompressBody returns the JSON of a stored body v, decoded into dst (reused
 // when it is big enough). A plain JSON body (an older store) is returned
 // as v itself, not copied: like v, it is only valid as long as v is.
-func decodeBody(dst, v []byte) ([]byte, error) {
+func decompressBody(dst, v []byte) ([]byte, error) {
 	if len(v) == 0 || v[0] != bodyS2 {
 		return v, nil
 	}
@@ -102,7 +102,7 @@ func (r *bodyScan) decode(v []byte) ([]byte, error) {
 	if len(v) == 0 || v[0] != bodyS2 {
 		return v, nil
 	}
-	b, err := decodeBody(r.buf, v)
+	b, err := decompressBody(r.buf, v)
 	if err == nil {
 		r.buf = b
 	}
@@ -154,7 +154,7 @@ func appendBodies(out, b []byte) []byte {
 		if k <= 0 || n > uint64(len(b)-off-1-k) {
 			continue
 		}
-		if js, err := decodeBody(nil, b[off:off+1+k+int(n)]); err == nil && len(js) > 0 && js[0] == '{' {
+		if js, err := decompressBody(nil, b[off:off+1+k+int(n)]); err == nil && len(js) > 0 && js[0] == '{' {
 			out = append(append(out, '\n'), js...)
 		}
 	}

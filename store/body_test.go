@@ -22,15 +22,15 @@ func TestBodyRoundTrip(t *testing.T) {
 	}
 	for _, js := range bodies {
 		for _, prefix := range [][]byte{nil, []byte("kept")} {
-			v := encodeBody(bytes.Clone(prefix), js)
+			v := compressBody(bytes.Clone(prefix), js)
 			if !bytes.HasPrefix(v, prefix) {
-				t.Fatalf("encodeBody lost what dst held")
+				t.Fatalf("compressBody lost what dst held")
 			}
 			v = v[len(prefix):]
 			if v[0] != bodyS2 {
 				t.Fatalf("no marker: %x", v[:4])
 			}
-			got, err := decodeBody(nil, v)
+			got, err := decompressBody(nil, v)
 			if err != nil || !bytes.Equal(got, js) {
 				t.Fatalf("round trip of %d bytes: %v (got %d bytes)", len(js), err, len(got))
 			}
@@ -42,21 +42,21 @@ func TestBodyRoundTrip(t *testing.T) {
 // compress at all.
 func TestBodyCompresses(t *testing.T) {
 	js := loop.AppendJSON(nil, testEvent("ev-c", time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), "u1"))
-	v := encodeBody(nil, js)
+	v := compressBody(nil, js)
 	if len(v)*2 > len(js) {
 		t.Fatalf("a %d-byte body took %d bytes stored; want at most half", len(js), len(v))
 	}
 }
 
 func TestBodyCorrupt(t *testing.T) {
-	v := encodeBody(nil, []byte(`{"event_id":"a","input":{"text":"some words to compress, some words"}}`))
+	v := compressBody(nil, []byte(`{"event_id":"a","input":{"text":"some words to compress, some words"}}`))
 	for name, bad := range map[string][]byte{
 		"truncated":  v[:len(v)-3],
 		"longer":     append(bytes.Clone(v), 0),
 		"bad length": append([]byte{bodyS2, 0xff, 0xff, 0xff, 0xff, 0xff}, v[2:]...),
 		"garbage":    {bodyS2, 3, 0xff, 0xfe, 0xfd},
 	} {
-		if _, err := decodeBody(nil, bad); !errors.Is(err, errBadBody) {
+		if _, err := decompressBody(nil, bad); !errors.Is(err, errBadBody) {
 			t.Errorf("%s: err %v, want errBadBody", name, err)
 		}
 	}
@@ -205,12 +205,12 @@ func TestPlaintextAndContentsSeeBodies(t *testing.T) {
 
 func BenchmarkBody(b *testing.B) {
 	js := loop.AppendJSON(nil, testEvent("ev-b", time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), "f07bc1c6d63b30611e9fbbb5db76a800"))
-	v := encodeBody(nil, js)
+	v := compressBody(nil, js)
 	b.Run("encode", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(js)))
 		for b.Loop() {
-			encodeBody(nil, js)
+			compressBody(nil, js)
 		}
 		b.ReportMetric(float64(len(v))/float64(len(js)), "ratio")
 	})
@@ -219,7 +219,7 @@ func BenchmarkBody(b *testing.B) {
 		b.SetBytes(int64(len(js)))
 		var buf []byte
 		for b.Loop() {
-			buf, _ = decodeBody(buf, v)
+			buf, _ = decompressBody(buf, v)
 		}
 	})
 }

@@ -193,7 +193,7 @@ func (s *Store) PutTrace(spans []SpanBody, recs []Record) ([]PutStatus, []string
 					return err
 				}
 				m := loop.Merge(&ev, sigs)
-				body = encodeBody(nil, loop.AppendJSON(make([]byte, 0, len(r.Body)+256), m))
+				body = compressBody(nil, loop.AppendJSON(make([]byte, 0, len(r.Body)+256), m))
 				ms := loop.Summarize(m)
 				sum = encodeSummary(nil, &ms)
 				keys = append(keys, originalKey(r.ID))

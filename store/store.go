@@ -51,6 +51,13 @@ const (
 	Failed                     // new, but its write failed (PutEvents returned an error)
 	Pending                    // a signal stored to wait for its interaction
 	Withdrawn                  // dropped: consent for this event was withdrawn
+	// Aggregated: a new interaction edge sampling did not keep, counted in
+	// the aggregates (and kept as a stub, agg.go) but not stored in full; or
+	// a new signal for such an interaction, applied to its aggregates.
+	Aggregated
+	// DroppedUnkept: a new signal for an interaction that was not kept that
+	// carries nothing the aggregates count: counted, not stored.
+	DroppedUnkept
 )
 
 // Options tune Open.
@@ -79,6 +86,7 @@ type Store struct {
 	sigf  *idFilter           // stored signal ids (k keys), likewise
 	pendf *idFilter           // event ids with pending signals (p keys), likewise
 	tombs map[string]struct{} // keyed hashes of withdrawn event ids, likewise
+	keep  KeepFunc            // edge sampling: which new interactions are stored in full (nil: all)
 
 	w watchers
 
@@ -309,7 +317,7 @@ type Record struct {
 	Time     time.Time
 	Body     []byte   // the event as JSON
 	Summary  []byte   // encoded loop.Summary
-	stored   []byte   // Body as stored (encodeBody), made with the record
+	stored   []byte   // Body as stored (compressBody), made with the record
 	Hash     [16]byte // of Body: same id and hash is a duplicate
 	UserHash []byte   // 16 bytes, or nil
 	// Signal is set when the record is a signal (NewSignalRecord): ID is
@@ -318,6 +326,9 @@ type Record struct {
 	// Refused is set when the record stands for an interaction refused
 	// because its user withheld consent (NewRefusalRecord): only ID is set.
 	Refused bool
+	// ev is the event NewRecord encoded: edge sampling reduces it to a
+	// stub without decoding Body again (nil: it decodes Body).
+	ev *loop.Event
 }
 
 // NewRefusalRecord is the record of an interaction refused because its
@@ -333,7 +344,7 @@ func NewRefusalRecord(eventID string) Record { return Record{ID: eventID, Refuse
 // storedBody is an interaction record's body as stored.
 func (r *Record) storedBody() []byte {
 	if r.stored == nil {
-		r.stored = encodeBody(nil, r.Body)
+		r.stored = compressBody(nil, r.Body)
 	}
 	return r.stored
 }
@@ -341,10 +352,10 @@ func (r *Record) storedBody() []byte {
 // NewRecord encodes a (validated, masked) event for PutRecords.
 func NewRecord(e *loop.Event) (Record, error) {
 	b := loop.AppendJSON(make([]byte, 0, 2048), e)
-	r := Record{ID: e.EventID, Time: e.Timestamp, Body: b}
+	r := Record{ID: e.EventID, Time: e.Timestamp, Body: b, ev: e}
 	// Compressed here, in the caller's goroutine (ingest's parallel
 	// workers), not under PutRecords' lock.
-	r.stored = encodeBody(nil, b)
+	r.stored = compressBody(nil, b)
 	// The hash is of the JSON, not of its compressed form, so that
 	// duplicates are found whatever form the stored copy has.
 	h := sha256.Sum256(b)
