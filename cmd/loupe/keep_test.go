@@ -1,0 +1,93 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// storedRE cuts the count of interactions stored in full from an export of
+// aggregates: it is the one thing edge sampling changes there.
+var storedRE = regexp.MustCompile(`"stored":[0-9]+,`)
+
+func keepConfig(t *testing.T, share string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "loupe.yaml")
+	y := "intake:\n  keep:\n    - {name: sample, kind: random, share: " + share + "}\n    - {kind: thumbs_down}\n    - {kind: escalated}\n"
+	if err := os.WriteFile(p, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestIngestEdgeSampling: `loupe ingest` with intake.keep stores only what
+// the rules pick, and its aggregates, trends and alerts are those of an
+// ingest that kept everything: exact rates over every interaction.
+func TestIngestEdgeSampling(t *testing.T) {
+	dir := t.TempDir()
+	lines := run(t, nil, "gen", "--n", "4000", "--seed", "17").stdout
+	full, sampled := filepath.Join(dir, "full"), filepath.Join(dir, "sampled")
+	run(t, []byte(lines), "ingest", "--store", full, "-")
+	_, r := ingestJSON(t, []byte(lines), "--store", sampled, "--config", keepConfig(t, "0.1"), "-")
+	if r.code != 0 && r.code != exitPartial {
+		t.Fatalf("ingest: exit %d: %s", r.code, r.stderr)
+	}
+	all, kept := exportMap(t, full), exportMap(t, sampled)
+	if len(kept) == 0 || len(kept) > len(all)/2 {
+		t.Fatalf("sampled store holds %d of %d events: want a sample", len(kept), len(all))
+	}
+	for id, l := range kept {
+		if all[id] != l {
+			t.Fatalf("kept event %s differs from the unsampled store's:\n got %s\nwant %s", id, l, all[id])
+		}
+	}
+	fa := run(t, nil, "export", "aggregates", "--store", full).stdout
+	sa := run(t, nil, "export", "aggregates", "--store", sampled).stdout
+	if !strings.Contains(fa, `"interactions":`) || storedRE.ReplaceAllString(fa, "") != storedRE.ReplaceAllString(sa, "") {
+		t.Fatalf("aggregates differ:\nsampled %s\n   full %s", sa, fa)
+	}
+	for _, m := range []string{"thumbs_down_rate", "escalation_rate", "resolution_rate", "reason:factual_error"} {
+		for _, by := range []string{"", "model", "segment"} {
+			args := []string{"trends", "--json", "--metric", m, "--days", "60"}
+			if by != "" {
+				args = append(args, "--by", by)
+			}
+			ft := run(t, nil, append(args, "--store", full)...)
+			st := run(t, nil, append(args, "--store", sampled)...)
+			if ft.code != 0 || ft.stdout != st.stdout {
+				t.Fatalf("trends %s: sampled store differs from the full one (exit %d):\nsampled %s\n   full %s", strings.Join(args, " "), ft.code, st.stdout, ft.stdout)
+			}
+		}
+	}
+}
+
+// TestServeEdgeSampling: the HTTP collector follows the same rules.
+func TestServeEdgeSampling(t *testing.T) {
+	dir := t.TempDir()
+	st := filepath.Join(dir, "s")
+	s := startServe(t, nil, "--store", st, "--http", "127.0.0.1:0", "--config", keepConfig(t, "0.05"))
+	if a := postEvents(t, s.http, string(genLines(t, "600", "5"))); a.code != 200 {
+		t.Fatalf("POST: %d %s", a.code, a.raw)
+	}
+	s.stop(t)
+	ag := run(t, nil, "export", "aggregates", "--store", st).stdout
+	total, stored := 0, 0
+	for _, m := range regexp.MustCompile(`"interactions":([0-9]+),"stored":([0-9]+)`).FindAllStringSubmatch(ag, -1) {
+		total += must(strconv.Atoi(m[1]))
+		stored += must(strconv.Atoi(m[2]))
+	}
+	ev := exportMap(t, st)
+	if total < 500 || stored != len(ev) || stored >= total/2 {
+		t.Fatalf("collector with 5%% kept: %d interactions counted, %d stored (%d exported)", total, stored, len(ev))
+	}
+}
+
+func must(n int, err error) int {
+	if err != nil {
+		panic(err)
+	}
+	return n
+}
