@@ -41,7 +41,7 @@ const (
 
 // Keep the reserved names referenced until their owners use them.
 var _ = [...]byte{prefixDraft, prefixUndo, prefixAssign,
-	prefixSpan, prefixStub}
+	prefixSpan}
 
 // sep separates an id from what follows it in a key (ids never hold NUL).
 const sep = 0x00
