@@ -50,9 +50,9 @@ func gatherStats(st *store.Store, cfg appConfig) (doctor.Stats, error) {
 	if err := st.Queued(func(loop.QueueItem) error { s.Queued++; return nil }); err != nil {
 		return s, err
 	}
-	if len(d.items) > 0 {
-		s.GoalNow, s.GoalMet = trend.GoalStatus(cfg.TrendGoal(), d.items, d.grades, trend.GoalDays, d.newest)
-		for _, a := range trend.Alerts(d.items, d.grades, cfg.TrendPolicy(), d.newest) {
+	if data := d.trend(); data.Interactions() > 0 {
+		s.GoalNow, s.GoalMet = trend.GoalStatus(cfg.TrendGoal(), data, trend.GoalDays, data.Newest())
+		for _, a := range trend.Alerts(data, cfg.TrendPolicy(), data.Newest()) {
 			s.Alerts = append(s.Alerts, a.Label()+": "+a.Message)
 		}
 	}
