@@ -113,6 +113,13 @@ const (
 	Failed                  // valid, but its write failed (Submit returned an error)
 	Pending                 // a signal stored ahead of its interaction: applied when it comes
 	Withdrawn               // dropped: the user withdrew consent for this event
+	// Aggregated: edge sampling did not keep the interaction (or the
+	// interaction of this signal): counted in the aggregates, not stored
+	// in full. Not an error.
+	Aggregated
+	// Dropped: a signal for an interaction edge sampling did not keep,
+	// carrying nothing the aggregates count: counted, not stored.
+	Dropped
 )
 
 func (s Status) String() string {
@@ -131,6 +138,10 @@ func (s Status) String() string {
 		return "pending"
 	case Withdrawn:
 		return "withdrawn"
+	case Aggregated:
+		return "aggregated"
+	case Dropped:
+		return "dropped"
 	}
 	return "unknown"
 }
@@ -314,6 +325,10 @@ func (p *Pipeline) write(ps []prepared) ([]Outcome, error) {
 			outs[i].Status = Duplicate
 		case store.Withdrawn:
 			outs[i].Status = Withdrawn
+		case store.Aggregated:
+			outs[i].Status = Aggregated
+		case store.DroppedUnkept:
+			outs[i].Status = Dropped
 		case store.Conflict:
 			outs[i].Status, outs[i].Err = Rejected, errConflict
 			if ps[i].signal {

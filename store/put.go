@@ -354,9 +354,12 @@ func (s *Store) planInteraction(txn *badger.Txn, u *unit, recs []Record, i int, 
 				return err
 			}
 			if !s.keep(&sum) {
-				ev, err := decodeBody(r.Body)
-				if err != nil {
-					return err
+				ev := r.ev
+				if ev == nil {
+					var err error
+					if ev, err = decodeBody(r.Body); err != nil {
+						return err
+					}
 				}
 				planUnkept(u, recs, i, ev, nil, nil, nil)
 				return nil

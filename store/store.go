@@ -297,6 +297,9 @@ type Record struct {
 	// Refused is set when the record stands for an interaction refused
 	// because its user withheld consent (NewRefusalRecord): only ID is set.
 	Refused bool
+	// ev is the event NewRecord encoded: edge sampling reduces it to a
+	// stub without decoding Body again (nil: it decodes Body).
+	ev *loop.Event
 }
 
 // NewRefusalRecord is the record of an interaction refused because its
@@ -312,7 +315,7 @@ func NewRefusalRecord(eventID string) Record { return Record{ID: eventID, Refuse
 // NewRecord encodes a (validated, masked) event for PutRecords.
 func NewRecord(e *loop.Event) (Record, error) {
 	b := loop.AppendJSON(make([]byte, 0, 2048), e)
-	r := Record{ID: e.EventID, Time: e.Timestamp, Body: b}
+	r := Record{ID: e.EventID, Time: e.Timestamp, Body: b, ev: e}
 	h := sha256.Sum256(b)
 	copy(r.Hash[:], h[:16])
 	sum := loop.Summarize(e)

@@ -170,6 +170,10 @@ func printSummary(cmd *cobra.Command, a *app, s ingest.Summary, d time.Duration,
 		fmt.Fprintf(w, "signals: %d stored (%d waiting for their interaction); %d records dropped, consent withdrawn\n",
 			s.Signals, s.Pending, s.Withdrawn)
 	}
+	if s.Aggregated > 0 || s.Dropped > 0 {
+		fmt.Fprintf(w, "edge sampling: %d records counted in the aggregates only (not kept in full); %d signals dropped, carrying nothing counted\n",
+			s.Aggregated, s.Dropped)
+	}
 	if len(s.Reasons) > 0 {
 		keys := make([]string, 0, len(s.Reasons))
 		for k := range s.Reasons {
