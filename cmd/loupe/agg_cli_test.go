@@ -58,6 +58,27 @@ func TestEdgeSamplingStoreThroughBinary(t *testing.T) {
 	if u, d := edgeStats(t, a); u != unkept || d != dropped {
 		t.Fatalf("doctor: %d unkept, %d dropped; the store has %d, %d", u, d, unkept, dropped)
 	}
+	// The rates over the sample plus the aggregates are those of a store
+	// that kept everything (the read side counts the aggregates).
+	full := filepath.Join(dir, "full")
+	if r := run(t, []byte(lines), "ingest", "--store", full, "-"); r.code != 0 {
+		t.Fatalf("full ingest: %d %s", r.code, r.stderr)
+	}
+	series := func(dir, metric string) string {
+		r := run(t, nil, "trends", "--json", "--metric", metric, "--store", dir)
+		var out struct {
+			Series json.RawMessage `json:"series"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || r.code != 0 {
+			t.Fatalf("trends %s: %d %v %s", metric, r.code, err, r.stderr)
+		}
+		return string(out.Series)
+	}
+	for _, m := range []string{"thumbs_down_rate", "escalation_rate", "abandon_rate", "policy_violation_rate", "resolution_rate"} {
+		if got, want := series(a, m), series(full, m); got != want || len(want) < 100 {
+			t.Errorf("trends %s over the sampled store differ from the full one:\n%.300s\n%.300s", m, got, want)
+		}
+	}
 	// Everything again, through the binary (no sampling): duplicates.
 	r := run(t, []byte(lines), "ingest", "--json", "--store", a, "-")
 	var again ingest.Summary
