@@ -239,6 +239,9 @@ func (p *Pipeline) prepare(it Item) prepared {
 	if err != nil {
 		return prepared{err: &loop.InputError{Reason: loop.ReasonInvalidField, Msg: err.Error()}, id: id}
 	}
+	if len(p.o.Keep) > 0 {
+		rec.PrepareStub(p.o.Keep.Keeps) // the writer's work, done on this worker
+	}
 	return prepared{rec: rec, ok: true, id: id, userHash: ev.UserHash}
 }
 
