@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/loupe-dev/loupe/loop/sample"
 	"runtime"
 	"slices"
 	"sync"
@@ -62,6 +63,11 @@ type PipelineOptions struct {
 	// `loupe serve` samples them into the review queue. An error it
 	// returns is reported by Submit (the records stay stored).
 	OnStored func(ids []string) error
+	// Keep is edge sampling (loupe.yaml's intake.keep): the interactions
+	// it does not pick are counted in the store's aggregates, not stored
+	// in full. Every source of this pipeline (files, HTTP, OTLP, Kafka)
+	// follows it. Empty keeps everything.
+	Keep sample.Keep
 }
 
 // New returns the pipeline into st.
@@ -69,6 +75,9 @@ func New(st *store.Store, o PipelineOptions) *Pipeline {
 	w := o.Workers
 	if w <= 0 {
 		w = runtime.GOMAXPROCS(0)
+	}
+	if len(o.Keep) > 0 {
+		st.SetKeep(o.Keep.Keeps)
 	}
 	return &Pipeline{st: st, o: o, commit: &committer{st: st}, workers: w}
 }
@@ -229,6 +238,9 @@ func (p *Pipeline) prepare(it Item) prepared {
 	rec, err := store.NewRecord(ev)
 	if err != nil {
 		return prepared{err: &loop.InputError{Reason: loop.ReasonInvalidField, Msg: err.Error()}, id: id}
+	}
+	if len(p.o.Keep) > 0 {
+		rec.PrepareStub(p.o.Keep.Keeps) // the writer's work, done on this worker
 	}
 	return prepared{rec: rec, ok: true, id: id, userHash: ev.UserHash}
 }

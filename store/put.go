@@ -88,7 +88,7 @@ type unit struct {
 	changed  bool // the stored event (merged view) is new or changed
 	// edge sampling (unkept.go): what the commit adds to the aggregates,
 	// and the signals for unkept interactions it drops
-	agg     *agg.Table
+	aggOps  []aggOp // edge sampling: contributions to the aggregates (unkept.go)
 	dropped uint64
 }
 
@@ -294,7 +294,7 @@ func (s *Store) putRun(recs []Record, out []PutStatus) ([]string, bool, error) {
 			if g.changed {
 				changed = append(changed, g.id)
 			}
-			if g.agg != nil {
+			if len(g.aggOps) > 0 {
 				aggChanged = true
 			}
 		}
@@ -348,6 +348,10 @@ func (s *Store) planInteraction(txn *badger.Txn, u *unit, recs []Record, i int, 
 		}
 	}
 	if s.keep != nil {
+		if len(stored) == 0 && len(fresh) == 0 && r.pre != nil {
+			planUnkept(u, recs, i, r.ev, nil, nil, nil) // decided and reduced by a worker
+			return nil
+		}
 		if len(stored) == 0 && len(fresh) == 0 {
 			var sum loop.Summary
 			if err := decodeSummary(r.Summary, r.ID, r.Time, &sum); err != nil {
@@ -622,11 +626,11 @@ func (s *Store) commitGroup(group []*unit) error {
 				return split(err)
 			}
 		}
-		if u.agg != nil {
+		for i := range u.aggOps {
 			if delta == nil {
 				delta = agg.New()
 			}
-			delta.Merge(u.agg)
+			delta.Add(&u.aggOps[i].sum, u.aggOps[i].sign)
 		}
 		dropped += u.dropped
 	}

@@ -329,6 +329,12 @@ type Record struct {
 	// ev is the event NewRecord encoded: edge sampling reduces it to a
 	// stub without decoding Body again (nil: it decodes Body).
 	ev *loop.Event
+	// sum is the summary NewRecord encoded (valid when ev is set).
+	sum loop.Summary
+	// pre is the interaction's stub, reduced by PrepareStub in a pipeline
+	// worker, for when no signal is merged into it (nil: reduced by the
+	// writer).
+	pre *preparedStub
 }
 
 // NewRefusalRecord is the record of an interaction refused because its
@@ -360,8 +366,8 @@ func NewRecord(e *loop.Event) (Record, error) {
 	// duplicates are found whatever form the stored copy has.
 	h := sha256.Sum256(b)
 	copy(r.Hash[:], h[:16])
-	sum := loop.Summarize(e)
-	r.Summary = encodeSummary(nil, &sum)
+	r.sum = loop.Summarize(e)
+	r.Summary = encodeSummary(nil, &r.sum)
 	if e.UserHash != "" {
 		var err error
 		if r.UserHash, err = hex.DecodeString(e.UserHash); err != nil || len(r.UserHash) != 16 {

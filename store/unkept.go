@@ -187,6 +187,11 @@ func planUnkept(u *unit, recs []Record, i int, ev *loop.Event, pendSigs []*loop.
 	u.newEvent = true
 	u.settle(i, Aggregated)
 	u.set(indexKey(r.ID), append(indexValue(r), unkeptFlag))
+	if r.pre != nil && len(pendSigs) == 0 && len(fresh) == 0 && len(pendX) == 0 {
+		u.aggOps = append(u.aggOps, aggOp{r.pre.sum, +1})
+		u.set(stubKey(r.ID), r.pre.value)
+		return
+	}
 	st := &stub{ts: tsBytes(nil, r.Time), ev: reduceEvent(ev)}
 	u.dels = append(u.dels, pendX...)
 	for _, sg := range pendSigs {
@@ -208,10 +213,35 @@ func planUnkept(u *unit, recs []Record, i int, ev *loop.Event, pendSigs []*loop.
 			addSignalID(u, &recs[j], j, DroppedUnkept)
 		}
 	}
-	sum := st.summary()
-	u.agg = agg.New()
-	u.agg.Add(&sum, +1)
+	u.aggOps = append(u.aggOps, aggOp{st.summary(), +1})
 	u.set(stubKey(r.ID), st.encode())
+}
+
+// preparedStub is an interaction's stub and its summary, reduced ahead of
+// the writer.
+type preparedStub struct {
+	value []byte
+	sum   loop.Summary
+}
+
+// PrepareStub reduces the interaction to its stub in the caller's
+// goroutine when keep, deciding on the interaction as it arrived, would
+// not keep it: the store's single writer then only has to write it, when no
+// signal is merged into it (otherwise it decides and reduces again on the
+// merged view). Pipeline workers call it; it is optional.
+func (r *Record) PrepareStub(keep KeepFunc) {
+	if keep == nil || r.ev == nil || r.Signal != nil || r.Refused || keep(&r.sum) {
+		return
+	}
+	st := &stub{ts: tsBytes(nil, r.Time), ev: reduceEvent(r.ev)}
+	r.pre = &preparedStub{value: st.encode(), sum: st.summary()}
+}
+
+// aggOp is one interaction's contribution to the aggregates, added
+// (sign +1) or taken out (-1) when its unit commits.
+type aggOp struct {
+	sum  loop.Summary
+	sign int
 }
 
 // planStubSignals plans new signals for an unkept interaction: those that
@@ -257,9 +287,7 @@ func planStubSignals(txn *badger.Txn, u *unit, recs []Record, idx []int, id stri
 	}
 	if applied {
 		now := st.summary()
-		u.agg = agg.New()
-		u.agg.Add(&old, -1)
-		u.agg.Add(&now, +1)
+		u.aggOps = append(u.aggOps, aggOp{old, -1}, aggOp{now, +1})
 	}
 	u.set(stubKey(id), st.encode())
 	return nil

@@ -66,6 +66,10 @@ user's choice, not bad input, and do not cause exit 3.`,
 					return usageErr("input %s: %v", f, err)
 				}
 			}
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
 			st, err := a.open(cmd.Context(), "loupe ingest")
 			if err != nil {
 				return err
@@ -80,13 +84,9 @@ user's choice, not bad input, and do not cause exit 3.`,
 				}
 				defer rw.close()
 			}
-			pipe := ingest.New(st, ingest.PipelineOptions{})
+			pipe := ingest.New(st, ingest.PipelineOptions{Keep: cfg.Intake.Keep})
 			var otel *ingest.OTLP
 			if format == "otlp" {
-				cfg, err := a.loadConfig()
-				if err != nil {
-					return err
-				}
 				otel = ingest.NewOTLP(pipe, cfg.OTLP.Mapping())
 			}
 			var total ingest.Summary
