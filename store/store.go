@@ -49,6 +49,13 @@ const (
 	Failed                     // new, but its write failed (PutEvents returned an error)
 	Pending                    // a signal stored to wait for its interaction
 	Withdrawn                  // dropped: consent for this event was withdrawn
+	// Aggregated: a new interaction edge sampling did not keep, counted in
+	// the aggregates (and kept as a stub, agg.go) but not stored in full; or
+	// a new signal for such an interaction, applied to its aggregates.
+	Aggregated
+	// DroppedUnkept: a new signal for an interaction that was not kept that
+	// carries nothing the aggregates count: counted, not stored.
+	DroppedUnkept
 )
 
 // Options tune Open.
@@ -77,6 +84,7 @@ type Store struct {
 	sigf  *idFilter           // stored signal ids (k keys), likewise
 	pendf *idFilter           // event ids with pending signals (p keys), likewise
 	tombs map[string]struct{} // keyed hashes of withdrawn event ids, likewise
+	keep  KeepFunc            // edge sampling: which new interactions are stored in full (nil: all)
 
 	w watchers
 
