@@ -11,11 +11,12 @@
 #            cmd/loupe): time from exec to the inbox loaded and to the first
 #            result of a filter typed then, and RssAnon a second later; the
 #            first open, right after the ingest, apart from the median of
-#            two reopens
+#            two reopens; and the CPU time the TUI had used by then
 #   filter   BenchmarkCostFilter: the TUI's filter path on the store's own
-#            summaries, typing BenchmarkFilter1M's queries; p95 per keystroke
+#            summaries, typing BenchmarkFilter1M's queries; p95 per keystroke,
+#            of wall time and of CPU time
 #   trends   loupe trends --days 3660 --json (every day the store can hold):
-#            median wall time of three runs, and peak RSS
+#            median wall and CPU time of three runs, and peak RSS
 #
 # Each size gets a fresh directory under $TMPDIR (default /tmp), removed
 # once measured: 3M events are about 3.6 GB of JSONL plus the store. The
@@ -27,7 +28,9 @@
 # the "marginal" column, the cost per event added between the two largest
 # sizes against that between the two smallest, separates the two).
 # The 1-minute load average is sampled at every step: the machine may be
-# shared, and the numbers are only as good as it was quiet.
+# shared, and the wall-clock numbers are only as good as it was quiet. CPU
+# times (the second table) are what a loaded machine disturbs least: judge
+# growth by them when the load changed between sizes.
 #
 # Usage: scripts/cost-curve.sh [SIZES...]   (default 100000 1000000 3000000)
 # Results also go to $COST_CURVE_OUT (default bin/cost-curve), with each
@@ -116,15 +119,17 @@ for n in "${sizes[@]}"; do
   bench BenchmarkCostFilter "$work/store" "$out/filter-$n.log"
   sample
   note "$n: trends"
-  tms=()
+  tms=() tcpu=()
   for i in 1 2 3; do
-    /usr/bin/time -o "$work/time" -f '%e %M' "$loupe" trends --store "$work/store" --days 3660 --json > /dev/null 2> "$out/trends-$n.log" ||
+    /usr/bin/time -o "$work/time" -f '%e %M %U %S' "$loupe" trends --store "$work/store" --days 3660 --json > /dev/null 2> "$out/trends-$n.log" ||
       { echo "cost-curve: loupe trends failed on $n events:" >&2; cat "$out/trends-$n.log" >&2; exit 5; }
-    read -r t trss_kb < <(tail -1 "$work/time")
+    read -r t trss_kb tu ts < <(tail -1 "$work/time")
     tms+=("$t")
+    tcpu+=("$(awk -v u="$tu" -v s="$ts" 'BEGIN { print u + s }')")
     sample
   done
   trends_s=$(printf '%s\n' "${tms[@]}" | sort -g | sed -n 2p)
+  trends_cpu_s=$(printf '%s\n' "${tcpu[@]}" | sort -g | sed -n 2p)
 
   rec events "$n"
   rec accepted "${accepted:-0}"
@@ -138,10 +143,14 @@ for n in "${sizes[@]}"; do
   rec open1_rss_mb "$(metric "$out/open-$n.log" first-open-anon-rss-MB)"
   rec reopen_filter_ms "$(metric "$out/open-$n.log" reopen-filter-ready-ms)"
   rec reopen_rss_mb "$(metric "$out/open-$n.log" reopen-anon-rss-MB)"
+  rec open1_cpu_ms "$(metric "$out/open-$n.log" first-open-cpu-ms)"
+  rec reopen_cpu_ms "$(metric "$out/open-$n.log" reopen-cpu-ms)"
+  rec filter_cpu_p95_ms "$(metric "$out/filter-$n.log" cpu-p95-ms)"
   rec filter_p50_ms "$(metric "$out/filter-$n.log" p50-ms)"
   rec filter_p95_ms "$(metric "$out/filter-$n.log" p95-ms)"
   rec filter_p95_3plus_ms "$(metric "$out/filter-$n.log" p95-3plus-ms)"
   rec trends_s "$trends_s"
+  rec trends_cpu_s "$trends_cpu_s"
   rec trends_peak_rss_mb "$(awk -v k="$trss_kb" 'BEGIN { printf "%.0f", k / 1024 }')"
   rec load "$(printf '%s\n' "${loads[@]}" | awk '{ s += $1; if ($1 > m) m = $1; if (NR == 1 || $1 < lo) lo = $1 } END { printf "%.1f–%.1f (mean %.1f)", lo, m, s / NR }')"
   rm -rf "$work"
@@ -166,8 +175,20 @@ END {
       v(n, "open1_filter_ms") / 1000, v(n, "reopen_filter_ms") / 1000, v(n, "open1_rss_mb"), v(n, "reopen_rss_mb"),
       v(n, "filter_p95_ms"), v(n, "filter_p95_3plus_ms"), v(n, "trends_s"), val[n, "load"]
   }
+  print ""
+  print "CPU time (user + system, all threads):"
+  print ""
+  print "| events | ingest | TUI to a filterable inbox, first open (reopen) | filter p95 per keystroke | trends, all days |"
+  print "|---:|---:|---:|---:|---:|"
+  for (i = 1; i <= nn; i++) {
+    n = ns[i]
+    printf "| %s | %.1f s = %.1f µs/event | %.2f s (%.2f s) | %.1f ms | %.2f s |\n", n, v(n, "ingest_cpu_s"), v(n, "ingest_cpu_s") * 1e6 / n,
+      v(n, "open1_cpu_ms") / 1000, v(n, "reopen_cpu_ms") / 1000, v(n, "filter_cpu_p95_ms"), v(n, "trends_cpu_s")
+  }
   if (nn < 2) { print ""; print "(one size: no growth to judge)"; exit }
-  split("ingest_s ingest_cpu_s ingest_peak_rss_mb store_mb open1_filter_ms reopen_filter_ms open1_rss_mb reopen_rss_mb filter_p95_ms filter_p95_3plus_ms trends_s trends_peak_rss_mb", ks, " ")
+  split("ingest_s ingest_cpu_s ingest_peak_rss_mb store_mb open1_filter_ms open1_cpu_ms reopen_filter_ms reopen_cpu_ms open1_rss_mb reopen_rss_mb filter_p95_ms filter_p95_3plus_ms filter_cpu_p95_ms trends_s trends_cpu_s trends_peak_rss_mb", ks, " ")
+  name["open1_cpu_ms"] = "TUI CPU to a filterable inbox, first open"; name["reopen_cpu_ms"] = "TUI CPU to a filterable inbox, reopen"
+  name["filter_cpu_p95_ms"] = "filter CPU p95 per keystroke"; name["trends_cpu_s"] = "trends CPU over all days"
   name["ingest_s"] = "ingest time (1 / events/s)"; name["ingest_cpu_s"] = "ingest CPU time"
   name["ingest_peak_rss_mb"] = "ingest peak RSS"; name["store_mb"] = "store size"
   name["open1_filter_ms"] = "time to a filterable inbox, first open"; name["reopen_filter_ms"] = "time to a filterable inbox, reopen"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,25 +22,28 @@ import (
 // later ones: run right after an ingest, the first open is the one that
 // pays for compaction. (b.Loop runs the function once, so the first
 // iteration is the first open; -benchtime 3x gives one first and two
-// later opens.)
+// later opens.) first-open-cpu-ms and reopen-cpu-ms are the CPU time the
+// TUI had used when the filter's first result came.
 func BenchmarkCostTUIOpen(b *testing.B) {
 	dir := os.Getenv("LOUPE_BENCH_STORE")
 	if dir == "" {
 		b.Skip("set LOUPE_BENCH_STORE to a store directory (scripts/cost-curve.sh builds them)")
 	}
-	var first, loaded, filtered, rss []float64
+	var first, loaded, filtered, rss, cpu []float64
 	for b.Loop() {
-		f, l, fl, r := startupOnce(b, dir)
-		first, loaded, filtered, rss = append(first, f), append(loaded, l), append(filtered, fl), append(rss, r)
+		f, l, fl, r, c := startupOnce(b, dir)
+		first, loaded, filtered, rss, cpu = append(first, f), append(loaded, l), append(filtered, fl), append(rss, r), append(cpu, c)
 	}
 	b.ReportMetric(first[0], "first-open-first-frame-ms")
 	b.ReportMetric(loaded[0], "first-open-loaded-ms")
 	b.ReportMetric(filtered[0], "first-open-filter-ready-ms")
 	b.ReportMetric(rss[0], "first-open-anon-rss-MB")
+	b.ReportMetric(cpu[0], "first-open-cpu-ms")
 	if len(first) > 1 {
 		b.ReportMetric(median(loaded[1:]), "reopen-loaded-ms")
 		b.ReportMetric(median(filtered[1:]), "reopen-filter-ready-ms")
 		b.ReportMetric(median(rss[1:]), "reopen-anon-rss-MB")
+		b.ReportMetric(median(cpu[1:]), "reopen-cpu-ms")
 	}
 }
 
@@ -59,7 +63,9 @@ var costQueries = []string{
 // index from them as the TUI does (tui's buildIndex), then types
 // costQueries one character at a time, searching only the previous result
 // whenever the query narrows, and reports per-keystroke p50/p95 (and p95
-// over keystrokes with 3+ characters typed). load-ms and build-ms are the
+// over keystrokes with 3+ characters typed), and the p95 of the CPU time
+// each keystroke's search used (all workers: less noisy than wall time on
+// a loaded machine). load-ms and build-ms are the
 // scan and the index build, once, in this process (not the TUI's start-up:
 // BenchmarkCostTUIOpen measures that).
 func BenchmarkCostFilter(b *testing.B) {
@@ -93,7 +99,7 @@ func BenchmarkCostFilter(b *testing.B) {
 	})
 	buildMS := msSince(start)
 	ctx := context.Background()
-	var all, three []time.Duration
+	var all, three, cpu []time.Duration
 	matched := 0
 	for b.Loop() {
 		for _, query := range costQueries {
@@ -105,9 +111,10 @@ func BenchmarkCostFilter(b *testing.B) {
 				if k > 1 && q.Narrows(prevQ) {
 					req.Within = prev.IDs
 				}
-				t := time.Now()
+				c, t := cpuNow(), time.Now()
 				res, err := ix.Search(ctx, req)
 				d := time.Since(t)
+				cpu = append(cpu, cpuNow()-c)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -128,12 +135,23 @@ func BenchmarkCostFilter(b *testing.B) {
 	b.ReportMetric(durPct(all, 50), "p50-ms")
 	b.ReportMetric(durPct(all, 95), "p95-ms")
 	b.ReportMetric(durPct(three, 95), "p95-3plus-ms")
+	b.ReportMetric(durPct(cpu, 95), "cpu-p95-ms")
 	b.ReportMetric(float64(len(all))/float64(b.N), "keystrokes/op")
 	// Nothing matched at all would mean the queries do not fit the
 	// store's data (a different generator): then the latencies say little.
 	if matched == 0 {
 		b.Fatalf("none of %q matched any of the %d items", costQueries, len(sums))
 	}
+}
+
+// cpuNow is the CPU time, user and system, this process has used (all its
+// threads: the search splits its work across GOMAXPROCS workers).
+func cpuNow() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func msSince(t time.Time) float64 { return float64(time.Since(t)) / float64(time.Millisecond) }
