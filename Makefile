@@ -52,7 +52,7 @@ bench: build
 # How cost grows with the number of events (issue 17): ingest, store size,
 # start-up, memory, filter and trends at 100k, 1M and 3M events through the
 # real binary (scripts/cost-curve.sh; SIZES="..." for others). Not part of
-# bench: it takes about 25 minutes on 2 cores and ~8 GB of free space under
+# bench: it took 26 minutes on the loaded 2 cores, and needs ~8 GB free under
 # /tmp for the 3M size; results in bin/cost-curve/table.md.
 SIZES ?= 100000 1000000 3000000
 cost-curve:
