@@ -130,16 +130,11 @@ type Builder struct {
 	ix    *Index
 	maps  [numCols + 1]map[string]uint32 // the last one: reasons
 	chunk []byte
-	// Field values repeat a handful of strings, often the very same
-	// string: a short scan comparing data pointers finds most before the
-	// map is asked.
-	recent [numCols + 1][]seen
-}
-
-type seen struct {
-	p    *byte
-	n    int
-	code uint32
+	// Field values repeat a handful of strings, often the previous item's:
+	// comparing with it first spares most map lookups. (By content: the
+	// caller's strings may be views of a buffer it reuses, so the same
+	// pointer can hold another value.)
+	last [numCols + 1]uint32
 }
 
 // NewBuilder starts an index expecting about n items (0: unknown).
@@ -192,25 +187,17 @@ func (b *Builder) copyText(s string) string {
 }
 
 func (b *Builder) code(c int, dict *[]string, v string) uint32 {
-	p := unsafe.StringData(v)
-	for _, r := range b.recent[c] {
-		if r.p == p && r.n == len(v) {
-			return r.code
-		}
+	if k := b.last[c]; int(k) < len(*dict) && (*dict)[k] == v {
+		return k
 	}
 	k, ok := b.maps[c][v] // no allocation for the lookup
 	if !ok {
 		v = strings.Clone(v) // v may be a view of a caller's buffer
-		p = unsafe.StringData(v)
 		k = uint32(len(*dict))
 		b.maps[c][v] = k
 		*dict = append(*dict, v)
 	}
-	if len(b.recent[c]) < 32 {
-		b.recent[c] = append(b.recent[c], seen{p, len(v), k})
-	} else {
-		b.recent[c][int(k)%32] = seen{p, len(v), k}
-	}
+	b.last[c] = k
 	return k
 }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/loupe-dev/loupe/loop"
 	"github.com/loupe-dev/loupe/loop/filter"
@@ -40,15 +41,35 @@ func sample(n int, seed uint64) []loop.Summary {
 	return out
 }
 
+// build adds sums as a store scan does: every string a view of one buffer
+// that the next summary overwrites, so the same address holds another
+// value each time.
 func build(sums []loop.Summary) *List {
 	b := NewBuilder(0)
+	buf := make([]byte, 0, 4096)
+	view := func(v string) string {
+		if v == "" {
+			return ""
+		}
+		at := len(buf)
+		buf = append(buf, v...)
+		return unsafe.String(&buf[at], len(v))
+	}
+	var reasons []string
 	for i := range sums {
-		// A view the builder must copy: the caller's buffer changes after.
 		s := sums[i]
-		buf := []byte(s.ID)
-		s.ID = string(buf)
+		buf, reasons = buf[:0], reasons[:0]
+		s.ID, s.Model, s.Segment, s.Task, s.Locale, s.Snippet = view(s.ID), view(s.Model), view(s.Segment), view(s.Task), view(s.Locale), view(s.Snippet)
+		for _, r := range s.Reasons {
+			reasons = append(reasons, view(r))
+		}
+		if s.Reasons != nil {
+			s.Reasons = reasons
+		}
 		b.Add(&s)
-		clear(buf)
+		for i := range buf {
+			buf[i] = '#'
+		}
 	}
 	return b.List()
 }
@@ -63,6 +84,17 @@ func TestListKeepsEverySummary(t *testing.T) {
 		if got := l.At(i); !reflect.DeepEqual(got, sums[i]) {
 			t.Fatalf("item %d:\n got %+v\nwant %+v", i, got, sums[i])
 		}
+	}
+	for i := range sums {
+		if r, ok := l.Find(sums[i].ID); !ok || r != i {
+			t.Fatalf("Find(%s) = %d, %v; want %d", sums[i].ID, r, ok, i)
+		}
+	}
+	if _, ok := l.Find("ev-nope"); ok {
+		t.Fatal("Find found an id never added")
+	}
+	if _, ok := (*List)(nil).Find("ev-000001"); ok {
+		t.Fatal("Find found an id in no list")
 	}
 	if !reflect.DeepEqual(l.Summaries(), sums) {
 		t.Fatal("Summaries differs from the summaries added")
@@ -79,6 +111,11 @@ func TestReversedParts(t *testing.T) {
 	slices.Reverse(want)
 	if !reflect.DeepEqual(got.Summaries(), want) {
 		t.Fatal("joined parts differ from the reversed summaries")
+	}
+	for i := range want {
+		if r, ok := got.Find(want[i].ID); !ok || r != i {
+			t.Fatalf("Find(%s) = %d, %v; want %d", want[i].ID, r, ok, i)
+		}
 	}
 	ref := filter.Build(len(want), func(i int) filter.Item {
 		s := &want[i]
