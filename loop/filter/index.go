@@ -311,18 +311,25 @@ const (
 func charMask(s string) uint64 {
 	var m uint64
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z':
-			m |= 1 << (c - 'a')
-		case c >= 'A' && c <= 'Z':
-			m |= 1 << (upperShift + c - 'A')
-		case c >= '0' && c <= '9':
-			m |= 1 << (digitShift + c - '0')
-		}
+		m |= maskOf[s[i]]
 	}
 	return m
 }
+
+// maskOf is each byte's charMask bit (0 for all but letters and digits): a
+// lookup instead of a switch per byte of a million texts.
+var maskOf = func() (t [256]uint64) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = 1 << (c - 'a')
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = 1 << (upperShift + c - 'A')
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = 1 << (digitShift + c - '0')
+	}
+	return t
+}()
 
 // foldMask merges upper-case bits into lower-case ones: which letters (in
 // any case) and digits are present.

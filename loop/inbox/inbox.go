@@ -11,6 +11,7 @@ package inbox
 import (
 	"hash/maphash"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -247,7 +248,18 @@ func Reversed(parts ...*List) *List {
 		ixs[i] = p.ix
 	}
 	r := &List{ids: make([]string, 0, n), times: make([]int64, 0, n), nums: make([]nums, 0, n),
-		rl: make([]uint32, 0, n), rlists: [][]string{nil}, ix: filter.Reversed(ixs...)}
+		rl: make([]uint32, 0, n), rlists: [][]string{nil}}
+	for pi := len(parts) - 1; pi >= 0; pi-- {
+		p := parts[pi]
+		for j := p.Len() - 1; j >= 0; j-- {
+			r.ids = append(r.ids, p.ids[j])
+		}
+	}
+	// The id table needs only the ids: it fills on another core while
+	// the rest is joined.
+	var wg sync.WaitGroup
+	wg.Go(r.index)
+	r.ix = filter.Reversed(ixs...)
 	at := map[string]uint32{}
 	remaps := make([][]uint32, len(parts))
 	for pi, p := range parts {
@@ -266,12 +278,11 @@ func Reversed(parts ...*List) *List {
 	for pi := len(parts) - 1; pi >= 0; pi-- {
 		p := parts[pi]
 		for j := p.Len() - 1; j >= 0; j-- {
-			r.ids = append(r.ids, p.ids[j])
 			r.times = append(r.times, p.times[j])
 			r.nums = append(r.nums, p.nums[j])
 			r.rl = append(r.rl, remaps[pi][p.rl[j]])
 		}
 	}
-	r.index()
+	wg.Wait()
 	return r
 }
