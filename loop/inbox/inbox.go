@@ -33,6 +33,9 @@ type List struct {
 	// tenth of that.
 	byID []int32
 	seed maphash.Seed
+
+	sumsOnce sync.Once // Summaries, made on first use
+	sums     []loop.Summary
 }
 
 // nums is the fixed-size part of a summary.
@@ -130,14 +133,18 @@ func (l *List) At(i int) loop.Summary {
 	}
 }
 
-// Summaries is every item's summary, in list order (for computations that
-// take a []loop.Summary, such as trends; it costs a Summary per item).
+// Summaries is every item's summary, in list order, for computations that
+// take a []loop.Summary (trends). It costs a Summary per item (about 180
+// bytes), so it is made once, on the first call, and shared by every
+// caller after: they must not change it.
 func (l *List) Summaries() []loop.Summary {
-	out := make([]loop.Summary, l.Len())
-	for i := range out {
-		out[i] = l.At(i)
-	}
-	return out
+	l.sumsOnce.Do(func() {
+		l.sums = make([]loop.Summary, l.Len())
+		for i := range l.sums {
+			l.sums[i] = l.At(i)
+		}
+	})
+	return l.sums
 }
 
 // idChunk is the size of the blocks ids are copied into.
