@@ -92,21 +92,21 @@ func rebuild(st *store.Store, old *ilist.List, ids []string, overlap float64) te
 				added = append(added, sum)
 			}
 		}
-		slices.SortFunc(added, listOrder)
+		slices.SortFunc(added, func(a, b loop.Summary) int { return listOrder(a, b.Time, b.ID) })
 		b := ilist.NewBuilder(old.Len() + len(added))
 		j := 0
 		for i := range old.Len() {
-			s := old.At(i)
-			for j < len(added) && listOrder(added[j], s) < 0 {
+			id := old.ID(i)
+			for j < len(added) && listOrder(added[j], old.Time(i), id) < 0 {
 				b.Add(&added[j])
 				j++
 			}
 			switch {
-			case erased[s.ID]:
-			case changed[s.ID] != nil:
-				b.Add(changed[s.ID])
+			case erased[id]:
+			case changed[id] != nil:
+				b.Add(changed[id])
 			default:
-				b.Add(&s)
+				b.AddFrom(old, i)
 			}
 		}
 		for ; j < len(added); j++ {
@@ -128,13 +128,14 @@ func rebuild(st *store.Store, old *ilist.List, ids []string, overlap float64) te
 	}
 }
 
-// listOrder is the inbox's order: newest first, then by id descending (the
-// store's order, reversed).
-func listOrder(a, b loop.Summary) int {
-	if c := b.Time.Compare(a.Time); c != 0 {
+// listOrder compares a with the item of time bTime and id bID in the
+// inbox's order: newest first, then by id descending (the store's order,
+// reversed).
+func listOrder(a loop.Summary, bTime time.Time, bID string) int {
+	if c := bTime.Compare(a.Time); c != 0 {
 		return c
 	}
-	return cmp.Compare(b.ID, a.ID)
+	return cmp.Compare(bID, a.ID)
 }
 
 // swap takes a rebuilt list: marks and the reviewer's queue rows are

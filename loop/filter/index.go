@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"slices"
 	"strings"
 	"unsafe"
 )
@@ -135,6 +136,10 @@ type Builder struct {
 	// caller's strings may be views of a buffer it reuses, so the same
 	// pointer can hold another value.)
 	last [numCols + 1]uint32
+	// AddFrom's source index and where its dictionary codes went (-1:
+	// not yet seen).
+	src   *Index
+	remap [numCols + 1][]int32
 }
 
 // NewBuilder starts an index expecting about n items (0: unknown).
@@ -168,6 +173,41 @@ func (b *Builder) Add(it *Item) {
 		ix.rcodes = append(ix.rcodes, b.code(numCols, &ix.rdict, r))
 	}
 	ix.roff = append(ix.roff, uint32(len(ix.rcodes)))
+}
+
+// AddFrom appends item i of ix, sharing its text (an index is immutable,
+// so the new one may point into the old one's blocks).
+func (b *Builder) AddFrom(ix *Index, i int) {
+	if b.src != ix {
+		b.src = ix
+		for c := range b.remap {
+			dict := ix.rdict
+			if c < numCols {
+				dict = ix.cols[c].dict
+			}
+			b.remap[c] = slices.Repeat([]int32{-1}, len(dict))
+		}
+	}
+	out := b.ix
+	out.text = append(out.text, ix.text[i])
+	out.masks = append(out.masks, ix.masks[i])
+	for c := range out.cols {
+		out.cols[c].codes = append(out.cols[c].codes, b.from(c, &out.cols[c].dict, ix.cols[c].dict, ix.cols[c].codes[i]))
+	}
+	for _, k := range ix.rcodes[ix.roff[i]:ix.roff[i+1]] {
+		out.rcodes = append(out.rcodes, b.from(numCols, &out.rdict, ix.rdict, k))
+	}
+	out.roff = append(out.roff, uint32(len(out.rcodes)))
+}
+
+// from is the code here of code k of the source dictionary srcDict.
+func (b *Builder) from(c int, dict *[]string, srcDict []string, k uint32) uint32 {
+	if r := b.remap[c][k]; r >= 0 {
+		return uint32(r)
+	}
+	r := b.code(c, dict, srcDict[k])
+	b.remap[c][k] = int32(r)
+	return r
 }
 
 // copyText copies s into the current text block.

@@ -10,6 +10,7 @@ package inbox
 
 import (
 	"hash/maphash"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -157,6 +158,10 @@ type Builder struct {
 	chunk []byte
 	rmap  map[string]uint32 // a reason list, joined by 0 bytes, to its code
 	key   []byte
+	// AddFrom's source list and where its reason-list codes went (-1:
+	// not yet seen).
+	src     *List
+	rlRemap []int32
 }
 
 // NewBuilder starts a list expecting about n items (0: unknown).
@@ -196,6 +201,27 @@ func (b *Builder) Add(s *loop.Summary) {
 	l.rl = append(l.rl, b.reasons(s.Reasons))
 	b.ix.Add(&filter.Item{Text: s.Snippet, Model: s.Model, Segment: s.Segment, Task: s.Task,
 		Locale: s.Locale, Thumb: s.Thumb.String(), Reasons: s.Reasons})
+}
+
+// AddFrom appends item i of l, sharing its id and text (a list is
+// immutable, so the new one may point into the old one's blocks): a
+// rebuild copies the unchanged items of the list it replaces this way,
+// without decoding and encoding each again.
+func (b *Builder) AddFrom(l *List, i int) {
+	if b.src != l {
+		b.src = l
+		b.rlRemap = slices.Repeat([]int32{-1}, len(l.rlists))
+	}
+	out := b.l
+	out.ids = append(out.ids, l.ids[i])
+	out.times = append(out.times, l.times[i])
+	out.nums = append(out.nums, l.nums[i])
+	k := l.rl[i]
+	if b.rlRemap[k] < 0 {
+		b.rlRemap[k] = int32(b.reasons(l.rlists[k]))
+	}
+	out.rl = append(out.rl, uint32(b.rlRemap[k]))
+	b.ix.AddFrom(l.ix, i)
 }
 
 func (b *Builder) copyID(s string) string {

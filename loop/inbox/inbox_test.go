@@ -139,3 +139,42 @@ func TestReversedParts(t *testing.T) {
 		}
 	}
 }
+
+// A rebuild copies the old list's items with AddFrom, between new ones
+// added from summaries: the result is as if every summary had been added.
+func TestAddFromMixesWithAdd(t *testing.T) {
+	sums := sample(4000, 3)
+	old := build(sums[:3000])
+	b := NewBuilder(0)
+	var want []loop.Summary
+	for i := range 3000 {
+		if i%500 == 0 {
+			s := sums[3000+i/500]
+			b.Add(&s)
+			want = append(want, s)
+		}
+		if i%7 == 3 {
+			continue // erased
+		}
+		b.AddFrom(old, i)
+		want = append(want, sums[i])
+	}
+	got := b.List()
+	if !reflect.DeepEqual(got.Summaries(), want) {
+		t.Fatal("the rebuilt list differs from its summaries")
+	}
+	for i := range want {
+		if r, ok := got.Find(want[i].ID); !ok || r != i {
+			t.Fatalf("Find(%s) = %d, %v; want %d", want[i].ID, r, ok, i)
+		}
+	}
+	ref := build(want)
+	for _, q := range []string{"seg:ent", "reason:fact", "cancel 12", "thumb:down model:sup", "locale:de reason:tone"} {
+		req := filter.Request{Query: filter.Parse(q), SortLimit: -1}
+		a, _ := got.Index().Search(context.Background(), req)
+		r, _ := ref.Index().Search(context.Background(), req)
+		if !reflect.DeepEqual(a.IDs, r.IDs) {
+			t.Fatalf("%q: %d hits, want %d", q, len(a.IDs), len(r.IDs))
+		}
+	}
+}
