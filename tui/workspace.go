@@ -134,20 +134,16 @@ type (
 	leaseDeniedMsg struct{ ID string }
 )
 
-// loadMemoryLimit bounds the heap while loading, when garbage collection
-// runs less often than usual (a soft limit: the GC works harder near it).
-const loadMemoryLimit = 512 << 20
-
 // load reads everything the inbox needs. It runs as a command: the first
 // frame never waits for it.
 func load(st *store.Store, reviewer string, adjudicator bool, overlap float64, now time.Time) tea.Cmd {
 	return func() tea.Msg {
 		// Loading makes a few hundred MB that stay: collecting at every
-		// doubling of a heap that only grows is wasted work. The peak stays
-		// bounded by the memory limit meanwhile.
-		prev := debug.SetMemoryLimit(-1) // reads it
-		debug.SetMemoryLimit(min(prev, loadMemoryLimit))
-		defer debug.SetMemoryLimit(prev)
+		// doubling of a heap that only grows is wasted work. The load
+		// makes little garbage (the columns are sized up front, nothing
+		// is allocated per summary), so the peak stays near what is
+		// kept. (No memory limit: a store of several million would then
+		// collect without end while its list outgrows it.)
 		defer debug.SetGCPercent(debug.SetGCPercent(400))
 		var m loadedMsg
 		// The list comes in columns, newest first, its filter index
