@@ -176,6 +176,7 @@ func startupOnce(b *testing.B, bin, dir string) (r startup) {
 		f.Write([]byte(string(c)))
 		wait("filtered", n+1)
 		ms := float64(time.Since(sent).Microseconds()) / 1000
+		b.Logf("%q: %.1f ms", benchWord[:i+1], ms)
 		if i == 0 {
 			r.word1 = ms
 		}
