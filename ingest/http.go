@@ -148,6 +148,9 @@ func NewCollector(p *Pipeline, o CollectorOptions) *Collector {
 		if pending, dropped, err := c.p.st.SignalStats(); err == nil {
 			writeSignalGauges(w, pending, dropped)
 		}
+		if unkept, dropped, err := c.p.st.AggregateStats(); err == nil {
+			writeAggregateGauges(w, unkept, dropped)
+		}
 	}))
 	return c
 }

@@ -35,6 +35,12 @@ type Summary struct {
 	Signals   int `json:"signals"`
 	Pending   int `json:"pending"`
 	Withdrawn int `json:"withdrawn"`
+	// Edge sampling (intake.keep): Aggregated counts the records (new
+	// interactions and signals) counted in the aggregates but not stored
+	// in full, Dropped the signals for such interactions that carried
+	// nothing the aggregates count. Neither is an error.
+	Aggregated int `json:"aggregated"`
+	Dropped    int `json:"dropped"`
 }
 
 // Add folds o into s.
@@ -47,6 +53,8 @@ func (s *Summary) Add(o Summary) {
 	s.Signals += o.Signals
 	s.Pending += o.Pending
 	s.Withdrawn += o.Withdrawn
+	s.Aggregated += o.Aggregated
+	s.Dropped += o.Dropped
 	for k, v := range o.Reasons {
 		if s.Reasons == nil {
 			s.Reasons = map[string]int{}
@@ -71,6 +79,10 @@ func (s *Summary) count(o Outcome) {
 		s.Pending++
 	case Withdrawn:
 		s.Withdrawn++
+	case Aggregated:
+		s.Aggregated++
+	case Dropped:
+		s.Dropped++
 	case Duplicate:
 		s.Duplicates++
 	case Blank:

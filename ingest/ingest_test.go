@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"strings"
 	"testing"
@@ -77,6 +78,36 @@ func BenchmarkIngest(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		b.StartTimer()
+		if _, err := run(context.Background(), st, bytes.NewReader(data), ReadOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		st.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(50000*b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkIngestSampled is BenchmarkIngest with edge sampling keeping
+// 5% of the interactions (by a hash of the id): the rest are counted in
+// the aggregates and kept as stubs.
+func BenchmarkIngestSampled(b *testing.B) {
+	data := genJSONL(b, 50000, 1)
+	keep := func(s *loop.Summary) bool {
+		h := fnv.New32a()
+		h.Write([]byte(s.ID))
+		return h.Sum32()%20 == 0
+	}
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for b.Loop() {
+		b.StopTimer()
+		st, err := store.Open(b.TempDir(), store.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		st.SetKeep(keep)
 		b.StartTimer()
 		if _, err := run(context.Background(), st, bytes.NewReader(data), ReadOptions{}); err != nil {
 			b.Fatal(err)

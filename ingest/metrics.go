@@ -165,3 +165,14 @@ func writeSignalGauges(w io.Writer, pending, dropped int) {
 	fmt.Fprintf(w, "# TYPE loupe_signals_dropped_total counter\n")
 	fmt.Fprintf(w, "loupe_signals_dropped_total %d\n", dropped)
 }
+
+// writeAggregateGauges adds the store's edge-sampling counts (intake.keep)
+// to the exposition.
+func writeAggregateGauges(w io.Writer, unkept, dropped int64) {
+	fmt.Fprintf(w, "# HELP loupe_unkept_interactions Interactions edge sampling did not keep: counted in the aggregates, not stored in full.\n")
+	fmt.Fprintf(w, "# TYPE loupe_unkept_interactions gauge\n")
+	fmt.Fprintf(w, "loupe_unkept_interactions %d\n", unkept)
+	fmt.Fprintf(w, "# HELP loupe_dropped_unkept_signals_total Signals for unkept interactions that carried nothing the aggregates count.\n")
+	fmt.Fprintf(w, "# TYPE loupe_dropped_unkept_signals_total counter\n")
+	fmt.Fprintf(w, "loupe_dropped_unkept_signals_total %d\n", dropped)
+}

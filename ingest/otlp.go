@@ -49,7 +49,7 @@ func NewOTLP(p *Pipeline, m genai.Mapping) *OTLP { return &OTLP{p: p, m: m} }
 type OTLPResult struct {
 	Items        int // spans or log records read
 	Stored       int // spans (and message log records) stored
-	Skipped      int // accepted but not stored: no GenAI content in their trace, or consent withheld
+	Skipped      int // accepted but not stored: no GenAI content in their trace, consent withheld, or about an interaction edge sampling did not keep
 	Rejected     int
 	Errors       []string // why (the first few), masked
 	Interactions int      // interactions stored or replaced
@@ -313,6 +313,10 @@ func (o *OTLP) evaluations(ctx context.Context, evals []genai.Evaluation, res *O
 			res.Pending++
 		case Withdrawn:
 			res.Withdrawn++
+		case Aggregated, Dropped:
+			// About an interaction edge sampling did not keep: taken,
+			// not stored.
+			res.Skipped++
 		case Rejected:
 			res.reject(1, genai.EvaluationEvent+": "+out.Err.Error())
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/loupe-dev/loupe/loop/sample"
 	"runtime"
 	"slices"
 	"sync"
@@ -62,6 +63,11 @@ type PipelineOptions struct {
 	// `loupe serve` samples them into the review queue. An error it
 	// returns is reported by Submit (the records stay stored).
 	OnStored func(ids []string) error
+	// Keep is edge sampling (loupe.yaml's intake.keep): the interactions
+	// it does not pick are counted in the store's aggregates, not stored
+	// in full. Every source of this pipeline (files, HTTP, OTLP, Kafka)
+	// follows it. Empty keeps everything.
+	Keep sample.Keep
 }
 
 // New returns the pipeline into st.
@@ -69,6 +75,9 @@ func New(st *store.Store, o PipelineOptions) *Pipeline {
 	w := o.Workers
 	if w <= 0 {
 		w = runtime.GOMAXPROCS(0)
+	}
+	if len(o.Keep) > 0 {
+		st.SetKeep(o.Keep.Keeps)
 	}
 	return &Pipeline{st: st, o: o, commit: &committer{st: st}, workers: w}
 }
@@ -104,6 +113,13 @@ const (
 	Failed                  // valid, but its write failed (Submit returned an error)
 	Pending                 // a signal stored ahead of its interaction: applied when it comes
 	Withdrawn               // dropped: the user withdrew consent for this event
+	// Aggregated: edge sampling did not keep the interaction (or the
+	// interaction of this signal): counted in the aggregates, not stored
+	// in full. Not an error.
+	Aggregated
+	// Dropped: a signal for an interaction edge sampling did not keep,
+	// carrying nothing the aggregates count: counted, not stored.
+	Dropped
 )
 
 func (s Status) String() string {
@@ -122,6 +138,10 @@ func (s Status) String() string {
 		return "pending"
 	case Withdrawn:
 		return "withdrawn"
+	case Aggregated:
+		return "aggregated"
+	case Dropped:
+		return "dropped"
 	}
 	return "unknown"
 }
@@ -219,6 +239,9 @@ func (p *Pipeline) prepare(it Item) prepared {
 	if err != nil {
 		return prepared{err: &loop.InputError{Reason: loop.ReasonInvalidField, Msg: err.Error()}, id: id}
 	}
+	if len(p.o.Keep) > 0 {
+		rec.PrepareStub(p.o.Keep.Keeps) // the writer's work, done on this worker
+	}
 	return prepared{rec: rec, ok: true, id: id, userHash: ev.UserHash}
 }
 
@@ -305,6 +328,10 @@ func (p *Pipeline) write(ps []prepared) ([]Outcome, error) {
 			outs[i].Status = Duplicate
 		case store.Withdrawn:
 			outs[i].Status = Withdrawn
+		case store.Aggregated:
+			outs[i].Status = Aggregated
+		case store.DroppedUnkept:
+			outs[i].Status = Dropped
 		case store.Conflict:
 			outs[i].Status, outs[i].Err = Rejected, errConflict
 			if ps[i].signal {

@@ -48,7 +48,7 @@ func (s *Store) PutComparison(j compare.Judgment) error {
 		return err
 	}
 	err = s.update(func(txn *badger.Txn) error {
-		if _, err := txn.Get(indexKey(j.EventID)); err != nil {
+		if err := storedIndex(txn, j.EventID); err != nil {
 			if errors.Is(err, badger.ErrKeyNotFound) {
 				return fmt.Errorf("event %q: %w", j.EventID, ErrNotFound)
 			}

@@ -67,7 +67,13 @@
 //	                              source's last known counters and offsets,
 //	                              saved by serve for doctor
 //
-// Reserved for work in progress (see keys.go): Z Kafka aggregates.
+//	Z <day 8> <model> 0x00 <segment> 0x00 <task>
+//	                              aggregates (agg.Cell) of the interactions
+//	                              edge sampling did not keep (agg.go)
+//	z <id>                        such an interaction's stub: <ts 8>, it and
+//	                              its signals reduced to what the aggregates
+//	                              need, no text (unkept.go); its index value
+//	                              ends in an extra flag byte 'z'
 //
 // Values of at most 256 bytes (summaries, index, labels) stay in the LSM
 // tree; event bodies (1–3 KB) go to the value log, which a goroutine

@@ -243,7 +243,7 @@ func (s *Store) PutLabelOnce(l loop.Label) error {
 	}
 	var other string
 	err = s.update(func(txn *badger.Txn) error {
-		if _, err := txn.Get(indexKey(l.EventID)); err != nil {
+		if err := storedIndex(txn, l.EventID); err != nil {
 			if errors.Is(err, badger.ErrKeyNotFound) {
 				return fmt.Errorf("event %q: %w", l.EventID, ErrNotFound)
 			}

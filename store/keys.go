@@ -34,13 +34,14 @@ const (
 	prefixAlert      = 'A' // report: alerts, posted and acknowledged state
 	prefixGateResult = 'R' // report: recorded gate results
 	prefixSpan       = 'y' // otlp: span assembly
-	prefixAggregate  = 'Z' // kafka: aggregates
+	prefixAggregate  = 'Z' // Z <day> <model> 0x00 <segment> 0x00 <task>: aggregates of interactions not kept (agg.go)
+	prefixStub       = 'z' // z <id>: an interaction edge sampling did not keep, reduced to what its aggregates need
 	prefixKafka      = 'K' // kafka: consumer bookkeeping
 )
 
 // Keep the reserved names referenced until their owners use them.
 var _ = [...]byte{prefixDraft, prefixUndo, prefixAssign,
-	prefixSpan, prefixAggregate}
+	prefixSpan}
 
 // sep separates an id from what follows it in a key (ids never hold NUL).
 const sep = 0x00

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/loop/agg"
 )
 
 // PutLabel records a reviewer's label durably: it replaces that reviewer's
@@ -34,7 +35,7 @@ func (s *Store) PutLabels(ls []loop.Label) error {
 	}
 	err := s.update(func(txn *badger.Txn) error {
 		for i, l := range ls {
-			if _, err := txn.Get(indexKey(l.EventID)); err != nil {
+			if err := storedIndex(txn, l.EventID); err != nil {
 				if errors.Is(err, badger.ErrKeyNotFound) {
 					return fmt.Errorf("event %q: %w", l.EventID, ErrNotFound)
 				}
@@ -126,7 +127,7 @@ func (s *Store) PutSetEntry(e loop.SetEntry) error {
 		return err
 	}
 	err = s.update(func(txn *badger.Txn) error {
-		if _, err := txn.Get(indexKey(e.EventID)); err != nil {
+		if err := storedIndex(txn, e.EventID); err != nil {
 			if errors.Is(err, badger.ErrKeyNotFound) {
 				return fmt.Errorf("event %q: %w", e.EventID, ErrNotFound)
 			}
@@ -191,7 +192,7 @@ func (s *Store) Forget(userHash string) (int, error) {
 			item := it.Item()
 			err := item.Value(func(v []byte) error {
 				if len(v) >= 40 && bytes.Equal(v[24:40], uh) {
-					evs = append(evs, erased{id: string(item.Key()[1:]), ts: bytes.Clone(v[:8])})
+					evs = append(evs, erased{id: string(item.Key()[1:]), ts: bytes.Clone(v[:8]), stub: unkeptIndex(v)})
 				}
 				return nil
 			})
@@ -207,10 +208,14 @@ func (s *Store) Forget(userHash string) (int, error) {
 	return s.erase(evs)
 }
 
-// erased names one event to erase: its id and encoded time.
+// erased names one event to erase: its id and encoded time. stub says it
+// is an unkept interaction (unkept.go); expired that its contribution to
+// the aggregates stays (retention: see ForgetBefore).
 type erased struct {
-	id string
-	ts []byte
+	id      string
+	ts      []byte
+	stub    bool
+	expired bool
 }
 
 // erase deletes events with their summaries, index, original, queue and
@@ -223,6 +228,8 @@ func (s *Store) erase(evs []erased) (int, error) {
 	// a retention run may erase a million events, and one durable commit
 	// each would take a quarter of an hour.
 	var batch [][]byte
+	var delta *agg.Table // unkept interactions' contributions, taken out
+	aggChanged := false
 	commit := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -233,16 +240,39 @@ func (s *Store) erase(evs []erased) (int, error) {
 					return err
 				}
 			}
+			if delta != nil {
+				return addAggregates(txn, delta)
+			}
 			return nil
 		})
 		batch = batch[:0]
+		if delta != nil && err == nil {
+			aggChanged = true
+		}
+		delta = nil
 		return mapErr(err)
 	}
+	defer func() {
+		if aggChanged {
+			s.notify(Change{Aggregates: true})
+		}
+	}()
 	for n, e := range evs {
 		var keys [][]byte
 		if err := s.db.View(func(txn *badger.Txn) error {
 			var err error
-			keys, err = eventKeys(txn, e.id, e.ts)
+			if !e.stub {
+				keys, err = eventKeys(txn, e.id, e.ts)
+				return err
+			}
+			var d *agg.Table
+			keys, d, err = stubErase(txn, e.id, !e.expired)
+			if d != nil {
+				if delta == nil {
+					delta = agg.New()
+				}
+				delta.Merge(d)
+			}
 			return err
 		}); err != nil {
 			return 0, mapErr(err)
@@ -326,10 +356,37 @@ func (s *Store) AllHistory(fn func(loop.Label) error) error {
 
 // ForgetBefore erases every event older than t (retention), as Forget does
 // for a user. It returns how many were erased.
+//
+// The stubs of unkept interactions (edge sampling) older than t go too,
+// but their contributions stay in the aggregates: those are anonymous
+// counts per day, model, segment and task, kept as trends' history is.
 func (s *Store) ForgetBefore(t time.Time) (int, error) {
 	var evs []erased
 	end := tsBytes(prefix(prefixSummary), t)
+	cutoff := tsBytes(nil, t)
 	err := s.db.View(func(txn *badger.Txn) error {
+		opt := badger.DefaultIteratorOptions
+		opt.Prefix = prefix(prefixStub)
+		opt.PrefetchValues = false
+		it := txn.NewIterator(opt)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			if err := item.Value(func(v []byte) error {
+				if len(v) >= 8 && bytes.Compare(v[:8], cutoff) < 0 {
+					evs = append(evs, erased{id: string(item.Key()[1:]), ts: bytes.Clone(v[:8]), stub: true, expired: true})
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	err = s.db.View(func(txn *badger.Txn) error {
 		opt := badger.DefaultIteratorOptions
 		opt.Prefix = prefix(prefixSummary)
 		opt.PrefetchValues = false

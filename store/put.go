@@ -10,6 +10,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/loop/agg"
 )
 
 // PutRecords stores interactions idempotently by event id and signals by
@@ -34,18 +35,26 @@ func (s *Store) PutRecords(recs []Record) ([]PutStatus, error) {
 		out[i] = Failed
 	}
 	var changed []string
-	defer func() { s.notifyUpdated(changed) }()
+	aggChanged := false
+	defer func() {
+		s.notifyUpdated(changed)
+		if aggChanged {
+			s.notify(Change{Aggregates: true})
+		}
+	}()
 	start := 0
 	for i := range recs {
 		if !recs[i].Refused && (recs[i].Signal == nil || !recs[i].Signal.Withdraws()) {
 			continue
 		}
-		ch, err := s.putRun(recs[start:i], out[start:i])
+		ch, ag, err := s.putRun(recs[start:i], out[start:i])
 		changed = append(changed, ch...)
+		aggChanged = aggChanged || ag
 		if err != nil {
 			return out, mapErr(err)
 		}
-		erased, err := s.withdraw(recs[i], &out[i])
+		erased, ag, err := s.withdraw(recs[i], &out[i])
+		aggChanged = aggChanged || ag
 		if err != nil {
 			return out, mapErr(err)
 		}
@@ -54,8 +63,9 @@ func (s *Store) PutRecords(recs []Record) ([]PutStatus, error) {
 		}
 		start = i + 1
 	}
-	ch, err := s.putRun(recs[start:], out[start:])
+	ch, ag, err := s.putRun(recs[start:], out[start:])
 	changed = append(changed, ch...)
+	aggChanged = aggChanged || ag
 	// Erased bytes are reclaimed by the background loop and at Close
 	// (finishErase), not here: a stream with many withdrawals would
 	// otherwise compact the whole database once per batch.
@@ -76,6 +86,10 @@ type unit struct {
 	sigIDs   []string
 	pending  bool
 	changed  bool // the stored event (merged view) is new or changed
+	// edge sampling (unkept.go): what the commit adds to the aggregates,
+	// and the signals for unkept interactions it drops
+	aggOps  []aggOp // edge sampling: contributions to the aggregates (unkept.go)
+	dropped uint64
 }
 
 func (u *unit) set(k, v []byte) {
@@ -99,32 +113,47 @@ type mergeJob struct {
 	stored   [][]byte // its stored signals
 	fresh    []*loop.Signal
 	userHash []byte
+	// decide: a new interaction under edge sampling, stored in full or
+	// not once its merged summary is known (see decideJob)
+	decide *decision
 	// results
 	body, summary []byte
+	sum           loop.Summary // decoded summary, when deciding
+	ev            *loop.Event  // the decoded interaction, when deciding
+	sigs          []*loop.Signal
 	err           error
 }
 
+// decision is what planInteraction leaves to decideJob: the records of a
+// new interaction and its fresh signals, the x keys of those that waited.
+type decision struct {
+	recs  []Record
+	i     int
+	fresh []int
+	pendX [][]byte
+}
+
 // putRun stores records none of which withdraws consent. It returns the ids
-// of events whose stored view changed.
-func (s *Store) putRun(recs []Record, out []PutStatus) ([]string, error) {
+// of events whose stored view changed, and whether the aggregates did.
+func (s *Store) putRun(recs []Record, out []PutStatus) ([]string, bool, error) {
 	if len(recs) == 0 {
-		return nil, nil
+		return nil, false, nil
 	}
 	known, err := s.ids()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	sigs, err := s.sigIDs()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	pend, err := s.pendingIDs()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	tombs, err := s.tombstones()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	// One unit per event written, in first-seen order; allocated together.
 	units := make(map[string]*unit, len(recs))
@@ -220,17 +249,21 @@ func (s *Store) putRun(recs []Record, out []PutStatus) ([]string, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if err := runMerges(jobs); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	for _, j := range jobs {
+		if j.decide != nil && !s.decideJob(j) {
+			continue // not kept: no e, s
+		}
 		j.u.set(eventKey(j.ts, j.u.id), j.body)
 		j.u.set(summaryKey(j.ts, j.u.id), j.summary)
 	}
 	// Commit in groups of whole events.
 	var changed []string
+	aggChanged := false
 	var group []*unit
 	size := 0
 	for n, u := range order {
@@ -243,7 +276,7 @@ func (s *Store) putRun(recs []Record, out []PutStatus) ([]string, error) {
 			continue
 		}
 		if err := s.commitGroup(group); err != nil {
-			return changed, err
+			return changed, aggChanged, err
 		}
 		for _, g := range group {
 			for k, i := range g.recs {
@@ -261,10 +294,13 @@ func (s *Store) putRun(recs []Record, out []PutStatus) ([]string, error) {
 			if g.changed {
 				changed = append(changed, g.id)
 			}
+			if len(g.aggOps) > 0 {
+				aggChanged = true
+			}
 		}
 		group, size = group[:0], 0
 	}
-	return changed, nil
+	return changed, aggChanged, nil
 }
 
 func sameOr(same bool) PutStatus {
@@ -291,15 +327,15 @@ func indexValue(r *Record) []byte {
 
 // planInteraction plans a new interaction: stored as is, or merged with the
 // signals that arrived before it (stored pending, or new in this batch).
+// Under edge sampling (s.keep set) it is stored so only when keep says so
+// of its merged summary; otherwise it is planned as unkept (unkept.go).
 func (s *Store) planInteraction(txn *badger.Txn, u *unit, recs []Record, i int, fresh []int, pend *idFilter, jobs *[]*mergeJob) error {
 	r := &recs[i]
-	u.newEvent, u.changed = true, true
-	u.settle(i, Stored)
-	u.set(indexKey(r.ID), indexValue(r))
-	var stored [][]byte
+	var stored, pendX [][]byte
 	if pend.mayContain(r.ID) {
 		if err := scanPrefix(txn, idPrefix(prefixSignal, r.ID), true, func(k, v []byte) error {
 			stored = append(stored, v)
+			pendX = append(pendX, k)
 			return nil
 		}); err != nil {
 			return err
@@ -311,21 +347,89 @@ func (s *Store) planInteraction(txn *badger.Txn, u *unit, recs []Record, i int, 
 			return err
 		}
 	}
-	for _, j := range fresh {
-		addSignal(u, &recs[j], j, Stored)
+	if s.keep != nil {
+		if len(stored) == 0 && len(fresh) == 0 && r.pre != nil {
+			planUnkept(u, recs, i, r.ev, nil, nil, nil) // decided and reduced by a worker
+			return nil
+		}
+		if len(stored) == 0 && len(fresh) == 0 {
+			var sum loop.Summary
+			if err := decodeSummary(r.Summary, r.ID, r.Time, &sum); err != nil {
+				return err
+			}
+			if !s.keep(&sum) {
+				ev := r.ev
+				if ev == nil {
+					var err error
+					if ev, err = decodeBody(r.Body); err != nil {
+						return err
+					}
+				}
+				planUnkept(u, recs, i, ev, nil, nil, nil)
+				return nil
+			}
+		} else {
+			// Decided once the merged summary is known (decideJob).
+			job := &mergeJob{u: u, ts: r.Time, orig: r.Body, stored: stored, userHash: r.UserHash,
+				decide: &decision{recs: recs, i: i, fresh: fresh, pendX: pendX}}
+			for _, j := range fresh {
+				job.fresh = append(job.fresh, recs[j].Signal)
+			}
+			*jobs = append(*jobs, job)
+			return nil
+		}
 	}
+	planStored(u, recs, i, fresh, len(stored)+len(fresh) > 0)
 	if len(stored) == 0 && len(fresh) == 0 {
 		u.set(eventKey(r.Time, r.ID), r.Body)
 		u.set(summaryKey(r.Time, r.ID), r.Summary)
 		return nil
 	}
-	u.set(originalKey(r.ID), r.Body)
 	job := &mergeJob{u: u, ts: r.Time, orig: r.Body, stored: stored, userHash: r.UserHash}
 	for _, j := range fresh {
 		job.fresh = append(job.fresh, recs[j].Signal)
 	}
 	*jobs = append(*jobs, job)
 	return nil
+}
+
+// planStored plans the keys of a new interaction stored in full, but for
+// its merged view: its index, its fresh signals, its original when it has
+// signals.
+func planStored(u *unit, recs []Record, i int, fresh []int, hasSignals bool) {
+	r := &recs[i]
+	u.newEvent, u.changed = true, true
+	u.settle(i, Stored)
+	u.set(indexKey(r.ID), indexValue(r))
+	for _, j := range fresh {
+		addSignal(u, &recs[j], j, Stored)
+	}
+	if hasSignals {
+		u.set(originalKey(r.ID), r.Body)
+	}
+}
+
+// decideJob applies edge sampling to a merged new interaction: it reports
+// whether it is kept (its merged view is then written as for any), after
+// planning its keys either way.
+func (s *Store) decideJob(j *mergeJob) bool {
+	d := j.decide
+	if s.keep(&j.sum) {
+		planStored(j.u, d.recs, d.i, d.fresh, true)
+		return true
+	}
+	pendSigs := j.sigs[:len(j.stored)]
+	planUnkept(j.u, d.recs, d.i, j.ev, pendSigs, d.pendX, d.fresh)
+	return false
+}
+
+func decodeBody(b []byte) (*loop.Event, error) {
+	ev, err := loop.DecodeStored(b)
+	if err != nil {
+		// Not the fast form (an older store?): the struct tags read it.
+		return decodeEvent(b)
+	}
+	return ev, nil
 }
 
 // planSignals plans the new signals of one event whose interaction is not
@@ -348,6 +452,9 @@ func (s *Store) planSignals(txn *badger.Txn, u *unit, recs []Record, idx []int, 
 			u.set(pendingKey(id, recs[j].Signal.SignalID), tsBytes(nil, now))
 		}
 		return nil
+	}
+	if unkeptIndex(iv) {
+		return planStubSignals(txn, u, recs, idx, id)
 	}
 	ts := tsFrom(iv)
 	job := &mergeJob{u: u, ts: ts}
@@ -470,6 +577,9 @@ func (j *mergeJob) run() {
 	j.body = loop.AppendJSON(make([]byte, 0, len(j.orig)+256), m)
 	sum := loop.Summarize(m)
 	j.summary = encodeSummary(nil, &sum)
+	if j.decide != nil {
+		j.sum, j.ev, j.sigs = sum, ev, sigs
+	}
 }
 
 // commitGroup writes the keys of whole events in one transaction, halving
@@ -497,6 +607,8 @@ func (s *Store) commitGroup(group []*unit) error {
 		}
 		return err
 	}
+	var delta *agg.Table
+	var dropped uint64
 	for _, u := range group {
 		for _, k := range u.dels {
 			if err := txn.Delete(k); err != nil {
@@ -507,6 +619,25 @@ func (s *Store) commitGroup(group []*unit) error {
 			if err := txn.Set(u.keys[k], u.vals[k]); err != nil {
 				return split(err)
 			}
+		}
+		for i := range u.aggOps {
+			if delta == nil {
+				delta = agg.New()
+			}
+			delta.Add(&u.aggOps[i].sum, u.aggOps[i].sign)
+		}
+		dropped += u.dropped
+	}
+	// Edge sampling: the aggregates and the dropped count move in the same
+	// transaction as the stubs (unkept.go).
+	if delta != nil {
+		if err := addAggregates(txn, delta); err != nil {
+			return split(err)
+		}
+	}
+	if dropped > 0 {
+		if err := addCounter(txn, metaDroppedUnkept, dropped); err != nil {
+			return split(err)
 		}
 	}
 	return txn.Commit()

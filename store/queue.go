@@ -22,7 +22,7 @@ func (s *Store) Enqueue(items []loop.QueueItem) (int, error) {
 			} else if !errors.Is(err, badger.ErrKeyNotFound) {
 				return err
 			}
-			if _, err := txn.Get(indexKey(it.EventID)); err != nil {
+			if err := storedIndex(txn, it.EventID); err != nil {
 				if errors.Is(err, badger.ErrKeyNotFound) {
 					continue // erased since it was sampled
 				}

@@ -46,12 +46,10 @@ func (s *Store) Event(id string) (*loop.Event, error) {
 	return &e, nil
 }
 
-// Has reports whether an event with id is stored.
+// Has reports whether an event with id is stored (in full: not an
+// interaction edge sampling did not keep).
 func (s *Store) Has(id string) (bool, error) {
-	err := s.db.View(func(txn *badger.Txn) error {
-		_, err := txn.Get(indexKey(id))
-		return err
-	})
+	err := s.db.View(func(txn *badger.Txn) error { return storedIndex(txn, id) })
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return false, nil
 	}
@@ -117,7 +115,8 @@ func (s *Store) Events(fn func(id string, body []byte) error) error {
 	}))
 }
 
-// Count is the number of stored events.
+// Count is the number of stored events (unkept interactions, see
+// AggregateStats, not included).
 func (s *Store) Count() (int, error) {
 	n := 0
 	err := s.db.View(func(txn *badger.Txn) error {
@@ -128,6 +127,14 @@ func (s *Store) Count() (int, error) {
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
 			n++
+		}
+		// Every unkept interaction has one stub and one index key,
+		// written and erased together: subtract the stubs.
+		opt.Prefix = prefix(prefixStub)
+		zt := txn.NewIterator(opt)
+		defer zt.Close()
+		for zt.Rewind(); zt.Valid(); zt.Next() {
+			n--
 		}
 		return nil
 	})

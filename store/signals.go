@@ -14,6 +14,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/loop/agg"
 )
 
 // NewSignalRecord encodes a (validated, masked: loop.PrepareSignal) signal
@@ -116,18 +117,25 @@ func (s *Store) tombstones() (map[string]struct{}, error) {
 // withdraws only while no interaction with its id is stored: then the
 // signals waiting for it go and the tombstone is written; a stored
 // interaction is left alone (Duplicate).
-func (s *Store) withdraw(r Record, out *PutStatus) (bool, error) {
+//
+// An unkept interaction (edge sampling, unkept.go) goes the same way: its
+// stub, index and signal keys are erased and its contribution subtracted
+// from the aggregates; it reports aggChanged then, not erased (it was
+// never shown).
+func (s *Store) withdraw(r Record, out *PutStatus) (wasErased, aggChanged bool, err error) {
 	tombs, err := s.tombstones()
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	h := s.tombHash(r.ID)
 	if _, gone := tombs[string(h)]; gone {
 		*out = Withdrawn
-		return false, nil
+		return false, false, nil
 	}
 	var keys [][]byte
 	var ts []byte
+	unkept := false
+	var delta *agg.Table
 	err = s.db.View(func(txn *badger.Txn) error {
 		v, err := getValue(txn, indexKey(r.ID))
 		if err == nil && len(v) >= 8 {
@@ -135,28 +143,41 @@ func (s *Store) withdraw(r Record, out *PutStatus) (bool, error) {
 		} else if err != nil && !errors.Is(err, badger.ErrKeyNotFound) {
 			return err
 		}
+		if unkeptIndex(v) {
+			unkept = true
+			if r.Refused {
+				return nil
+			}
+			keys, delta, err = stubErase(txn, r.ID, true)
+			return err
+		}
 		keys, err = eventKeys(txn, r.ID, ts)
 		return err
 	})
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	if r.Refused && ts != nil {
 		*out = Duplicate // the interaction is stored: its consent stands
-		return false, nil
+		return false, false, nil
 	}
 	// Reviewers' drafts, undo entries and leases on it go first: a crash
 	// before the tombstone leaves the withdrawal to be done again whole.
 	// A refused interaction was never stored, so it has none.
-	if !r.Refused {
+	if !r.Refused && !unkept {
 		if err := s.eraseReviewState([]erased{{id: r.ID, ts: ts}}); err != nil {
-			return false, err
+			return false, false, err
 		}
 	}
 	reclaim := !r.Refused || len(keys) > 0
 	err = s.update(func(txn *badger.Txn) error {
 		for _, k := range keys {
 			if err := txn.Delete(k); err != nil {
+				return err
+			}
+		}
+		if delta != nil {
+			if err := addAggregates(txn, delta); err != nil {
 				return err
 			}
 		}
@@ -168,14 +189,17 @@ func (s *Store) withdraw(r Record, out *PutStatus) (bool, error) {
 		return txn.Set(tombKey(h), nil)
 	})
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	tombs[string(h)] = struct{}{}
 	if reclaim {
 		s.erased.Store(true)
 	}
 	*out = Stored
-	return !r.Refused && (ts != nil || len(keys) > 0), nil
+	if unkept {
+		return false, delta != nil, nil
+	}
+	return !r.Refused && (ts != nil || len(keys) > 0), false, nil
 }
 
 // eventKeys lists every key of an event to erase it: the event, summary,

@@ -49,6 +49,13 @@ const (
 	Failed                     // new, but its write failed (PutEvents returned an error)
 	Pending                    // a signal stored to wait for its interaction
 	Withdrawn                  // dropped: consent for this event was withdrawn
+	// Aggregated: a new interaction edge sampling did not keep, counted in
+	// the aggregates (and kept as a stub, agg.go) but not stored in full; or
+	// a new signal for such an interaction, applied to its aggregates.
+	Aggregated
+	// DroppedUnkept: a new signal for an interaction that was not kept that
+	// carries nothing the aggregates count: counted, not stored.
+	DroppedUnkept
 )
 
 // Options tune Open.
@@ -77,6 +84,7 @@ type Store struct {
 	sigf  *idFilter           // stored signal ids (k keys), likewise
 	pendf *idFilter           // event ids with pending signals (p keys), likewise
 	tombs map[string]struct{} // keyed hashes of withdrawn event ids, likewise
+	keep  KeepFunc            // edge sampling: which new interactions are stored in full (nil: all)
 
 	w watchers
 
@@ -292,6 +300,15 @@ type Record struct {
 	// Refused is set when the record stands for an interaction refused
 	// because its user withheld consent (NewRefusalRecord): only ID is set.
 	Refused bool
+	// ev is the event NewRecord encoded: edge sampling reduces it to a
+	// stub without decoding Body again (nil: it decodes Body).
+	ev *loop.Event
+	// sum is the summary NewRecord encoded (valid when ev is set).
+	sum loop.Summary
+	// pre is the interaction's stub, reduced by PrepareStub in a pipeline
+	// worker, for when no signal is merged into it (nil: reduced by the
+	// writer).
+	pre *preparedStub
 }
 
 // NewRefusalRecord is the record of an interaction refused because its
@@ -307,11 +324,11 @@ func NewRefusalRecord(eventID string) Record { return Record{ID: eventID, Refuse
 // NewRecord encodes a (validated, masked) event for PutRecords.
 func NewRecord(e *loop.Event) (Record, error) {
 	b := loop.AppendJSON(make([]byte, 0, 2048), e)
-	r := Record{ID: e.EventID, Time: e.Timestamp, Body: b}
+	r := Record{ID: e.EventID, Time: e.Timestamp, Body: b, ev: e}
 	h := sha256.Sum256(b)
 	copy(r.Hash[:], h[:16])
-	sum := loop.Summarize(e)
-	r.Summary = encodeSummary(nil, &sum)
+	r.sum = loop.Summarize(e)
+	r.Summary = encodeSummary(nil, &r.sum)
 	if e.UserHash != "" {
 		var err error
 		if r.UserHash, err = hex.DecodeString(e.UserHash); err != nil || len(r.UserHash) != 16 {

@@ -23,6 +23,9 @@ type Change struct {
 	Set     loop.SetKind // the set, when a set entry changed
 	Removed bool         // the set entry was removed
 	Lease   bool         // a lease on the queue item was taken or released
+	// Aggregates says the aggregates of interactions not kept in full
+	// changed (reload Store.Aggregates).
+	Aggregates bool
 }
 
 type watchers struct {

@@ -14,6 +14,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/loop/agg"
 	"github.com/loupe-dev/loupe/loop/config"
 	"github.com/loupe-dev/loupe/loop/trend"
 	"github.com/loupe-dev/loupe/store"
@@ -63,11 +64,14 @@ type trendsView struct {
 }
 
 // trendOverview is what does not depend on the metric picked: the goal,
-// the alerts, the key metrics and the thumbs-down reasons. grades is kept
-// for the detail computations.
+// the alerts, the key metrics and the thumbs-down reasons. grades and rest
+// (the aggregates of the interactions edge sampling did not store in full,
+// read with the labels) are kept for the detail computations.
 type trendOverview struct {
 	end        time.Time
 	grades     map[string]loop.Grade
+	rest       *agg.Table
+	stored     int // the items computed over
 	goalNow    float64
 	goalMet    bool
 	keys       []keyMetric
@@ -171,24 +175,25 @@ func (m *trendsView) computeDetail() tea.Cmd {
 	metric, by := m.metricName(), splits[m.split]
 	m.refresh()
 	return func() tea.Msg {
-		res, err := trend.Compute(metric, by, trendDays, ov.end, list.Summaries(), ov.grades)
+		res, err := trend.Compute(metric, by, trendDays, ov.end, trend.Data{Items: list.Summaries(), Grades: ov.grades, Rest: ov.rest})
 		return trendDetailMsg{seq: seq, res: res, err: err}
 	}
 }
 
-// computeOverview reads the labels and computes everything but the
-// detail, the independent parts in parallel.
+// computeOverview reads the labels and the aggregates and computes
+// everything but the detail, the independent parts in parallel.
 func computeOverview(st *store.Store, items []loop.Summary, goal trend.Goal, pol trend.Policy) (*trendOverview, error) {
 	var labels []loop.Label
 	if err := st.AllLabels(func(l loop.Label) error { labels = append(labels, l); return nil }); err != nil {
 		return nil, fmt.Errorf("reading labels: %w", err)
 	}
-	ov := &trendOverview{grades: trend.Grades(labels)}
-	for i := range items {
-		if t := items[i].Time; t.After(ov.end) {
-			ov.end = t
-		}
+	rest, err := st.Aggregates()
+	if err != nil {
+		return nil, fmt.Errorf("reading the aggregates: %w", err)
 	}
+	ov := &trendOverview{grades: trend.Grades(labels), rest: rest, stored: len(items)}
+	d := trend.Data{Items: items, Grades: ov.grades, Rest: rest}
+	ov.end = d.Newest()
 	if ov.end.IsZero() {
 		return ov, nil
 	}
@@ -197,16 +202,16 @@ func computeOverview(st *store.Store, items []loop.Summary, goal trend.Goal, pol
 	for i, metric := range trend.Metrics {
 		wg.Go(func() {
 			km := keyMetric{metric: metric, now: math.NaN()}
-			if res, err := trend.Compute(metric, trend.ByAll, trendDays, ov.end, items, ov.grades); err == nil && len(res.Series) > 0 {
+			if res, err := trend.Compute(metric, trend.ByAll, trendDays, ov.end, d); err == nil && len(res.Series) > 0 {
 				km.values = res.Series[0].Values()
 			}
-			km.now, _ = trend.WindowValue(metric, items, ov.grades, goalDays, ov.end)
+			km.now, _ = trend.WindowValue(metric, d, goalDays, ov.end)
 			ov.keys[i] = km
 		})
 	}
-	wg.Go(func() { ov.goalNow, ov.goalMet = trend.GoalStatus(goal, items, ov.grades, goalDays, ov.end) })
-	wg.Go(func() { ov.alerts = trend.Alerts(items, ov.grades, pol, ov.end) })
-	wg.Go(func() { ov.reasons, ov.thumbsDown = trend.ReasonShares(items, trendDays, ov.end) })
+	wg.Go(func() { ov.goalNow, ov.goalMet = trend.GoalStatus(goal, d, goalDays, ov.end) })
+	wg.Go(func() { ov.alerts = trend.Alerts(d, pol, ov.end) })
+	wg.Go(func() { ov.reasons, ov.thumbsDown = trend.ReasonShares(d, trendDays, ov.end) })
 	var lateErr error
 	wg.Go(func() { ov.late, lateErr = trend.LateFromSignals(items, st.AllSignals, trendDays, ov.end) })
 	wg.Wait()
@@ -222,7 +227,7 @@ func (m *trendsView) Update(msg tea.Msg) tea.Cmd {
 		if m.shown {
 			return m.compute()
 		}
-	case itemChangedMsg:
+	case itemChangedMsg, aggregatesChangedMsg:
 		m.dirty = true
 		if m.shown {
 			return m.compute()
@@ -399,6 +404,13 @@ func (m *trendsView) contentLines() []string {
 	}
 	var out []string
 	out = append(out, m.goalLines(w)...)
+	if n := m.ov.rest.Events(); n > 0 {
+		// Edge sampling: say what the numbers are over (only then, so a
+		// store that keeps everything shows what it always did).
+		stored := m.ov.stored
+		out = append(out, s.Muted.Render(fmt.Sprintf("      edge sampling: %s interactions, %s stored in full · rates and latency over all, pass_rate over the stored",
+			thousands(stored+int(n)), thousands(stored))))
+	}
 	if len(m.ov.late) > 0 {
 		// Only when some signal did revise a past day: yesterday may
 		// still move.

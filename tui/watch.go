@@ -24,6 +24,12 @@ type ChangeMsg struct {
 	Changes []store.Change
 }
 
+// aggregatesChangedMsg says the aggregates of the interactions edge
+// sampling did not store in full changed (a store.Change with Aggregates):
+// the Trends screen reads them again, in the command that recomputes it
+// (Update does no I/O).
+type aggregatesChangedMsg struct{}
+
 // WatchCmd waits for the next change on ch and returns it, with any others
 // already queued, as a ChangeMsg; nil once ch is closed. Whoever handles a
 // ChangeMsg issues WatchCmd again to keep following.
@@ -81,13 +87,20 @@ func (w *watching) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case ChangeMsg:
 		cmds := []tea.Cmd{readWatched(w.c.st, msg.Changes, w.ws.seq), WatchCmd(w.ch)}
 		var updated []string
+		aggregates := false
 		for _, c := range msg.Changes {
 			if c.Updated {
 				updated = append(updated, c.Events...)
 			}
+			aggregates = aggregates || c.Aggregates
 		}
 		if len(updated) > 0 {
 			cmds = append(cmds, w.ws.noteUpdated(updated), cmdOf(storeUpdatedMsg{IDs: updated}))
+		}
+		if aggregates {
+			// One message for a batch of changes: the Trends screen
+			// recomputes (reading the aggregates) at most once at a time.
+			cmds = append(cmds, cmdOf(aggregatesChangedMsg{}))
 		}
 		return w, tea.Batch(cmds...)
 	case watchedMsg:

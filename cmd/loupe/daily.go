@@ -34,12 +34,14 @@ type dailyResult struct {
 }
 
 // raiseAlerts checks the guardrails on the store's data (up to its newest
-// event) and records the alerts; it returns them and how many are new.
+// event), the aggregates of interactions not stored in full included, and
+// records the alerts; it returns them and how many are new.
 func raiseAlerts(st *store.Store, cfg appConfig, d *reviewData, now time.Time) ([]trend.Alert, int, error) {
-	if len(d.items) == 0 {
+	data := d.trend()
+	if data.Interactions() == 0 {
 		return nil, 0, nil
 	}
-	as := trend.Alerts(d.items, d.grades, cfg.TrendPolicy(), d.newest)
+	as := trend.Alerts(data, cfg.TrendPolicy(), data.Newest())
 	m := make(map[string]json.RawMessage, len(as))
 	for _, a := range as {
 		b, err := json.Marshal(a)

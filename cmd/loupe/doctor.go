@@ -50,9 +50,9 @@ func gatherStats(st *store.Store, cfg appConfig) (doctor.Stats, error) {
 	if err := st.Queued(func(loop.QueueItem) error { s.Queued++; return nil }); err != nil {
 		return s, err
 	}
-	if len(d.items) > 0 {
-		s.GoalNow, s.GoalMet = trend.GoalStatus(cfg.TrendGoal(), d.items, d.grades, trend.GoalDays, d.newest)
-		for _, a := range trend.Alerts(d.items, d.grades, cfg.TrendPolicy(), d.newest) {
+	if data := d.trend(); data.Interactions() > 0 {
+		s.GoalNow, s.GoalMet = trend.GoalStatus(cfg.TrendGoal(), data, trend.GoalDays, data.Newest())
+		for _, a := range trend.Alerts(data, cfg.TrendPolicy(), data.Newest()) {
 			s.Alerts = append(s.Alerts, a.Label()+": "+a.Message)
 		}
 	}
@@ -114,10 +114,16 @@ item is named with what to do. Exit status 1 when anything is missing.`,
 			if err != nil {
 				return withCode(exitInternal, err)
 			}
+			// Edge sampling (intake.keep): what is counted but not kept.
+			unkept, droppedUnkept, err := st.AggregateStats()
+			if err != nil {
+				return withCode(exitInternal, err)
+			}
 			w := cmd.OutOrStdout()
 			if a.json {
 				b, _ := json.Marshal(map[string]any{"ready": ready, "checks": items,
-					"signals": map[string]int{"pending": pending, "dropped": dropped}, "kafka": ks})
+					"signals": map[string]int{"pending": pending, "dropped": dropped}, "kafka": ks,
+					"edge_sampling": map[string]int64{"unkept": unkept, "dropped_signals": droppedUnkept}})
 				fmt.Fprintln(w, string(b))
 			} else {
 				for _, it := range items {
@@ -129,6 +135,10 @@ item is named with what to do. Exit status 1 when anything is missing.`,
 				}
 				fmt.Fprintf(w, "\nsignals: %d pending (waiting for their interaction, up to intake.pending_days = %d), %d dropped (it never came)\n",
 					pending, cfg.Intake.PendingDays, dropped)
+				if unkept > 0 || droppedUnkept > 0 {
+					fmt.Fprintf(w, "edge sampling: %d interactions counted in the aggregates only (not kept in full), %d signals for them dropped (nothing counted)\n",
+						unkept, droppedUnkept)
+				}
 				missing := 0
 				for _, it := range items {
 					if !it.OK {

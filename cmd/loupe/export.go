@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/loupe-dev/loupe/loop/agg"
 	"io"
 	"os"
 	"path/filepath"
@@ -48,6 +49,7 @@ var exporters = map[string]exporter{
 	"sft":         {nil, trainingExporter(func(e *loop.Event, refs map[string]string) (any, bool) { return export.ToSFT(e, refs) })},
 	"preference":  {nil, preferenceExporter},  // compare.go: corrections and comparisons
 	"comparisons": {nil, comparisonsExporter}, // compare.go
+	"aggregates":  {nil, aggregatesExporter},
 	"kto":         {nil, trainingExporter(func(e *loop.Event, _ map[string]string) (any, bool) { return export.ToKTO(e) })},
 }
 
@@ -125,7 +127,7 @@ func references(st *store.Store) (map[string]string, error) {
 }
 
 func exportKinds() []string {
-	return []string{"events", "labels", "golden", "redflag", "sft", "preference", "kto", "comparisons"}
+	return []string{"events", "labels", "golden", "redflag", "sft", "preference", "kto", "comparisons", "aggregates"}
 }
 
 func newExportCmd(a *app) *cobra.Command {
@@ -151,6 +153,10 @@ kto         {"prompt","completion","label"}: thumbs up (true) and down
 comparisons every reviewer's current blind comparison of a candidate with
             the current model, by event id, candidate, reviewer: the file
             'loupe gate --compare' reads
+aggregates  exact daily counts of every interaction, by day, model version,
+            segment and task, whether stored in full or only counted (edge
+            sampling, intake.keep): the counts behind every rate, how many
+            were stored, and latency p50/p95 (within 0.5%)
 
 Events without a consent object are never exported as training data.
 --format csv works for events, labels, golden and redflag. Text cells that
@@ -269,5 +275,29 @@ func exportTo(cmd *cobra.Command, st *store.Store, kind, format, out string) err
 		return withCode(exitInternal, err)
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "exported %d %s to %s (sha256 %s)\n", n, kind, out, m.SHA256[:12])
+	return nil
+}
+
+// aggregatesExporter writes one line per (day, model, segment, task) over
+// every interaction: the stored summaries plus the aggregates of those not
+// kept in full.
+func aggregatesExporter(st *store.Store, _ bool, emit func([]byte, []string) error) error {
+	all, err := st.Aggregates()
+	if err != nil {
+		return err
+	}
+	stored := agg.New()
+	if err := st.Summaries(func(s loop.Summary) bool {
+		stored.Add(&s, 1)
+		return true
+	}); err != nil {
+		return err
+	}
+	all.Merge(stored)
+	for _, r := range agg.Rows(all, stored) {
+		if err := emitOne(emit, false, r, nil); err != nil {
+			return err
+		}
+	}
 	return nil
 }

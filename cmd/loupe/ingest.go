@@ -66,6 +66,10 @@ user's choice, not bad input, and do not cause exit 3.`,
 					return usageErr("input %s: %v", f, err)
 				}
 			}
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
 			st, err := a.open(cmd.Context(), "loupe ingest")
 			if err != nil {
 				return err
@@ -80,13 +84,9 @@ user's choice, not bad input, and do not cause exit 3.`,
 				}
 				defer rw.close()
 			}
-			pipe := ingest.New(st, ingest.PipelineOptions{})
+			pipe := ingest.New(st, ingest.PipelineOptions{Keep: cfg.Intake.Keep})
 			var otel *ingest.OTLP
 			if format == "otlp" {
-				cfg, err := a.loadConfig()
-				if err != nil {
-					return err
-				}
 				otel = ingest.NewOTLP(pipe, cfg.OTLP.Mapping())
 			}
 			var total ingest.Summary
@@ -169,6 +169,10 @@ func printSummary(cmd *cobra.Command, a *app, s ingest.Summary, d time.Duration,
 	if s.Signals > 0 || s.Withdrawn > 0 {
 		fmt.Fprintf(w, "signals: %d stored (%d waiting for their interaction); %d records dropped, consent withdrawn\n",
 			s.Signals, s.Pending, s.Withdrawn)
+	}
+	if s.Aggregated > 0 || s.Dropped > 0 {
+		fmt.Fprintf(w, "edge sampling: %d records counted in the aggregates only (not kept in full); %d signals dropped, carrying nothing counted\n",
+			s.Aggregated, s.Dropped)
 	}
 	if len(s.Reasons) > 0 {
 		keys := make([]string, 0, len(s.Reasons))

@@ -22,7 +22,9 @@ import (
 // BenchmarkKafkaServe measures records/s through the real binary: `loupe
 // serve --kafka` consuming a four-partition kfake topic of generated
 // records until its group's committed offsets reach the end, beside `loupe
-// ingest` of the same records from a file. kfake runs in the benchmark's
+// ingest` of the same records from a file, and the same topic consumed
+// with edge sampling keeping 5% (intake.keep; target at least 2× the
+// all-kept rate). kfake runs in the benchmark's
 // own process, on the same cores, so the Kafka figure is a lower bound. The
 // CPU time per record of the loupe process is reported too: on a shared
 // machine it moves far less than the rates do.
@@ -85,26 +87,40 @@ func BenchmarkKafkaServe(b *testing.B) {
 		return ok
 	}
 
-	b.ResetTimer()
-	var kafkaTook, fileTook, kafkaCPU, fileCPU time.Duration
-	for i := 0; i < b.N; i++ {
-		group := "bench-" + strconv.Itoa(i)
-		st := filepath.Join(dir, group)
+	// Edge sampling: 5% of the interactions by id stored in full, the rest
+	// only counted in the aggregates.
+	keepCfg := filepath.Join(dir, "keep5.yaml")
+	if err := os.WriteFile(keepCfg, []byte("intake:\n  keep:\n    - {name: sample, kind: random, share: 0.05}\n"), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	consume := func(group string, extra ...string) (took, cpu time.Duration) {
 		start := time.Now()
-		cmd := exec.Command(loupeBin, "serve", "--http", "off", "--store", st,
-			"--kafka", c.ListenAddrs()[0], "--kafka-topic", kafkaTestTopic, "--kafka-group", group)
+		args := append([]string{"serve", "--http", "off", "--store", filepath.Join(dir, group),
+			"--kafka", c.ListenAddrs()[0], "--kafka-topic", kafkaTestTopic, "--kafka-group", group}, extra...)
+		cmd := exec.Command(loupeBin, args...)
 		if err := cmd.Start(); err != nil {
 			b.Fatal(err)
 		}
 		for !caughtUp(group) {
 			time.Sleep(50 * time.Millisecond)
 		}
-		kafkaTook += time.Since(start)
+		took = time.Since(start)
 		cmd.Process.Signal(syscall.SIGTERM)
 		cmd.Wait()
-		kafkaCPU += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		return took, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
 
-		start = time.Now()
+	b.ResetTimer()
+	var kafkaTook, fileTook, kafkaCPU, fileCPU, keepTook, keepCPU time.Duration
+	for i := 0; i < b.N; i++ {
+		took, cpu := consume("bench-" + strconv.Itoa(i))
+		kafkaTook += took
+		kafkaCPU += cpu
+		took, cpu = consume("keep5-"+strconv.Itoa(i), "--config", keepCfg)
+		keepTook += took
+		keepCPU += cpu
+
+		start := time.Now()
 		ing := exec.Command(loupeBin, "ingest", "--store", filepath.Join(dir, "file-"+strconv.Itoa(i)), input)
 		out, err := ing.CombinedOutput()
 		var ee *exec.ExitError
@@ -120,6 +136,10 @@ func BenchmarkKafkaServe(b *testing.B) {
 	b.ReportMetric(kr, "kafka_records/s")
 	b.ReportMetric(fr, "file_records/s")
 	b.ReportMetric(kr/fr, "kafka/file")
+	kk := float64(n*b.N) / keepTook.Seconds()
+	b.ReportMetric(kk, "kafka_5%kept_records/s")
+	b.ReportMetric(kk/kr, "5%kept/all")
+	b.ReportMetric(float64(keepCPU.Microseconds())/float64(n*b.N), "kafka_5%kept_cpu_µs/record")
 	// CPU per record of the loupe process alone: what the rates would be
 	// if it had the 2 cores to itself and never waited for the disk.
 	b.ReportMetric(float64(kafkaCPU.Microseconds())/float64(n*b.N), "kafka_cpu_µs/record")

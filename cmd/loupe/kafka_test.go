@@ -208,7 +208,13 @@ func TestServeKafkaKill9(t *testing.T) {
 	}
 	kt := newKafkaTopic(t, n)
 	dir := t.TempDir()
-	common := []string{"--kafka", kt.addr, "--kafka-topic", kafkaTestTopic, "--kafka-session-timeout", "1s"}
+	// Both runs sample at the edge: 30% of the interactions by id and
+	// every policy violation are stored in full, the rest only counted.
+	cfg := filepath.Join(dir, "loupe.yaml")
+	if err := os.WriteFile(cfg, []byte("intake:\n  keep:\n    - {name: sample, kind: random, share: 0.3}\n    - {kind: policy}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	common := []string{"--config", cfg, "--kafka", kt.addr, "--kafka-topic", kafkaTestTopic, "--kafka-session-timeout", "1s"}
 
 	ref := filepath.Join(dir, "ref")
 	s := startServe(t, nil, append([]string{"--store", ref, "--http", "127.0.0.1:0", "--kafka-group", "ref"}, common...)...)
@@ -246,6 +252,20 @@ func TestServeKafkaKill9(t *testing.T) {
 		t.Fatalf("doctor's kafka: %+v, want %d records, >= %d rejected, 4 partitions", doc.Kafka, kt.records, len(kt.bad))
 	}
 	want := exportMap(t, ref)
+	wantAgg := run(t, nil, "export", "aggregates", "--store", ref).stdout
+	// The sampled store counts every interaction exactly: its aggregates
+	// are those of a file ingest of every valid record with nothing left
+	// out (how many of them are stored in full aside).
+	full := filepath.Join(dir, "full")
+	run(t, bytes.Join(kt.lines, []byte("\n")), "ingest", "--store", full, "-")
+	fullAgg := run(t, nil, "export", "aggregates", "--store", full).stdout
+	stored := regexp.MustCompile(`"stored":[0-9]+,`)
+	if stored.ReplaceAllString(wantAgg, "") != stored.ReplaceAllString(fullAgg, "") {
+		t.Fatalf("the sampled store's aggregates differ from an unsampled ingest's:\n got %s\nwant %s", wantAgg, fullAgg)
+	}
+	if len(want) >= len(exportMap(t, full))*6/10 {
+		t.Fatalf("the sampled store holds %d events of %d: the keep rules did not sample", len(want), len(exportMap(t, full)))
+	}
 	for at := range kt.bad {
 		if !rejectedAt(t, filepath.Join(ref, "kafka-rejects.jsonl"))[at] {
 			t.Fatalf("malformed record %s is not in the rejects file", at)
@@ -296,6 +316,9 @@ func TestServeKafkaKill9(t *testing.T) {
 		if got[id] != line {
 			t.Fatalf("after the restarts: event %s differs:\n got %s\nwant %s", id, got[id], line)
 		}
+	}
+	if gotAgg := run(t, nil, "export", "aggregates", "--store", crashed).stdout; gotAgg != wantAgg {
+		t.Fatalf("after the restarts the aggregates differ from the uninterrupted run's:\n got %s\nwant %s", gotAgg, wantAgg)
 	}
 	seen := rejectedAt(t, rejects)
 	for at := range kt.bad {

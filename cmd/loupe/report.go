@@ -30,7 +30,10 @@ version, why users turned thumbs down and how that moved, segments, golden
 and red-flag coverage with the last recorded gate (loupe gate --record),
 reviewer agreement, and three masked examples for each top failure reason.
 
-The numbers are those of loupe trends and the TUI's Trends screen.
+The numbers are those of loupe trends and the TUI's Trends screen: with
+edge sampling (intake.keep) they are over every interaction, stored in full
+or only in the aggregates (latency within 0.5%), save pass_rate, over the
+stored ones; the page then says how many are stored in full.
 
 --format html (the default) writes one self-contained file: inline SVG and
 CSS, no scripts, nothing loaded from the network, printable. --format md
@@ -130,12 +133,12 @@ func reportInput(st *store.Store, cfg appConfig, days int, end time.Time) (repor
 		return report.Input{}, err
 	}
 	if end.IsZero() {
-		end = d.newest
+		end = d.trend().Newest()
 	}
 	if end.IsZero() {
 		end = time.Now()
 	}
-	in := report.Input{Config: cfg.Config, Items: d.items, Grades: d.grades, Labels: d.labels,
+	in := report.Input{Config: cfg.Config, Items: d.items, Grades: d.grades, Rest: d.rest, Labels: d.labels,
 		Days: days, End: end, Now: time.Now(), Examples: map[string]report.Example{}}
 	if in.Late, err = trend.LateFromSignals(d.items, st.AllSignals, days, end); err != nil {
 		return in, fmt.Errorf("reading signals: %w", err)
@@ -157,7 +160,7 @@ func reportInput(st *store.Store, cfg appConfig, days int, end time.Time) (repor
 		}
 		in.Gate = g
 	}
-	for _, ids := range report.ExampleIDs(d.items, days, end) {
+	for _, ids := range report.ExampleIDs(d.trend(), days, end) {
 		for _, id := range ids {
 			e, err := st.Event(id) // masked at ingest
 			if err != nil {

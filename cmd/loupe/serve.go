@@ -167,7 +167,7 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 	}
 
 	// One pipeline for every source: their writes share durable commits.
-	pipe := ingest.New(st, ingest.PipelineOptions{OnStored: sampleOnArrival(st, cfg)})
+	pipe := ingest.New(st, ingest.PipelineOptions{OnStored: sampleOnArrival(st, cfg), Keep: cfg.Intake.Keep})
 	var sshSrv *sshd.Server
 	var sshLn net.Listener
 	if !off(f.ssh) {

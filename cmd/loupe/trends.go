@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/loop/agg"
 	"github.com/loupe-dev/loupe/loop/trend"
 	"github.com/loupe-dev/loupe/store"
 	"github.com/spf13/cobra"
@@ -14,13 +15,32 @@ import (
 
 func init() { extraCommands = append(extraCommands, newTrendsCmd) }
 
-// reviewData is what the review-loop commands compute from: every summary
-// and every current label.
+// reviewData is what the review-loop commands compute from: every summary,
+// every current label, and the aggregates of the interactions edge
+// sampling did not store in full (rest; empty when all were kept).
 type reviewData struct {
 	items  []loop.Summary
 	labels []loop.Label
 	grades map[string]loop.Grade
-	newest time.Time
+	newest time.Time // of the stored items
+	rest   *agg.Table
+}
+
+// trend is what loop/trend computes from: the stored items with their
+// grades, and the aggregates of the rest.
+func (d *reviewData) trend() trend.Data {
+	return trend.Data{Items: d.items, Grades: d.grades, Rest: d.rest}
+}
+
+// stored says how many interactions are stored in full among all of
+// them, for a header: "" when nothing was left out (no change to what
+// loupe printed before edge sampling).
+func (d *reviewData) stored() string {
+	if d.rest.Events() == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d interactions, %d stored in full (edge sampling: rates and latency over all, pass_rate over the stored)",
+		d.trend().Interactions(), len(d.items))
 }
 
 func loadReviewData(st *store.Store) (*reviewData, error) {
@@ -38,6 +58,10 @@ func loadReviewData(st *store.Store) (*reviewData, error) {
 		return nil, err
 	}
 	d.grades = trend.Grades(d.labels)
+	var err error
+	if d.rest, err = st.Aggregates(); err != nil {
+		return nil, fmt.Errorf("reading the aggregates: %w", err)
+	}
 	return d, nil
 }
 
@@ -86,6 +110,11 @@ A metric counts on its interaction's day, so a signal dated on a later
 day (a purchase, an overnight judge) revises a day that had ended: the
 "late data" line counts them, so you know recent days may still move.
 
+With edge sampling (intake.keep) the rates, reason shares and their N are
+over every interaction, stored in full or only in the aggregates, and the
+latency percentiles too, within 0.5%; pass_rate is over the stored ones
+(only they can be graded). The header then says how many are stored in full.
+
 --json prints the series (null for days without data), the goal, the
 alerts and the late days; see the README for the shape.`,
 		Example: `  loupe trends
@@ -125,19 +154,20 @@ alerts and the late days; see the README for the shape.`,
 			if metric == "" {
 				metric = trend.DefaultMetric(cfg.Goal.Metric, len(d.grades))
 			}
+			data := d.trend()
 			if end.IsZero() {
-				end = d.newest
+				end = data.Newest()
 			}
 			if end.IsZero() {
 				end = time.Now()
 			}
-			res, err := trend.Compute(metric, by, days, end, d.items, d.grades)
+			res, err := trend.Compute(metric, by, days, end, data)
 			if err != nil {
 				return usageErr("%v", err)
 			}
 			pol := cfg.TrendPolicy()
-			alerts := trend.Alerts(d.items, d.grades, pol, end)
-			goal := trend.GoalNow(cfg.TrendGoal(), d.items, d.grades, end)
+			alerts := trend.Alerts(data, pol, end)
+			goal := trend.GoalNow(cfg.TrendGoal(), data, end)
 			late, err := trend.LateFromSignals(d.items, st.AllSignals, days, end)
 			if err != nil {
 				return withCode(exitInternal, fmt.Errorf("reading signals: %w", err))
@@ -157,7 +187,7 @@ alerts and the late days; see the README for the shape.`,
 				}
 				return nil
 			}
-			printTrends(cmd, res, goal, end, days, alerts, late)
+			printTrends(cmd, res, goal, end, days, alerts, late, d.stored())
 			return nil
 		},
 	}
@@ -169,10 +199,16 @@ alerts and the late days; see the README for the shape.`,
 	return cmd
 }
 
-func printTrends(cmd *cobra.Command, res trend.Result, goal trend.GoalReport, end time.Time, days int, alerts []trend.Alert, late []trend.LateDay) {
+// printTrends prints the trends; stored (reviewData.stored) is a line on
+// how many interactions are stored in full, "" for none.
+func printTrends(cmd *cobra.Command, res trend.Result, goal trend.GoalReport, end time.Time, days int, alerts []trend.Alert, late []trend.LateDay, stored string) {
 	w := cmd.OutOrStdout()
 	from := end.AddDate(0, 0, -days+1)
-	fmt.Fprintf(w, "%s per UTC day, %s to %s\n\n", res.Metric, from.Format("Jan 2"), end.Format("Jan 2 2006"))
+	fmt.Fprintf(w, "%s per UTC day, %s to %s\n", res.Metric, from.Format("Jan 2"), end.Format("Jan 2 2006"))
+	if stored != "" {
+		fmt.Fprintln(w, stored)
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "SERIES\tTREND\tLAST %d DAYS\tN\n", trend.GoalDays)
 	for _, s := range res.Series {

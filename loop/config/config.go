@@ -159,6 +159,11 @@ type Intake struct {
 	// is kept waiting for it; then `forget --expired` (and serve's daily
 	// run) drops it, counted.
 	PendingDays int `yaml:"pending_days"`
+	// Keep is edge sampling: the rules (the sampling rules' language)
+	// that pick which interactions are stored in full. The others are
+	// only counted in exact per-day aggregates, which trends, alerts and
+	// the report read. Empty keeps everything.
+	Keep []sample.Rule `yaml:"keep"`
 }
 
 // Review settings.
@@ -290,6 +295,53 @@ func (p *problems) add(path, format string, args ...any) {
 	p.errs = append(p.errs, e)
 }
 
+// rules validates a list of rules in the sampling rules' language at path
+// at (sampling.rules, intake.keep).
+func (p *problems) rules(at string, rules []sample.Rule) {
+	names := map[string]int{}
+	for i, r := range rules {
+		path := fmt.Sprintf("%s[%d]", at, i)
+		if first, dup := names[r.Name]; dup {
+			p.add(path+".name", "%q: already used by %s[%d]", r.Name, at, first)
+		} else if r.Name == "" {
+			p.add(path+".name", "missing")
+		} else {
+			names[r.Name] = i
+		}
+		if !slices.Contains(sample.Kinds(), r.Kind) {
+			p.add(path+".kind", "%q: want one of %s", r.Kind, strings.Join(sample.Kinds(), ", "))
+			continue
+		}
+		if !inUnit(r.Share) {
+			p.add(path+".share", "%v: want a share from 0 to 1", r.Share)
+		}
+		switch r.Kind {
+		case sample.KindPolicy:
+			if !inUnit(r.Threshold) {
+				p.add(path+".threshold", "%v: want a toxicity from 0 to 1 (0 = the policy_violation flag only)", r.Threshold)
+			}
+		case sample.KindLowConfidence:
+			if !(r.Threshold > 0 && r.Threshold <= 1) {
+				p.add(path+".threshold", "%v: want a confidence above 0 and at most 1", r.Threshold)
+			}
+		default:
+			if r.Threshold != 0 {
+				p.add(path+".threshold", "not used by kind %s", r.Kind)
+			}
+		}
+		if r.Kind == sample.KindSegment && len(r.Segments) == 0 {
+			p.add(path+".segments", "missing: list the segments to sample, e.g. [enterprise]")
+		} else if r.Kind != sample.KindSegment && len(r.Segments) > 0 {
+			p.add(path+".segments", "not used by kind %s", r.Kind)
+		}
+		if r.Kind == sample.KindTask && len(r.Tasks) == 0 {
+			p.add(path+".tasks", "missing: list the task types to sample, e.g. [transcription]")
+		} else if r.Kind != sample.KindTask && len(r.Tasks) > 0 {
+			p.add(path+".tasks", "not used by kind %s", r.Kind)
+		}
+	}
+}
+
 func inUnit(x float64) bool { return x >= 0 && x <= 1 } // false for NaN
 
 func (c Config) validate(at func(string) (string, int)) []error {
@@ -366,48 +418,7 @@ func (c Config) validate(at func(string) (string, int)) []error {
 	if len(s.Rules) == 0 {
 		p.add("sampling.rules", "empty: nothing would ever be queued for review")
 	}
-	names := map[string]int{}
-	for i, r := range s.Rules {
-		path := fmt.Sprintf("sampling.rules[%d]", i)
-		if first, dup := names[r.Name]; dup {
-			p.add(path+".name", "%q: already used by sampling.rules[%d]", r.Name, first)
-		} else if r.Name == "" {
-			p.add(path+".name", "missing")
-		} else {
-			names[r.Name] = i
-		}
-		if !slices.Contains(sample.Kinds(), r.Kind) {
-			p.add(path+".kind", "%q: want one of %s", r.Kind, strings.Join(sample.Kinds(), ", "))
-			continue
-		}
-		if !inUnit(r.Share) {
-			p.add(path+".share", "%v: want a share from 0 to 1", r.Share)
-		}
-		switch r.Kind {
-		case sample.KindPolicy:
-			if !inUnit(r.Threshold) {
-				p.add(path+".threshold", "%v: want a toxicity from 0 to 1 (0 = the policy_violation flag only)", r.Threshold)
-			}
-		case sample.KindLowConfidence:
-			if !(r.Threshold > 0 && r.Threshold <= 1) {
-				p.add(path+".threshold", "%v: want a confidence above 0 and at most 1", r.Threshold)
-			}
-		default:
-			if r.Threshold != 0 {
-				p.add(path+".threshold", "not used by kind %s", r.Kind)
-			}
-		}
-		if r.Kind == sample.KindSegment && len(r.Segments) == 0 {
-			p.add(path+".segments", "missing: list the segments to sample, e.g. [enterprise]")
-		} else if r.Kind != sample.KindSegment && len(r.Segments) > 0 {
-			p.add(path+".segments", "not used by kind %s", r.Kind)
-		}
-		if r.Kind == sample.KindTask && len(r.Tasks) == 0 {
-			p.add(path+".tasks", "missing: list the task types to sample, e.g. [transcription]")
-		} else if r.Kind != sample.KindTask && len(r.Tasks) > 0 {
-			p.add(path+".tasks", "not used by kind %s", r.Kind)
-		}
-	}
+	p.rules("sampling.rules", s.Rules)
 
 	// guardrails
 	if a := c.Guardrails.Alpha; !(a > 0 && a <= 0.5) {
@@ -461,6 +472,7 @@ func (c Config) validate(at func(string) (string, int)) []error {
 	if c.Intake.PendingDays < 1 {
 		p.add("intake.pending_days", "%d: want 1 or more (days a signal waits for its interaction)", c.Intake.PendingDays)
 	}
+	p.rules("intake.keep", c.Intake.Keep)
 
 	// review
 	revs := map[string]int{}

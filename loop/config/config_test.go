@@ -135,7 +135,7 @@ func TestLoadErrorsHaveLines(t *testing.T) {
 		{"rubric grade", "rubric:\n  great:\n    criteria: x\n",
 			[]string{`loupe.yaml:2: rubric.great: unknown key "great" (want one of pass, borderline, fail in rubric)`}},
 		{"rule kind", "sampling:\n  rules:\n    - kind: all\n",
-			[]string{`loupe.yaml:3: sampling.rules[0].kind: "all": want one of random, thumbs_down, policy, segment, low_confidence, task, successes`}},
+			[]string{`loupe.yaml:3: sampling.rules[0].kind: "all": want one of random, thumbs_down, policy, escalated, segment, low_confidence, task, successes`}},
 		{"rule share missing", "sampling:\n  rules:\n    - kind: thumbs_down\n    - kind: random\n",
 			[]string{`loupe.yaml:4: sampling.rules[1].share: missing: kind random needs a share, e.g. 0.05 for 5%`}},
 		{"rule fields", "sampling:\n  overlap: 1.5\n  rules:\n    - kind: segment\n      share: 2\n    - kind: thumbs_down\n      threshold: 0.3\n      tasks: [qa]\n    - name: thumbs_down\n      kind: low_confidence\n",
@@ -472,5 +472,33 @@ func TestWebhookIsNotEchoed(t *testing.T) {
 	c, err := Load([]byte("alerts:\n  webhook: https://hooks.example/T/B/x\nschedule:\n  daily_at: \"off\"\n"))
 	if err != nil || c.Alerts.Webhook != "https://hooks.example/T/B/x" || !c.Schedule.Off() {
 		t.Fatalf("%+v %v", c.Alerts, err)
+	}
+}
+
+func TestIntakeKeep(t *testing.T) {
+	c, err := Load([]byte("goal:\n  metric: pass_rate\nintake:\n  keep:\n    - {name: sample, kind: random, share: 0.05}\n    - {kind: thumbs_down}\n    - {kind: escalated}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []sample.Rule{
+		{Name: "sample", Kind: sample.KindRandom, Share: 0.05},
+		{Name: "thumbs_down", Kind: sample.KindThumbsDown, Share: 1},
+		{Name: "escalated", Kind: sample.KindEscalated, Share: 1},
+	}
+	if !reflect.DeepEqual(c.Intake.Keep, want) {
+		t.Fatalf("keep = %+v, want %+v", c.Intake.Keep, want)
+	}
+	for in, w := range map[string]string{
+		"    - {kind: random}\n":                                `loupe.yaml:5: intake.keep[0].share: missing: kind random needs a share`,
+		"    - {kind: task}\n    - {name: x, kind: escalatd}\n": `loupe.yaml:6: intake.keep[1].kind: "escalatd": want one of random, thumbs_down, policy, escalated,`,
+	} {
+		_, err = Load([]byte("goal:\n  metric: pass_rate\nintake:\n  keep:\n" + in))
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Fatalf("error %v, want it to say %q", err, w)
+		}
+	}
+	d, err := Load([]byte("goal:\n  metric: pass_rate\n"))
+	if err != nil || len(d.Intake.Keep) != 0 {
+		t.Fatalf("default keep = %v, %v; want empty (keep everything)", d.Intake.Keep, err)
 	}
 }

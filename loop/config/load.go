@@ -303,25 +303,34 @@ func (d *decoder) rubric(n *yaml.Node, r *loop.Rubric, path string) {
 	r.Grades = grades
 }
 
-// fill applies the per-item defaults that depend on which keys were given.
-func (d *decoder) fill(c *Config) {
-	if d.given["sampling.rules"] {
-		for i := range c.Sampling.Rules {
-			r := &c.Sampling.Rules[i]
-			p := fmt.Sprintf("sampling.rules[%d]", i)
-			if r.Name == "" && !d.given[p+".name"] {
-				r.Name = r.Kind
-			}
-			if !d.given[p+".share"] {
-				switch r.Kind {
-				case sample.KindRandom, sample.KindSuccesses:
-					d.errorf(d.lines[p], p+".share", "missing: kind %s needs a share, e.g. 0.05 for 5%%", r.Kind)
-				default:
-					r.Share = 1
-				}
+// fillRules gives the rules at path (sampling.rules, intake.keep) their
+// defaults: the name is the kind, the share 1 (every match) except for the
+// kinds that need one.
+func (d *decoder) fillRules(path string, rules []sample.Rule) {
+	if !d.given[path] {
+		return
+	}
+	for i := range rules {
+		r := &rules[i]
+		p := fmt.Sprintf("%s[%d]", path, i)
+		if r.Name == "" && !d.given[p+".name"] {
+			r.Name = r.Kind
+		}
+		if !d.given[p+".share"] {
+			switch r.Kind {
+			case sample.KindRandom, sample.KindSuccesses:
+				d.errorf(d.lines[p], p+".share", "missing: kind %s needs a share, e.g. 0.05 for 5%%", r.Kind)
+			default:
+				r.Share = 1
 			}
 		}
 	}
+}
+
+// fill applies the per-item defaults that depend on which keys were given.
+func (d *decoder) fill(c *Config) {
+	d.fillRules("sampling.rules", c.Sampling.Rules)
+	d.fillRules("intake.keep", c.Intake.Keep)
 	// sampling.overlap is the old place of review.overlap. Out of range,
 	// it stays for validate to report with the rest.
 	if d.given["sampling.overlap"] && inUnit(c.Sampling.Overlap) {

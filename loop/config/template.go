@@ -95,6 +95,7 @@ goal:
 #   thumbs_down     events with a thumbs-down
 #   policy          events flagged policy_violation, or with toxicity at or
 #                   above threshold (threshold 0: the flag only)
+#   escalated       events handed to a human (implicit.escalated)
 #   low_confidence  events with output confidence below threshold
 #   segment         events from the listed segments, e.g. segments: [enterprise]
 #   task            events of the listed task types, e.g. tasks: [transcription]
@@ -181,8 +182,25 @@ privacy:
 # purchase, a judge's score) whose interaction has not arrived yet is kept,
 # masked, and applied when it comes. pending_days: how long it waits; then
 # "loupe forget --expired" (and serve, daily) drops it and counts it.
+#
+# keep: edge sampling, for a firehose (Kafka, a busy collector). Rules in the
+# sampling rules' language pick which interactions are stored in full; the
+# others are only counted, exactly, in per-day aggregates by model version,
+# segment and task, which trends, alerts and the report read, so rates and
+# latency percentiles stay exact over every interaction while the store
+# holds the sample. The random share depends only on the event id: every
+# loupe process keeps the same ones. The decision is made when the
+# interaction arrives, on what is known then (signals that came first
+# included): a thumbs-down that arrives later still counts in the rates,
+# but cannot bring back an interaction that was not kept. Empty: keep all.
+#   keep:
+#     - {name: sample, kind: random, share: 0.05}
+#     - {name: thumbs_down, kind: thumbs_down}
+#     - {name: policy, kind: policy}
+#     - {name: escalated, kind: escalated}
 intake:
   pending_days: 7
+  keep: []
 
 # review: how reviewers share the queue and see each other's grades.
 #   reviewers   the team's names, e.g. [ana, bo, cy] (optional)

@@ -97,5 +97,9 @@ func (r Report) HTML() string {
 func (r Report) title() string { return "Feedback loop results, " + r.From + " to " + r.To }
 
 func (r Report) meta() string {
-	return fmt.Sprintf("%d days, %d events. Made by loupe report on %s. Days are UTC.", r.Days, r.Events, r.Now.UTC().Format("2006-01-02 15:04 UTC"))
+	events := fmt.Sprintf("%d events", r.Events)
+	if r.Sampled {
+		events = fmt.Sprintf("%d interactions, %d stored in full (edge sampling: rates and latency percentiles are over all of them, latency within 0.5%%; pass_rate over the stored ones)", r.Events, r.Stored)
+	}
+	return fmt.Sprintf("%d days, %s. Made by loupe report on %s. Days are UTC.", r.Days, events, r.Now.UTC().Format("2006-01-02 15:04 UTC"))
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/loop/agg"
 	"github.com/loupe-dev/loupe/loop/agree"
 	"github.com/loupe-dev/loupe/loop/config"
 	"github.com/loupe-dev/loupe/loop/gate"
@@ -23,12 +24,15 @@ import (
 )
 
 // Input is what Build needs. Items, Grades and Labels are the store's;
-// Golden and RedFlag its sets; Gate the last recorded gate result (nil when
-// none was); Examples the masked events ExampleIDs asked for, by id.
+// Rest the aggregates of the interactions edge sampling did not store in
+// full (store.Aggregates; nil or empty when all were kept); Golden and
+// RedFlag its sets; Gate the last recorded gate result (nil when none
+// was); Examples the masked events ExampleIDs asked for, by id.
 type Input struct {
 	Config   config.Config
 	Items    []loop.Summary
 	Grades   map[string]loop.Grade
+	Rest     *agg.Table
 	Labels   []loop.Label
 	Golden   []loop.SetEntry
 	RedFlag  []loop.SetEntry
@@ -56,10 +60,15 @@ type Example struct {
 
 // Report is the page.
 type Report struct {
-	Now              time.Time
-	From, To         string // YYYY-MM-DD
-	Days             int
-	Events           int // events in the window
+	Now      time.Time
+	From, To string // YYYY-MM-DD
+	Days     int
+	Events   int // interactions in the window, stored in full or not
+	// Stored is how many of Events are stored in full; Sampled says some
+	// were not (edge sampling): rates are then over all of them, pass_rate
+	// over the stored ones.
+	Stored           int
+	Sampled          bool
 	Goal             trend.GoalReport
 	Late             []trend.LateDay // days signals revised after they ended
 	GoalSeries       trend.Series    // the goal metric per day over all events
@@ -154,8 +163,11 @@ const (
 // each of the TopReasons most frequent thumbs-down reason codes of the
 // window, the ExamplesPerReason most recent thumbs-down events carrying
 // it (an event shown once).
-func ExampleIDs(items []loop.Summary, days int, end time.Time) map[string][]string {
-	shares, _ := trend.ReasonShares(items, days, end)
+// The reasons are ranked over every interaction (d.Rest included); the
+// examples come from d.Items, the stored ones.
+func ExampleIDs(d trend.Data, days int, end time.Time) map[string][]string {
+	items := d.Items
+	shares, _ := trend.ReasonShares(d, days, end)
 	if len(shares) > TopReasons {
 		shares = shares[:TopReasons]
 	}
@@ -212,22 +224,31 @@ func Build(in Input) Report {
 			r.Events++
 		}
 	}
-	r.Goal = trend.GoalNow(goal, in.Items, in.Grades, end)
+	r.Stored = r.Events
+	fromDay, lastDay := agg.DayOf(from), agg.DayOf(last)
+	in.Rest.Each(func(k agg.Key, c *agg.Cell) {
+		if k.Day >= fromDay && k.Day < lastDay {
+			r.Events += int(c.Events)
+			r.Sampled = r.Sampled || c.Events > 0
+		}
+	})
+	data := trend.Data{Items: in.Items, Grades: in.Grades, Rest: in.Rest}
+	r.Goal = trend.GoalNow(goal, data, end)
 	r.Late = in.Late
 	r.ChartMetric = trend.DefaultMetric(goal.Metric, len(in.Grades))
 	r.DefaultedMetric = r.ChartMetric != goal.Metric
 	r.ChartMetricGoal = !r.DefaultedMetric
-	if res, err := trend.Compute(r.ChartMetric, trend.ByAll, days, end, in.Items, in.Grades); err == nil && len(res.Series) > 0 {
+	if res, err := trend.Compute(r.ChartMetric, trend.ByAll, days, end, data); err == nil && len(res.Series) > 0 {
 		r.GoalSeries = res.Series[0]
 	} else {
 		r.GoalSeries = trend.Series{Key: trend.AllKey, Last: math.NaN()}
 	}
-	r.Releases = releases(in.Items, from, days)
-	r.Alerts = trend.Alerts(in.Items, in.Grades, pol, end)
+	r.Releases = releases(in, from, days)
+	r.Alerts = trend.Alerts(data, pol, end)
 
 	for _, g := range pol.Guards {
 		r.GuardrailMetrics = append(r.GuardrailMetrics, g.Metric)
-		res, err := trend.Compute(g.Metric, trend.ByModel, days, end, in.Items, in.Grades)
+		res, err := trend.Compute(g.Metric, trend.ByModel, days, end, data)
 		if err != nil {
 			continue
 		}
@@ -240,14 +261,14 @@ func Build(in Input) Report {
 		r.Guardrails = append(r.Guardrails, t)
 	}
 
-	r.Reasons, r.ThumbsDown = trend.ReasonShares(in.Items, days, end)
-	r.Moves = trend.ReasonMoves(in.Items, end)
+	r.Reasons, r.ThumbsDown = trend.ReasonShares(data, days, end)
+	r.Moves = trend.ReasonMoves(data, end)
 	r.Segments = segments(in, days, end)
 	r.Sets = sets(in, from, last)
 	r.Gate = in.Gate
 	r.Agreement = agreement(in)
 
-	ids := ExampleIDs(in.Items, days, end)
+	ids := ExampleIDs(data, days, end)
 	for _, rs := range r.Reasons {
 		if len(r.FailureExamples) == TopReasons {
 			break
@@ -263,18 +284,25 @@ func Build(in Input) Report {
 	return r
 }
 
-func releases(items []loop.Summary, from time.Time, days int) []Release {
+// releases finds each model version's first day among the stored items
+// and the aggregated cells (a cell's day counts from its start).
+func releases(in Input, from time.Time, days int) []Release {
 	type first struct {
 		t    time.Time
 		task string
 	}
 	seen := map[string]first{}
-	for i := range items {
-		s := &items[i]
+	for i := range in.Items {
+		s := &in.Items[i]
 		if f, ok := seen[s.Model]; !ok || s.Time.Before(f.t) {
 			seen[s.Model] = first{s.Time, s.Task}
 		}
 	}
+	in.Rest.Each(func(k agg.Key, c *agg.Cell) {
+		if f, ok := seen[k.Model]; c.Events > 0 && (!ok || agg.DayOf(f.t) > k.Day) {
+			seen[k.Model] = first{k.Time(), k.Task}
+		}
+	})
 	var out []Release
 	for m, f := range seen {
 		d := int(f.t.UTC().Sub(from).Hours() / 24)
@@ -290,7 +318,7 @@ func releases(items []loop.Summary, from time.Time, days int) []Release {
 func segments(in Input, days int, end time.Time) []SegmentRow {
 	get := func(metric string) map[string]KeyValue {
 		m := map[string]KeyValue{}
-		res, err := trend.Compute(metric, trend.BySegment, days, end, in.Items, in.Grades)
+		res, err := trend.Compute(metric, trend.BySegment, days, end, trend.Data{Items: in.Items, Grades: in.Grades, Rest: in.Rest})
 		if err != nil {
 			return m
 		}
@@ -343,6 +371,12 @@ func sets(in Input, from, last time.Time) Sets {
 			all[t]++
 		}
 	}
+	fromDay, lastDay := agg.DayOf(from), agg.DayOf(last)
+	in.Rest.Each(func(k agg.Key, c *agg.Cell) {
+		if k.Day >= fromDay && k.Day < lastDay && c.Events > 0 {
+			all[cmp.Or(k.Task, trend.NoneKey)] += int(c.Events)
+		}
+	})
 	count := func(es []loop.SetEntry) []KeyValue {
 		m := map[string]int{}
 		for _, e := range es {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/loop/agg"
 	"github.com/loupe-dev/loupe/loop/config"
 	"github.com/loupe-dev/loupe/loop/trend"
 )
@@ -46,7 +47,7 @@ func fixture() Input {
 		}
 	}
 	ex := map[string]Example{}
-	for _, ids := range ExampleIDs(items, 14, base.AddDate(0, 0, 13)) {
+	for _, ids := range ExampleIDs(trend.Data{Items: items}, 14, base.AddDate(0, 0, 13)) {
 		for _, id := range ids {
 			ex[id] = Example{ID: id, Model: "v2", Task: "qa", Input: "What is <b>[email]</b>?", Output: "An *answer* | with | pipes"}
 		}
@@ -62,13 +63,13 @@ func TestBuildUsesTrendNumbers(t *testing.T) {
 	if r.From != "2026-03-01" || r.To != "2026-03-14" || r.Events != 560 {
 		t.Fatalf("window %s..%s, %d events", r.From, r.To, r.Events)
 	}
-	g := trend.GoalNow(in.Config.Goal.Trend(), in.Items, in.Grades, in.End)
+	g := trend.GoalNow(in.Config.Goal.Trend(), trend.Data{Items: in.Items, Grades: in.Grades}, in.End)
 	if r.Goal.Now != g.Now || r.Goal.N != g.N || r.Goal.Met != g.Met {
 		t.Errorf("goal %+v, trend %+v", r.Goal, g)
 	}
 	// Every guardrail table is trend's LAST value per model version.
 	for _, tb := range r.Guardrails {
-		res, _ := trend.Compute(tb.Metric, trend.ByModel, 14, in.End, in.Items, in.Grades)
+		res, _ := trend.Compute(tb.Metric, trend.ByModel, 14, in.End, trend.Data{Items: in.Items, Grades: in.Grades})
 		want := map[string]trend.Series{}
 		for _, s := range res.Series {
 			want[s.Key] = s
@@ -171,5 +172,78 @@ func TestLateDataLine(t *testing.T) {
 	}
 	if h := r.HTML(); !strings.Contains(h, want) {
 		t.Errorf("html lacks %q", want)
+	}
+}
+
+// sampled splits the fixture as edge sampling would store it: the
+// thumbs-down items and every third other kept in full, the rest only in
+// the aggregates; and the same interactions all stored, with the grades of
+// the kept ones only (the others were never stored, so never graded).
+func sampled(in Input) (kept, whole Input) {
+	kept, whole = in, in
+	kept.Items, kept.Grades, kept.Rest = nil, map[string]loop.Grade{}, agg.New()
+	for i, s := range in.Items {
+		if s.Thumb == loop.ThumbDown || i%3 == 0 {
+			kept.Items = append(kept.Items, s)
+			if g, ok := in.Grades[s.ID]; ok {
+				kept.Grades[s.ID] = g
+			}
+		} else {
+			kept.Rest.Add(&in.Items[i], 1)
+		}
+	}
+	whole.Grades = kept.Grades
+	return kept, whole
+}
+
+// TestBuildCountsAggregates: the page built from the stored sample and
+// the aggregates shows what it shows with every interaction stored, and
+// says how many are stored in full.
+func TestBuildCountsAggregates(t *testing.T) {
+	in := fixture()
+	// Latency is compared apart: the aggregates hold it to 0.5%.
+	var guards []config.Guardrail
+	for _, g := range in.Config.Guardrails.Metrics {
+		if !trend.IsLatency(g.Metric) {
+			guards = append(guards, g)
+		}
+	}
+	in.Config.Guardrails.Metrics = guards
+	kept, whole := sampled(in)
+	got, want := Build(kept), Build(whole)
+	same := func(r Report) string {
+		return fmt.Sprintf("%d|%+v|%+v|%+v|%+v|%+v|%+v|%d|%+v|%+v|%+v", r.Events, r.Goal, r.GoalSeries, r.Releases, r.Alerts,
+			r.Guardrails, r.Reasons, r.ThumbsDown, r.Moves, r.Segments, r.Sets.ByTask)
+	}
+	if g, w := same(got), same(want); g != w {
+		t.Errorf("from the sample and aggregates:\n%s\nfrom everything:\n%s", g, w)
+	}
+	if len(want.Alerts) == 0 || len(want.Guardrails) == 0 {
+		t.Fatal("the fixture has no alerts or guardrail rows: the comparison compares nothing")
+	}
+	if want.Sampled || !got.Sampled || got.Events != 560 || got.Stored != len(kept.Items) || got.Stored >= got.Events {
+		t.Errorf("sampled %v/%v, %d events, %d stored (kept %d)", got.Sampled, want.Sampled, got.Events, got.Stored, len(kept.Items))
+	}
+	line := fmt.Sprintf("560 interactions, %d stored in full", len(kept.Items))
+	if md, _ := got.Markdown("p"); !strings.Contains(md, line) {
+		t.Errorf("markdown lacks %q", line)
+	}
+	if md, _ := want.Markdown("p"); strings.Contains(md, "stored in full") || !strings.Contains(md, "560 events") {
+		t.Errorf("without aggregates the page changed:\n%s", md)
+	}
+
+	// The latency guardrail's rows: the same N, values within 0.5%.
+	kept, whole = sampled(fixture())
+	gl, wl := Build(kept), Build(whole)
+	for i, tb := range wl.Guardrails {
+		if !trend.IsLatency(tb.Metric) {
+			continue
+		}
+		for j, row := range tb.Rows {
+			g := gl.Guardrails[i].Rows[j]
+			if g.Key != row.Key || g.N != row.N || math.Abs(g.Value-row.Value) > (agg.Accuracy+1e-6)*row.Value {
+				t.Errorf("%s %s: %v over %d, want %v over %d", tb.Metric, row.Key, g.Value, g.N, row.Value, row.N)
+			}
+		}
 	}
 }

@@ -38,6 +38,9 @@ const (
 	// KindTask picks (a Share of) the events of the listed Tasks, for the
 	// task types known to go wrong.
 	KindTask = "task"
+	// KindEscalated picks (a Share of) the events handed to a human
+	// (implicit.escalated).
+	KindEscalated = "escalated"
 	// KindSuccesses picks a Share of the successes — thumbs-up, or resolved
 	// without a thumbs-down — so reviewers also see what good looks like and
 	// pass rates are not measured on failures alone.
@@ -46,7 +49,7 @@ const (
 
 // Kinds lists every rule kind, in the order the docs present them.
 func Kinds() []string {
-	return []string{KindRandom, KindThumbsDown, KindPolicy, KindSegment, KindLowConfidence, KindTask, KindSuccesses}
+	return []string{KindRandom, KindThumbsDown, KindPolicy, KindEscalated, KindSegment, KindLowConfidence, KindTask, KindSuccesses}
 }
 
 // Rule is one way an event gets into the review queue.
@@ -89,6 +92,8 @@ func (r Rule) Matches(s *loop.Summary) bool {
 	case KindPolicy:
 		// Absent toxicity reads as 0, so a threshold of 0 means the flag only.
 		return s.PolicyViolation || (r.Threshold > 0 && float64(s.Toxicity) >= r.Threshold)
+	case KindEscalated:
+		return s.Escalated
 	case KindSegment:
 		return slices.Contains(r.Segments, s.Segment)
 	case KindLowConfidence:

@@ -221,16 +221,24 @@ type comparison struct {
 // together. Only a version comparison past Rollback recommends rolling
 // back, to the version it replaced; everything else is a watch. Unknown
 // metrics are skipped. The order is SortAlerts'.
-func Alerts(items []loop.Summary, grades map[string]loop.Grade, pol Policy, end time.Time) []Alert {
-	if len(items) == 0 || len(pol.Guards) == 0 {
+//
+// Every side counts d.Rest too (see Data): a rate's counts add up, and a
+// latency side's values include the sketch's, so its test and interval are
+// within agg.Accuracy of those over the values themselves. pass_rate
+// compares the stored sample only.
+func Alerts(d Data, pol Policy, end time.Time) []Alert {
+	if d.empty() || len(pol.Guards) == 0 {
 		return nil
 	}
 	endDay := dayIndex(end)
 	firstDay := endDay
-	for i := range items {
-		if d := dayIndex(items[i].Time); d < firstDay {
-			firstDay = d
+	for i := range d.Items {
+		if day := dayIndex(d.Items[i].Time); day < firstDay {
+			firstDay = day
 		}
+	}
+	if ks := d.Rest.Keys(); len(ks) > 0 && ks[0].Day < firstDay {
+		firstDay = ks[0].Day
 	}
 	span := int(endDay-firstDay) + 1
 	minN := pol.minN()
@@ -267,7 +275,7 @@ func Alerts(items []loop.Summary, grades map[string]loop.Grade, pol Policy, end 
 				grids[i] = newGrid(sp, beforeFrom, 2*w)
 			}
 		}
-		fill(items, grades, grids, keyFns)
+		fill(d, grids, keyFns)
 		cs = append(cs, versionComparisons(gr, sp, grids[0], endDay)...)
 		for i, by := range dims[1:] {
 			g := grids[i+1]

@@ -32,7 +32,7 @@ func TestAlertsRegressedVersion(t *testing.T) {
 	// v1 from day 0 at 10% thumbs-down; v2 from day 7 at 30%, both live to
 	// day 13. Both sides have 7 days x 20 events = 140 thumbs.
 	items := append(rollout("v1", 0, 13, 20, 2), rollout("v2", 7, 13, 20, 6)...)
-	got := Alerts(items, nil, pol, day13)
+	got := Alerts(Data{Items: items}, pol, day13)
 	want := []string{
 		// +20 pp on v2 vs v1, over the 7 shared days: past rollback (15 pp).
 		"roll_back model:v2 vs model:v1",
@@ -72,13 +72,13 @@ func TestAlertsRegressedVersion(t *testing.T) {
 	for _, a := range got {
 		ids[a.ID] = true
 	}
-	if len(ids) != len(got) || Alerts(items, nil, pol, day13)[0].ID != a.ID {
+	if len(ids) != len(got) || Alerts(Data{Items: items}, pol, day13)[0].ID != a.ID {
 		t.Errorf("ids not distinct or not stable: %v", ids)
 	}
 
 	// Only an alert threshold: the version is watched against v1, not
 	// rolled back.
-	got = Alerts(items, nil, Policy{Guards: []Guardrail{{Metric: ThumbsDownRate, Alert: 0.15, Window: 7}}}, day13)
+	got = Alerts(Data{Items: items}, Policy{Guards: []Guardrail{{Metric: ThumbsDownRate, Alert: 0.15, Window: 7}}}, day13)
 	if len(got) != 1 || got[0].Action != ActionWatch || got[0].Key != "model:v2" || got[0].RollbackTo != "v1" ||
 		!strings.Contains(got[0].Message, "not the rollback threshold") {
 		t.Fatalf("alerts = %+v", got)
@@ -87,7 +87,7 @@ func TestAlertsRegressedVersion(t *testing.T) {
 
 func TestAlertJSON(t *testing.T) {
 	items := append(rollout("v1", 0, 13, 20, 2), rollout("v2", 7, 13, 20, 6)...)
-	got := Alerts(items, nil, pol, day13)
+	got := Alerts(Data{Items: items}, pol, day13)
 	b, err := json.Marshal(got[:2])
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +119,7 @@ func TestAlertsNeedSignificance(t *testing.T) {
 			items[i].Thumb = down
 		}
 	}
-	if got := Alerts(items, nil, pol, day13); len(got) != 0 {
+	if got := Alerts(Data{Items: items}, pol, day13); len(got) != 0 {
 		t.Fatalf("alerts on noise: %v", keys(got))
 	}
 }
@@ -127,11 +127,11 @@ func TestAlertsNeedSignificance(t *testing.T) {
 func TestAlertsSmallSample(t *testing.T) {
 	// 0% -> 100%, 2 events a day per version: 14 each side < min_n.
 	items := append(rollout("v1", 0, 13, 2, 0), rollout("v2", 7, 13, 2, 2)...)
-	if got := Alerts(items, nil, pol, day13); len(got) != 0 {
+	if got := Alerts(Data{Items: items}, pol, day13); len(got) != 0 {
 		t.Fatalf("alerts with n < %d: %+v", DefaultMinN, got)
 	}
 	// With min_n lowered to 10, the same data alerts.
-	if got := Alerts(items, nil, Policy{MinN: 10, Guards: pol.Guards}, day13); len(got) == 0 || got[0].Action != ActionRollBack {
+	if got := Alerts(Data{Items: items}, Policy{MinN: 10, Guards: pol.Guards}, day13); len(got) == 0 || got[0].Action != ActionRollBack {
 		t.Fatalf("min_n 10: %v", keys(got))
 	}
 }
@@ -139,7 +139,7 @@ func TestAlertsSmallSample(t *testing.T) {
 func TestAlertsNoRegression(t *testing.T) {
 	// v2 as good as v1: nothing.
 	items := append(rollout("v1", 0, 13, 20, 6), rollout("v2", 7, 13, 20, 6)...)
-	if got := Alerts(items, nil, pol, day13); len(got) != 0 {
+	if got := Alerts(Data{Items: items}, pol, day13); len(got) != 0 {
 		t.Fatalf("alerts = %v", keys(got))
 	}
 }
@@ -149,7 +149,7 @@ func TestAlertsCutover(t *testing.T) {
 	// before the switch are compared with the 7 after.
 	items := append(rollout("v1", 0, 6, 20, 2), rollout("v2", 7, 13, 20, 6)...)
 	var a *Alert
-	got := Alerts(items, nil, pol, day13)
+	got := Alerts(Data{Items: items}, pol, day13)
 	for i := range got {
 		if got[i].Key == "model:v2" {
 			a = &got[i]
@@ -166,7 +166,7 @@ func TestAlertsRetiredVersion(t *testing.T) {
 	// longer live, so no version alert for it; v3 is as good as v1.
 	items := append(rollout("v1", 0, 3, 20, 2), rollout("v2", 2, 5, 20, 8)...)
 	items = append(items, rollout("v3", 6, 13, 20, 2)...)
-	for _, a := range Alerts(items, nil, pol, day13) {
+	for _, a := range Alerts(Data{Items: items}, pol, day13) {
 		if strings.HasPrefix(a.Key, "model:") || a.Action == ActionRollBack {
 			t.Errorf("unexpected alert %+v", a)
 		}
@@ -188,7 +188,7 @@ func TestAlertsLowerIsWorse(t *testing.T) {
 		grades[s.ID] = g
 	}
 	g := Policy{Guards: []Guardrail{{Metric: PassRate, Alert: 0.05, Rollback: 0.2, Window: 7}}}
-	got := Alerts(items, grades, g, day13)
+	got := Alerts(Data{Items: items, Grades: grades}, g, day13)
 	if len(got) == 0 || got[0].Key != "model:v2" || got[0].Action != ActionRollBack || !near(got[0].Before, 0.9) || !near(got[0].After, 0.6) {
 		t.Fatalf("alerts = %+v", got)
 	}
@@ -201,7 +201,7 @@ func TestAlertsLowerIsWorse(t *testing.T) {
 			grades[s] = loop.GradePass
 		}
 	}
-	for _, a := range Alerts(items, grades, g, day13) {
+	for _, a := range Alerts(Data{Items: items, Grades: grades}, g, day13) {
 		if a.Key == "model:v2" {
 			t.Errorf("v2 improved but alerted: %+v", a)
 		}
@@ -218,7 +218,7 @@ func TestAlertsComparesVersionsWithinTheirProductLine(t *testing.T) {
 		speech[i].ID = "s" + speech[i].ID
 	}
 	items := append(append(rollout("v1", 0, 13, 20, 2), speech...), rollout("v2", 7, 13, 20, 6)...)
-	got := Alerts(items, nil, pol, day13)
+	got := Alerts(Data{Items: items}, pol, day13)
 	var models []string
 	for _, a := range got {
 		if a.Kind == KindVersion {
@@ -306,7 +306,7 @@ func TestAlertsFalseAlarmRate(t *testing.T) {
 		withAlert, alerts, slices := 0, 0, 0
 		for seed := range seeds {
 			items := world(uint64(seed), 0)
-			got := Alerts(items, nil, p, day13)
+			got := Alerts(Data{Items: items}, p, day13)
 			if len(got) > 0 {
 				withAlert++
 			}
@@ -335,7 +335,7 @@ func TestAlertsFindPlantedRegression(t *testing.T) {
 	seeds := 40
 	for seed := range seeds {
 		items := world(uint64(1000+seed), 0.1)
-		for _, a := range Alerts(items, nil, anyChange, day13) {
+		for _, a := range Alerts(Data{Items: items}, anyChange, day13) {
 			if a.Action == ActionRollBack && a.Key != "model:b2" {
 				t.Logf("seed %d: rolled back an unchanged version: %s", seed, a.Message)
 				wrong++
@@ -392,7 +392,7 @@ func TestAlertsDemoRegression(t *testing.T) {
 		{Metric: EscalationRate, Alert: 0.03, Rollback: 0.05, Window: 7},
 		{Metric: LatencyP95, Alert: 500, Rollback: 1000, Window: 7},
 	}}
-	got := Alerts(items, nil, p, to.Add(-time.Hour))
+	got := Alerts(Data{Items: items}, p, to.Add(-time.Hour))
 	t.Logf("%d events, %d alerts", len(items), len(got))
 	var rollbacks []string
 	for _, a := range got {

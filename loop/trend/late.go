@@ -47,7 +47,9 @@ func (d LateDay) MarshalJSON() ([]byte, error) {
 // Late counts, per interaction day of the window of days ending on end's
 // UTC day, the signals dated on a later UTC day and the interactions they
 // touched; items (the stored summaries) give each day's interactions for
-// the share. Days nothing revised are left out; the rest come oldest
+// the share. Signals are stored only for interactions stored in full, so
+// with edge sampling the share is over the stored sample, not over the
+// interactions only in the aggregates. Days nothing revised are left out; the rest come oldest
 // first. A signal dated on or before its interaction's day revises
 // nothing that had ended.
 func Late(sigs []LateSignal, items []loop.Summary, days int, end time.Time) []LateDay {

@@ -14,14 +14,18 @@ import (
 	"strings"
 
 	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/loop/agg"
 	"github.com/loupe-dev/loupe/loop/agree"
 )
 
 // Metric names (DESIGN.md). Besides these, "reason:<code>" is the share of
-// thumbs-down events that carry reason code <code>.
+// thumbs-down events that carry reason code <code>. With edge sampling every
+// metric is over all interactions, stored in full or only aggregated,
+// except pass_rate: grades exist only for stored items, so it is over the
+// stored sample (see Data).
 const (
 	ThumbsDownRate      = "thumbs_down_rate"      // down / (up + down), events with a thumb
-	PassRate            = "pass_rate"             // pass / graded (borderline counts as not pass)
+	PassRate            = "pass_rate"             // pass / graded (borderline counts as not pass); stored items only
 	EscalationRate      = "escalation_rate"       // escalated / all events
 	AbandonRate         = "abandon_rate"          // abandoned / all events
 	PolicyViolationRate = "policy_violation_rate" // policy_violation / all events
@@ -131,6 +135,28 @@ func (sp *spec) observe(s *loop.Summary, grades map[string]loop.Grade) (in, hit 
 		return true, slices.Contains(s.Reasons, sp.reason)
 	}
 	return false, false
+}
+
+// count is observe over an aggregate cell: how many of its interactions
+// count in the denominator, and how many of those in the numerator.
+// pass_rate counts none: grades exist only for stored items. Latency is
+// read from the cell's sketch instead (see fill).
+func (sp *spec) count(c *agg.Cell) (in, hit int64) {
+	switch sp.kind {
+	case kThumbs:
+		return c.Thumbed, c.Down
+	case kEscalation:
+		return c.Events, c.Escalated
+	case kAbandon:
+		return c.Events, c.Abandoned
+	case kPolicy:
+		return c.Events, c.Policy
+	case kResolution:
+		return c.ResolvedSet, c.Resolved
+	case kReason:
+		return c.Down, c.Reasons[sp.reason]
+	}
+	return 0, 0
 }
 
 // quantile is the q-quantile of x by linear interpolation between closest

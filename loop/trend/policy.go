@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/loop/agg"
 )
 
 // The trend policy every front end (`loupe trends`, the TUI's Trends
@@ -73,27 +74,41 @@ type ReasonShare struct {
 // ReasonShares counts the reason codes of the thumbs-down events of the
 // days days ending with end's UTC day, most frequent first (ties by code),
 // and returns them with the number of thumbs-down events in the window.
-func ReasonShares(items []loop.Summary, days int, end time.Time) ([]ReasonShare, int) {
+// An event counts once for a code it carries twice, as the reason:<code>
+// metric and the aggregates count it. Interactions only in d.Rest count
+// too (their Reasons counts).
+func ReasonShares(d Data, days int, end time.Time) ([]ReasonShare, int) {
 	last := dayIndex(end)
-	return reasonShares(items, last-int64(days)+1, last)
+	return reasonShares(d, last-int64(days)+1, last)
 }
 
-func reasonShares(items []loop.Summary, from, to int64) ([]ReasonShare, int) {
+func reasonShares(d Data, from, to int64) ([]ReasonShare, int) {
 	counts := map[string]int{}
 	n := 0
-	for i := range items {
-		s := &items[i]
+	for i := range d.Items {
+		s := &d.Items[i]
 		if s.Thumb != loop.ThumbDown {
 			continue
 		}
-		if d := dayIndex(s.Time); d < from || d > to {
+		if day := dayIndex(s.Time); day < from || day > to {
 			continue
 		}
 		n++
-		for _, r := range s.Reasons {
-			counts[r]++
+		for j, r := range s.Reasons {
+			if !slices.Contains(s.Reasons[:j], r) {
+				counts[r]++
+			}
 		}
 	}
+	d.Rest.Each(func(k agg.Key, c *agg.Cell) {
+		if k.Day < from || k.Day > to {
+			return
+		}
+		n += int(c.Down)
+		for r, m := range c.Reasons {
+			counts[r] += int(m)
+		}
+	})
 	out := make([]ReasonShare, 0, len(counts))
 	for c, k := range counts {
 		out = append(out, ReasonShare{Code: c, N: k, Share: float64(k) / float64(n)})
@@ -121,10 +136,10 @@ type ReasonMove struct {
 // days ending with end's UTC day against the GoalDays before, ordered by
 // the recent share (then by code). Shares of a window without thumbs-down
 // events are 0.
-func ReasonMoves(items []loop.Summary, end time.Time) []ReasonMove {
+func ReasonMoves(d Data, end time.Time) []ReasonMove {
 	last := dayIndex(end)
-	after, _ := reasonShares(items, last-GoalDays+1, last)
-	before, _ := reasonShares(items, last-2*GoalDays+1, last-GoalDays)
+	after, _ := reasonShares(d, last-GoalDays+1, last)
+	before, _ := reasonShares(d, last-2*GoalDays+1, last-GoalDays)
 	m := map[string]*ReasonMove{}
 	var out []*ReasonMove
 	get := func(c string) *ReasonMove {
@@ -183,7 +198,7 @@ func (g GoalReport) MarshalJSON() ([]byte, error) {
 
 // GoalNow is the goal judged over the GoalDays days ending with end's UTC
 // day.
-func GoalNow(g Goal, items []loop.Summary, grades map[string]loop.Grade, end time.Time) GoalReport {
-	now, n := WindowValue(g.Metric, items, grades, GoalDays, end)
+func GoalNow(g Goal, d Data, end time.Time) GoalReport {
+	now, n := WindowValue(g.Metric, d, GoalDays, end)
 	return GoalReport{Goal: g, WindowDays: GoalDays, Now: now, N: n, Met: n > 0 && g.Met(now)}
 }

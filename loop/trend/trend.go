@@ -9,7 +9,48 @@ import (
 	"time"
 
 	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/loop/agg"
 )
+
+// Data is what every trend computation reads. Items are the stored
+// summaries and Grades one grade per stored item (see Grades); Rest is the
+// aggregates of the interactions edge sampling (intake.keep) did not store
+// in full (store.Aggregates; nil or empty when every interaction was kept).
+// Items and Rest count every interaction once between them, so every rate,
+// reason share and latency percentile is over all interactions (latency
+// within agg.Accuracy, the values in Rest being the sketch's), and an N is
+// a number of interactions, stored or not. pass_rate is the exception:
+// grades exist only for stored items, so it is over the stored sample.
+type Data struct {
+	Items  []loop.Summary
+	Grades map[string]loop.Grade
+	Rest   *agg.Table
+}
+
+// empty reports whether there is no interaction at all.
+func (d Data) empty() bool { return len(d.Items) == 0 && d.Rest.Len() == 0 }
+
+// Interactions is how many interactions d counts: the stored ones and
+// those only in the aggregates.
+func (d Data) Interactions() int { return len(d.Items) + int(d.Rest.Events()) }
+
+// Newest is the time of the newest stored item, or the start of the
+// newest aggregated day when that is a later day (a window ending at
+// Newest covers both); zero when d is empty.
+func (d Data) Newest() time.Time {
+	var t time.Time
+	for i := range d.Items {
+		if d.Items[i].Time.After(t) {
+			t = d.Items[i].Time
+		}
+	}
+	if ks := d.Rest.Keys(); len(ks) > 0 {
+		if k := ks[len(ks)-1]; t.IsZero() || k.Day > dayIndex(t) {
+			t = k.Time()
+		}
+	}
+	return t
+}
 
 // Point is a metric's value on one UTC day. N is the number of events the
 // value is computed over (its denominator, or the events with a latency).
@@ -117,15 +158,9 @@ const (
 
 const dayLayout = "2006-01-02"
 
-// dayIndex is t's UTC day as days since 1970-01-01.
-func dayIndex(t time.Time) int64 {
-	s := t.Unix()
-	d := s / 86400
-	if s%86400 < 0 {
-		d--
-	}
-	return d
-}
+// dayIndex is t's UTC day as days since 1970-01-01: the day the
+// aggregates key their cells by.
+func dayIndex(t time.Time) int64 { return agg.DayOf(t) }
 
 func dayString(d int64) string {
 	return time.Unix(d*86400, 0).UTC().Format(dayLayout)
@@ -190,21 +225,31 @@ func (g *grid) row(key string) int {
 	return r
 }
 
-// add runs once over items, bucketing each in the window by day and key.
-func (g *grid) add(items []loop.Summary, grades map[string]loop.Grade, key func(*loop.Summary) string) {
-	fill(items, grades, []*grid{g}, []func(*loop.Summary) string{key})
+// add runs once over d, bucketing each interaction in the window by day
+// and key.
+func (g *grid) add(d Data, key func(*loop.Summary) string) {
+	fill(d, []*grid{g}, []func(*loop.Summary) string{key})
 }
 
-// fill runs once over items and feeds every grid, grids[i] keyed by
-// keys[i]. Latency values are placed in two passes (count, then fill one
-// shared backing array) so that no cell grows by appending.
-func fill(items []loop.Summary, grades map[string]loop.Grade, grids []*grid, keys []func(*loop.Summary) string) {
+// fill runs once over d's items and once over its aggregate cells and
+// feeds every grid, grids[i] keyed by keys[i]. A cell is keyed as a
+// summary with the cell's model, segment and task would be, and adds its
+// counts where an item adds one (pass_rate: nothing, see spec.count), and
+// for latency the sketch's values. Latency values are placed in two passes
+// (count, then fill one shared backing array) so that no cell grows by
+// appending.
+func fill(d Data, grids []*grid, keys []func(*loop.Summary) string) {
+	items, grades := d.Items, d.Grades
+	type restVals struct {
+		cell int
+		vals []float32
+	}
 	type state struct {
 		last    int64
 		lastKey string
 		lastRow int
-		cells   []int32 // latency grids: cell per item, -1 when none
-		counts  []int32
+		cells   []int32    // latency grids: cell per item, -1 when none
+		rest    []restVals // latency grids: the aggregates' values per cell
 	}
 	st := make([]state, len(grids))
 	for j, g := range grids {
@@ -247,6 +292,33 @@ func fill(items []loop.Summary, grades map[string]loop.Grade, grids []*grid, key
 			}
 		}
 	}
+	if d.Rest.Len() > 0 {
+		var as loop.Summary // what the key functions read of a cell
+		d.Rest.Each(func(k agg.Key, cell *agg.Cell) {
+			as.Model, as.Segment, as.Task = k.Model, k.Segment, k.Task
+			var vals []float32
+			valsDone := false
+			for j, g := range grids {
+				t := &st[j]
+				if k.Day < g.first || k.Day > t.last {
+					continue
+				}
+				c := g.row(keys[j](&as))*g.ndays + int(k.Day-g.first)
+				g.ev[c] += int32(cell.Events)
+				if t.cells != nil {
+					if !valsDone {
+						vals, valsDone = cell.Latency.AppendValues(nil), true
+					}
+					g.den[c] += int32(len(vals))
+					t.rest = append(t.rest, restVals{c, vals})
+					continue
+				}
+				in, hit := g.sp.count(cell)
+				g.den[c] += int32(in)
+				g.num[c] += int32(hit)
+			}
+		})
+	}
 	for j, g := range grids {
 		t := &st[j]
 		if t.cells == nil {
@@ -267,6 +339,9 @@ func fill(items []loop.Summary, grades map[string]loop.Grade, grids []*grid, key
 			if c >= 0 {
 				g.lat[c] = append(g.lat[c], items[i].LatencyMS)
 			}
+		}
+		for _, r := range t.rest {
+			g.lat[r.cell] = append(g.lat[r.cell], r.vals...)
 		}
 	}
 }
@@ -316,12 +391,15 @@ func (g *grid) cols(from, to int64) []int {
 // (N == 0 where there is no data); series with no data at all in the window
 // are left out; series are ordered by key.
 //
-// pass_rate reads grades: one grade per event id (see Grades for the
-// majority rule loupe uses); events not in it are ungraded.
+// pass_rate reads d.Grades: one grade per event id (see Grades for the
+// majority rule loupe uses); events not in it are ungraded, and so are the
+// interactions only in d.Rest. Every other metric counts d.Rest too (see
+// Data).
 //
-// It makes one pass over items and allocates per (key, day) cell, not per
-// item (save the latency values of the latency metrics).
-func Compute(metric string, by string, days int, end time.Time, items []loop.Summary, grades map[string]loop.Grade) (Result, error) {
+// It makes one pass over d's items and one over its aggregate cells and
+// allocates per (key, day) cell, not per item (save the latency values of
+// the latency metrics).
+func Compute(metric string, by string, days int, end time.Time, d Data) (Result, error) {
 	sp, err := parse(metric)
 	if err != nil {
 		return Result{}, err
@@ -335,7 +413,7 @@ func Compute(metric string, by string, days int, end time.Time, items []loop.Sum
 	}
 	endDay := dayIndex(end)
 	g := newGrid(sp, endDay-int64(days)+1, days)
-	g.add(items, grades, key)
+	g.add(d, key)
 
 	res := Result{Metric: metric, Series: []Series{}}
 	order := make([]int, len(g.keys))
@@ -375,14 +453,14 @@ type Goal struct {
 // UTC day, taken as one sample (not an average of days: a latency
 // percentile is the percentile of every latency in the window), and its N.
 // With no data, or an unknown metric, it is NaN and 0.
-func WindowValue(metric string, items []loop.Summary, grades map[string]loop.Grade, days int, end time.Time) (float64, int) {
+func WindowValue(metric string, d Data, days int, end time.Time) (float64, int) {
 	sp, err := parse(metric)
 	if err != nil || days < 1 {
 		return math.NaN(), 0
 	}
 	endDay := dayIndex(end)
 	gr := newGrid(sp, endDay-int64(days)+1, days)
-	gr.add(items, grades, func(*loop.Summary) string { return AllKey })
+	gr.add(d, func(*loop.Summary) string { return AllKey })
 	if len(gr.keys) == 0 {
 		return math.NaN(), 0
 	}
@@ -392,8 +470,8 @@ func WindowValue(metric string, items []loop.Summary, grades map[string]loop.Gra
 // GoalStatus is the goal metric over the days days ending with end's UTC
 // day (WindowValue), and whether it meets the goal. With no data or an
 // unknown metric, now is NaN and met is false; an unknown Op is never met.
-func GoalStatus(g Goal, items []loop.Summary, grades map[string]loop.Grade, days int, end time.Time) (now float64, met bool) {
-	now, n := WindowValue(g.Metric, items, grades, days, end)
+func GoalStatus(g Goal, d Data, days int, end time.Time) (now float64, met bool) {
+	now, n := WindowValue(g.Metric, d, days, end)
 	if n == 0 {
 		return math.NaN(), false
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/loop/agg"
 )
 
 func near(got, want float64) bool {
@@ -122,7 +123,7 @@ func TestComputeEveryMetric(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.metric, func(t *testing.T) {
-			res, err := Compute(c.metric, "", 2, fixtureEnd, fixture(), fixtureGrades)
+			res, err := Compute(c.metric, "", 2, fixtureEnd, Data{Items: fixture(), Grades: fixtureGrades})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -169,7 +170,7 @@ func TestComputeBy(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.metric+"/"+c.by, func(t *testing.T) {
-			res, err := Compute(c.metric, c.by, 2, fixtureEnd, fixture(), fixtureGrades)
+			res, err := Compute(c.metric, c.by, 2, fixtureEnd, Data{Items: fixture(), Grades: fixtureGrades})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -180,7 +181,7 @@ func TestComputeBy(t *testing.T) {
 
 func TestComputeWindow(t *testing.T) {
 	// One day: only 2025-03-11 (end's UTC day), through 23:59:59.999.
-	res, err := Compute(ThumbsDownRate, "", 1, fixtureEnd, fixture(), nil)
+	res, err := Compute(ThumbsDownRate, "", 1, fixtureEnd, Data{Items: fixture()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,18 +189,18 @@ func TestComputeWindow(t *testing.T) {
 
 	// Three days reach back to 2025-03-09: e7 at 23:59:59Z is in, e8 (the
 	// next day after end) stays out.
-	res, _ = Compute(ThumbsDownRate, "", 3, fixtureEnd, fixture(), nil)
+	res, _ = Compute(ThumbsDownRate, "", 3, fixtureEnd, Data{Items: fixture()})
 	checkSeries(t, res, map[string][]pt{AllKey: {{1, 1}, {0.5, 4}, {2.0 / 3, 3}}},
 		[]string{"2025-03-09", "2025-03-10", "2025-03-11"})
 
 	// end given in another zone: its UTC day counts. 2025-03-12T01:00+03:00
 	// is 2025-03-11T22:00Z.
 	east := time.FixedZone("east", 3*3600)
-	res, _ = Compute(ThumbsDownRate, "", 1, time.Date(2025, 3, 12, 1, 0, 0, 0, east), fixture(), nil)
+	res, _ = Compute(ThumbsDownRate, "", 1, time.Date(2025, 3, 12, 1, 0, 0, 0, east), Data{Items: fixture()})
 	checkSeries(t, res, map[string][]pt{AllKey: {{2.0 / 3, 3}}}, []string{"2025-03-11"})
 
 	// A window with no data: no series, but a valid (empty) result.
-	res, _ = Compute(ThumbsDownRate, ByModel, 5, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), fixture(), nil)
+	res, _ = Compute(ThumbsDownRate, ByModel, 5, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Data{Items: fixture()})
 	if len(res.Series) != 0 || res.Series == nil {
 		t.Fatalf("series = %#v, want empty non-nil", res.Series)
 	}
@@ -215,7 +216,7 @@ func TestComputeErrors(t *testing.T) {
 		{ThumbsDownRate, "locale", 7},
 		{ThumbsDownRate, "", 0},
 	} {
-		if _, err := Compute(c.metric, c.by, c.days, fixtureEnd, fixture(), nil); err == nil {
+		if _, err := Compute(c.metric, c.by, c.days, fixtureEnd, Data{Items: fixture()}); err == nil {
 			t.Errorf("Compute(%q, %q, %d): no error", c.metric, c.by, c.days)
 		}
 	}
@@ -226,7 +227,7 @@ func TestResultJSON(t *testing.T) {
 		ev("a", "2025-03-11T10:00:00Z", "v1", "", "", down, -1, -1),
 		ev("b", "2025-03-11T11:00:00Z", "v1", "", "", up, -1, -1),
 	}
-	res, err := Compute(ThumbsDownRate, ByModel, 2, fixtureEnd, items, nil)
+	res, err := Compute(ThumbsDownRate, ByModel, 2, fixtureEnd, Data{Items: items})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,28 +279,28 @@ func TestSparkline(t *testing.T) {
 
 func TestGoalStatus(t *testing.T) {
 	// Two days: 4 of 7 thumbs down = 0.5714.
-	now, met := GoalStatus(Goal{ThumbsDownRate, "<=", 0.5}, fixture(), nil, 2, fixtureEnd)
+	now, met := GoalStatus(Goal{ThumbsDownRate, "<=", 0.5}, Data{Items: fixture()}, 2, fixtureEnd)
 	if !near(now, 4.0/7) || met {
 		t.Errorf("<= 0.5: now=%v met=%v", now, met)
 	}
-	if _, met := GoalStatus(Goal{ThumbsDownRate, ">", 0.5}, fixture(), nil, 2, fixtureEnd); !met {
+	if _, met := GoalStatus(Goal{ThumbsDownRate, ">", 0.5}, Data{Items: fixture()}, 2, fixtureEnd); !met {
 		t.Error("> 0.5 not met")
 	}
 	// pass_rate over both days: e1 P, e2 F, e3 B, e5 P = 0.5.
-	now, met = GoalStatus(Goal{PassRate, ">=", 0.5}, fixture(), fixtureGrades, 2, fixtureEnd)
+	now, met = GoalStatus(Goal{PassRate, ">=", 0.5}, Data{Items: fixture(), Grades: fixtureGrades}, 2, fixtureEnd)
 	if !near(now, 0.5) || !met {
 		t.Errorf("pass_rate: now=%v met=%v", now, met)
 	}
 	// Latency p95 over one sample of both days: 100 200 300 400 500 600 700:
 	// h = 5.7 -> 600 + 0.7*100 = 670.
-	now, met = GoalStatus(Goal{LatencyP95, "<", 800}, fixture(), nil, 2, fixtureEnd)
+	now, met = GoalStatus(Goal{LatencyP95, "<", 800}, Data{Items: fixture()}, 2, fixtureEnd)
 	if !near(now, 670) || !met {
 		t.Errorf("p95: now=%v met=%v", now, met)
 	}
-	if now, met := GoalStatus(Goal{ThumbsDownRate, "<", 1}, nil, nil, 7, fixtureEnd); !math.IsNaN(now) || met {
+	if now, met := GoalStatus(Goal{ThumbsDownRate, "<", 1}, Data{}, 7, fixtureEnd); !math.IsNaN(now) || met {
 		t.Errorf("no data: now=%v met=%v", now, met)
 	}
-	if _, met := GoalStatus(Goal{ThumbsDownRate, "~", 1}, fixture(), nil, 2, fixtureEnd); met {
+	if _, met := GoalStatus(Goal{ThumbsDownRate, "~", 1}, Data{Items: fixture()}, 2, fixtureEnd); met {
 		t.Error("unknown op met")
 	}
 }
@@ -388,6 +389,26 @@ func synth(n int) ([]sum, map[string]loop.Grade) {
 
 func BenchmarkTrends1M(b *testing.B) {
 	items, grades := synth(1_000_000)
+	benchTrends(b, Data{Items: items, Grades: grades})
+}
+
+// BenchmarkTrends1MSampled is the same million interactions with 5% stored
+// in full and the rest in the aggregates (edge sampling): the cost of
+// reading the table, latency values expanded from the sketches included.
+func BenchmarkTrends1MSampled(b *testing.B) {
+	items, grades := synth(1_000_000)
+	d := Data{Grades: grades, Rest: agg.New()}
+	for i := range items {
+		if i%20 == 0 {
+			d.Items = append(d.Items, items[i])
+		} else {
+			d.Rest.Add(&items[i], 1)
+		}
+	}
+	benchTrends(b, d)
+}
+
+func benchTrends(b *testing.B, d Data) {
 	end := time.Date(2025, 3, 2, 0, 0, 0, 0, time.UTC)
 	for _, c := range []struct{ metric, by string }{
 		{ThumbsDownRate, ByModel},
@@ -399,7 +420,7 @@ func BenchmarkTrends1M(b *testing.B) {
 		b.Run(c.metric+"/"+c.by, func(b *testing.B) {
 			cpu0 := cpuTime()
 			for b.Loop() {
-				if _, err := Compute(c.metric, c.by, 30, end, items, grades); err != nil {
+				if _, err := Compute(c.metric, c.by, 30, end, d); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -410,7 +431,7 @@ func BenchmarkTrends1M(b *testing.B) {
 		g := Policy{Guards: []Guardrail{{Metric: ThumbsDownRate, Alert: 0.05, Rollback: 0.1, Window: 7}}}
 		cpu0 := cpuTime()
 		for b.Loop() {
-			Alerts(items, grades, g, end)
+			Alerts(d, g, end)
 		}
 		reportCPU(b, cpu0)
 	})
