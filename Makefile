@@ -8,7 +8,7 @@ PKGS    := ./...
 # which made short runs stall for a minute on the config loader's inputs).
 FUZZTIME ?= 20000x
 
-.PHONY: build test fuzz bench demo vet fmt clean soak
+.PHONY: build test fuzz bench cost-curve demo vet fmt clean soak
 
 # loupe --version prints these: the nearest tag (or the commit) and the commit.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
@@ -48,6 +48,15 @@ bench: build
 	$(GO) test -run='^$$' -bench='OTLPServe' -benchtime=20x ./cmd/loupe/
 	LOUPE_BENCH_STORE=$(CURDIR)/bin/bench-store $(GO) test -run='^$$' -bench='TUIStartup' -benchtime=3x ./cmd/loupe/
 	$(GO) test -run='^$$' -bench='KafkaServe' -benchtime=2x -timeout 30m ./cmd/loupe/
+
+# How cost grows with the number of events (issue 17): ingest, store size,
+# start-up, memory, filter and trends at 100k, 1M and 3M events through the
+# real binary (scripts/cost-curve.sh; SIZES="..." for others). Not part of
+# bench: it took 26 minutes on the loaded 2 cores, and needs ~8 GB free under
+# /tmp for the 3M size; results in bin/cost-curve/table.md.
+SIZES ?= 100000 1000000 3000000
+cost-curve:
+	scripts/cost-curve.sh $(SIZES)
 
 # Builds the binary, makes a demo store from generated events in its own
 # directory and opens the TUI on it.

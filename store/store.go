@@ -210,6 +210,9 @@ func (s *Store) Close() error {
 	s.closed.Do(func() {
 		close(s.stopGC)
 		<-s.gcDone
+		if !s.readOnly {
+			s.settle(settleLimit) // settle.go
+		}
 		err = s.db.Close()
 		if err == nil && s.erased.Load() {
 			err = s.finishErase()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"time"
+	"unsafe"
 
 	"github.com/loupe-dev/loupe/loop"
 )
@@ -71,6 +72,28 @@ func decodeSummary(v []byte, id string, t time.Time, s *loop.Summary) error {
 // decodeSummaryIn is decodeSummary sharing categorical strings through in
 // (nil: plain copies).
 func decodeSummaryIn(v []byte, id string, t time.Time, s *loop.Summary, in interner) error {
+	return decodeSummaryTo(v, id, t, s, in.bytes, func(b []byte) string { return string(b) }, nil)
+}
+
+// decodeSummaryView is decodeSummary without copying: s's strings are views
+// of v and reasons' backing array is reused for s.Reasons, so s is only
+// valid while v is (a scan that copies what it keeps, as the inbox's
+// builder does).
+func decodeSummaryView(v []byte, id string, t time.Time, s *loop.Summary, reasons []string) error {
+	return decodeSummaryTo(v, id, t, s, viewOf, viewOf, reasons[:0])
+}
+
+func viewOf(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// decodeSummaryTo decodes v into s, making categorical strings (model,
+// segment, task, locale, reasons) with cat and the snippet with text;
+// reasons are appended to reasons (nil: a new slice).
+func decodeSummaryTo(v []byte, id string, t time.Time, s *loop.Summary, cat, text func([]byte) string, reasons []string) error {
 	if len(v) < 16 || v[0] != summaryV1 {
 		return errBadSummary
 	}
@@ -92,9 +115,9 @@ func decodeSummaryIn(v []byte, id string, t time.Time, s *loop.Summary, in inter
 			return err
 		}
 		if i < 4 {
-			*p = in.bytes(b)
+			*p = cat(b)
 		} else {
-			*p = string(b)
+			*p = text(b)
 		}
 	}
 	n, k := binary.Uvarint(rest)
@@ -103,14 +126,17 @@ func decodeSummaryIn(v []byte, id string, t time.Time, s *loop.Summary, in inter
 	}
 	rest = rest[k:]
 	if n > 0 {
-		s.Reasons = make([]string, n)
-		for i := range s.Reasons {
+		if reasons == nil {
+			reasons = make([]string, 0, n)
+		}
+		for range n {
 			var b []byte
 			if b, rest, err = readBytes(rest); err != nil {
 				return err
 			}
-			s.Reasons[i] = in.bytes(b)
+			reasons = append(reasons, cat(b))
 		}
+		s.Reasons = reasons
 	}
 	if len(rest) != 0 {
 		return errBadSummary

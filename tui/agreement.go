@@ -319,8 +319,8 @@ func (m *agreementView) rowView(d *agree.Disagreement, selected bool) string {
 	}
 	b.WriteString(pad(strings.Join(parts, "  "), 26))
 	b.WriteByte(' ')
-	if i, ok := m.ws.byID[d.Item]; ok {
-		sum := &m.ws.sums[i]
+	if i, ok := m.ws.items.Find(d.Item); ok {
+		sum := m.ws.items.At(int(i))
 		b.WriteString(s.Accent.Render(pad(sum.Model, 12)) + " " + sum.Snippet)
 	}
 	line := fit(b.String(), m.width)

@@ -74,9 +74,9 @@ func BenchmarkLiveRebuild(b *testing.B) {
 	h := newHarness(b, st, 120, 40)
 	ws := h.m.ws
 	for b.Loop() {
-		msg := rebuild(st, ws.sums, ws.byID, []string{"evt-100"}, 0.2)().(rebuiltMsg)
-		if msg.err != nil || len(msg.sums) != 20000 {
-			b.Fatal(msg.err, len(msg.sums))
+		msg := rebuild(st, ws.items, []string{"evt-100"}, 0.2)().(rebuiltMsg)
+		if msg.err != nil || msg.items.Len() != 20000 {
+			b.Fatal(msg.err, msg.items.Len())
 		}
 	}
 }

@@ -256,3 +256,12 @@ func (h *harness) inSet(kind loop.SetKind, id string) (loop.SetEntry, bool) {
 }
 
 func (h *harness) selected() string { return h.m.inbox.selected() }
+
+// rowOf is the row of the item with id in the workspace's list, -1 when it
+// is not there.
+func (w *workspace) rowOf(id string) int32 {
+	if i, ok := w.items.Find(id); ok {
+		return int32(i)
+	}
+	return -1
+}

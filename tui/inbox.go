@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/loupe-dev/loupe/loop"
 	"github.com/loupe-dev/loupe/loop/filter"
+	ilist "github.com/loupe-dev/loupe/loop/inbox"
 )
 
 // queue is a named selection of items by their review marks.
@@ -179,7 +180,7 @@ func (m *inbox) selected() string {
 	if m.atEnd || m.list.cursor < 0 || m.list.cursor >= len(m.rows) {
 		return ""
 	}
-	return m.ws.sums[m.rows[m.list.cursor]].ID
+	return m.ws.items.ID(int(m.rows[m.list.cursor]))
 }
 
 // search starts a search for the current query and queue, cancelling the
@@ -568,7 +569,7 @@ func (m *inbox) move(d int) tea.Cmd {
 
 func (m *inbox) selectID(id string) bool {
 	for i, r := range m.rows {
-		if m.ws.sums[r].ID == id {
+		if m.ws.items.ID(int(r)) == id {
 			m.list.cursor, m.atEnd = i, false
 			m.list.clamp()
 			return true
@@ -838,7 +839,7 @@ func rowColumns(w int, sampled bool) columns {
 
 func (m *inbox) rowView(i int32, c columns, selected bool) string {
 	s := m.c.styles
-	sum := &m.ws.sums[i]
+	sum := m.ws.items.At(int(i))
 	mk := m.ws.Mark(i)
 	var b strings.Builder
 	if selected {
@@ -851,7 +852,7 @@ func (m *inbox) rowView(i int32, c columns, selected bool) string {
 	b.WriteString(thumbView(s, sum.Thumb))
 	b.WriteByte(' ')
 	b.WriteString(gradeCell(s, mk, m.ws.Draft(sum.ID) != nil))
-	b.WriteString(flagsCell(s, mk, sum))
+	b.WriteString(flagsCell(s, mk, &sum))
 	if c.why > 0 {
 		q, _ := m.ws.Queued(sum.ID)
 		b.WriteString(s.Accent.Render(pad(reasonsCell(q.Why, c.why), c.why)))
@@ -949,12 +950,12 @@ func (m *inbox) previewView(w, h int) string {
 		return ""
 	}
 	inner := w - 4 // border and padding
-	sum := &m.ws.sums[m.rows[m.list.cursor]]
+	sum := m.ws.items.At(int(m.rows[m.list.cursor]))
 	var lines []string
 	add := func(parts ...string) { lines = append(lines, parts...) }
 	add(s.PanelTitle.Render(ansi.Truncate(sum.ID, inner, "…")))
 	add(s.Muted.Render(ansi.Truncate(strings.Join(nonEmpty(sum.Time.In(m.c.loc).Format("2006-01-02 15:04"), sum.Model, sum.Segment, sum.Task, sum.Locale), " · "), inner, "…")))
-	add(m.summarySignals(sum, inner))
+	add(m.summarySignals(&sum, inner))
 	if q, ok := m.ws.Queued(sum.ID); ok {
 		add(wrapLines(s.Accent.Render("sampled: "+queueWhy(q)), inner, 2)...)
 	}
@@ -1085,16 +1086,16 @@ func queueWhy(q loop.QueueItem) string {
 // list, are mapped by id into the new one at once (an erased item drops
 // out, the selection stays on its item), and the search runs again, since
 // changed items may now match the filter or not and new ones may.
-func (m *inbox) swapped(old []loop.Summary) tea.Cmd {
+func (m *inbox) swapped(old *ilist.List) tea.Cmd {
 	sel := ""
 	if m.list.cursor >= 0 && m.list.cursor < len(m.rows) {
-		sel = old[m.rows[m.list.cursor]].ID
+		sel = old.ID(int(m.rows[m.list.cursor]))
 	}
 	remap := func(rows []int32) []int32 {
 		out := make([]int32, 0, len(rows))
 		for _, r := range rows {
-			if i, ok := m.ws.byID[old[r].ID]; ok {
-				out = append(out, i)
+			if i, ok := m.ws.items.Find(old.ID(int(r))); ok {
+				out = append(out, int32(i))
 			}
 		}
 		return out

@@ -350,8 +350,8 @@ func (m *itemView) labelBar() string {
 func (m *itemView) headerLine() string {
 	s := m.c.styles
 	left := s.Title.Render(m.id)
-	if i, ok := m.ws.byID[m.id]; ok {
-		sum := &m.ws.sums[i]
+	if i, ok := m.ws.items.Find(m.id); ok {
+		sum := m.ws.items.At(int(i))
 		left += "  " + s.Muted.Render(strings.Join(nonEmpty(sum.Time.In(m.c.loc).Format("2006-01-02 15:04"), sum.Model, sum.Segment, sum.Task, sum.Locale), " · "))
 	}
 	right := s.Muted.Render(fmt.Sprintf("%d%%", int(m.vp.ScrollPercent()*100)))

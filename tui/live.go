@@ -11,6 +11,7 @@ import (
 	"github.com/loupe-dev/loupe/loop"
 	"github.com/loupe-dev/loupe/loop/assign"
 	"github.com/loupe-dev/loupe/loop/filter"
+	ilist "github.com/loupe-dev/loupe/loop/inbox"
 	"github.com/loupe-dev/loupe/store"
 )
 
@@ -30,16 +31,14 @@ type (
 	// rebuiltMsg is a new list built from the old one and the store's
 	// current summaries of the changed items.
 	rebuiltMsg struct {
-		sums   []loop.Summary
-		index  *filter.Index
-		byID   map[string]int32
+		items  *ilist.List
 		queue  map[string]loop.QueueItem // the review queue, read again
 		shared map[string]bool
 		err    error
 	}
 	// sumsSwappedMsg says the workspace's list was replaced: indices into
 	// the old one (old) are stale and are mapped by id.
-	sumsSwappedMsg struct{ old []loop.Summary }
+	sumsSwappedMsg struct{ old *ilist.List }
 )
 
 // noteUpdated takes changed event ids and returns the rebuild to run, nil
@@ -65,15 +64,15 @@ func (w *workspace) startRebuild() tea.Cmd {
 	}
 	clear(w.dirty)
 	w.rebuilding = true
-	return rebuild(w.c.st, w.sums, w.byID, ids, w.c.cfg.Review.Overlap)
+	return rebuild(w.c.st, w.items, ids, w.c.cfg.Review.Overlap)
 }
 
 // rebuild reads the summaries of ids and builds the list that has them:
 // changed ones replaced, new ones inserted in list order (newest first),
-// erased ones (store.ErrNotFound) removed. old and byID are only read. It
+// erased ones (store.ErrNotFound) removed. old is only read. It
 // reads the review queue again too: serve samples what lands, so a late
 // thumbs-down enters To review while the reviewer watches.
-func rebuild(st *store.Store, old []loop.Summary, byID map[string]int32, ids []string, overlap float64) tea.Cmd {
+func rebuild(st *store.Store, old *ilist.List, ids []string, overlap float64) tea.Cmd {
 	return func() tea.Msg {
 		changed := map[string]*loop.Summary{}
 		erased := map[string]bool{}
@@ -87,35 +86,34 @@ func rebuild(st *store.Store, old []loop.Summary, byID map[string]int32, ids []s
 			if err != nil {
 				return rebuiltMsg{err: fmt.Errorf("summary of %s: %w", id, err)}
 			}
-			if _, ok := byID[id]; ok {
+			if _, ok := old.Find(id); ok {
 				changed[id] = &sum
 			} else {
 				added = append(added, sum)
 			}
 		}
-		slices.SortFunc(added, listOrder)
-		sums := make([]loop.Summary, 0, len(old)+len(added))
+		slices.SortFunc(added, func(a, b loop.Summary) int { return listOrder(a, b.Time, b.ID) })
+		b := ilist.NewBuilder(old.Len() + len(added))
 		j := 0
-		for i := range old {
-			s := &old[i]
-			for j < len(added) && listOrder(added[j], *s) < 0 {
-				sums = append(sums, added[j])
+		for i := range old.Len() {
+			id := old.ID(i)
+			for j < len(added) && listOrder(added[j], old.Time(i), id) < 0 {
+				b.Add(&added[j])
 				j++
 			}
 			switch {
-			case erased[s.ID]:
-			case changed[s.ID] != nil:
-				sums = append(sums, *changed[s.ID])
+			case erased[id]:
+			case changed[id] != nil:
+				b.Add(changed[id])
 			default:
-				sums = append(sums, *s)
+				b.AddFrom(old, i)
 			}
 		}
-		sums = append(sums, added[j:]...)
-		index := buildIndex(sums)
-		m := rebuiltMsg{sums: sums, index: index, byID: make(map[string]int32, len(sums)), queue: map[string]loop.QueueItem{}}
-		for i := range sums {
-			m.byID[sums[i].ID] = int32(i)
+		for ; j < len(added); j++ {
+			b.Add(&added[j])
 		}
+		items := b.List()
+		m := rebuiltMsg{items: items, queue: map[string]loop.QueueItem{}}
 		var qs []loop.QueueItem
 		err := st.Queued(func(q loop.QueueItem) error {
 			m.queue[q.EventID] = q
@@ -130,27 +128,14 @@ func rebuild(st *store.Store, old []loop.Summary, byID map[string]int32, ids []s
 	}
 }
 
-// listOrder is the inbox's order: newest first, then by id descending (the
-// store's order, reversed).
-func listOrder(a, b loop.Summary) int {
-	if c := b.Time.Compare(a.Time); c != 0 {
+// listOrder compares a with the item of time bTime and id bID in the
+// inbox's order: newest first, then by id descending (the store's order,
+// reversed).
+func listOrder(a loop.Summary, bTime time.Time, bID string) int {
+	if c := bTime.Compare(a.Time); c != 0 {
 		return c
 	}
-	return cmp.Compare(b.ID, a.ID)
-}
-
-// buildIndex builds the filter index of sums and points their snippets at
-// its text (one shared allocation).
-func buildIndex(sums []loop.Summary) *filter.Index {
-	ix := filter.Build(len(sums), func(i int) filter.Item {
-		s := &sums[i]
-		return filter.Item{Text: s.Snippet, Model: s.Model, Segment: s.Segment, Task: s.Task,
-			Locale: s.Locale, Thumb: s.Thumb.String(), Reasons: s.Reasons}
-	})
-	for i := range sums {
-		sums[i].Snippet = ix.Text(i)
-	}
-	return ix
+	return cmp.Compare(bID, a.ID)
 }
 
 // swap takes a rebuilt list: marks and the reviewer's queue rows are
@@ -161,22 +146,22 @@ func (w *workspace) swap(msg rebuiltMsg) tea.Cmd {
 	if msg.err != nil {
 		return tea.Batch(statusErr("refreshing changed items: "+msg.err.Error()), w.startRebuild())
 	}
-	old := w.sums
-	w.sums, w.index, w.byID, w.queue, w.shared = msg.sums, msg.index, msg.byID, msg.queue, msg.shared
-	w.marks, w.queueRows = marksFor(w.sums, w.c.reviewer, w.c.adjudicator, w.labels, w.sets, w.queue, w.shared, w.leases, w.c.clock())
+	old := w.items
+	w.items, w.index, w.queue, w.shared = msg.items, msg.items.Index(), msg.queue, msg.shared
+	w.marks, w.queueRows = marksFor(w.items, w.c.reviewer, w.c.adjudicator, w.labels, w.sets, w.queue, w.shared, w.leases, w.c.clock())
 	w.marksGen++
 	return tea.Batch(cmdOf(sumsSwappedMsg{old: old}), cmdOf(marksChangedMsg{}), w.startRebuild())
 }
 
 // marksFor computes every item's marks, and the rows of the queued items
 // the reviewer may take.
-func marksFor(sums []loop.Summary, reviewer string, adjudicator bool, labels map[string]map[string]loop.Label,
+func marksFor(items *ilist.List, reviewer string, adjudicator bool, labels map[string]map[string]loop.Label,
 	sets map[loop.SetKind]map[string]loop.SetEntry, queue map[string]loop.QueueItem, shared map[string]bool,
 	leases map[string]store.Lease, now time.Time) ([]filter.Mark, []int32) {
-	marks := make([]filter.Mark, len(sums))
+	marks := make([]filter.Mark, items.Len())
 	var qrows []int32
-	for i := range sums {
-		id := sums[i].ID
+	for i := range items.Len() {
+		id := items.ID(i)
 		marks[i] = markOf(reviewer, adjudicator, labels[id], sets, id)
 		if q, ok := queue[id]; ok && (len(q.Reviewers) == 0 || slices.Contains(q.Reviewers, reviewer)) {
 			qrows = append(qrows, int32(i))

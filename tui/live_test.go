@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -120,11 +121,11 @@ func TestLiveMergedViewRefresh(t *testing.T) {
 	}
 	id := "evt-032" // no thumb (testEvents: i%3 == 2)
 	row := func(id string) string {
-		i, ok := h.m.ws.byID[id]
+		i, ok := h.m.ws.items.Find(id)
 		if !ok {
 			return ""
 		}
-		return ansi.Strip(h.m.inbox.rowView(i, rowColumns(120, false), false))
+		return ansi.Strip(h.m.inbox.rowView(int32(i), rowColumns(120, false), false))
 	}
 	before := row(id)
 	if strings.Contains(before, "▼") || strings.Contains(before, "irrelevant") {
@@ -145,7 +146,7 @@ func TestLiveMergedViewRefresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	pump()
-	if len(h.m.ws.queueRows) != 1 || h.m.ws.sums[h.m.ws.queueRows[0]].ID != id || !strings.Contains(plain(h.m), "sampled  thumbs_down") {
+	if len(h.m.ws.queueRows) != 1 || h.m.ws.items.ID(int(h.m.ws.queueRows[0])) != id || !strings.Contains(plain(h.m), "sampled  thumbs_down") {
 		t.Fatalf("queue rows after Enqueue: %v\n%s", h.m.ws.queueRows, plain(h.m))
 	}
 	h.press("esc")
@@ -162,7 +163,7 @@ func TestLiveMergedViewRefresh(t *testing.T) {
 	}
 	h.press("esc")
 	header := func() string { return strings.SplitN(plain(h.m), "\n", 3)[1] }
-	n := len(h.m.ws.sums)
+	n := h.m.ws.items.Len()
 	if !strings.Contains(header(), fmt.Sprintf("of %d", n)) {
 		t.Fatalf("header before: %q", header())
 	}
@@ -175,8 +176,8 @@ func TestLiveMergedViewRefresh(t *testing.T) {
 	}
 	h.m.inbox.selectID("evt-020")
 	pump()
-	if len(h.m.ws.sums) != n+1 || h.m.ws.sums[0].ID != "evt-new" || h.m.ws.byID["evt-new"] != 0 {
-		t.Fatalf("after a new interaction: %d items, first %s", len(h.m.ws.sums), h.m.ws.sums[0].ID)
+	if h.m.ws.items.Len() != n+1 || h.m.ws.items.ID(0) != "evt-new" || h.m.ws.rowOf("evt-new") != 0 {
+		t.Fatalf("after a new interaction: %d items, first %s", h.m.ws.items.Len(), h.m.ws.items.ID(0))
 	}
 	if got := h.selected(); got != "evt-020" {
 		t.Fatalf("the selection moved to %q", got)
@@ -184,9 +185,11 @@ func TestLiveMergedViewRefresh(t *testing.T) {
 	if !strings.Contains(header(), fmt.Sprintf("of %d", n+1)) {
 		t.Fatalf("header after a new interaction: %q", header())
 	}
-	for i := range h.m.ws.sums {
-		if h.m.ws.byID[h.m.ws.sums[i].ID] != int32(i) || h.m.ws.index.Text(i) != h.m.ws.sums[i].Snippet {
-			t.Fatalf("item %d out of step with the index", i)
+	for i := range h.m.ws.items.Len() {
+		id := h.m.ws.items.ID(i)
+		want, err := st.Summary(id)
+		if got := h.m.ws.items.At(i); err != nil || !reflect.DeepEqual(got, want) || h.m.ws.rowOf(id) != int32(i) {
+			t.Fatalf("item %d out of step with the store (%v):\n got %+v\nwant %+v", i, err, got, want)
 		}
 	}
 
@@ -197,8 +200,8 @@ func TestLiveMergedViewRefresh(t *testing.T) {
 	h.press("enter")
 	putSignal(t, st, signalAt("s-32-2", id, t0, "user", `"consent":{"analytics":false}`))
 	pump()
-	if _, ok := h.m.ws.byID[id]; ok || len(h.m.ws.sums) != n {
-		t.Fatalf("erased item still listed (%d items)", len(h.m.ws.sums))
+	if _, ok := h.m.ws.items.Find(id); ok || h.m.ws.items.Len() != n {
+		t.Fatalf("erased item still listed (%d items)", h.m.ws.items.Len())
 	}
 	if v := plain(h.m); !strings.Contains(v, "erased") {
 		t.Fatalf("open item after its erasure:\n%s", v)
@@ -207,12 +210,12 @@ func TestLiveMergedViewRefresh(t *testing.T) {
 	if _, ok := h.label(id); ok || !strings.Contains(plain(h.m), "nothing left to grade") {
 		t.Fatalf("an erased item was graded:\n%s", plain(h.m))
 	}
-	if mk := h.m.ws.Mark(h.m.ws.byID["evt-010"]); mk&filter.Mine == 0 {
+	if mk := h.m.ws.Mark(h.m.ws.rowOf("evt-010")); mk&filter.Mine == 0 {
 		t.Fatalf("evt-010 lost its mark: %b", mk)
 	}
 	h.press("esc")
 	for _, r := range h.m.inbox.rows {
-		if h.m.ws.sums[r].ID == id {
+		if h.m.ws.items.ID(int(r)) == id {
 			t.Fatal("the erased item is still a row of the inbox")
 		}
 	}

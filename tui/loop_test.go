@@ -200,7 +200,7 @@ func TestToReviewFallback(t *testing.T) {
 func (h *harness) rowIDs() []string {
 	var out []string
 	for _, r := range h.m.inbox.rows {
-		out = append(out, h.m.ws.sums[r].ID)
+		out = append(out, h.m.ws.items.ID(int(r)))
 	}
 	return out
 }
@@ -385,7 +385,7 @@ func TestLiveRefreshBetweenSessions(t *testing.T) {
 		t.Fatalf("b's sets do not show a's golden item:\n%s", v)
 	}
 	b.press("shift+tab", "shift+tab") // b's inbox
-	i := b.m.ws.byID["evt-035"]
+	i := b.m.ws.rowOf("evt-035")
 	// Blind: b has not graded evt-035, so a's fail does not show to b.
 	if mk := b.m.ws.Mark(i); mk&filter.GradeMask != filter.GradeNone || mk&filter.Mine != 0 {
 		t.Fatalf("b's marks of evt-035: %b", mk)

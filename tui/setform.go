@@ -148,7 +148,7 @@ func (f *setForm) save(ws *workspace) tea.Cmd {
 	e := f.base
 	e.Kind = f.kind
 	e.EventID = strings.TrimSpace(f.fields[fieldEvent].Value())
-	if _, ok := ws.byID[e.EventID]; !ok {
+	if _, ok := ws.items.Find(e.EventID); !ok {
 		f.err = fmt.Sprintf("event: %q is not in the store", e.EventID)
 		return nil
 	}

@@ -427,8 +427,8 @@ func (m *setsView) rowView(e *loop.SetEntry, c setCols, selected bool) string {
 	if ref == "" {
 		if m.kind == loop.SetRedFlag && assertions(e) > 0 {
 			ref = s.Muted.Render(assertionSummary(e))
-		} else if i, ok := m.ws.byID[e.EventID]; ok {
-			ref = s.Subtle.Render("(no reference) " + m.ws.sums[i].Snippet)
+		} else if i, ok := m.ws.items.Find(e.EventID); ok {
+			ref = s.Subtle.Render("(no reference) " + m.ws.items.Snippet(int(i)))
 		} else {
 			ref = s.Subtle.Render("(no reference)")
 		}

@@ -153,12 +153,12 @@ func (m *trendsView) compute() tea.Cmd {
 	}
 	m.dirty, m.computing = false, true
 	m.seq++
-	seq, st, items := m.seq, m.c.st, m.ws.sums
+	seq, st, list := m.seq, m.c.st, m.ws.items
 	goal := m.c.goal.Trend()
 	pol := m.c.guards.Policy()
 	m.refresh()
 	return func() tea.Msg {
-		ov, err := computeOverview(st, items, goal, pol)
+		ov, err := computeOverview(st, list.Summaries(), goal, pol)
 		return trendsMsg{seq: seq, ov: ov, err: err}
 	}
 }
@@ -171,11 +171,11 @@ func (m *trendsView) computeDetail() tea.Cmd {
 	}
 	m.dseq++
 	m.dcomputing = true
-	seq, items, ov := m.dseq, m.ws.sums, m.ov
+	seq, list, ov := m.dseq, m.ws.items, m.ov
 	metric, by := m.metricName(), splits[m.split]
 	m.refresh()
 	return func() tea.Msg {
-		res, err := trend.Compute(metric, by, trendDays, ov.end, trend.Data{Items: items, Grades: ov.grades, Rest: ov.rest})
+		res, err := trend.Compute(metric, by, trendDays, ov.end, trend.Data{Items: list.Summaries(), Grades: ov.grades, Rest: ov.rest})
 		return trendDetailMsg{seq: seq, res: res, err: err}
 	}
 }

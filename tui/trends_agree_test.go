@@ -32,7 +32,7 @@ func TestTrendsScreenAgreesWithReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := config.Default()
-	rep := report.Build(report.Input{Config: cfg, Items: h.m.ws.sums, Grades: tr.ov.grades, Labels: labels,
+	rep := report.Build(report.Input{Config: cfg, Items: h.m.ws.items.Summaries(), Grades: tr.ov.grades, Labels: labels,
 		Days: trendDays, End: tr.ov.end, Now: tr.ov.end})
 
 	if rep.Goal.Now != tr.ov.goalNow || rep.Goal.Met != tr.ov.goalMet {

@@ -136,8 +136,8 @@ func TestFilterKeys(t *testing.T) {
 		t.Fatalf("seg:ent: %d rows, want %d", n, nEvents/3)
 	}
 	for _, r := range h.m.inbox.rows {
-		if h.m.ws.sums[r].Segment != "enterprise" {
-			t.Fatalf("row %s is %s", h.m.ws.sums[r].ID, h.m.ws.sums[r].Segment)
+		if h.m.ws.items.At(int(r)).Segment != "enterprise" {
+			t.Fatalf("row %s is %s", h.m.ws.items.ID(int(r)), h.m.ws.items.At(int(r)).Segment)
 		}
 	}
 	if !strings.Contains(plain(h.m), "12 of 36") {
@@ -191,7 +191,7 @@ func TestFilterStaleResultDropped(t *testing.T) {
 		t.Fatal("stale result replaced the newer one")
 	}
 	for _, r := range in.rows {
-		if h.m.ws.sums[r].Segment != "enterprise" {
+		if h.m.ws.items.At(int(r)).Segment != "enterprise" {
 			t.Fatal("rows are not the newer query's")
 		}
 	}
@@ -239,7 +239,7 @@ func TestGradeKeysFromInbox(t *testing.T) {
 		if h.m.inbox.list.cursor != cur+1 {
 			t.Fatalf("%s did not advance", tt.key)
 		}
-		if h.m.ws.Mark(h.m.ws.byID[id])&filter.Mine == 0 {
+		if h.m.ws.Mark(h.m.ws.rowOf(id))&filter.Mine == 0 {
 			t.Fatal("mark not updated")
 		}
 	}
@@ -398,7 +398,7 @@ func TestUndoKey(t *testing.T) {
 	if !ok || l.Grade != loop.GradePass || !slices.Equal(l.Reasons, []string{"factual_error"}) {
 		t.Fatalf("undo restores %+v %v", l, ok)
 	}
-	if h.m.ws.Mark(h.m.ws.byID[a])&filter.GradeMask != filter.GradePass {
+	if h.m.ws.Mark(h.m.ws.rowOf(a))&filter.GradeMask != filter.GradePass {
 		t.Fatal("mark not restored")
 	}
 	h.press("u", "u")
@@ -416,7 +416,7 @@ func TestWriteFailureReverts(t *testing.T) {
 	if _, ok := h.m.ws.Mine(id); ok {
 		t.Fatal("failed grade kept in memory")
 	}
-	if h.m.ws.Mark(h.m.ws.byID[id])&filter.Mine != 0 {
+	if h.m.ws.Mark(h.m.ws.rowOf(id))&filter.Mine != 0 {
 		t.Fatal("mark not reverted")
 	}
 	if !h.m.statusErr || !strings.Contains(h.m.status, "not saved") || !strings.Contains(h.m.status, store.ErrClosed.Error()) {

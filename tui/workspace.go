@@ -3,6 +3,7 @@ package tui
 import (
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/loupe-dev/loupe/loop"
 	"github.com/loupe-dev/loupe/loop/assign"
 	"github.com/loupe-dev/loupe/loop/filter"
+	ilist "github.com/loupe-dev/loupe/loop/inbox"
 	"github.com/loupe-dev/loupe/loop/pii"
 	"github.com/loupe-dev/loupe/store"
 )
@@ -23,9 +25,8 @@ type workspace struct {
 	c *common
 
 	loaded bool
-	sums   []loop.Summary // list order: newest first
-	index  *filter.Index
-	byID   map[string]int32
+	items  *ilist.List   // list order: newest first
+	index  *filter.Index // items.Index()
 	// marks are copy-on-write: a search in flight keeps reading the slice
 	// it was handed while a grade replaces ours.
 	marks    []filter.Mark
@@ -83,7 +84,6 @@ func newWorkspace(c *common) *workspace {
 	close(done)
 	return &workspace{
 		c:       c,
-		byID:    map[string]int32{},
 		labels:  map[string]map[string]loop.Label{},
 		sets:    map[loop.SetKind]map[string]loop.SetEntry{loop.SetGolden: {}, loop.SetRedFlag: {}},
 		drafts:  map[string]*draft{},
@@ -98,9 +98,7 @@ func newWorkspace(c *common) *workspace {
 // Messages of the workspace.
 type (
 	loadedMsg struct {
-		sums   []loop.Summary
-		index  *filter.Index
-		byID   map[string]int32
+		items  *ilist.List
 		marks  []filter.Mark
 		labels map[string]map[string]loop.Label
 		sets   map[loop.SetKind]map[string]loop.SetEntry
@@ -140,15 +138,21 @@ type (
 // frame never waits for it.
 func load(st *store.Store, reviewer string, adjudicator bool, overlap float64, now time.Time) tea.Cmd {
 	return func() tea.Msg {
+		// Loading makes a few hundred MB that stay: collecting at every
+		// doubling of a heap that only grows is wasted work. The load
+		// makes little garbage (the columns are sized up front, nothing
+		// is allocated per summary), so the peak stays near what is
+		// kept. (No memory limit: a store of several million would then
+		// collect without end while its list outgrows it.)
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
 		var m loadedMsg
-		// The store shares the few distinct models, segments, tasks and
-		// locales across summaries.
-		sums, err := st.AllSummaries()
+		// The list comes in columns, newest first, its filter index
+		// built while the store was read.
+		items, err := st.Inbox()
 		if err != nil {
 			return loadedMsg{err: fmt.Errorf("load summaries: %w", err)}
 		}
-		m.sums = sums
-		slices.Reverse(m.sums)
+		m.items = items
 		m.labels = map[string]map[string]loop.Label{}
 		err = st.AllLabels(func(l loop.Label) error {
 			if m.labels[l.EventID] == nil {
@@ -191,12 +195,7 @@ func load(st *store.Store, reviewer string, adjudicator bool, overlap float64, n
 		if m.undo, err = loadUndo(st, reviewer, now); err != nil {
 			return loadedMsg{err: fmt.Errorf("load your undo journal: %w", err)}
 		}
-		m.index = buildIndex(m.sums)
-		m.byID = make(map[string]int32, len(m.sums))
-		for i := range m.sums {
-			m.byID[m.sums[i].ID] = int32(i)
-		}
-		m.marks, m.qrows = marksFor(m.sums, reviewer, adjudicator, m.labels, m.sets, m.queue, m.shared, m.leases, now)
+		m.marks, m.qrows = marksFor(m.items, reviewer, adjudicator, m.labels, m.sets, m.queue, m.shared, m.leases, now)
 		return m
 	}
 }
@@ -231,7 +230,7 @@ func readSets(st *store.Store) (map[loop.SetKind]map[string]loop.SetEntry, error
 // the load command.
 func (w *workspace) setLoaded(m loadedMsg) {
 	w.loaded = true
-	w.sums, w.index, w.byID, w.marks, w.labels, w.sets = m.sums, m.index, m.byID, m.marks, m.labels, m.sets
+	w.items, w.index, w.marks, w.labels, w.sets = m.items, m.items.Index(), m.marks, m.labels, m.sets
 	w.queue, w.queueRows, w.shared, w.leases = m.queue, m.qrows, m.shared, m.leases
 	for id, d := range m.drafts {
 		if w.drafts[id] == nil { // one made while loading is newer
@@ -322,7 +321,7 @@ func (w *workspace) sees(id string) bool {
 }
 
 func (w *workspace) refreshMark(id string) {
-	i, ok := w.byID[id]
+	i, ok := w.items.Find(id)
 	if !ok {
 		return
 	}

@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"slices"
 	"strings"
 	"unsafe"
 )
@@ -108,74 +109,220 @@ func (ix *Index) Text(i int) string { return ix.text[i] }
 
 // Build makes an index of n items, item(i) giving the i-th.
 func Build(n int, item func(i int) Item) *Index {
-	ix := &Index{text: make([]string, n), masks: make([]uint64, n), roff: make([]uint32, 1, n+1)}
-	var maps [numCols]map[string]uint32
-	for c := range ix.cols {
-		ix.cols[c].codes = make([]uint32, n)
-		maps[c] = map[string]uint32{}
-	}
-	rmap := map[string]uint32{}
-	// All texts live in one string, in list order: a scan over items then
-	// reads memory sequentially instead of chasing a million small
-	// allocations (which costs more than the matching itself).
-	var arena strings.Builder
-	total := 0
-	for i := 0; i < n; i++ {
-		total += len(item(i).Text)
-	}
-	arena.Grow(total) // one allocation instead of doubling a ~100 MB buffer
-	ends := make([]uint32, n)
-	// Field values repeat a handful of strings, usually the very same
-	// string (the store shares them): a short scan comparing data pointers
-	// finds most before the map is asked.
-	type seen struct {
-		p    *byte
-		n    int
-		code uint32
-	}
-	var recent [numCols + 1][]seen
-	code := func(c int, m map[string]uint32, dict *[]string, v string) uint32 {
-		p := unsafe.StringData(v)
-		for _, r := range recent[c] {
-			if r.p == p && r.n == len(v) {
-				return r.code
-			}
-		}
-		k, ok := m[v]
-		if !ok {
-			k = uint32(len(*dict))
-			m[v] = k
-			*dict = append(*dict, v)
-		}
-		if len(recent[c]) < 32 {
-			recent[c] = append(recent[c], seen{p, len(v), k})
-		}
-		return k
-	}
+	b := NewBuilder(n)
 	for i := 0; i < n; i++ {
 		it := item(i)
-		arena.WriteString(it.Text)
-		ends[i] = uint32(arena.Len())
-		ix.masks[i] = charMask(it.Text)
-		thumb := it.Thumb
-		if thumb == "" {
-			thumb = "none"
-		}
-		for c, v := range [numCols]string{it.Model, it.Segment, it.Task, it.Locale, thumb} {
-			ix.cols[c].codes[i] = code(c, maps[c], &ix.cols[c].dict, v)
-		}
-		for _, r := range it.Reasons {
-			ix.rcodes = append(ix.rcodes, code(numCols, rmap, &ix.rdict, r))
-		}
-		ix.roff = append(ix.roff, uint32(len(ix.rcodes)))
+		b.Add(&it)
 	}
-	all := arena.String()
-	start := uint32(0)
-	for i, end := range ends {
-		ix.text[i] = all[start:end]
-		start = end
+	return b.Index()
+}
+
+// textChunk is the size of the blocks item texts are copied into: all texts
+// live in a few large blocks, in list order, so a scan over items reads
+// memory sequentially instead of chasing a million small allocations
+// (which costs more than the matching itself), and growing never copies
+// what is already there.
+const textChunk = 4 << 20
+
+// Builder makes an Index one item at a time, copying what it keeps: an
+// Item's strings need only live until Add returns (a store scan hands it
+// views of its read buffer).
+type Builder struct {
+	ix    *Index
+	maps  [numCols + 1]map[string]uint32 // the last one: reasons
+	chunk []byte
+	// Field values repeat a handful of strings, often the previous item's:
+	// comparing with it first spares most map lookups. (By content: the
+	// caller's strings may be views of a buffer it reuses, so the same
+	// pointer can hold another value.)
+	last [numCols + 1]uint32
+	// AddFrom's source index and where its dictionary codes went (-1:
+	// not yet seen).
+	src   *Index
+	remap [numCols + 1][]int32
+}
+
+// NewBuilder starts an index expecting about n items (0: unknown).
+func NewBuilder(n int) *Builder {
+	b := &Builder{ix: &Index{text: make([]string, 0, n), masks: make([]uint64, 0, n), roff: make([]uint32, 1, n+1)}}
+	for c := range b.ix.cols {
+		b.ix.cols[c].codes = make([]uint32, 0, n)
 	}
+	for c := range b.maps {
+		b.maps[c] = map[string]uint32{}
+	}
+	return b
+}
+
+// Len is the number of items added.
+func (b *Builder) Len() int { return len(b.ix.text) }
+
+// Add appends an item.
+func (b *Builder) Add(it *Item) {
+	ix := b.ix
+	ix.text = append(ix.text, b.copyText(it.Text))
+	ix.masks = append(ix.masks, charMask(it.Text))
+	thumb := it.Thumb
+	if thumb == "" {
+		thumb = "none"
+	}
+	for c, v := range [numCols]string{it.Model, it.Segment, it.Task, it.Locale, thumb} {
+		ix.cols[c].codes = append(ix.cols[c].codes, b.code(c, &ix.cols[c].dict, v))
+	}
+	for _, r := range it.Reasons {
+		ix.rcodes = append(ix.rcodes, b.code(numCols, &ix.rdict, r))
+	}
+	ix.roff = append(ix.roff, uint32(len(ix.rcodes)))
+}
+
+// AddFrom appends item i of ix, sharing its text (an index is immutable,
+// so the new one may point into the old one's blocks).
+func (b *Builder) AddFrom(ix *Index, i int) {
+	if b.src != ix {
+		b.src = ix
+		for c := range b.remap {
+			dict := ix.rdict
+			if c < numCols {
+				dict = ix.cols[c].dict
+			}
+			b.remap[c] = slices.Repeat([]int32{-1}, len(dict))
+		}
+	}
+	out := b.ix
+	out.text = append(out.text, ix.text[i])
+	out.masks = append(out.masks, ix.masks[i])
+	for c := range out.cols {
+		out.cols[c].codes = append(out.cols[c].codes, b.from(c, &out.cols[c].dict, ix.cols[c].dict, ix.cols[c].codes[i]))
+	}
+	for _, k := range ix.rcodes[ix.roff[i]:ix.roff[i+1]] {
+		out.rcodes = append(out.rcodes, b.from(numCols, &out.rdict, ix.rdict, k))
+	}
+	out.roff = append(out.roff, uint32(len(out.rcodes)))
+}
+
+// from is the code here of code k of the source dictionary srcDict.
+func (b *Builder) from(c int, dict *[]string, srcDict []string, k uint32) uint32 {
+	if r := b.remap[c][k]; r >= 0 {
+		return uint32(r)
+	}
+	r := b.code(c, dict, srcDict[k])
+	b.remap[c][k] = int32(r)
+	return r
+}
+
+// copyText copies s into the current text block.
+func (b *Builder) copyText(s string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	if len(s) > textChunk/8 {
+		return strings.Clone(s)
+	}
+	if len(b.chunk)+len(s) > cap(b.chunk) {
+		b.chunk = make([]byte, 0, textChunk)
+	}
+	at := len(b.chunk)
+	b.chunk = append(b.chunk, s...)
+	return unsafe.String(&b.chunk[at], len(s))
+}
+
+func (b *Builder) code(c int, dict *[]string, v string) uint32 {
+	if k := b.last[c]; int(k) < len(*dict) && (*dict)[k] == v {
+		return k
+	}
+	k, ok := b.maps[c][v] // no allocation for the lookup
+	if !ok {
+		v = strings.Clone(v) // v may be a view of a caller's buffer
+		k = uint32(len(*dict))
+		b.maps[c][v] = k
+		*dict = append(*dict, v)
+	}
+	b.last[c] = k
+	return k
+}
+
+// Index returns the index of the items added. The builder must not be
+// used after.
+func (b *Builder) Index() *Index {
+	ix := b.ix
+	b.ix = nil
 	return ix
+}
+
+// Reversed is the index of the items of parts, one part after another,
+// in reverse order: the last part's last item first. The parts are not
+// changed; the result shares their texts. (A store scan in parallel key
+// ranges gives parts in time order, oldest first; the inbox lists newest
+// first.)
+func Reversed(parts ...*Index) *Index {
+	n, nr := 0, 0
+	for _, p := range parts {
+		n += p.Len()
+		nr += len(p.rcodes)
+	}
+	r := &Index{text: make([]string, 0, n), masks: make([]uint64, 0, n), roff: make([]uint32, 1, n+1), rcodes: make([]uint32, 0, nr)}
+	var colRemap [numCols][][]uint32
+	for c := range r.cols {
+		var dicts [][]string
+		for _, p := range parts {
+			dicts = append(dicts, p.cols[c].dict)
+		}
+		r.cols[c].dict, colRemap[c] = mergeDicts(dicts)
+		r.cols[c].codes = make([]uint32, 0, n)
+	}
+	var rdicts [][]string
+	for _, p := range parts {
+		rdicts = append(rdicts, p.rdict)
+	}
+	var rremap [][]uint32
+	r.rdict, rremap = mergeDicts(rdicts)
+	for pi := len(parts) - 1; pi >= 0; pi-- {
+		p := parts[pi]
+		for j := p.Len() - 1; j >= 0; j-- {
+			r.text = append(r.text, p.text[j])
+			r.masks = append(r.masks, p.masks[j])
+			for c := range r.cols {
+				r.cols[c].codes = append(r.cols[c].codes, colRemap[c][pi][p.cols[c].codes[j]])
+			}
+			for _, k := range p.rcodes[p.roff[j]:p.roff[j+1]] {
+				r.rcodes = append(r.rcodes, rremap[pi][k])
+			}
+			r.roff = append(r.roff, uint32(len(r.rcodes)))
+		}
+	}
+	return r
+}
+
+// mergeDicts is the distinct values of dicts in first-seen order, and
+// where each dictionary's codes went.
+func mergeDicts(dicts [][]string) ([]string, [][]uint32) {
+	var dict []string
+	at := map[string]uint32{}
+	remaps := make([][]uint32, len(dicts))
+	for d, vs := range dicts {
+		remaps[d] = make([]uint32, len(vs))
+		for i, v := range vs {
+			k, ok := at[v]
+			if !ok {
+				k = uint32(len(dict))
+				at[v] = k
+				dict = append(dict, v)
+			}
+			remaps[d][i] = k
+		}
+	}
+	return dict, remaps
+}
+
+// Value is item i's value of a single-valued field (Model, Segment, Task,
+// Locale; Thumb as "up", "down" or "").
+func (ix *Index) Value(f Field, i int) string {
+	c := colOf[f]
+	v := ix.cols[c].dict[ix.cols[c].codes[i]]
+	if c == colThumb && v == "none" {
+		return ""
+	}
+	return v
 }
 
 // Values lists the distinct values of a field, for completion and help.
@@ -204,18 +351,25 @@ const (
 func charMask(s string) uint64 {
 	var m uint64
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z':
-			m |= 1 << (c - 'a')
-		case c >= 'A' && c <= 'Z':
-			m |= 1 << (upperShift + c - 'A')
-		case c >= '0' && c <= '9':
-			m |= 1 << (digitShift + c - '0')
-		}
+		m |= maskOf[s[i]]
 	}
 	return m
 }
+
+// maskOf is each byte's charMask bit (0 for all but letters and digits): a
+// lookup instead of a switch per byte of a million texts.
+var maskOf = func() (t [256]uint64) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = 1 << (c - 'a')
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = 1 << (upperShift + c - 'A')
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = 1 << (digitShift + c - '0')
+	}
+	return t
+}()
 
 // foldMask merges upper-case bits into lower-case ones: which letters (in
 // any case) and digits are present.

@@ -158,15 +158,9 @@ const (
 
 const dayLayout = "2006-01-02"
 
-// dayIndex is t's UTC day as days since 1970-01-01.
-func dayIndex(t time.Time) int64 {
-	s := t.Unix()
-	d := s / 86400
-	if s%86400 < 0 {
-		d--
-	}
-	return d
-}
+// dayIndex is t's UTC day as days since 1970-01-01: the day the
+// aggregates key their cells by.
+func dayIndex(t time.Time) int64 { return agg.DayOf(t) }
 
 func dayString(d int64) string {
 	return time.Unix(d*86400, 0).UTC().Format(dayLayout)
