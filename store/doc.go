@@ -15,7 +15,8 @@
 //
 //	m <name>                      meta: "secret" (32 random bytes, the HMAC key
 //	                              for user ids), "schema" (version byte)
-//	e <ts> <id>                   the event, masked, as JSON (loop.Event)
+//	e <ts> <id>                   the event, masked, as JSON (loop.Event),
+//	                              compressed (see body.go)
 //	s <ts> <id>                   its summary (compact binary, see summary.go):
 //	                              what the inbox lists, small enough to stay in
 //	                              the LSM tree so a million load in a scan
@@ -39,9 +40,10 @@
 //	x <id> 0x00 <signal id>       a signal about the event, masked (JSON)
 //	k <signal id>                 signal idempotency: <content sha256 first 16>
 //	                              <event id>
-//	o <id>                        the interaction as it arrived (masked JSON),
-//	                              kept once it has signals so that the merged
-//	                              view in e/s can be recomputed
+//	o <id>                        the interaction as it arrived (masked JSON,
+//	                              compressed like e), kept once it has
+//	                              signals so that the merged view in e/s can
+//	                              be recomputed
 //	t <keyed hash of id>          consent withdrawn (HMAC-SHA256 with the
 //	                              store secret): later copies are dropped
 //	p <id> 0x00 <signal id>       a signal whose interaction has not arrived:
@@ -75,8 +77,9 @@
 //	                              need, no text (unkept.go); its index value
 //	                              ends in an extra flag byte 'z'
 //
-// Values of at most 256 bytes (summaries, index, labels) stay in the LSM
-// tree; event bodies (1–3 KB) go to the value log, which a goroutine
+// Values of at most 256 bytes (summaries, index, labels, the bodies that
+// compress that far) stay in the LSM tree; other event bodies (1–3 KB of
+// JSON, a third of that compressed) go to the value log, which a goroutine
 // garbage-collects while the store is open.
 //
 // All keys of one event are written in one transaction, so a crash leaves an

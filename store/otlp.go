@@ -186,18 +186,18 @@ func (s *Store) PutTrace(spans []SpanBody, recs []Record) ([]PutStatus, []string
 			}); err != nil {
 				return err
 			}
-			body, sum := r.Body, r.Summary
+			body, sum := r.storedBody(), r.Summary
 			if len(sigs) > 0 {
 				var ev loop.Event
 				if err := json.Unmarshal(r.Body, &ev); err != nil {
 					return err
 				}
 				m := loop.Merge(&ev, sigs)
-				body = loop.AppendJSON(make([]byte, 0, len(r.Body)+256), m)
+				body = compressBody(nil, loop.AppendJSON(make([]byte, 0, len(r.Body)+256), m))
 				ms := loop.Summarize(m)
 				sum = encodeSummary(nil, &ms)
 				keys = append(keys, originalKey(r.ID))
-				vals = append(vals, r.Body)
+				vals = append(vals, r.storedBody())
 			} else {
 				dels = append(dels, originalKey(r.ID))
 			}

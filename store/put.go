@@ -109,7 +109,7 @@ func (u *unit) settle(i int, st PutStatus) {
 type mergeJob struct {
 	u        *unit
 	ts       time.Time
-	orig     []byte   // the interaction as it arrived (masked JSON)
+	orig     []byte   // the interaction as it arrived (masked JSON, or stored form: see run)
 	stored   [][]byte // its stored signals
 	fresh    []*loop.Signal
 	userHash []byte
@@ -381,7 +381,7 @@ func (s *Store) planInteraction(txn *badger.Txn, u *unit, recs []Record, i int, 
 	}
 	planStored(u, recs, i, fresh, len(stored)+len(fresh) > 0)
 	if len(stored) == 0 && len(fresh) == 0 {
-		u.set(eventKey(r.Time, r.ID), r.Body)
+		u.set(eventKey(r.Time, r.ID), r.storedBody())
 		u.set(summaryKey(r.Time, r.ID), r.Summary)
 		return nil
 	}
@@ -405,7 +405,7 @@ func planStored(u *unit, recs []Record, i int, fresh []int, hasSignals bool) {
 		addSignal(u, &recs[j], j, Stored)
 	}
 	if hasSignals {
-		u.set(originalKey(r.ID), r.Body)
+		u.set(originalKey(r.ID), r.storedBody())
 	}
 }
 
@@ -463,7 +463,8 @@ func (s *Store) planSignals(txn *badger.Txn, u *unit, recs []Record, idx []int, 
 	}
 	orig, err := getValue(txn, originalKey(id))
 	if errors.Is(err, badger.ErrKeyNotFound) {
-		// Its first signals: what e holds is the original.
+		// Its first signals: what e holds is the original (copied as
+		// stored; the merge decodes it).
 		if orig, err = getValue(txn, eventKey(ts, id)); err != nil {
 			return err
 		}
@@ -555,10 +556,15 @@ func runMerges(jobs []*mergeJob) error {
 }
 
 func (j *mergeJob) run() {
-	ev, err := loop.DecodeStored(j.orig)
+	orig, err := decompressBody(nil, j.orig)
+	if err != nil {
+		j.err = err
+		return
+	}
+	ev, err := loop.DecodeStored(orig)
 	if err != nil {
 		// Not the fast form (an older store?): the struct tags read it.
-		if ev, err = decodeEvent(j.orig); err != nil {
+		if ev, err = decodeEvent(orig); err != nil {
 			j.err = err
 			return
 		}
@@ -574,7 +580,7 @@ func (j *mergeJob) run() {
 	}
 	sigs = append(sigs, j.fresh...)
 	m := loop.Merge(ev, sigs)
-	j.body = loop.AppendJSON(make([]byte, 0, len(j.orig)+256), m)
+	j.body = compressBody(nil, loop.AppendJSON(make([]byte, 0, len(orig)+256), m))
 	sum := loop.Summarize(m)
 	j.summary = encodeSummary(nil, &sum)
 	if j.decide != nil {

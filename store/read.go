@@ -35,7 +35,13 @@ func (s *Store) Event(id string) (*loop.Event, error) {
 		if err != nil {
 			return err
 		}
-		return item.Value(func(v []byte) error { return json.Unmarshal(v, &e) })
+		return item.Value(func(v []byte) error {
+			b, err := decompressBody(nil, v)
+			if err != nil {
+				return fmt.Errorf("event %q: %w", id, err)
+			}
+			return json.Unmarshal(b, &e)
+		})
 	})
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return nil, fmt.Errorf("event %q: %w", id, ErrNotFound)
@@ -100,6 +106,7 @@ func (s *Store) Events(fn func(id string, body []byte) error) error {
 		opt.PrefetchSize = 256
 		it := txn.NewIterator(opt)
 		defer it.Close()
+		var bodies bodyScan
 		for it.Rewind(); it.Valid(); it.Next() {
 			item := it.Item()
 			k := item.Key()
@@ -107,7 +114,13 @@ func (s *Store) Events(fn func(id string, body []byte) error) error {
 				continue
 			}
 			id := string(k[9:])
-			if err := item.Value(func(v []byte) error { return fn(id, v) }); err != nil {
+			if err := item.Value(func(v []byte) error {
+				b, err := bodies.decode(v)
+				if err != nil {
+					return fmt.Errorf("event %q: %w", id, err)
+				}
+				return fn(id, b)
+			}); err != nil {
 				return err
 			}
 		}

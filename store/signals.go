@@ -444,6 +444,9 @@ func (s *Store) Original(id string) (*loop.Event, error) {
 	if body == nil {
 		return s.Event(id) // no signals: the stored event is the original
 	}
+	if body, err = decompressBody(nil, body); err != nil {
+		return nil, fmt.Errorf("original of %q: %w", id, err)
+	}
 	return decodeEvent(body)
 }
 

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/loupe-dev/loupe/store"
 )
 
 // Helpers of prove_test.go.
@@ -99,7 +101,10 @@ func tryPost(c *http.Client, base, body string) (int, []byte, error) {
 	return resp.StatusCode, b, nil
 }
 
-// filesContaining lists the files under dir whose bytes contain needle.
+// filesContaining lists the files under dir whose bytes contain needle,
+// as they are or inside a compressed event body or table block
+// (store.Plaintext): compression must not hide from this scan what sits
+// on disk.
 func filesContaining(t *testing.T, dir, needle string) []string {
 	t.Helper()
 	var hits []string
@@ -111,7 +116,7 @@ func filesContaining(t *testing.T, dir, needle string) []string {
 		if err != nil {
 			return err
 		}
-		if bytes.Contains(b, []byte(needle)) {
+		if bytes.Contains(store.Plaintext(b), []byte(needle)) {
 			rel, _ := filepath.Rel(dir, path)
 			hits = append(hits, rel)
 		}
