@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/loop/sample"
 )
 
 // keepDown keeps thumbs-down interactions only (edge sampling).
@@ -66,5 +67,33 @@ func TestEdgeSamplingCollector(t *testing.T) {
 		if !strings.Contains(rr.Body.String(), want+"\n") {
 			t.Errorf("/metrics lacks %q:\n%s", want, rr.Body.String())
 		}
+	}
+}
+
+// With the pipeline's own keep rules, an interaction not kept as it
+// arrives is reduced on the worker and its body left uncompressed; a
+// thumbs-down that waited for it makes it kept after all, and then it is
+// stored in full, body and all, as without sampling.
+func TestEdgeSamplingDecidedOnTheWorker(t *testing.T) {
+	st := openStore(t)
+	p := New(st, PipelineOptions{Keep: sample.Keep{{Name: "down", Kind: sample.KindThumbsDown, Share: 1}}})
+	early := `{"kind":"signal","signal_id":"a0","event_id":"a","timestamp":"2026-10-01T10:30:00Z","explicit_feedback":{"thumb":"down"}}`
+	if outs, _ := submit(t, p, early); outs[0].Status != Pending {
+		t.Fatalf("early thumb: %s", statuses(outs))
+	}
+	outs, sum := submit(t, p, iA, iB)
+	if got := statuses(outs); got != "accepted aggregated" || sum.Accepted != 1 || sum.Aggregated != 1 {
+		t.Fatalf("statuses %s, summary %+v", got, sum)
+	}
+	ev, err := st.Event("a")
+	if err != nil || ev.Input == nil || ev.Input.Text != "canary-a-input" || ev.ThumbValue() != loop.ThumbDown {
+		t.Fatalf("kept a: %+v %v", ev, err)
+	}
+	if got := stored(t, st); strings.Contains(got, `"event_id":"b"`) {
+		t.Fatalf("b is stored: %s", got)
+	}
+	// A redelivery of either is a duplicate.
+	if outs, _ := submit(t, p, iA, iB); statuses(outs) != "duplicate duplicate" {
+		t.Fatalf("redelivery: %s", statuses(outs))
 	}
 }

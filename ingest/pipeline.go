@@ -235,12 +235,13 @@ func (p *Pipeline) prepare(it Item) prepared {
 	if err != nil {
 		return prepared{err: asInputError(err), id: id}
 	}
-	rec, err := store.NewRecord(ev)
+	var keep store.KeepFunc
+	if len(p.o.Keep) > 0 {
+		keep = p.o.Keep.Keeps // an interaction not kept is reduced on this worker
+	}
+	rec, err := store.NewRecordFor(ev, keep)
 	if err != nil {
 		return prepared{err: &loop.InputError{Reason: loop.ReasonInvalidField, Msg: err.Error()}, id: id}
-	}
-	if len(p.o.Keep) > 0 {
-		rec.PrepareStub(p.o.Keep.Keeps) // the writer's work, done on this worker
 	}
 	return prepared{rec: rec, ok: true, id: id, userHash: ev.UserHash}
 }

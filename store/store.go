@@ -334,7 +334,7 @@ type Record struct {
 	ev *loop.Event
 	// sum is the summary NewRecord encoded (valid when ev is set).
 	sum loop.Summary
-	// pre is the interaction's stub, reduced by PrepareStub in a pipeline
+	// pre is the interaction's stub, reduced by NewRecordFor in a pipeline
 	// worker, for when no signal is merged into it (nil: reduced by the
 	// writer).
 	pre *preparedStub
@@ -359,17 +359,29 @@ func (r *Record) storedBody() []byte {
 }
 
 // NewRecord encodes a (validated, masked) event for PutRecords.
-func NewRecord(e *loop.Event) (Record, error) {
+func NewRecord(e *loop.Event) (Record, error) { return NewRecordFor(e, nil) }
+
+// NewRecordFor is NewRecord for a store whose edge sampling is keep
+// (SetKeep). An interaction that keep does not take as it arrives is
+// reduced to its stub here, in the caller's goroutine, and its body is not
+// compressed: the store's single writer then only writes the stub, unless
+// a signal merged into it makes it kept after all (it then decides again,
+// and compresses the body itself).
+func NewRecordFor(e *loop.Event, keep KeepFunc) (Record, error) {
 	b := loop.AppendJSON(make([]byte, 0, 2048), e)
 	r := Record{ID: e.EventID, Time: e.Timestamp, Body: b, ev: e}
-	// Compressed here, in the caller's goroutine (ingest's parallel
-	// workers), not under PutRecords' lock.
-	r.stored = compressBody(nil, b)
+	r.sum = loop.Summarize(e)
+	if keep != nil && !keep(&r.sum) {
+		r.prepareStub()
+	} else {
+		// Compressed here, in the caller's goroutine (ingest's parallel
+		// workers), not under PutRecords' lock.
+		r.stored = compressBody(nil, b)
+	}
 	// The hash is of the JSON, not of its compressed form, so that
 	// duplicates are found whatever form the stored copy has.
 	h := sha256.Sum256(b)
 	copy(r.Hash[:], h[:16])
-	r.sum = loop.Summarize(e)
 	r.Summary = encodeSummary(nil, &r.sum)
 	if e.UserHash != "" {
 		var err error

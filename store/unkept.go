@@ -224,15 +224,9 @@ type preparedStub struct {
 	sum   loop.Summary
 }
 
-// PrepareStub reduces the interaction to its stub in the caller's
-// goroutine when keep, deciding on the interaction as it arrived, would
-// not keep it: the store's single writer then only has to write it, when no
-// signal is merged into it (otherwise it decides and reduces again on the
-// merged view). Pipeline workers call it; it is optional.
-func (r *Record) PrepareStub(keep KeepFunc) {
-	if keep == nil || r.ev == nil || r.Signal != nil || r.Refused || keep(&r.sum) {
-		return
-	}
+// prepareStub reduces the interaction to its stub ahead of the writer
+// (NewRecordFor, when keep would not keep it as it arrives).
+func (r *Record) prepareStub() {
 	st := &stub{ts: tsBytes(nil, r.Time), ev: reduceEvent(r.ev)}
 	r.pre = &preparedStub{value: st.encode(), sum: st.summary()}
 }
