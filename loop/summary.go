@@ -117,3 +117,21 @@ func OneLine(s string, max int) string {
 	}
 	return b.String()
 }
+
+// Flags packs the summary's four booleans into the byte the store's summary
+// codec and the inbox's columns keep (bit 0 policy violation, 1 escalated,
+// 2 abandoned, 3 edited: stored values depend on this order).
+func (s *Summary) Flags() uint8 {
+	var f uint8
+	for i, b := range [...]bool{s.PolicyViolation, s.Escalated, s.Abandoned, s.Edited} {
+		if b {
+			f |= 1 << i
+		}
+	}
+	return f
+}
+
+// SetFlags sets the four booleans from a byte Flags made.
+func (s *Summary) SetFlags(f uint8) {
+	s.PolicyViolation, s.Escalated, s.Abandoned, s.Edited = f&1 != 0, f&2 != 0, f&4 != 0, f&8 != 0
+}

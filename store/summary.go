@@ -20,29 +20,10 @@ import (
 // The id and time live in the key, not the value.
 const summaryV1 = 1
 
-const (
-	flagPolicy = 1 << iota
-	flagEscalated
-	flagAbandoned
-	flagEdited
-)
-
 var errBadSummary = errors.New("store: corrupt summary record")
 
 func encodeSummary(dst []byte, s *loop.Summary) []byte {
-	var flags byte
-	if s.PolicyViolation {
-		flags |= flagPolicy
-	}
-	if s.Escalated {
-		flags |= flagEscalated
-	}
-	if s.Abandoned {
-		flags |= flagAbandoned
-	}
-	if s.Edited {
-		flags |= flagEdited
-	}
+	flags := s.Flags()
 	dst = append(dst, summaryV1, byte(s.Thumb), flags)
 	dst = binary.BigEndian.AppendUint32(dst, math.Float32bits(s.Toxicity))
 	dst = binary.BigEndian.AppendUint32(dst, math.Float32bits(s.Confidence))
@@ -98,11 +79,7 @@ func decodeSummaryTo(v []byte, id string, t time.Time, s *loop.Summary, cat, tex
 		return errBadSummary
 	}
 	*s = loop.Summary{ID: id, Time: t, Thumb: loop.Thumb(int8(v[1]))}
-	flags := v[2]
-	s.PolicyViolation = flags&flagPolicy != 0
-	s.Escalated = flags&flagEscalated != 0
-	s.Abandoned = flags&flagAbandoned != 0
-	s.Edited = flags&flagEdited != 0
+	s.SetFlags(v[2])
 	s.Toxicity = math.Float32frombits(binary.BigEndian.Uint32(v[3:]))
 	s.Confidence = math.Float32frombits(binary.BigEndian.Uint32(v[7:]))
 	s.LatencyMS = math.Float32frombits(binary.BigEndian.Uint32(v[11:]))

@@ -43,15 +43,8 @@ type List struct {
 type nums struct {
 	tox, conf, lat  float32
 	thumb, resolved int8
-	flags           uint8
+	flags           uint8 // loop.Summary.Flags
 }
-
-const (
-	flagPolicy = 1 << iota
-	flagEscalated
-	flagAbandoned
-	flagEdited
-)
 
 // Len is the number of items.
 func (l *List) Len() int {
@@ -113,25 +106,23 @@ func (l *List) Index() *filter.Index { return l.ix }
 // the caller must not change Reasons' elements.
 func (l *List) At(i int) loop.Summary {
 	n := &l.nums[i]
-	return loop.Summary{
-		ID:              l.ids[i],
-		Time:            l.Time(i),
-		Thumb:           loop.Thumb(n.thumb),
-		Model:           l.ix.Value(filter.Model, i),
-		Segment:         l.ix.Value(filter.Segment, i),
-		Task:            l.ix.Value(filter.Task, i),
-		Locale:          l.ix.Value(filter.Locale, i),
-		Reasons:         l.rlists[l.rl[i]],
-		Snippet:         l.ix.Text(i),
-		PolicyViolation: n.flags&flagPolicy != 0,
-		Escalated:       n.flags&flagEscalated != 0,
-		Abandoned:       n.flags&flagAbandoned != 0,
-		Edited:          n.flags&flagEdited != 0,
-		Toxicity:        n.tox,
-		Confidence:      n.conf,
-		LatencyMS:       n.lat,
-		Resolved:        n.resolved,
+	s := loop.Summary{
+		ID:         l.ids[i],
+		Time:       l.Time(i),
+		Thumb:      loop.Thumb(n.thumb),
+		Model:      l.ix.Value(filter.Model, i),
+		Segment:    l.ix.Value(filter.Segment, i),
+		Task:       l.ix.Value(filter.Task, i),
+		Locale:     l.ix.Value(filter.Locale, i),
+		Reasons:    l.rlists[l.rl[i]],
+		Snippet:    l.ix.Text(i),
+		Toxicity:   n.tox,
+		Confidence: n.conf,
+		LatencyMS:  n.lat,
+		Resolved:   n.resolved,
 	}
+	s.SetFlags(n.flags)
+	return s
 }
 
 // Summaries is every item's summary, in list order, for computations that
@@ -183,19 +174,7 @@ func (b *Builder) Add(s *loop.Summary) {
 	l := b.l
 	l.ids = append(l.ids, b.copyID(s.ID))
 	l.times = append(l.times, s.Time.UnixNano())
-	var flags uint8
-	if s.PolicyViolation {
-		flags |= flagPolicy
-	}
-	if s.Escalated {
-		flags |= flagEscalated
-	}
-	if s.Abandoned {
-		flags |= flagAbandoned
-	}
-	if s.Edited {
-		flags |= flagEdited
-	}
+	flags := s.Flags()
 	l.nums = append(l.nums, nums{tox: s.Toxicity, conf: s.Confidence, lat: s.LatencyMS,
 		thumb: int8(s.Thumb), resolved: s.Resolved, flags: flags})
 	l.rl = append(l.rl, b.reasons(s.Reasons))
