@@ -1,8 +1,6 @@
 package ingest
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"testing"
@@ -57,15 +55,7 @@ func TestKafkaEdgeSampling(t *testing.T) {
 	consumeUntil(t, k, p.records)
 
 	// The reference: every valid record, nothing sampled out.
-	ref := openStore(t)
-	var all bytes.Buffer
-	for _, l := range p.valid {
-		all.Write(l)
-		all.WriteByte('\n')
-	}
-	if _, err := New(ref, PipelineOptions{}).ReadJSONL(context.Background(), &all, ReadOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	ref := p.fileStore(t)
 	want, refSums := summaryTable(t, ref)
 	stored, _ := summaryTable(t, st)
 	got, err := st.Aggregates()

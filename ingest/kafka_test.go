@@ -120,6 +120,23 @@ func produceMix(tb testing.TB, c *kfake.Cluster, partitions int32, n int, seed u
 	return p
 }
 
+// fileStore is a fresh store holding every valid record of the mix (each
+// redelivery included), ingested as one file with nothing sampled out: what
+// a consumer of the topic must end with.
+func (p produced) fileStore(tb testing.TB) *store.Store {
+	tb.Helper()
+	ref := openStore(tb)
+	var all bytes.Buffer
+	for _, l := range p.valid {
+		all.Write(l)
+		all.WriteByte('\n')
+	}
+	if _, err := New(ref, PipelineOptions{}).ReadJSONL(context.Background(), &all, ReadOptions{}); err != nil {
+		tb.Fatal(err)
+	}
+	return ref
+}
+
 // storeExport is every stored event, with the per-store user hash cut
 // (each store has its own secret), by id.
 func storeExport(tb testing.TB, st *store.Store) map[string]string {
@@ -225,15 +242,7 @@ func TestKafkaMixedTopic(t *testing.T) {
 	}
 	consumeUntil(t, k, p.records)
 
-	ref := openStore(t)
-	var all bytes.Buffer
-	for _, l := range p.valid {
-		all.Write(l)
-		all.WriteByte('\n')
-	}
-	if _, err := New(ref, PipelineOptions{}).ReadJSONL(context.Background(), &all, ReadOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	ref := p.fileStore(t)
 	want, got := storeExport(t, ref), storeExport(t, st)
 	if len(got) != len(want) {
 		t.Fatalf("store holds %d events, a file ingest of the valid records %d", len(got), len(want))
