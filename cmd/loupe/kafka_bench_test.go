@@ -67,26 +67,6 @@ func BenchmarkKafkaServe(b *testing.B) {
 		b.Fatal(err)
 	}
 	adm := kadm.NewClient(cl)
-	caughtUp := func(group string) bool {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		ends, err := adm.ListEndOffsets(ctx, kafkaTestTopic)
-		if err != nil {
-			b.Fatal(err)
-		}
-		committed, err := adm.FetchOffsets(ctx, group)
-		if err != nil {
-			return false
-		}
-		ok := true
-		ends.Each(func(o kadm.ListedOffset) {
-			if c, found := committed.Lookup(o.Topic, o.Partition); !found || c.At != o.Offset {
-				ok = false
-			}
-		})
-		return ok
-	}
-
 	// Edge sampling: 5% of the interactions by id stored in full, the rest
 	// only counted in the aggregates.
 	keepCfg := filepath.Join(dir, "keep5.yaml")
@@ -101,7 +81,7 @@ func BenchmarkKafkaServe(b *testing.B) {
 		if err := cmd.Start(); err != nil {
 			b.Fatal(err)
 		}
-		for !caughtUp(group) {
+		for !committedToEnd(b, adm, group) {
 			time.Sleep(50 * time.Millisecond)
 		}
 		took = time.Since(start)

@@ -123,12 +123,18 @@ func (kt *kafkaTopic) caughtUp(t *testing.T, group string, opts ...kgo.Opt) bool
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	adm := kadm.NewClient(cl)
+	return committedToEnd(t, kadm.NewClient(cl), group)
+}
+
+// committedToEnd reports whether group's committed offsets reach the end of
+// every partition of the test topic (false while the group has none).
+func committedToEnd(tb testing.TB, adm *kadm.Client, group string) bool {
+	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	ends, err := adm.ListEndOffsets(ctx, kafkaTestTopic)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	committed, err := adm.FetchOffsets(ctx, group)
 	if err != nil {
