@@ -1,9 +1,9 @@
 package filter
 
 import (
+	"github.com/loupe-dev/loupe/loop/arena"
 	"slices"
 	"strings"
-	"unsafe"
 )
 
 // Item is what the index needs of one inbox item. Grade and set membership
@@ -128,9 +128,9 @@ const textChunk = 4 << 20
 // Item's strings need only live until Add returns (a store scan hands it
 // views of its read buffer).
 type Builder struct {
-	ix    *Index
-	maps  [numCols + 1]map[string]uint32 // the last one: reasons
-	chunk []byte
+	ix   *Index
+	maps [numCols + 1]map[string]uint32 // the last one: reasons
+	text arena.Strings                  // where copied texts live
 	// Field values repeat a handful of strings, often the previous item's:
 	// comparing with it first spares most map lookups. (By content: the
 	// caller's strings may be views of a buffer it reuses, so the same
@@ -144,7 +144,8 @@ type Builder struct {
 
 // NewBuilder starts an index expecting about n items (0: unknown).
 func NewBuilder(n int) *Builder {
-	b := &Builder{ix: &Index{text: make([]string, 0, n), masks: make([]uint64, 0, n), roff: make([]uint32, 1, n+1)}}
+	b := &Builder{ix: &Index{text: make([]string, 0, n), masks: make([]uint64, 0, n), roff: make([]uint32, 1, n+1)},
+		text: arena.New(textChunk)}
 	for c := range b.ix.cols {
 		b.ix.cols[c].codes = make([]uint32, 0, n)
 	}
@@ -160,7 +161,7 @@ func (b *Builder) Len() int { return len(b.ix.text) }
 // Add appends an item.
 func (b *Builder) Add(it *Item) {
 	ix := b.ix
-	ix.text = append(ix.text, b.copyText(it.Text))
+	ix.text = append(ix.text, b.text.Copy(it.Text))
 	ix.masks = append(ix.masks, charMask(it.Text))
 	thumb := it.Thumb
 	if thumb == "" {
@@ -208,22 +209,6 @@ func (b *Builder) from(c int, dict *[]string, srcDict []string, k uint32) uint32
 	r := b.code(c, dict, srcDict[k])
 	b.remap[c][k] = int32(r)
 	return r
-}
-
-// copyText copies s into the current text block.
-func (b *Builder) copyText(s string) string {
-	if len(s) == 0 {
-		return ""
-	}
-	if len(s) > textChunk/8 {
-		return strings.Clone(s)
-	}
-	if len(b.chunk)+len(s) > cap(b.chunk) {
-		b.chunk = make([]byte, 0, textChunk)
-	}
-	at := len(b.chunk)
-	b.chunk = append(b.chunk, s...)
-	return unsafe.String(&b.chunk[at], len(s))
 }
 
 func (b *Builder) code(c int, dict *[]string, v string) uint32 {

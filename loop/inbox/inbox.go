@@ -9,12 +9,12 @@
 package inbox
 
 import (
+	"github.com/loupe-dev/loupe/loop/arena"
 	"hash/maphash"
 	"slices"
 	"strings"
 	"sync"
 	"time"
-	"unsafe"
 
 	"github.com/loupe-dev/loupe/loop"
 	"github.com/loupe-dev/loupe/loop/filter"
@@ -144,11 +144,11 @@ const idChunk = 1 << 20
 
 // Builder makes a List one summary at a time.
 type Builder struct {
-	l     *List
-	ix    *filter.Builder
-	chunk []byte
-	rmap  map[string]uint32 // a reason list, joined by 0 bytes, to its code
-	key   []byte
+	l    *List
+	ix   *filter.Builder
+	ids  arena.Strings     // where copied ids live
+	rmap map[string]uint32 // a reason list, joined by 0 bytes, to its code
+	key  []byte
 	// AddFrom's source list and where its reason-list codes went (-1:
 	// not yet seen).
 	src     *List
@@ -161,6 +161,7 @@ func NewBuilder(n int) *Builder {
 		l: &List{ids: make([]string, 0, n), times: make([]int64, 0, n), nums: make([]nums, 0, n),
 			rl: make([]uint32, 0, n), rlists: [][]string{nil}},
 		ix:   filter.NewBuilder(n),
+		ids:  arena.New(idChunk),
 		rmap: map[string]uint32{},
 	}
 }
@@ -172,7 +173,7 @@ func (b *Builder) Len() int { return len(b.l.ids) }
 // Add returns (the store's scan hands it views of its read buffer).
 func (b *Builder) Add(s *loop.Summary) {
 	l := b.l
-	l.ids = append(l.ids, b.copyID(s.ID))
+	l.ids = append(l.ids, b.ids.Copy(s.ID))
 	l.times = append(l.times, s.Time.UnixNano())
 	flags := s.Flags()
 	l.nums = append(l.nums, nums{tox: s.Toxicity, conf: s.Confidence, lat: s.LatencyMS,
@@ -201,21 +202,6 @@ func (b *Builder) AddFrom(l *List, i int) {
 	}
 	out.rl = append(out.rl, uint32(b.rlRemap[k]))
 	b.ix.AddFrom(l.ix, i)
-}
-
-func (b *Builder) copyID(s string) string {
-	if len(s) == 0 {
-		return ""
-	}
-	if len(s) > idChunk/8 {
-		return strings.Clone(s)
-	}
-	if len(b.chunk)+len(s) > cap(b.chunk) {
-		b.chunk = make([]byte, 0, idChunk)
-	}
-	at := len(b.chunk)
-	b.chunk = append(b.chunk, s...)
-	return unsafe.String(&b.chunk[at], len(s))
 }
 
 func (b *Builder) reasons(rs []string) uint32 {
