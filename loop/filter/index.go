@@ -136,8 +136,14 @@ type Builder struct {
 	// caller's strings may be views of a buffer it reuses, so the same
 	// pointer can hold another value.)
 	last [numCols + 1]uint32
-	// AddFrom's source index and where its dictionary codes went (-1:
-	// not yet seen).
+	// AddFrom's source indexes and where their dictionary codes went (-1:
+	// not yet seen); a merge alternates between two sources.
+	srcs []*sourceRemap
+}
+
+// sourceRemap is where the dictionary codes of one of AddFrom's source
+// indexes went in the index being built.
+type sourceRemap struct {
 	src   *Index
 	remap [numCols + 1][]int32
 }
@@ -179,35 +185,43 @@ func (b *Builder) Add(it *Item) {
 // AddFrom appends item i of ix, sharing its text (an index is immutable,
 // so the new one may point into the old one's blocks).
 func (b *Builder) AddFrom(ix *Index, i int) {
-	if b.src != ix {
-		b.src = ix
-		for c := range b.remap {
+	var sr *sourceRemap
+	for _, r := range b.srcs {
+		if r.src == ix {
+			sr = r
+			break
+		}
+	}
+	if sr == nil {
+		sr = &sourceRemap{src: ix}
+		for c := range sr.remap {
 			dict := ix.rdict
 			if c < numCols {
 				dict = ix.cols[c].dict
 			}
-			b.remap[c] = slices.Repeat([]int32{-1}, len(dict))
+			sr.remap[c] = slices.Repeat([]int32{-1}, len(dict))
 		}
+		b.srcs = append(b.srcs, sr)
 	}
 	out := b.ix
 	out.text = append(out.text, ix.text[i])
 	out.masks = append(out.masks, ix.masks[i])
 	for c := range out.cols {
-		out.cols[c].codes = append(out.cols[c].codes, b.from(c, &out.cols[c].dict, ix.cols[c].dict, ix.cols[c].codes[i]))
+		out.cols[c].codes = append(out.cols[c].codes, b.from(sr, c, &out.cols[c].dict, ix.cols[c].dict, ix.cols[c].codes[i]))
 	}
 	for _, k := range ix.rcodes[ix.roff[i]:ix.roff[i+1]] {
-		out.rcodes = append(out.rcodes, b.from(numCols, &out.rdict, ix.rdict, k))
+		out.rcodes = append(out.rcodes, b.from(sr, numCols, &out.rdict, ix.rdict, k))
 	}
 	out.roff = append(out.roff, uint32(len(out.rcodes)))
 }
 
 // from is the code here of code k of the source dictionary srcDict.
-func (b *Builder) from(c int, dict *[]string, srcDict []string, k uint32) uint32 {
-	if r := b.remap[c][k]; r >= 0 {
+func (b *Builder) from(sr *sourceRemap, c int, dict *[]string, srcDict []string, k uint32) uint32 {
+	if r := sr.remap[c][k]; r >= 0 {
 		return uint32(r)
 	}
 	r := b.code(c, dict, srcDict[k])
-	b.remap[c][k] = int32(r)
+	sr.remap[c][k] = int32(r)
 	return r
 }
 

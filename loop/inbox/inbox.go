@@ -149,10 +149,10 @@ type Builder struct {
 	ids  arena.Strings     // where copied ids live
 	rmap map[string]uint32 // a reason list, joined by 0 bytes, to its code
 	key  []byte
-	// AddFrom's source list and where its reason-list codes went (-1:
-	// not yet seen).
-	src     *List
-	rlRemap []int32
+	// AddFrom's source lists and where their reason-list codes went (-1:
+	// not yet seen); a merge alternates between two sources.
+	srcs    []*List
+	rlRemap [][]int32
 }
 
 // NewBuilder starts a list expecting about n items (0: unknown).
@@ -188,19 +188,22 @@ func (b *Builder) Add(s *loop.Summary) {
 // rebuild copies the unchanged items of the list it replaces this way,
 // without decoding and encoding each again.
 func (b *Builder) AddFrom(l *List, i int) {
-	if b.src != l {
-		b.src = l
-		b.rlRemap = slices.Repeat([]int32{-1}, len(l.rlists))
+	si := slices.Index(b.srcs, l)
+	if si < 0 {
+		si = len(b.srcs)
+		b.srcs = append(b.srcs, l)
+		b.rlRemap = append(b.rlRemap, slices.Repeat([]int32{-1}, len(l.rlists)))
 	}
+	remap := b.rlRemap[si]
 	out := b.l
 	out.ids = append(out.ids, l.ids[i])
 	out.times = append(out.times, l.times[i])
 	out.nums = append(out.nums, l.nums[i])
 	k := l.rl[i]
-	if b.rlRemap[k] < 0 {
-		b.rlRemap[k] = int32(b.reasons(l.rlists[k]))
+	if remap[k] < 0 {
+		remap[k] = int32(b.reasons(l.rlists[k]))
 	}
-	out.rl = append(out.rl, uint32(b.rlRemap[k]))
+	out.rl = append(out.rl, uint32(remap[k]))
 	b.ix.AddFrom(l.ix, i)
 }
 
