@@ -97,7 +97,7 @@ func addAggregates(txn *badger.Txn, delta *agg.Table) error {
 		}
 		c.Merge(d)
 		if c.Empty() {
-			if err := txn.Delete(key); err != nil {
+			if err := deleteKeys(txn, key); err != nil {
 				return err
 			}
 			continue

@@ -61,7 +61,7 @@ func (s *Store) PutComparison(j compare.Judgment) error {
 
 func putComparison(txn *badger.Txn, j compare.Judgment, body []byte) error {
 	if j.Deleted {
-		if err := txn.Delete(comparisonKey(j)); err != nil {
+		if err := deleteKeys(txn, comparisonKey(j)); err != nil {
 			return err
 		}
 	} else if err := txn.Set(comparisonKey(j), body); err != nil {

@@ -59,7 +59,7 @@ func (s *Store) PutDraft(d Draft) error {
 // draft is not an error.
 func (s *Store) DeleteDraft(reviewer, id string) error {
 	return mapErr(s.update(func(txn *badger.Txn) error {
-		return txn.Delete(draftKey(reviewer, id))
+		return deleteKeys(txn, draftKey(reviewer, id))
 	}))
 }
 
@@ -112,7 +112,7 @@ func (s *Store) PushUndo(reviewer string, e UndoEntry) error {
 // to keep); a missing entry is not an error.
 func (s *Store) DropUndo(reviewer string, seq uint64) error {
 	return mapErr(s.update(func(txn *badger.Txn) error {
-		return txn.Delete(undoKey(reviewer, seq))
+		return deleteKeys(txn, undoKey(reviewer, seq))
 	}))
 }
 
@@ -209,7 +209,7 @@ func (s *Store) ReleaseLease(id, reviewer string) error {
 			return nil
 		}
 		released = true
-		return txn.Delete(leaseKey(id))
+		return deleteKeys(txn, leaseKey(id))
 	})
 	if released {
 		s.notify(Change{EventID: id, Lease: true})
@@ -264,7 +264,7 @@ func (s *Store) PutLabelOnce(l loop.Label) error {
 			return ErrGradedByOther
 		}
 		if l.Deleted {
-			if err := txn.Delete(labelKey(l.EventID, l.Reviewer)); err != nil {
+			if err := deleteKeys(txn, labelKey(l.EventID, l.Reviewer)); err != nil {
 				return err
 			}
 		} else if err := txn.Set(labelKey(l.EventID, l.Reviewer), body); err != nil {
@@ -325,10 +325,8 @@ func (s *Store) eraseReviewState(evs []erased) error {
 		return mapErr(err)
 	}
 	return mapErr(s.update(func(txn *badger.Txn) error {
-		for _, k := range keys {
-			if err := txn.Delete(k); err != nil {
-				return err
-			}
+		if err := deleteKeys(txn, keys...); err != nil {
+			return err
 		}
 		return nil
 	}))

@@ -42,7 +42,7 @@ func (s *Store) PutLabels(ls []loop.Label) error {
 				return err
 			}
 			if l.Deleted {
-				if err := txn.Delete(labelKey(l.EventID, l.Reviewer)); err != nil {
+				if err := deleteKeys(txn, labelKey(l.EventID, l.Reviewer)); err != nil {
 					return err
 				}
 			} else if err := txn.Set(labelKey(l.EventID, l.Reviewer), bodies[i]); err != nil {
@@ -151,7 +151,7 @@ func (s *Store) RemoveSetEntry(kind loop.SetKind, id string) error {
 			}
 			return err
 		}
-		return txn.Delete(k)
+		return deleteKeys(txn, k)
 	})
 	if err == nil {
 		s.notify(Change{EventID: id, Set: kind, Removed: true})
@@ -235,10 +235,8 @@ func (s *Store) erase(evs []erased) (int, error) {
 			return nil
 		}
 		err := s.update(func(txn *badger.Txn) error {
-			for _, k := range batch {
-				if err := txn.Delete(k); err != nil {
-					return err
-				}
+			if err := deleteKeys(txn, batch...); err != nil {
+				return err
 			}
 			if delta != nil {
 				return addAggregates(txn, delta)
@@ -326,6 +324,13 @@ func (s *Store) Restore(r io.Reader) error {
 		return fmt.Errorf("store %s is not empty: restore needs a new store directory", s.dir)
 	}
 	if err := s.db.Load(r, 256); err != nil {
+		return fmt.Errorf("restore: %w", mapErr(err))
+	}
+	// The backup's snapshot record is of another directory's file.
+	s.snapMu.Lock()
+	s.removeSnapshot()
+	s.snapMu.Unlock()
+	if err := s.db.Update(func(txn *badger.Txn) error { return deleteKeys(txn, metaInboxSnap) }); err != nil {
 		return fmt.Errorf("restore: %w", mapErr(err))
 	}
 	s.putMu.Lock()

@@ -80,10 +80,8 @@ func (s *Store) deleteTrace(trace string) error {
 		return err
 	}
 	return s.update(func(txn *badger.Txn) error {
-		for _, k := range keys {
-			if err := txn.Delete(k); err != nil {
-				return err
-			}
+		if err := deleteKeys(txn, keys...); err != nil {
+			return err
 		}
 		return nil
 	})
@@ -219,10 +217,8 @@ func (s *Store) PutTrace(spans []SpanBody, recs []Record) ([]PutStatus, []string
 	}
 	txn := s.db.NewTransaction(true)
 	defer txn.Discard()
-	for _, k := range dels {
-		if err := txn.Delete(k); err != nil {
-			return out, nil, mapErr(err)
-		}
+	if err := deleteKeys(txn, dels...); err != nil {
+		return out, nil, mapErr(err)
 	}
 	for i := range keys {
 		if err := txn.Set(keys[i], vals[i]); err != nil {
@@ -231,6 +227,9 @@ func (s *Store) PutTrace(spans []SpanBody, recs []Record) ([]PutStatus, []string
 	}
 	if err := txn.Commit(); err != nil {
 		return out, nil, mapErr(err)
+	}
+	if len(dels) > 0 {
+		s.afterDeletes()
 	}
 	for i, r := range recs {
 		if out[i] == Failed {

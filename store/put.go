@@ -615,11 +615,11 @@ func (s *Store) commitGroup(group []*unit) error {
 	}
 	var delta *agg.Table
 	var dropped uint64
+	deleted := false
 	for _, u := range group {
-		for _, k := range u.dels {
-			if err := txn.Delete(k); err != nil {
-				return split(err)
-			}
+		deleted = deleted || len(u.dels) > 0
+		if err := deleteKeys(txn, u.dels...); err != nil {
+			return split(err)
 		}
 		for k := range u.keys {
 			if err := txn.Set(u.keys[k], u.vals[k]); err != nil {
@@ -646,7 +646,13 @@ func (s *Store) commitGroup(group []*unit) error {
 			return split(err)
 		}
 	}
-	return txn.Commit()
+	if err := txn.Commit(); err != nil {
+		return err
+	}
+	if deleted {
+		s.afterDeletes()
+	}
+	return nil
 }
 
 // sortedUnique sorts ids and drops repeats.

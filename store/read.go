@@ -189,9 +189,24 @@ func (s *Store) AllSummaries() ([]loop.Summary, error) {
 // range is read from one snapshot in two halves of its time span at once
 // (two cores), each decoded straight into its own part of the list with
 // nothing allocated per summary; the parts are then joined.
+//
+// When the store holds a valid inbox snapshot (snapshot.go), the list is
+// that snapshot with the summaries written since merged in: the same list,
+// from one sequential read of a file.
 func (s *Store) Inbox() (*inbox.List, error) {
-	var parts []*inbox.List
+	var l *inbox.List
 	err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		l, err = s.inboxAt(txn)
+		return err
+	})
+	return l, mapErr(err)
+}
+
+// fullInbox is the inbox from a scan of every summary txn sees.
+func (s *Store) fullInbox(txn *badger.Txn) (*inbox.List, error) {
+	var parts []*inbox.List
+	err := func() error {
 		bounds := summaryHalves(txn)
 		parts = make([]*inbox.List, len(bounds)-1)
 		// Sized up front: growing the columns of a million items by
@@ -209,9 +224,9 @@ func (s *Store) Inbox() (*inbox.List, error) {
 			<-done
 		}
 		return errors.Join(errs...)
-	})
+	}()
 	if err != nil {
-		return nil, mapErr(err)
+		return nil, err
 	}
 	return inbox.Reversed(parts...), nil
 }

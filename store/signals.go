@@ -171,10 +171,8 @@ func (s *Store) withdraw(r Record, out *PutStatus) (wasErased, aggChanged bool, 
 	}
 	reclaim := !r.Refused || len(keys) > 0
 	err = s.update(func(txn *badger.Txn) error {
-		for _, k := range keys {
-			if err := txn.Delete(k); err != nil {
-				return err
-			}
+		if err := deleteKeys(txn, keys...); err != nil {
+			return err
 		}
 		if delta != nil {
 			if err := addAggregates(txn, delta); err != nil {
@@ -249,7 +247,7 @@ func (s *Store) finishErase() error {
 	}
 	s.db = db
 	s.compact()
-	err = db.Update(func(txn *badger.Txn) error { return txn.Delete(metaErasePending) })
+	err = db.Update(func(txn *badger.Txn) error { return deleteKeys(txn, metaErasePending) })
 	if cerr := db.Close(); err == nil {
 		err = cerr
 	}
@@ -333,10 +331,8 @@ func (s *Store) ExpirePending(t time.Time) (int, error) {
 		return 0, mapErr(err)
 	}
 	err = s.update(func(txn *badger.Txn) error {
-		for _, k := range keys {
-			if err := txn.Delete(k); err != nil {
-				return err
-			}
+		if err := deleteKeys(txn, keys...); err != nil {
+			return err
 		}
 		total := uint64(n)
 		if v, err := getValue(txn, metaDropped); err == nil && len(v) == 8 {

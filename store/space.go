@@ -123,5 +123,9 @@ func (s *Store) update(fn func(txn *badger.Txn) error) error {
 	if err := s.ensureSpace(64 << 10); err != nil {
 		return err
 	}
-	return s.db.Update(fn)
+	err := s.db.Update(fn)
+	if err == nil {
+		s.afterDeletes()
+	}
+	return err
 }

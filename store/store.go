@@ -101,6 +101,14 @@ type Store struct {
 	readOnly bool
 	space    space // free-space checks before writes (space.go)
 
+	// The inbox snapshot (snapshot.go): snapMu serialises writing and
+	// removing the file; snapOnDisk says the file may exist; snapBad
+	// says this session found it unusable; last is the last list made.
+	snapMu     sync.Mutex
+	snapOnDisk atomic.Bool
+	snapBad    atomic.Bool
+	last       atomic.Pointer[lastInbox]
+
 	stopGC chan struct{}
 	gcDone chan struct{}
 	closed sync.Once
@@ -158,6 +166,9 @@ func Open(dir string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
 	s := &Store{db: db, dir: dir, readOnly: o.ReadOnly, opts: opts, stopGC: make(chan struct{}), gcDone: make(chan struct{})}
+	if _, err := os.Stat(filepath.Join(dir, snapFile)); err == nil {
+		s.snapOnDisk.Store(true)
+	}
 	s.space.free = statfsFree
 	if o.FreeSpace != nil {
 		s.space.free = o.FreeSpace
@@ -212,6 +223,10 @@ func (s *Store) Close() error {
 		<-s.gcDone
 		if !s.readOnly {
 			s.settle(settleLimit) // settle.go
+			// After the settling: the snapshot's scan then reads a
+			// compacted tree. A failure leaves the old one, still
+			// exact, or none: the next open scans.
+			_ = s.refreshSnapshot(1) // snapshot.go
 		}
 		err = s.db.Close()
 		if err == nil && s.erased.Load() {
@@ -236,6 +251,7 @@ func (s *Store) gcLoop() {
 			} else {
 				s.reclaim()
 			}
+			s.maintainSnapshot()
 		}
 	}
 }

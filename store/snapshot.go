@@ -1,0 +1,416 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"weak"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/loop/inbox"
+)
+
+// The inbox snapshot: the inbox's columns as one file in the store
+// directory (inbox.snap), so that opening a million-item inbox is one
+// sequential read, plus the summaries written since, instead of a scan of
+// the whole summary range that decodes every summary again.
+//
+// The file says which Badger version (read timestamp T) it was built at.
+// What changed after T is found by version: an iterator with SinceTs T
+// returns exactly the summary keys written after T (and skips the tables
+// older than T without reading them). Deletions cannot be found that way
+// (compaction may drop their tombstones), so the snapshot's validity is
+// kept in Badger, transactionally:
+//
+//   - m inbox_snap holds T, the file's size and checksum. It is written
+//     once the file is in place; a file without it (or not matching it)
+//     is not used.
+//   - every transaction that deletes a summary key (deleteKeys, the one
+//     helper every delete goes through) also deletes m inbox_snap and
+//     sets m summary_deleted, whose Badger version is then the time of the
+//     last deletion: a snapshot built at T is valid only while that
+//     version is at most T. The version check is what makes a snapshot
+//     written concurrently with a deletion safe; deleting m inbox_snap is
+//     what tells the next writer to remove the stale file.
+//
+// After a commit that deleted summaries the file is removed (afterDeletes),
+// so that forgetting a user does not leave their snippets in it. Anything
+// wrong with the file (missing, short, bad checksum, another format) means
+// the full scan, never an error.
+const snapFile = "inbox.snap"
+
+var (
+	metaInboxSnap  = metaKey("inbox_snap")
+	metaSummaryDel = metaKey("summary_deleted")
+)
+
+// snapMagic starts the file; snapVersion is its layout (the columns carry
+// their own format number too, see inbox.Decode).
+var snapMagic = []byte("LOUPEINB")
+
+const (
+	snapVersion = 1
+	snapHeader  = 32 // magic, version, T, rows
+	snapTrailer = 8  // crc32c of all before it, 4 bytes of padding
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// snapDeltaRefresh is how many summaries written since the snapshot make a
+// long-running writer (serve) write a new one at its next maintenance
+// tick: the delta an open merges stays small.
+const snapDeltaRefresh = 20000
+
+// snapMeta is m inbox_snap's value.
+type snapMeta struct {
+	ts   uint64
+	size int64
+	crc  uint32
+}
+
+func (m snapMeta) encode() []byte {
+	b := binary.BigEndian.AppendUint64(nil, m.ts)
+	b = binary.BigEndian.AppendUint64(b, uint64(m.size))
+	return binary.BigEndian.AppendUint32(b, m.crc)
+}
+
+// snapshotMeta is the current snapshot's record as txn sees it, and
+// whether it is valid: present, and no summary deleted after it was built.
+func snapshotMeta(txn *badger.Txn) (snapMeta, bool, error) {
+	v, err := getValue(txn, metaInboxSnap)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return snapMeta{}, false, nil
+	}
+	if err != nil {
+		return snapMeta{}, false, err
+	}
+	if len(v) != 20 {
+		return snapMeta{}, false, nil
+	}
+	m := snapMeta{ts: binary.BigEndian.Uint64(v), size: int64(binary.BigEndian.Uint64(v[8:])), crc: binary.BigEndian.Uint32(v[16:])}
+	if m.ts >= txn.ReadTs() {
+		return snapMeta{}, false, nil
+	}
+	item, err := txn.Get(metaSummaryDel)
+	if err == nil && item.Version() > m.ts {
+		return m, false, nil
+	}
+	if err != nil && !errors.Is(err, badger.ErrKeyNotFound) {
+		return snapMeta{}, false, err
+	}
+	return m, true, nil
+}
+
+// deleteKeys deletes keys in txn. Every delete in the store goes through
+// it: a summary key among them invalidates the inbox snapshot in the same
+// transaction (see snapFile).
+func deleteKeys(txn *badger.Txn, keys ...[]byte) error {
+	for _, k := range keys {
+		if len(k) > 0 && k[0] == prefixSummary {
+			if err := txn.Delete(metaInboxSnap); err != nil {
+				return err
+			}
+			if err := txn.Set(metaSummaryDel, nil); err != nil {
+				return err
+			}
+			break
+		}
+	}
+	for _, k := range keys {
+		if err := txn.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// afterDeletes runs after a commit that may have deleted summaries: when
+// the snapshot's record is gone, so goes the file, so that nothing erased
+// stays in it.
+func (s *Store) afterDeletes() {
+	if !s.snapOnDisk.Load() {
+		return
+	}
+	err := s.db.View(func(txn *badger.Txn) error {
+		_, ok, err := snapshotMeta(txn)
+		if err == nil && !ok {
+			s.snapMu.Lock()
+			s.removeSnapshot()
+			s.snapMu.Unlock()
+		}
+		return err
+	})
+	_ = err // a failed check leaves the file to the next writer: it is not used
+}
+
+// removeSnapshot removes the file. Called with snapMu held.
+func (s *Store) removeSnapshot() {
+	if err := os.Remove(filepath.Join(s.dir, snapFile)); err == nil || errors.Is(err, os.ErrNotExist) {
+		s.snapOnDisk.Store(false)
+	}
+}
+
+// readSnapshot is the snapshot's list and T, when txn sees a valid one
+// whose file matches it; nil otherwise.
+func (s *Store) readSnapshot(txn *badger.Txn) (*inbox.List, uint64) {
+	m, ok, err := snapshotMeta(txn)
+	if err != nil || !ok {
+		return nil, 0
+	}
+	l, err := readSnapshotFile(filepath.Join(s.dir, snapFile), m)
+	if err != nil {
+		s.snapBad.Store(true) // the next writer's Close writes a good one
+		return nil, 0
+	}
+	return l, m.ts
+}
+
+func readSnapshotFile(path string, m snapMeta) (*inbox.List, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.Size() != m.size || m.size < snapHeader+snapTrailer {
+		return nil, fmt.Errorf("%s: %d bytes, want %d", path, fi.Size(), m.size)
+	}
+	// One buffer that the list's strings and columns point into: held
+	// once, for as long as the list.
+	b := make([]byte, m.size)
+	if _, err := f.ReadAt(b, 0); err != nil {
+		return nil, err
+	}
+	body := b[:len(b)-snapTrailer]
+	if crc := crc32.Checksum(body, castagnoli); crc != m.crc || crc != binary.LittleEndian.Uint32(b[len(body):]) {
+		return nil, fmt.Errorf("%s: bad checksum", path)
+	}
+	if !bytes.Equal(b[:8], snapMagic) || binary.LittleEndian.Uint64(b[8:]) != snapVersion ||
+		binary.LittleEndian.Uint64(b[16:]) != m.ts {
+		return nil, fmt.Errorf("%s: not a snapshot of this version", path)
+	}
+	l, err := inbox.Decode(body[snapHeader:])
+	if err != nil {
+		return nil, err
+	}
+	if uint64(l.Len()) != binary.LittleEndian.Uint64(b[24:]) {
+		return nil, fmt.Errorf("%s: row count differs", path)
+	}
+	return l, nil
+}
+
+// writeSnapshot writes l, built at read timestamp ts, as the snapshot:
+// file first (temporary name, synced, renamed, directory synced), then its
+// record in Badger. Called with snapMu held.
+func (s *Store) writeSnapshot(l *inbox.List, ts uint64) error {
+	b := make([]byte, snapHeader, snapHeader+l.Len()*256)
+	copy(b, snapMagic)
+	binary.LittleEndian.PutUint64(b[8:], snapVersion)
+	binary.LittleEndian.PutUint64(b[16:], ts)
+	binary.LittleEndian.PutUint64(b[24:], uint64(l.Len()))
+	b, err := l.AppendTo(b)
+	if err != nil {
+		return err
+	}
+	crc := crc32.Checksum(b, castagnoli)
+	b = binary.LittleEndian.AppendUint32(b, crc)
+	b = append(b, 0, 0, 0, 0)
+	if err := s.ensureSpace(len(b)); err != nil {
+		return err
+	}
+	path := filepath.Join(s.dir, snapFile)
+	tmp := path + ".tmp"
+	if err := writeSynced(tmp, b); err != nil {
+		_ = os.Remove(tmp)
+		return err
+	}
+	// A summary deleted since ts: the snapshot is stale already, and may
+	// hold what was erased. (Checked under snapMu, which afterDeletes
+	// takes to remove the file: a deletion either comes before this check
+	// or removes the file after the rename.)
+	stale := false
+	if err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(metaSummaryDel)
+		stale = err == nil && item.Version() > ts
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			err = nil
+		}
+		return err
+	}); err != nil || stale {
+		_ = os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
+		return err
+	}
+	s.snapOnDisk.Store(true)
+	if d, err := os.Open(s.dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	err = s.db.Update(func(txn *badger.Txn) error {
+		return txn.Set(metaInboxSnap, snapMeta{ts: ts, size: int64(len(b)), crc: crc}.encode())
+	})
+	if err == nil {
+		s.snapBad.Store(false)
+	}
+	return mapErr(err)
+}
+
+func writeSynced(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// refreshSnapshot writes a new snapshot when at least minDelta summaries
+// were written since the current one (1: any), or there is none valid
+// (then only if any summary is stored; else the stale file goes).
+func (s *Store) refreshSnapshot(minDelta int) error {
+	s.snapMu.Lock()
+	defer s.snapMu.Unlock()
+	txn := s.db.NewTransaction(false)
+	defer txn.Discard()
+	m, ok, err := snapshotMeta(txn)
+	if err != nil {
+		return mapErr(err)
+	}
+	if ok && !s.snapBad.Load() {
+		fi, err := os.Stat(filepath.Join(s.dir, snapFile))
+		ok = err == nil && fi.Size() == m.size
+	}
+	if ok && !s.snapBad.Load() {
+		if countSince(txn, m.ts, minDelta) < minDelta {
+			return nil
+		}
+	} else if countSince(txn, 0, 1) == 0 {
+		s.removeSnapshot()
+		if m.size != 0 {
+			return mapErr(s.db.Update(func(txn *badger.Txn) error { return deleteKeys(txn, metaInboxSnap) }))
+		}
+		return nil
+	}
+	l, err := s.inboxAt(txn)
+	if err != nil {
+		return err
+	}
+	return s.writeSnapshot(l, txn.ReadTs())
+}
+
+// countSince counts the summary keys written after version ts, up to
+// limit.
+func countSince(txn *badger.Txn, ts uint64, limit int) int {
+	opt := badger.IteratorOptions{Prefix: prefix(prefixSummary), SinceTs: ts}
+	it := txn.NewIterator(opt)
+	defer it.Close()
+	n := 0
+	for it.Rewind(); it.Valid() && n < limit; it.Next() {
+		n++
+	}
+	return n
+}
+
+// lastInbox is the last list Inbox made, and the read timestamp it was
+// made at, held weakly: while its caller keeps it, the next Inbox (or
+// snapshot) starts from it instead of the file.
+type lastInbox struct {
+	l  weak.Pointer[inbox.List]
+	ts uint64
+}
+
+// inboxAt is the inbox as txn sees it: a snapshot (the last list made, or
+// the file) with the summaries written since merged in, or else the full
+// scan.
+func (s *Store) inboxAt(txn *badger.Txn) (*inbox.List, error) {
+	base, ts := s.recentInbox(txn)
+	if base == nil {
+		base, ts = s.readSnapshot(txn)
+	}
+	var l *inbox.List
+	if base != nil {
+		delta, err := scanSince(txn, ts)
+		if err != nil {
+			return nil, err
+		}
+		l = inbox.Upsert(base, delta)
+	} else {
+		var err error
+		if l, err = s.fullInbox(txn); err != nil {
+			return nil, err
+		}
+	}
+	s.last.Store(&lastInbox{l: weak.Make(l), ts: txn.ReadTs()})
+	return l, nil
+}
+
+// recentInbox is the last list made, when it is still held, was made at or
+// before txn's view and no summary was deleted after it.
+func (s *Store) recentInbox(txn *badger.Txn) (*inbox.List, uint64) {
+	li := s.last.Load()
+	if li == nil || li.ts > txn.ReadTs() {
+		return nil, 0
+	}
+	l := li.l.Value()
+	if l == nil {
+		return nil, 0
+	}
+	item, err := txn.Get(metaSummaryDel)
+	if err == nil && item.Version() > li.ts || err != nil && !errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, 0
+	}
+	return l, li.ts
+}
+
+// scanSince is the summaries written after version ts, in list order.
+func scanSince(txn *badger.Txn, ts uint64) (*inbox.List, error) {
+	opt := badger.IteratorOptions{Prefix: prefix(prefixSummary), SinceTs: ts}
+	it := txn.NewIterator(opt)
+	defer it.Close()
+	b := inbox.NewBuilder(0)
+	var sum loop.Summary
+	reasons := make([]string, 0, 8)
+	for it.Rewind(); it.Valid(); it.Next() {
+		item := it.Item()
+		k := item.Key()
+		if len(k) < 9 {
+			continue
+		}
+		err := item.Value(func(v []byte) error {
+			if err := decodeSummaryView(v, string(k[9:]), tsFrom(k[1:9]), &sum, reasons); err != nil {
+				return err
+			}
+			b.Add(&sum)
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("summary of %q: %w", k[9:], err)
+		}
+	}
+	return inbox.Reversed(b.List()), nil
+}
+
+// maintainSnapshot is serve's (any long-running writer's) periodic
+// refresh, from the maintenance loop: off the write path, it reads a
+// consistent view while writes go on.
+func (s *Store) maintainSnapshot() {
+	_ = s.refreshSnapshot(snapDeltaRefresh) // a failed refresh leaves the old snapshot, still exact
+}
