@@ -14,7 +14,11 @@
 // byte separates an id from what follows it.
 //
 //	m <name>                      meta: "secret" (32 random bytes, the HMAC key
-//	                              for user ids), "schema" (version byte)
+//	                              for user ids), "schema" (version byte),
+//	                              "inbox_snap" (the inbox snapshot's read
+//	                              timestamp, size and crc32c: see snapshot.go),
+//	                              "summary_deleted" (empty; its version is the
+//	                              last deletion of a summary)
 //	e <ts> <id>                   the event, masked, as JSON (loop.Event),
 //	                              compressed (see body.go)
 //	s <ts> <id>                   its summary (compact binary, see summary.go):

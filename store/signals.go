@@ -258,12 +258,8 @@ func (s *Store) finishErase() error {
 // files that hold deleted values, so erased bytes leave the disk.
 func (s *Store) compact() {
 	// The deletions may still sit in a memtable, where no compaction sees
-	// them. Badger flushes memtables for DropPrefix when the prefix has
-	// data, so write a key to drop.
-	flush := metaKey("flush")
-	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Set(flush, nil) }); err == nil {
-		_ = s.db.DropPrefix(flush)
-	}
+	// them.
+	s.flushMemtable() // snapshot.go
 	_ = s.db.Flatten(2)
 	// Erased bodies must not wait for their file to be half garbage, as
 	// the periodic reclaim does: rewrite every value-log file that holds

@@ -226,7 +226,7 @@ func (s *Store) Close() error {
 			// After the settling: the snapshot's scan then reads a
 			// compacted tree. A failure leaves the old one, still
 			// exact, or none: the next open scans.
-			_ = s.refreshSnapshot(1) // snapshot.go
+			_ = s.refreshSnapshot(1, true) // snapshot.go
 		}
 		err = s.db.Close()
 		if err == nil && s.erased.Load() {

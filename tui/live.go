@@ -158,17 +158,35 @@ func (w *workspace) swap(msg rebuiltMsg) tea.Cmd {
 func marksFor(items *ilist.List, reviewer string, adjudicator bool, labels map[string]map[string]loop.Label,
 	sets map[loop.SetKind]map[string]loop.SetEntry, queue map[string]loop.QueueItem, shared map[string]bool,
 	leases map[string]store.Lease, now time.Time) ([]filter.Mark, []int32) {
+	// Only items with a label, a set entry or a queue entry have marks:
+	// those are looked up by id, instead of a million map lookups for
+	// the rest (a tenth of the start-up at 1M).
 	marks := make([]filter.Mark, items.Len())
+	mark := func(id string) (int, bool) {
+		i, ok := items.Find(id)
+		if ok {
+			marks[i] = markOf(reviewer, adjudicator, labels[id], sets, id)
+		}
+		return i, ok
+	}
+	for id := range labels {
+		mark(id)
+	}
+	for _, set := range sets {
+		for id := range set {
+			mark(id)
+		}
+	}
 	var qrows []int32
-	for i := range items.Len() {
-		id := items.ID(i)
-		marks[i] = markOf(reviewer, adjudicator, labels[id], sets, id)
-		if q, ok := queue[id]; ok && (len(q.Reviewers) == 0 || slices.Contains(q.Reviewers, reviewer)) {
+	for id, q := range queue { // last: Taken is added to the mark
+		i, ok := mark(id)
+		if ok && (len(q.Reviewers) == 0 || slices.Contains(q.Reviewers, reviewer)) {
 			qrows = append(qrows, int32(i))
 			if taken(reviewer, q, shared[id], labels[id], leases[id], now) {
 				marks[i] |= filter.Taken
 			}
 		}
 	}
+	slices.Sort(qrows)
 	return marks, qrows
 }

@@ -119,11 +119,16 @@ item is named with what to do. Exit status 1 when anything is missing.`,
 			if err != nil {
 				return withCode(exitInternal, err)
 			}
+			snap, err := st.InboxSnapshot()
+			if err != nil {
+				return withCode(exitInternal, err)
+			}
 			w := cmd.OutOrStdout()
 			if a.json {
 				b, _ := json.Marshal(map[string]any{"ready": ready, "checks": items,
 					"signals": map[string]int{"pending": pending, "dropped": dropped}, "kafka": ks,
-					"edge_sampling": map[string]int64{"unkept": unkept, "dropped_signals": droppedUnkept}})
+					"edge_sampling":  map[string]int64{"unkept": unkept, "dropped_signals": droppedUnkept},
+					"inbox_snapshot": snap})
 				fmt.Fprintln(w, string(b))
 			} else {
 				for _, it := range items {
@@ -147,6 +152,11 @@ item is named with what to do. Exit status 1 when anything is missing.`,
 				}
 				if ks != nil {
 					fmt.Fprintf(w, "  %-28s %s\n", "kafka (last serve)", kafkaSummary(ks))
+				}
+				if snap != nil {
+					fmt.Fprintf(w, "inbox snapshot: %d items, %d summaries written since (merged in at open)\n", snap.Rows, snap.Behind)
+				} else {
+					fmt.Fprintln(w, "inbox snapshot: none (the inbox opens by a full scan; the next close of a writer writes one)")
 				}
 				if ready {
 					fmt.Fprintln(w, "\nready: this loop can gate releases")

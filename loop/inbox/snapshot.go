@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unsafe"
 
 	"github.com/loupe-dev/loupe/loop/columns"
@@ -48,8 +49,15 @@ func Decode(b []byte) (*List, error) {
 	if v := d.U64(); d.Err() == nil && v != formatVersion {
 		return nil, fmt.Errorf("inbox: format %#x, want %#x", v, formatVersion)
 	}
-	l := &List{ids: d.Strings(), times: columns.GetFixed[int64](d), nums: columns.GetFixed[nums](d),
-		rl: columns.GetFixed[uint32](d)}
+	l := &List{ids: d.Strings()}
+	// The id table needs only the ids: it fills on another core while
+	// the rest is read.
+	var wg sync.WaitGroup
+	if d.Err() == nil {
+		wg.Go(l.index)
+	}
+	defer wg.Wait()
+	l.times, l.nums, l.rl = columns.GetFixed[int64](d), columns.GetFixed[nums](d), columns.GetFixed[uint32](d)
 	nl := d.U64()
 	if err := d.Err(); err != nil {
 		return nil, fmt.Errorf("inbox: %w", err)
@@ -82,7 +90,6 @@ func Decode(b []byte) (*List, error) {
 			return nil, errors.New("inbox: reason list code out of range")
 		}
 	}
-	l.index()
 	return l, nil
 }
 
