@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/loop/columns"
 	"github.com/loupe-dev/loupe/loop/inbox"
 )
 
@@ -227,27 +229,22 @@ func readHalves(f *os.File, b []byte) error {
 }
 
 // writeSnapshot writes l, built at read timestamp ts, as the snapshot:
-// file first (temporary name, synced, renamed, directory synced), then its
-// record in Badger. Called with snapMu held.
+// the file first (under a temporary name, renamed when whole), then its
+// record in Badger. The columns go to the file as they are encoded, not
+// made in memory first. Called with snapMu held.
+//
+// The file is not synced: the record (a synced Badger write) holds its
+// size and checksum, so a file a crash left short or stale is found out
+// and not used (the open scans, the next close writes a good one). A
+// sync would add half a second to the close of every writer for a cache.
 func (s *Store) writeSnapshot(l *inbox.List, ts uint64) error {
-	b := make([]byte, snapHeader, snapHeader+l.Len()*256)
-	copy(b, snapMagic)
-	binary.LittleEndian.PutUint64(b[8:], snapVersion)
-	binary.LittleEndian.PutUint64(b[16:], ts)
-	binary.LittleEndian.PutUint64(b[24:], uint64(l.Len()))
-	b, err := l.AppendTo(b)
-	if err != nil {
-		return err
-	}
-	crc := crc32.Checksum(b, castagnoli)
-	b = binary.LittleEndian.AppendUint32(b, crc)
-	b = append(b, 0, 0, 0, 0)
-	if err := s.ensureSpace(len(b)); err != nil {
+	if err := s.ensureSpace(l.Len() * 256); err != nil {
 		return err
 	}
 	path := filepath.Join(s.dir, snapFile)
 	tmp := path + ".tmp"
-	if err := writeSynced(tmp, b); err != nil {
+	size, crc, err := writeColumns(tmp, l, ts)
+	if err != nil {
 		_ = os.Remove(tmp)
 		return err
 	}
@@ -272,12 +269,8 @@ func (s *Store) writeSnapshot(l *inbox.List, ts uint64) error {
 		return err
 	}
 	s.snapOnDisk.Store(true)
-	if d, err := os.Open(s.dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
 	err = s.db.Update(func(txn *badger.Txn) error {
-		return txn.Set(metaInboxSnap, snapMeta{ts: ts, size: int64(len(b)), crc: crc}.encode())
+		return txn.Set(metaInboxSnap, snapMeta{ts: ts, size: size, crc: crc}.encode())
 	})
 	if err == nil {
 		s.snapBad.Store(false)
@@ -285,20 +278,41 @@ func (s *Store) writeSnapshot(l *inbox.List, ts uint64) error {
 	return mapErr(err)
 }
 
-func writeSynced(path string, b []byte) error {
+// writeColumns writes the snapshot file of l at ts to path: header,
+// columns, and the checksum of both. It returns the file's size and
+// checksum.
+func writeColumns(path string, l *inbox.List, ts uint64) (int64, uint32, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
+	defer f.Close()
+	bw := bufio.NewWriterSize(f, 1<<20)
+	var crc uint32
+	var size int64
+	e := &columns.Encoder{Sink: func(p []byte) error {
+		crc = crc32.Update(crc, castagnoli, p)
+		size += int64(len(p))
+		_, err := bw.Write(p)
 		return err
+	}}
+	h := make([]byte, snapHeader)
+	copy(h, snapMagic)
+	binary.LittleEndian.PutUint64(h[8:], snapVersion)
+	binary.LittleEndian.PutUint64(h[16:], ts)
+	binary.LittleEndian.PutUint64(h[24:], uint64(l.Len()))
+	e.B = h
+	if err := l.Encode(e); err != nil {
+		return 0, 0, err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
+	t := binary.LittleEndian.AppendUint32(nil, crc)
+	if _, err := bw.Write(append(t, 0, 0, 0, 0)); err != nil {
+		return 0, 0, err
 	}
-	return f.Close()
+	if err := bw.Flush(); err != nil {
+		return 0, 0, err
+	}
+	return size + snapTrailer, crc, f.Close()
 }
 
 // refreshSnapshot writes a new snapshot when at least minDelta summaries

@@ -15,15 +15,58 @@ import (
 	"unsafe"
 )
 
-// Encoder appends columns to B.
-type Encoder struct{ B []byte }
+// Encoder appends columns to B, or, with Sink set, hands them to Sink in
+// pieces of about a megabyte (large columns whole, without a copy), so
+// that writing a file of columns does not first make all of it in memory.
+type Encoder struct {
+	B    []byte
+	Sink func([]byte) error
+	n    int64 // bytes handed to Sink
+	err  error
+}
+
+// sinkChunk is how much B holds before it goes to Sink.
+const sinkChunk = 1 << 20
+
+// Err is the first error Sink returned (or a string too long to encode);
+// nothing is handed to Sink after it.
+func (e *Encoder) Err() error { return e.err }
+
+// Flush hands what B holds to Sink.
+func (e *Encoder) Flush() error {
+	if e.Sink != nil && e.err == nil && len(e.B) > 0 {
+		e.err = e.Sink(e.B)
+		e.n += int64(len(e.B))
+		e.B = e.B[:0]
+	}
+	return e.err
+}
+
+// write appends p, or hands it on.
+func (e *Encoder) write(p []byte) {
+	if e.Sink == nil || len(e.B)+len(p) <= sinkChunk {
+		e.B = append(e.B, p...)
+		return
+	}
+	if e.Flush() != nil {
+		return
+	}
+	if len(p) < sinkChunk {
+		e.B = append(e.B, p...)
+		return
+	}
+	e.err = e.Sink(p)
+	e.n += int64(len(p))
+}
 
 // U64 appends one value.
-func (e *Encoder) U64(v uint64) { e.B = binary.LittleEndian.AppendUint64(e.B, v) }
+func (e *Encoder) U64(v uint64) { e.write(binary.LittleEndian.AppendUint64(make([]byte, 0, 8), v)) }
+
+var zeros [8]byte
 
 func (e *Encoder) pad() {
-	for len(e.B)%8 != 0 {
-		e.B = append(e.B, 0)
+	if r := (e.n + int64(len(e.B))) % 8; r != 0 {
+		e.write(zeros[:8-r])
 	}
 }
 
@@ -33,7 +76,7 @@ func PutFixed[T any](e *Encoder, s []T) {
 	e.U64(uint64(len(s)))
 	if len(s) > 0 {
 		var z T
-		e.B = append(e.B, unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*int(unsafe.Sizeof(z)))...)
+		e.write(unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*int(unsafe.Sizeof(z))))
 	}
 	e.pad()
 }
@@ -42,18 +85,21 @@ func PutFixed[T any](e *Encoder, s []T) {
 // then their bytes one after another, padded to 8 bytes.
 func (e *Encoder) Strings(ss []string) error {
 	e.U64(uint64(len(ss)))
+	var l [4]byte
 	for _, s := range ss {
 		if uint64(len(s)) > 1<<32-1 {
-			return fmt.Errorf("columns: a string of %d bytes", len(s))
+			e.err = fmt.Errorf("columns: a string of %d bytes", len(s))
+			return e.err
 		}
-		e.B = binary.LittleEndian.AppendUint32(e.B, uint32(len(s)))
+		binary.LittleEndian.PutUint32(l[:], uint32(len(s)))
+		e.write(l[:])
 	}
 	e.pad()
 	for _, s := range ss {
-		e.B = append(e.B, s...)
+		e.write(unsafe.Slice(unsafe.StringData(s), len(s)))
 	}
 	e.pad()
-	return nil
+	return e.err
 }
 
 // ErrShort is the error of a decode that ran past the end of its bytes or

@@ -21,9 +21,18 @@ const formatVersion = 1<<32 | uint64(unsafe.Sizeof(nums{}))
 // written: Decode builds it again, with a seed of its own.
 func (l *List) AppendTo(b []byte) ([]byte, error) {
 	e := &columns.Encoder{B: b}
+	if err := l.Encode(e); err != nil {
+		return nil, err
+	}
+	return e.B, nil
+}
+
+// Encode is AppendTo to an encoder (which may hand the bytes on as they
+// come: see columns.Encoder.Sink). It flushes the encoder.
+func (l *List) Encode(e *columns.Encoder) error {
 	e.U64(formatVersion)
 	if err := e.Strings(l.ids); err != nil {
-		return nil, err
+		return err
 	}
 	columns.PutFixed(e, l.times)
 	columns.PutFixed(e, l.nums)
@@ -31,13 +40,13 @@ func (l *List) AppendTo(b []byte) ([]byte, error) {
 	e.U64(uint64(len(l.rlists)))
 	for _, rs := range l.rlists {
 		if err := e.Strings(rs); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if err := l.ix.AppendTo(e); err != nil {
-		return nil, err
+		return err
 	}
-	return e.B, nil
+	return e.Flush()
 }
 
 // Decode reads a list AppendTo wrote. Its ids, snippets and columns are
