@@ -494,29 +494,16 @@ type SnapshotState struct {
 }
 
 // InboxSnapshot reports the inbox snapshot an open would use, or nil when
-// there is none (none written yet, or summaries deleted since: the next
-// open scans every summary, and the next writer's close writes one).
+// there is none (none written yet, summaries deleted since, or the file
+// damaged: the next open scans every summary, and this writer's close
+// writes a good one). It reads and checks the whole file.
 func (s *Store) InboxSnapshot() (*SnapshotState, error) {
 	var st *SnapshotState
 	err := s.db.View(func(txn *badger.Txn) error {
-		m, ok, err := snapshotMeta(txn)
-		if err != nil || !ok {
-			return err
+		l, ts := s.readSnapshot(txn)
+		if l != nil {
+			st = &SnapshotState{Rows: l.Len(), Behind: countSince(txn, ts, 1<<30)}
 		}
-		f, err := os.Open(filepath.Join(s.dir, snapFile))
-		if err != nil {
-			return nil
-		}
-		defer f.Close()
-		var h [snapHeader]byte
-		fi, err := f.Stat()
-		if err != nil || fi.Size() != m.size {
-			return nil
-		}
-		if _, err := f.ReadAt(h[:], 0); err != nil || !bytes.Equal(h[:8], snapMagic) || binary.LittleEndian.Uint64(h[16:]) != m.ts {
-			return nil
-		}
-		st = &SnapshotState{Rows: int(binary.LittleEndian.Uint64(h[24:])), Behind: countSince(txn, m.ts, 1<<30)}
 		return nil
 	})
 	return st, mapErr(err)
