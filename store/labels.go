@@ -324,6 +324,10 @@ func (s *Store) Restore(r io.Reader) error {
 		return fmt.Errorf("store %s is not empty: restore needs a new store directory", s.dir)
 	}
 	if err := s.db.Load(r, 256); err != nil {
+		// A Load cut short leaves Badger's oracle waiting for versions
+		// that never commit: no transaction may start after it, so the
+		// close must not write a snapshot.
+		s.loadFailed.Store(true)
 		return fmt.Errorf("restore: %w", mapErr(err))
 	}
 	// The backup's snapshot record is of another directory's file.

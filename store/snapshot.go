@@ -66,7 +66,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // snapDeltaRefresh is how many summaries written since the snapshot make a
 // long-running writer (serve) write a new one at its next maintenance
 // tick: the delta an open merges stays small.
-const snapDeltaRefresh = 20000
+var snapDeltaRefresh = 20000
 
 // snapMeta is m inbox_snap's value.
 type snapMeta struct {

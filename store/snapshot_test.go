@@ -373,3 +373,101 @@ func TestEveryDeleteGoesThroughDeleteKeys(t *testing.T) {
 		}
 	}
 }
+
+// A long-running writer (serve) refreshes the snapshot from its
+// maintenance tick once enough summaries were written since, and not
+// before; the inbox stays the full scan throughout.
+func TestMaintenanceRefreshesTheSnapshot(t *testing.T) {
+	defer func(n int) { snapDeltaRefresh = n }(snapDeltaRefresh)
+	snapDeltaRefresh = 5
+	dir := t.TempDir()
+	st, err := Open(dir, Options{Holder: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	put := func(from, n int) {
+		var evs []*loop.Event
+		for i := from; i < from+n; i++ {
+			evs = append(evs, ev(fmt.Sprintf("m%03d", i), t0.Add(time.Duration(i)*time.Second), fmt.Sprintf("text %d", i)))
+		}
+		if _, err := st.PutEvents(evs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	state := func() *SnapshotState {
+		s, err := st.InboxSnapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	put(0, 3)
+	st.maintainSnapshot() // none yet: written whatever the delta
+	if s := state(); s == nil || s.Rows != 3 || s.Behind != 0 {
+		t.Fatalf("first tick: %+v", s)
+	}
+	put(3, 4)
+	st.maintainSnapshot()
+	if s := state(); s == nil || s.Rows != 3 || s.Behind != 4 {
+		t.Fatalf("a tick with 4 written since: %+v", s)
+	}
+	checkInbox(t, st, "behind by 4")
+	put(7, 1)
+	st.maintainSnapshot()
+	if s := state(); s == nil || s.Rows != 8 || s.Behind != 0 {
+		t.Fatalf("a tick with 5 written since: %+v", s)
+	}
+	st.last.Store(nil)
+	checkInbox(t, st, "refreshed")
+}
+
+// A restore whose Load was cut short closes (Badger then cannot start a
+// transaction: the close must not try to write a snapshot), and a whole
+// one closes with a snapshot of what was restored.
+func TestRestoreClosesAndSnapshots(t *testing.T) {
+	src := openT(t)
+	var evs []*loop.Event
+	for i := range 300 {
+		evs = append(evs, ev(fmt.Sprintf("r%03d", i), t0.Add(time.Duration(i)*time.Second), fmt.Sprintf("restored text %d", i)))
+	}
+	if _, err := src.PutEvents(evs); err != nil {
+		t.Fatal(err)
+	}
+	var bak bytes.Buffer
+	if err := src.Backup(&bak); err != nil {
+		t.Fatal(err)
+	}
+	cut, err := Open(t.TempDir(), Options{Holder: "test", ForRestore: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cut.Restore(bytes.NewReader(bak.Bytes()[:bak.Len()/2])); err == nil {
+		t.Fatal("half a backup restored")
+	}
+	if err := cut.Close(); err != nil {
+		t.Logf("close after a cut restore: %v", err)
+	}
+	dir := t.TempDir()
+	whole, err := Open(dir, Options{Holder: "test", ForRestore: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := whole.Restore(bytes.NewReader(bak.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	if err := whole.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := Open(dir, Options{Holder: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if !snapshotUsed(t, st) {
+		t.Fatal("no snapshot after a restore")
+	}
+	if l := checkInbox(t, st, "restored"); l.Len() != 300 {
+		t.Fatalf("%d items restored", l.Len())
+	}
+}

@@ -108,6 +108,8 @@ type Store struct {
 	snapOnDisk atomic.Bool
 	snapBad    atomic.Bool
 	last       atomic.Pointer[lastInbox]
+	// loadFailed says a Restore's Load failed: see Restore.
+	loadFailed atomic.Bool
 
 	stopGC chan struct{}
 	gcDone chan struct{}
@@ -226,7 +228,9 @@ func (s *Store) Close() error {
 			// After the settling: the snapshot's scan then reads a
 			// compacted tree. A failure leaves the old one, still
 			// exact, or none: the next open scans.
-			_ = s.refreshSnapshot(1, true) // snapshot.go
+			if !s.loadFailed.Load() {
+				_ = s.refreshSnapshot(1, true) // snapshot.go
+			}
 		}
 		err = s.db.Close()
 		if err == nil && s.erased.Load() {

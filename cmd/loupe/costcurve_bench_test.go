@@ -29,11 +29,13 @@ func BenchmarkCostTUIOpen(b *testing.B) {
 	if dir == "" {
 		b.Skip("set LOUPE_BENCH_STORE to a store directory (scripts/cost-curve.sh builds them)")
 	}
-	var first, loaded, filtered, rss, cpu []float64
+	var first, loaded, filtered, rss, cpu, peak []float64
 	for b.Loop() {
 		r := startupOnce(b, loupeBin, dir)
 		first, loaded, filtered, rss, cpu = append(first, r.first), append(loaded, r.loaded), append(filtered, r.filtered), append(rss, r.rss), append(cpu, r.loadCPU)
+		peak = append(peak, r.peak)
 	}
+	b.ReportMetric(peak[0], "first-open-peak-anon-MB")
 	b.ReportMetric(first[0], "first-open-first-frame-ms")
 	b.ReportMetric(loaded[0], "first-open-loaded-ms")
 	b.ReportMetric(filtered[0], "first-open-filter-ready-ms")
@@ -44,6 +46,7 @@ func BenchmarkCostTUIOpen(b *testing.B) {
 		b.ReportMetric(median(filtered[1:]), "reopen-filter-ready-ms")
 		b.ReportMetric(median(rss[1:]), "reopen-anon-rss-MB")
 		b.ReportMetric(median(cpu[1:]), "reopen-cpu-ms")
+		b.ReportMetric(median(peak[1:]), "reopen-peak-anon-MB")
 	}
 }
 
