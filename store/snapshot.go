@@ -63,6 +63,16 @@ const (
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
+// snapCloseDelta is how many summaries written since the snapshot make a
+// closing writer write a new one; fewer are merged in at each open, which
+// costs less than rewriting a million-item file at the close of every
+// small ingest; unless the tables an open's delta scan would read hold
+// snapStaleKeys keys or more (compaction spreads new versions into
+// tables of old keys).
+var snapCloseDelta = 2000
+
+const snapStaleKeys = 200_000
+
 // snapDeltaRefresh is how many summaries written since the snapshot make a
 // long-running writer (serve) write a new one at its next maintenance
 // tick: the delta an open merges stays small.
@@ -316,8 +326,9 @@ func writeColumns(path string, l *inbox.List, ts uint64) (int64, uint32, error) 
 }
 
 // refreshSnapshot writes a new snapshot when at least minDelta summaries
-// were written since the current one (1: any), or there is none valid
-// (then only if any summary is stored; else the stale file goes).
+// were written since the current one (or any, when an open's delta scan
+// would read many tables: keysSince), or there is none valid (then only
+// if any summary is stored; else the stale file goes).
 //
 // closing says the store is closing (no write can come after): the
 // memtable is then flushed first and one more version committed, so that
@@ -365,7 +376,8 @@ func (s *Store) snapshotDue(minDelta int) (bool, error) {
 		ok = err == nil && fi.Size() == m.size
 	}
 	if ok && !s.snapBad.Load() {
-		return countSince(txn, m.ts, minDelta) >= minDelta, nil
+		n := countSince(txn, m.ts, minDelta)
+		return n >= minDelta || n > 0 && s.keysSince(m.ts) >= snapStaleKeys, nil
 	}
 	if countSince(txn, 0, 1) > 0 {
 		return true, nil
@@ -375,6 +387,19 @@ func (s *Store) snapshotDue(minDelta int) (bool, error) {
 		return false, mapErr(s.db.Update(func(txn *badger.Txn) error { return deleteKeys(txn, metaInboxSnap) }))
 	}
 	return false, nil
+}
+
+// keysSince is how many keys the tables that may hold summaries written
+// after ts hold: about what an open's delta scan reads (it skips the
+// other tables whole).
+func (s *Store) keysSince(ts uint64) int {
+	n := 0
+	for _, t := range s.db.Tables() {
+		if t.MaxVersion > ts && len(t.Left) > 0 && len(t.Right) > 0 && t.Left[0] <= prefixSummary && t.Right[0] >= prefixSummary {
+			n += int(t.KeyCount)
+		}
+	}
+	return n
 }
 
 // flushMemtable writes Badger's memtables to tables: Badger flushes them

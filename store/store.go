@@ -229,7 +229,7 @@ func (s *Store) Close() error {
 			// compacted tree. A failure leaves the old one, still
 			// exact, or none: the next open scans.
 			if !s.loadFailed.Load() {
-				_ = s.refreshSnapshot(1, true) // snapshot.go
+				_ = s.refreshSnapshot(snapCloseDelta, true) // snapshot.go
 			}
 		}
 		err = s.db.Close()
