@@ -160,9 +160,12 @@ func (s *Store) afterDeletes() {
 	_ = err // a failed check leaves the file to the next writer: it is not used
 }
 
-// removeSnapshot removes the file. Called with snapMu held.
+// removeSnapshot removes the file, and a temporary one a crash left.
+// Called with snapMu held.
 func (s *Store) removeSnapshot() {
-	if err := os.Remove(filepath.Join(s.dir, snapFile)); err == nil || errors.Is(err, os.ErrNotExist) {
+	path := filepath.Join(s.dir, snapFile)
+	_ = os.Remove(path + ".tmp")
+	if err := os.Remove(path); err == nil || errors.Is(err, os.ErrNotExist) {
 		s.snapOnDisk.Store(false)
 	}
 }

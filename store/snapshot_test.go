@@ -351,11 +351,18 @@ func TestForgetLeavesNoSnippetInTheSnapshot(t *testing.T) {
 	if _, err := st.Inbox(); err != nil { // the list held: the next snapshot may start from it
 		t.Fatal(err)
 	}
+	// As a crash in the middle of writing a snapshot leaves it.
+	if err := os.WriteFile(path+".tmp", []byte("words of u-gone number 0"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if n, err := st.Forget(st.UserHash("u-gone")); err != nil || n != 20 {
 		t.Fatalf("forget: %d, %v", n, err)
 	}
 	if _, err := os.Stat(path); err == nil {
 		t.Fatal("the snapshot file is still there after forget")
+	}
+	if _, err := os.Stat(path + ".tmp"); err == nil {
+		t.Fatal("a temporary snapshot a crash left is still there after forget")
 	}
 	if snapshotUsed(t, st) {
 		t.Fatal("a snapshot is valid after forget")

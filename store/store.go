@@ -171,6 +171,11 @@ func Open(dir string, o Options) (*Store, error) {
 	if _, err := os.Stat(filepath.Join(dir, snapFile)); err == nil {
 		s.snapOnDisk.Store(true)
 	}
+	if !o.ReadOnly {
+		// A snapshot a crash cut short (snapshot.go): it may hold what
+		// was erased since.
+		_ = os.Remove(filepath.Join(dir, snapFile+".tmp"))
+	}
 	s.space.free = statfsFree
 	if o.FreeSpace != nil {
 		s.space.free = o.FreeSpace
