@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/loupe-dev/loupe/store"
@@ -21,21 +22,23 @@ type committer struct {
 }
 
 type put struct {
-	recs   []store.Record
-	status []store.PutStatus
-	err    error
-	done   chan struct{}
+	recs    []store.Record
+	status  []store.PutStatus
+	changed []store.Changed // Record indexes into recs
+	err     error
+	done    chan struct{}
 }
 
-// put stores recs and returns once they are durable (or failed).
-func (c *committer) put(recs []store.Record) ([]store.PutStatus, error) {
+// put stores recs and returns once they are durable (or failed), with the
+// events whose stored view changed (store.PutRecordsChanged).
+func (c *committer) put(recs []store.Record) ([]store.PutStatus, []store.Changed, error) {
 	p := &put{recs: recs, done: make(chan struct{})}
 	c.mu.Lock()
 	c.queue = append(c.queue, p)
 	if c.busy {
 		c.mu.Unlock()
 		<-p.done
-		return p.status, p.err
+		return p.status, p.changed, p.err
 	}
 	// Leader: commit what is queued until nothing is.
 	c.busy = true
@@ -48,7 +51,7 @@ func (c *committer) put(recs []store.Record) ([]store.PutStatus, error) {
 	}
 	c.busy = false
 	c.mu.Unlock()
-	return p.status, p.err
+	return p.status, p.changed, p.err
 }
 
 func (c *committer) commit(group []*put) {
@@ -59,7 +62,7 @@ func (c *committer) commit(group []*put) {
 	}()
 	if len(group) == 1 {
 		p := group[0]
-		p.status, p.err = c.st.PutRecords(p.recs)
+		p.status, p.changed, p.err = c.st.PutRecordsChanged(p.recs)
 		return
 	}
 	n := 0
@@ -70,13 +73,25 @@ func (c *committer) commit(group []*put) {
 	for _, p := range group {
 		all = append(all, p.recs...)
 	}
-	status, err := c.st.PutRecords(all)
+	status, changed, err := c.st.PutRecordsChanged(all)
+	ends := make([]int, len(group)) // ends[k]: the index after put k's records
 	off := 0
-	for _, p := range group {
+	for k, p := range group {
 		p.err = err
 		if off < len(status) {
 			p.status = status[off:min(off+len(p.recs), len(status))]
 		}
 		off += len(p.recs)
+		ends[k] = off
+	}
+	for _, ch := range changed {
+		k, _ := slices.BinarySearch(ends, ch.Record+1)
+		if k == len(group) {
+			continue
+		}
+		if k > 0 {
+			ch.Record -= ends[k-1]
+		}
+		group[k].changed = append(group[k].changed, ch)
 	}
 }

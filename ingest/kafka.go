@@ -86,6 +86,10 @@ type Kafka struct {
 
 	rejMu sync.Mutex
 
+	// caughtUp asks Run to commit now: a partition's worker stored up to
+	// the end it last saw (see storeLoop).
+	caughtUp chan struct{}
+
 	m kafkaCounters
 }
 
@@ -131,7 +135,7 @@ func NewKafka(sub Submitter, o KafkaOptions) (*Kafka, error) {
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
 	}
-	k := &Kafka{o: o, sub: sub, parts: map[int32]*kpart{}, known: map[int32]partState{}}
+	k := &Kafka{o: o, sub: sub, parts: map[int32]*kpart{}, known: map[int32]partState{}, caughtUp: make(chan struct{}, 1)}
 	k.m.reasons = map[string]int64{}
 	return k, nil
 }
@@ -225,6 +229,29 @@ func (k *Kafka) Run(ctx context.Context) error {
 		}
 	}()
 
+	// A partition that has stored everything up to its end commits at
+	// once instead of at the next tick of the commit interval: a caught-up
+	// consumer shows no lag, and a restart redelivers nothing. At most
+	// ten times a second, so that a trickle of records cannot turn into a
+	// commit per record.
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-k.caughtUp:
+			}
+			if err := cl.CommitMarkedOffsets(ctx); err != nil && ctx.Err() == nil {
+				k.o.Logf("kafka: commit: %v", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+
 	lastErr := time.Time{}
 	for ctx.Err() == nil {
 		fetches := cl.PollRecords(ctx, 4*k.o.BatchSize)
@@ -269,6 +296,9 @@ func (k *Kafka) Run(ctx context.Context) error {
 }
 
 func (k *Kafka) assigned(_ context.Context, cl *kgo.Client, assigned map[string][]int32) {
+	if ids := assigned[k.o.Topic]; len(ids) > 0 {
+		k.o.Logf("kafka: group %s gave this process partitions %v of %s", k.o.Group, ids, k.o.Topic)
+	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	for _, id := range assigned[k.o.Topic] {
@@ -389,8 +419,24 @@ func (p *kpart) release(batch []*kgo.Record) {
 
 func lineCount(v []byte) int { return bytes.Count(v, []byte{'\n'}) + 1 }
 
+// run stores the partition's batches in offset order. It prepares the
+// next batch (decoding, masking: CPU) while the last one is being written
+// (storeLoop), when the submitter is a Stager: otherwise the partitions'
+// workers, whose writes the pipeline merges into shared commits, would
+// all wait on each commit together and then all prepare together,
+// leaving the writer idle half the time.
 func (p *kpart) run() {
 	defer close(p.done)
+	ready := make(chan *staged, 1)
+	stored := make(chan struct{})
+	go func() {
+		defer close(stored)
+		p.storeLoop(ready)
+	}()
+	defer func() {
+		close(ready)
+		<-stored
+	}()
 	k := p.k
 	for {
 		batch := p.take(k.o.BatchSize)
@@ -402,15 +448,36 @@ func (p *kpart) run() {
 				continue
 			}
 		}
+		s := k.stage(p.id, batch)
+		select {
+		case ready <- s:
+		case <-p.quit:
+			return
+		}
+	}
+}
+
+// storeLoop writes the staged batches in order, retrying a failed one
+// until it is stored or the partition stops, and marks each for commit
+// once it is durable. After quit it stores nothing more: what was not
+// marked is delivered again to the partition's next owner.
+func (p *kpart) storeLoop(ready <-chan *staged) {
+	k := p.k
+	for s := range ready {
+		select {
+		case <-p.quit:
+			continue // drained: not marked
+		default:
+		}
 		wait := 100 * time.Millisecond
 		for {
-			err := k.handle(p.id, batch)
+			err := k.store(s)
 			if err == nil {
 				break
 			}
 			k.m.storeErrors.Add(1)
 			k.o.Logf("kafka: partition %d, offsets %d-%d not stored, retrying in %s: %v",
-				p.id, batch[0].Offset, batch[len(batch)-1].Offset, wait, err)
+				p.id, s.batch[0].Offset, s.batch[len(s.batch)-1].Offset, wait, err)
 			select {
 			case <-p.quit:
 				return // not marked: the next owner (or restart) redelivers
@@ -418,14 +485,15 @@ func (p *kpart) run() {
 			}
 			wait = min(2*wait, 30*time.Second)
 		}
-		last := batch[len(batch)-1]
+		last := s.batch[len(s.batch)-1]
 		p.cl.MarkCommitRecords(last)
 		p.next.Store(last.Offset + 1)
-		p.release(batch)
-		select {
-		case <-p.quit:
-			return
-		default:
+		p.release(s.batch)
+		if last.Offset+1 >= p.hwm.Load() {
+			select {
+			case k.caughtUp <- struct{}{}:
+			default:
+			}
 		}
 	}
 }
@@ -446,13 +514,20 @@ type itemRef struct {
 	line int
 }
 
-// handle submits a batch of records and, once it is durable, writes and
-// syncs its rejects and counts it. On error nothing is counted or written:
-// the batch is submitted again (idempotent ids make that safe).
-func (k *Kafka) handle(part int32, batch []*kgo.Record) error {
-	var items []Item
-	var refs []itemRef
-	blank := 0
+// staged is a batch of records split into items and, when the submitter
+// is a Stager, prepared.
+type staged struct {
+	batch []*kgo.Record
+	items []Item
+	refs  []itemRef
+	blank int
+	pr    *Prepared // nil: not prepared (yet, or again after a failed write)
+}
+
+// stage splits a batch's records into items (a value may be NDJSON) and
+// prepares them when it can. It does no I/O.
+func (k *Kafka) stage(part int32, batch []*kgo.Record) *staged {
+	s := &staged{batch: batch}
 	source := "kafka:" + k.o.Topic + "/" + strconv.Itoa(int(part))
 	for _, r := range batch {
 		v := r.Value
@@ -470,30 +545,50 @@ func (k *Kafka) handle(part int32, batch []*kgo.Record) error {
 				l = bytes.TrimPrefix(l, []byte("\xef\xbb\xbf"))
 			}
 			if len(bytes.TrimSpace(l)) == 0 {
-				blank++
+				s.blank++
 				continue
 			}
 			it := Item{Data: l, Source: source, Line: n}
 			if len(l) > loop.MaxLineBytes {
 				it.Data, it.Long = l[:loop.MaxLineBytes], true
 			}
-			items = append(items, it)
-			refs = append(refs, itemRef{r, n})
+			s.items = append(s.items, it)
+			s.refs = append(s.refs, itemRef{r, n})
 		}
 	}
+	if st, ok := k.sub.(Stager); ok && len(s.items) > 0 {
+		s.pr = st.Prepare(s.items)
+	}
+	return s
+}
+
+// store submits a staged batch and, once it is durable, writes and syncs
+// its rejects and counts it. On error nothing is counted or written: the
+// batch is stored again (idempotent ids make that safe), prepared anew.
+func (k *Kafka) store(s *staged) error {
 	var rejects []KafkaReject
 	var sum Summary
-	if len(items) > 0 {
-		outs, s, err := k.sub.Submit(context.Background(), items)
+	if len(s.items) > 0 {
+		var outs []Outcome
+		var err error
+		if st, ok := k.sub.(Stager); ok {
+			pr := s.pr
+			if pr == nil {
+				pr = st.Prepare(s.items)
+			}
+			s.pr = nil
+			outs, sum, err = st.Write(context.Background(), pr)
+		} else {
+			outs, sum, err = k.sub.Submit(context.Background(), s.items)
+		}
 		if err != nil {
 			return err
 		}
-		sum = s
 		for i, o := range outs {
 			if o.Status != Rejected || o.Err == nil {
 				continue
 			}
-			rj, ref := NewReject(items[i], o.Err), refs[i]
+			rj, ref := NewReject(s.items[i], o.Err), s.refs[i]
 			rejects = append(rejects, KafkaReject{Topic: ref.rec.Topic, Partition: ref.rec.Partition, Offset: ref.rec.Offset,
 				Line: ref.line, Reason: rj.Reason, Error: rj.Error, Raw: rj.Raw})
 		}
@@ -501,13 +596,13 @@ func (k *Kafka) handle(part int32, batch []*kgo.Record) error {
 	if err := k.writeRejects(rejects); err != nil {
 		return err
 	}
-	k.m.records.Add(int64(len(batch)))
-	k.m.items.Add(int64(len(items)))
+	k.m.records.Add(int64(len(s.batch)))
+	k.m.items.Add(int64(len(s.items)))
 	k.m.accepted.Add(int64(sum.Accepted))
 	k.m.duplicates.Add(int64(sum.Duplicates))
 	k.m.signals.Add(int64(sum.Signals))
 	k.m.withdrawn.Add(int64(sum.Withdrawn))
-	k.m.blank.Add(int64(blank))
+	k.m.blank.Add(int64(s.blank))
 	k.m.mu.Lock()
 	for _, rj := range rejects {
 		k.m.reasons[rj.Reason]++

@@ -225,7 +225,11 @@ func (o *OTLP) assembleGroup(group []*assembly) (err error) {
 		return err
 	}
 	if on := o.p.o.OnStored; on != nil && len(changed) > 0 {
-		if err := on(changed); err != nil {
+		chg, err := st.ChangedOf(changed)
+		if err != nil {
+			return err
+		}
+		if err := on(chg); err != nil {
 			return err
 		}
 	}

@@ -431,7 +431,12 @@ func TestOTLPSignalsAndReplacement(t *testing.T) {
 	// The thumb first (pending), the children, then the root.
 	st2 := openStore(t)
 	var stored []string
-	p2 := New(st2, PipelineOptions{OnStored: func(ids []string) error { stored = append(stored, ids...); return nil }})
+	p2 := New(st2, PipelineOptions{OnStored: func(chg []store.Changed) error {
+		for _, c := range chg {
+			stored = append(stored, c.Summary.ID)
+		}
+		return nil
+	}})
 	c2 := NewCollector(p2, CollectorOptions{})
 	if outs, _ := submit(t, p2, thumb); outs[0].Status != Pending {
 		t.Fatalf("early thumb: %+v", outs[0])

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"github.com/loupe-dev/loupe/loop/sample"
 	"runtime"
-	"slices"
 	"sync"
 
 	"github.com/loupe-dev/loupe/loop"
@@ -58,11 +57,13 @@ type PipelineOptions struct {
 	// batch; default GOMAXPROCS.
 	Workers int
 	// OnStored, when set, is called after each durable write with the
-	// ids of the events whose stored view (the interaction merged with
-	// its signals) is new or changed, in no particular order, each once.
-	// `loupe serve` samples them into the review queue. An error it
-	// returns is reported by Submit (the records stay stored).
-	OnStored func(ids []string) error
+	// events whose stored view (the interaction merged with its signals)
+	// is new or changed, each once, as they now are (their summaries, and
+	// whether anyone has labelled them). Interactions edge sampling did
+	// not keep are not among them. `loupe serve` samples them into the
+	// review queue. An error it returns is reported by Submit (the
+	// records stay stored).
+	OnStored func(changed []store.Changed) error
 	// Keep is edge sampling (loupe.yaml's intake.keep): the interactions
 	// it does not pick are counted in the store's aggregates, not stored
 	// in full. Every source of this pipeline (files, HTTP, OTLP, Kafka)
@@ -178,9 +179,36 @@ func (p *Pipeline) Submit(ctx context.Context, items []Item) ([]Outcome, Summary
 	if err := ctx.Err(); err != nil {
 		return nil, Summary{Reasons: map[string]int{}}, err
 	}
-	ps := p.prepareAll(items)
-	outs, err := p.write(ps)
-	sum := Summary{Read: len(items), Reasons: map[string]int{}}
+	return p.Write(ctx, p.Prepare(items))
+}
+
+// Prepared is a batch of items decoded, consent-gated, masked and encoded
+// (Prepare), ready to be stored (Write) once.
+type Prepared struct {
+	ps      []prepared
+	written bool
+}
+
+// Prepare does the CPU work of Submit on items, in parallel for big
+// batches; it does no I/O. See Stager.
+func (p *Pipeline) Prepare(items []Item) *Prepared {
+	return &Prepared{ps: p.prepareAll(items)}
+}
+
+// Write stores a prepared batch and returns once it is durable, as Submit
+// does. A Prepared is written once: the store may change what it holds,
+// so a batch whose Write failed is prepared again.
+func (p *Pipeline) Write(ctx context.Context, pr *Prepared) ([]Outcome, Summary, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, Summary{Reasons: map[string]int{}}, err
+	}
+	if pr.written {
+		return nil, Summary{Reasons: map[string]int{}}, errors.New("ingest: a prepared batch is written once; prepare it again")
+	}
+	pr.written = true
+	outs, err := p.write(pr.ps)
+	pr.ps = nil
+	sum := Summary{Read: len(outs), Reasons: map[string]int{}}
 	for _, o := range outs {
 		sum.count(o)
 	}
@@ -307,8 +335,7 @@ func (p *Pipeline) write(ps []prepared) ([]Outcome, error) {
 	if len(recs) == 0 {
 		return outs, nil
 	}
-	status, err := p.commit.put(recs)
-	var changed []string
+	status, changed, err := p.commit.put(recs)
 	for j, i := range at {
 		st := store.Failed
 		if j < len(status) {
@@ -320,9 +347,6 @@ func (p *Pipeline) write(ps []prepared) ([]Outcome, error) {
 		switch st {
 		case store.Stored:
 			outs[i].Status = Accepted
-			if p.o.OnStored != nil && !recs[j].Signal.Withdraws() {
-				changed = append(changed, recs[j].ID)
-			}
 		case store.Pending:
 			outs[i].Status = Pending
 		case store.Duplicate:
@@ -346,8 +370,7 @@ func (p *Pipeline) write(ps []prepared) ([]Outcome, error) {
 		return outs, err
 	}
 	if p.o.OnStored != nil && len(changed) > 0 {
-		slices.Sort(changed)
-		if err := p.o.OnStored(slices.Compact(changed)); err != nil {
+		if err := p.o.OnStored(changed); err != nil {
 			return outs, fmt.Errorf("after storing: %w", err)
 		}
 	}

@@ -245,10 +245,19 @@ func TestSignalsOnlyEndpointPipeline(t *testing.T) {
 func TestOnStored(t *testing.T) {
 	st := openStore(t)
 	var got []string
-	p := New(st, PipelineOptions{OnStored: func(ids []string) error { got = append(got, ids...); return nil }})
+	p := New(st, PipelineOptions{OnStored: func(chg []store.Changed) error {
+		for _, c := range chg {
+			got = append(got, c.Summary.ID)
+		}
+		return nil
+	}})
 	submit(t, p, sA1, iB)
+	// a is stored, merged with both its signals, and withdrawn in the
+	// same batch: it is gone, so not reported.
 	submit(t, p, iA, sA2, iB, sAw)
-	if strings.Join(got, ",") != "b,a" {
+	sB1 := `{"kind":"signal","signal_id":"b1","event_id":"b","timestamp":"2026-10-01T11:05:00Z","source":"user","explicit_feedback":{"thumb":"up"}}`
+	submit(t, p, sB1)
+	if strings.Join(got, ",") != "b,b" {
 		t.Fatalf("OnStored saw %v", got)
 	}
 }

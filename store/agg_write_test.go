@@ -123,6 +123,23 @@ func oracle(t *testing.T, batches [][]Record, keep KeepFunc) (kept, unkept, tomb
 		}
 	}
 	for _, b := range batches {
+		// As PutRecords: the refusals with no earlier record of their id
+		// in the batch first, the rest cut at the other refusals and at
+		// withdrawals.
+		if first := firstRefusals(b); len(first) > 0 {
+			var rest []Record
+			for i, j := 0, 0; i < len(b); i++ {
+				if j < len(first) && first[j] == i {
+					j++
+					if r := b[i]; !tomb[r.ID] && !kept[r.ID] && !unkept[r.ID] {
+						tomb[r.ID] = true
+					}
+					continue
+				}
+				rest = append(rest, b[i])
+			}
+			b = rest
+		}
 		start := 0
 		for i, r := range b {
 			if !r.Refused && !r.Signal.Withdraws() {

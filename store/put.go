@@ -3,7 +3,9 @@ package store
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -28,13 +30,110 @@ import (
 // When an error is returned, records whose status is Failed were not
 // written.
 func (s *Store) PutRecords(recs []Record) ([]PutStatus, error) {
+	out, _, err := s.put(recs, false)
+	return out, err
+}
+
+// Changed is an event whose stored view (the interaction merged with its
+// signals) a PutRecordsChanged call made new or changed: its summary as it
+// is now stored, whether anyone has labelled it, and the index of the
+// call's first record of it.
+type Changed struct {
+	Summary  loop.Summary
+	Labelled bool
+	Record   int
+}
+
+// PutRecordsChanged is PutRecords, also returning the events whose stored
+// view it made new or changed (interactions edge sampling did not keep
+// have none), as they now are: what `loupe serve` samples into the review
+// queue as records arrive, without reading them back.
+func (s *Store) PutRecordsChanged(recs []Record) ([]PutStatus, []Changed, error) {
+	return s.put(recs, true)
+}
+
+func (s *Store) put(recs []Record, want bool) ([]PutStatus, []Changed, error) {
 	s.putMu.Lock()
 	defer s.putMu.Unlock()
 	out := make([]PutStatus, len(recs))
 	for i := range out {
 		out[i] = Failed
 	}
+	// A refusal with no earlier record of its id in the batch does what
+	// it would do in order if applied before everything else: what it
+	// reads (is the interaction stored? which signals wait for it?) no
+	// earlier record changes, and the records of its id after it see its
+	// tombstone. Such refusals are applied first, together in one
+	// transaction, so that the run around them is not cut into one commit
+	// (and one sync) per refusal: a stream where one interaction in forty
+	// withholds consent would otherwise commit about ten times per
+	// thousand records.
+	var alone []int
+	if batchRefusals {
+		alone = firstRefusals(recs)
+	}
+	if len(alone) == 0 {
+		return s.putOrdered(recs, out, want)
+	}
+	if err := s.refuseAll(recs, alone, out); err != nil {
+		return out, nil, mapErr(err)
+	}
+	rest := make([]Record, 0, len(recs)-len(alone))
+	at := make([]int, 0, len(recs)-len(alone))
+	for i, j := 0, 0; i < len(recs); i++ {
+		if j < len(alone) && alone[j] == i {
+			j++
+			continue
+		}
+		rest = append(rest, recs[i])
+		at = append(at, i)
+	}
+	sub := make([]PutStatus, len(rest))
+	for i := range sub {
+		sub[i] = Failed
+	}
+	_, chg, err := s.putOrdered(rest, sub, want)
+	for j, i := range at {
+		out[i] = sub[j]
+	}
+	for k := range chg {
+		chg[k].Record = at[chg[k].Record]
+	}
+	return out, chg, err
+}
+
+// batchRefusals is off only in the test that compares the two ways.
+var batchRefusals = true
+
+// firstRefusals are the indexes, ascending, of the refusals in recs with
+// no record of their id before them.
+func firstRefusals(recs []Record) []int {
+	var seen map[string]bool
+	var first []int
+	for i := range recs {
+		if recs[i].Refused && seen == nil {
+			seen = make(map[string]bool, len(recs))
+			for j := range i {
+				seen[recs[j].ID] = true
+			}
+		}
+		if seen == nil {
+			continue
+		}
+		if recs[i].Refused && !seen[recs[i].ID] {
+			first = append(first, i)
+		}
+		seen[recs[i].ID] = true
+	}
+	return first
+}
+
+// putOrdered applies recs in order (see PutRecords), cutting them into
+// runs at each withdrawal and refusal, which put applies on their own.
+// With want, it also returns what changed (PutRecordsChanged).
+func (s *Store) putOrdered(recs []Record, out []PutStatus, want bool) ([]PutStatus, []Changed, error) {
 	var changed []string
+	var chg []Changed
 	aggChanged := false
 	defer func() {
 		s.notifyUpdated(changed)
@@ -42,34 +141,88 @@ func (s *Store) PutRecords(recs []Record) ([]PutStatus, error) {
 			s.notify(Change{Aggregates: true})
 		}
 	}()
+	run := func(from, to int) error {
+		units, ag, err := s.putRun(recs[from:to], out[from:to])
+		aggChanged = aggChanged || ag
+		for _, u := range units {
+			changed = append(changed, u.id)
+		}
+		if want && err == nil {
+			err = s.changedOf(units, from, &chg)
+		}
+		return err
+	}
 	start := 0
 	for i := range recs {
 		if !recs[i].Refused && (recs[i].Signal == nil || !recs[i].Signal.Withdraws()) {
 			continue
 		}
-		ch, ag, err := s.putRun(recs[start:i], out[start:i])
-		changed = append(changed, ch...)
-		aggChanged = aggChanged || ag
-		if err != nil {
-			return out, mapErr(err)
+		if err := run(start, i); err != nil {
+			return out, chg, mapErr(err)
 		}
 		erased, ag, err := s.withdraw(recs[i], &out[i])
 		aggChanged = aggChanged || ag
 		if err != nil {
-			return out, mapErr(err)
+			return out, chg, mapErr(err)
 		}
 		if erased {
 			changed = append(changed, recs[i].ID)
+			// What the run before wrote of it is gone.
+			chg = slices.DeleteFunc(chg, func(c Changed) bool { return c.Summary.ID == recs[i].ID })
 		}
 		start = i + 1
 	}
-	ch, ag, err := s.putRun(recs[start:], out[start:])
-	changed = append(changed, ch...)
-	aggChanged = aggChanged || ag
+	err := run(start, len(recs))
 	// Erased bytes are reclaimed by the background loop and at Close
 	// (finishErase), not here: a stream with many withdrawals would
 	// otherwise compact the whole database once per batch.
-	return out, mapErr(err)
+	return out, chg, mapErr(err)
+}
+
+// changedOf appends to chg the summaries the committed units wrote (a
+// unit of an interaction not kept writes none), base being the index in
+// the call of the run's first record. Whether an event is labelled is
+// looked up only for events stored before: nobody can have labelled one
+// that was not.
+func (s *Store) changedOf(units []*unit, base int, chg *[]Changed) error {
+	first := len(*chg)
+	old := false
+	for _, u := range units {
+		for k, key := range u.keys {
+			if len(key) < 9 || key[0] != prefixSummary {
+				continue
+			}
+			c := Changed{Record: base + u.recs[0]}
+			if err := decodeSummary(u.vals[k], u.id, tsFrom(key[1:9]), &c.Summary); err != nil {
+				return fmt.Errorf("summary of %q: %w", u.id, err)
+			}
+			c.Labelled = !u.newEvent // to be looked up
+			old = old || !u.newEvent
+			*chg = append(*chg, c)
+			break
+		}
+	}
+	if !old {
+		return nil
+	}
+	return s.db.View(func(txn *badger.Txn) error {
+		// One key-only iterator, sought to each id: a Badger iterator
+		// costs far more to open than to seek.
+		opt := badger.DefaultIteratorOptions
+		opt.Prefix = prefix(prefixLabel)
+		opt.PrefetchValues = false
+		it := txn.NewIterator(opt)
+		defer it.Close()
+		for i := first; i < len(*chg); i++ {
+			c := &(*chg)[i]
+			if c.Labelled {
+				lp := idPrefix(prefixLabel, c.Summary.ID)
+				it.Seek(lp)
+				c.Labelled = it.ValidForPrefix(lp)
+			}
+		}
+		return nil
+	})
 }
 
 // unit is what one event's records write in one transaction.
@@ -135,7 +288,7 @@ type decision struct {
 
 // putRun stores records none of which withdraws consent. It returns the ids
 // of events whose stored view changed, and whether the aggregates did.
-func (s *Store) putRun(recs []Record, out []PutStatus) ([]string, bool, error) {
+func (s *Store) putRun(recs []Record, out []PutStatus) ([]*unit, bool, error) {
 	if len(recs) == 0 {
 		return nil, false, nil
 	}
@@ -262,7 +415,7 @@ func (s *Store) putRun(recs []Record, out []PutStatus) ([]string, bool, error) {
 		j.u.set(summaryKey(j.ts, j.u.id), j.summary)
 	}
 	// Commit in groups of whole events.
-	var changed []string
+	var changed []*unit
 	aggChanged := false
 	var group []*unit
 	size := 0
@@ -292,7 +445,7 @@ func (s *Store) putRun(recs []Record, out []PutStatus) ([]string, bool, error) {
 				pend.add(g.id)
 			}
 			if g.changed {
-				changed = append(changed, g.id)
+				changed = append(changed, g)
 			}
 			if len(g.aggOps) > 0 {
 				aggChanged = true

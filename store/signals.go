@@ -200,6 +200,92 @@ func (s *Store) withdraw(r Record, out *PutStatus) (wasErased, aggChanged bool, 
 	return !r.Refused && (ts != nil || len(keys) > 0), false, nil
 }
 
+// refuseAll applies the refusals recs[at...] as withdraw does, in one read
+// and one transaction: each id already stored (in full or as a stub)
+// keeps its consent (Duplicate); one tombstoned already is Withdrawn; any
+// other gets its tombstone and loses what waits for it (pending signals),
+// so that its signals still to come are withdrawn too. The ids must be
+// distinct, and no record written with them may have one of their ids
+// before its refusal (PutRecords).
+func (s *Store) refuseAll(recs []Record, at []int, out []PutStatus) error {
+	tombs, err := s.tombstones()
+	if err != nil {
+		return err
+	}
+	type refusal struct {
+		i    int
+		h    []byte
+		keys [][]byte
+	}
+	var todo []refusal
+	err = s.db.View(func(txn *badger.Txn) error {
+		for _, i := range at {
+			id := recs[i].ID
+			h := s.tombHash(id)
+			if _, gone := tombs[string(h)]; gone {
+				out[i] = Withdrawn
+				continue
+			}
+			v, err := getValue(txn, indexKey(id))
+			if err == nil && len(v) >= 8 {
+				out[i] = Duplicate // the interaction is stored: its consent stands
+				continue
+			} else if err != nil && !errors.Is(err, badger.ErrKeyNotFound) {
+				return err
+			}
+			keys, err := eventKeys(txn, id, nil)
+			if err != nil {
+				return err
+			}
+			todo = append(todo, refusal{i, h, keys})
+		}
+		return nil
+	})
+	if err != nil || len(todo) == 0 {
+		return err
+	}
+	reclaim := false
+	for _, r := range todo {
+		reclaim = reclaim || len(r.keys) > 0
+	}
+	err = s.update(func(txn *badger.Txn) error {
+		for _, r := range todo {
+			for _, k := range r.keys {
+				if err := txn.Delete(k); err != nil {
+					return err
+				}
+			}
+			if err := txn.Set(tombKey(r.h), nil); err != nil {
+				return err
+			}
+		}
+		if reclaim {
+			return txn.Set(metaErasePending, nil)
+		}
+		return nil
+	})
+	if errors.Is(err, badger.ErrTxnTooBig) {
+		// Refusals with many signals waiting each: one at a time.
+		for _, r := range todo {
+			if _, _, err := s.withdraw(recs[r.i], &out[r.i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, r := range todo {
+		tombs[string(r.h)] = struct{}{}
+		out[r.i] = Stored
+	}
+	if reclaim {
+		s.erased.Store(true)
+	}
+	return nil
+}
+
 // eventKeys lists every key of an event to erase it: the event, summary,
 // index, original, queue and set entries, labels and history, comparisons,
 // the OTLP spans it was derived from, its signals
@@ -464,6 +550,52 @@ func (s *Store) Summary(id string) (loop.Summary, error) {
 		return sum, fmt.Errorf("event %q: %w", id, ErrNotFound)
 	}
 	return sum, mapErr(err)
+}
+
+// ChangedOf is what PutRecordsChanged reports, for events already stored:
+// each of ids that has a stored summary (erased since, or not kept by
+// edge sampling, it has none), in the order of ids, Record being its
+// index in ids. The OTLP source, which writes through PutTrace, samples
+// its events with it.
+func (s *Store) ChangedOf(ids []string) ([]Changed, error) {
+	var out []Changed
+	err := s.db.View(func(txn *badger.Txn) error {
+		// One key-only iterator over the labels, sought to each id: a
+		// Badger iterator costs far more to open than to seek.
+		opt := badger.DefaultIteratorOptions
+		opt.Prefix = prefix(prefixLabel)
+		opt.PrefetchValues = false
+		labels := txn.NewIterator(opt)
+		defer labels.Close()
+		for i, id := range ids {
+			v, err := getValue(txn, indexKey(id))
+			if errors.Is(err, badger.ErrKeyNotFound) {
+				continue
+			} else if err != nil {
+				return err
+			}
+			if len(v) < 8 {
+				return fmt.Errorf("event %q: %w", id, errBadSummary)
+			}
+			ts := tsFrom(v)
+			item, err := txn.Get(summaryKey(ts, id))
+			if errors.Is(err, badger.ErrKeyNotFound) {
+				continue // not kept (edge sampling): a stub, not a summary
+			} else if err != nil {
+				return err
+			}
+			c := Changed{Record: i}
+			if err := item.Value(func(sv []byte) error { return decodeSummary(sv, id, ts, &c.Summary) }); err != nil {
+				return fmt.Errorf("summary of %q: %w", id, err)
+			}
+			lp := idPrefix(prefixLabel, id)
+			labels.Seek(lp)
+			c.Labelled = labels.ValidForPrefix(lp)
+			out = append(out, c)
+		}
+		return nil
+	})
+	return out, mapErr(err)
 }
 
 func sortSignals(sigs []*loop.Signal) {

@@ -358,3 +358,83 @@ func TestIDFilterNeverHidesAStoredEvent(t *testing.T) {
 		}
 	}
 }
+
+// ChangedOf is Summary and Labels for many ids in one read: the same
+// summaries, in the order asked, with missing ids skipped and the label
+// seek not fooled by an id that is a prefix of another. PutRecordsChanged
+// reports the same for what it writes, without the read.
+func TestChangedOfMatchesSummaryAndLabels(t *testing.T) {
+	st := openT(t)
+	if _, err := st.PutEvents([]*loop.Event{ev("a", t0, "one"), ev("ab", t0.Add(time.Minute), "two"), ev("b", t0.Add(-time.Hour), "three")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutLabel(loop.Label{EventID: "ab", Reviewer: "ann", Grade: loop.GradePass, At: t0}); err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{"b", "gone", "ab", "a"}
+	chg, err := st.ChangedOf(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range chg {
+		want, err := st.Summary(c.Summary.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls, err := st.Labels(c.Summary.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Summary.Snippet != want.Snippet || !c.Summary.Time.Equal(want.Time) || c.Labelled != (len(ls) > 0) || ids[c.Record] != c.Summary.ID {
+			t.Errorf("%s: got %+v labelled %v, want %+v labelled %v", c.Summary.ID, c, c.Labelled, want, len(ls) > 0)
+		}
+		got = append(got, c.Summary.ID)
+	}
+	if strings.Join(got, ",") != "b,ab,a" {
+		t.Fatalf("ids %v, want b,ab,a", got)
+	}
+
+	// A late signal for "ab" (labelled) and one for "a", and a new
+	// interaction "c": PutRecordsChanged reports all three as ChangedOf
+	// reads them back.
+	recs := []Record{signalRec(t, `{"kind":"signal","signal_id":"s1","event_id":"ab","timestamp":"2026-11-01T12:02:00Z","explicit_feedback":{"thumb":"up"}}`),
+		mustRecord(t, ev("c", t0.Add(3*time.Minute), "four")),
+		signalRec(t, `{"kind":"signal","signal_id":"s2","event_id":"a","timestamp":"2026-11-01T12:04:00Z","explicit_feedback":{"thumb":"up"}}`)}
+	_, put, err := st.PutRecordsChanged(recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var putIDs []string
+	for _, c := range put {
+		putIDs = append(putIDs, c.Summary.ID)
+		if recs[c.Record].ID != c.Summary.ID {
+			t.Errorf("%s reported at record %d (%s)", c.Summary.ID, c.Record, recs[c.Record].ID)
+		}
+	}
+	back, err := st.ChangedOf(putIDs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(put) != 3 || len(back) != 3 {
+		t.Fatalf("PutRecordsChanged reported %v, want ab, c and a", putIDs)
+	}
+	for i := range put {
+		p, b := put[i], back[i]
+		if p.Summary.ID != b.Summary.ID || p.Summary.Thumb != b.Summary.Thumb || p.Labelled != b.Labelled || !p.Summary.Time.Equal(b.Summary.Time) {
+			t.Errorf("reported %+v, stored %+v", p, b)
+		}
+	}
+	if !put[0].Labelled || put[1].Labelled || put[2].Labelled {
+		t.Errorf("labelled: %v %v %v, want only ab", put[0].Labelled, put[1].Labelled, put[2].Labelled)
+	}
+}
+
+func mustRecord(t *testing.T, e *loop.Event) Record {
+	t.Helper()
+	r, err := NewRecord(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}

@@ -296,26 +296,16 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 // config's sampling rules for its day, as "loupe sample --day" would, and
 // queued if one picks it. Graded and queued events are skipped: the queue
 // never holds an item twice.
-func sampleOnArrival(st *store.Store, cfg appConfig) func(ids []string) error {
-	return func(ids []string) error {
+func sampleOnArrival(st *store.Store, cfg appConfig) func(changed []store.Changed) error {
+	return func(changed []store.Changed) error {
 		byDay := map[string][]loop.Summary{}
 		already := map[string]bool{}
-		for _, id := range ids {
-			sum, err := st.Summary(id)
-			if errors.Is(err, store.ErrNotFound) {
-				continue // erased since
-			} else if err != nil {
-				return err
+		for _, c := range changed {
+			if c.Labelled {
+				already[c.Summary.ID] = true
 			}
-			ls, err := st.Labels(id)
-			if err != nil {
-				return err
-			}
-			if len(ls) > 0 {
-				already[id] = true
-			}
-			day := sum.Time.UTC().Format("2006-01-02")
-			byDay[day] = append(byDay[day], sum)
+			day := c.Summary.Time.UTC().Format("2006-01-02")
+			byDay[day] = append(byDay[day], c.Summary)
 		}
 		var items []loop.QueueItem
 		now := time.Now().UTC()
