@@ -250,10 +250,8 @@ func (s *Store) refuseAll(recs []Record, at []int, out []PutStatus) error {
 	}
 	err = s.update(func(txn *badger.Txn) error {
 		for _, r := range todo {
-			for _, k := range r.keys {
-				if err := txn.Delete(k); err != nil {
-					return err
-				}
+			if err := deleteKeys(txn, r.keys...); err != nil {
+				return err
 			}
 			if err := txn.Set(tombKey(r.h), nil); err != nil {
 				return err
