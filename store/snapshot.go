@@ -346,6 +346,13 @@ func (s *Store) refreshSnapshot(minDelta int, closing bool) error {
 	if err != nil || !build {
 		return err
 	}
+	// The snapshot is a cache: on a disk too full for a memtable flush and
+	// the file, none is written (the next open scans). Flushing anyway
+	// would have Badger build tables in mapped files on a full disk, which
+	// a write fault there ends with SIGBUS.
+	if s.ensureSpace(s.summaryCountHint()*64) != nil {
+		return nil
+	}
 	if closing {
 		s.flushMemtable()
 		if err := s.db.Update(func(txn *badger.Txn) error { return txn.Set(metaSnapEpoch, nil) }); err != nil {
