@@ -9,9 +9,12 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync"
 	"weak"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/klauspost/compress/zstd"
 	"github.com/loupe-dev/loupe/loop"
 	"github.com/loupe-dev/loupe/loop/columns"
 	"github.com/loupe-dev/loupe/loop/inbox"
@@ -56,7 +59,7 @@ var (
 var snapMagic = []byte("LOUPEINB")
 
 const (
-	snapVersion = 1
+	snapVersion = 2  // 2: the columns in zstd frames (1: plain)
 	snapHeader  = 32 // magic, version, T, rows
 	snapTrailer = 8  // crc32c of all before it, 4 bytes of padding
 )
@@ -195,29 +198,31 @@ func readSnapshotFile(path string, m snapMeta) (*inbox.List, error) {
 	if err != nil {
 		return nil, err
 	}
-	if fi.Size() != m.size || m.size < snapHeader+snapTrailer {
+	if fi.Size() != m.size || m.size < snapFooter+snapTrailer {
 		return nil, fmt.Errorf("%s: %d bytes, want %d", path, fi.Size(), m.size)
+	}
+	file := make([]byte, m.size)
+	if err := readHalves(f, file); err != nil {
+		return nil, err
+	}
+	body := file[:len(file)-snapTrailer]
+	if crc := crc32.Checksum(body, castagnoli); crc != m.crc || crc != binary.LittleEndian.Uint32(file[len(body):]) {
+		return nil, fmt.Errorf("%s: bad checksum", path)
 	}
 	// One buffer that the list's strings and columns point into: held
 	// once, for as long as the list.
-	b := make([]byte, m.size)
-	if err := readHalves(f, b); err != nil {
-		return nil, err
+	b, err := unframe(body)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	body := b[:len(b)-snapTrailer]
-	if !bytes.Equal(b[:8], snapMagic) || binary.LittleEndian.Uint64(b[8:]) != snapVersion ||
+	file = nil
+	if len(b) < snapHeader || !bytes.Equal(b[:8], snapMagic) || binary.LittleEndian.Uint64(b[8:]) != snapVersion ||
 		binary.LittleEndian.Uint64(b[16:]) != m.ts {
 		return nil, fmt.Errorf("%s: not a snapshot of this version", path)
 	}
-	// The checksum on another core while the columns are read (Decode
-	// checks every offset and code itself, so damaged bytes cannot make
-	// it fail worse than with an error).
-	crcDone := make(chan uint32, 1)
-	go func() { crcDone <- crc32.Checksum(body, castagnoli) }()
-	l, err := inbox.Decode(body[snapHeader:])
-	if crc := <-crcDone; crc != m.crc || crc != binary.LittleEndian.Uint32(b[len(body):]) {
-		return nil, fmt.Errorf("%s: bad checksum", path)
-	}
+	// Decode checks every offset and code itself, so damaged bytes cannot
+	// make it fail worse than with an error.
+	l, err := inbox.Decode(b[snapHeader:])
 	if err != nil {
 		return nil, err
 	}
@@ -225,6 +230,144 @@ func readSnapshotFile(path string, m snapMeta) (*inbox.List, error) {
 		return nil, fmt.Errorf("%s: row count differs", path)
 	}
 	return l, nil
+}
+
+// The file's columns are cut into frames of snapFrame bytes, each
+// compressed on its own with zstd at its fastest, so that an open
+// decompresses them on every core at once: a quarter of the bytes on disk
+// (the snapshot would otherwise be a third of a store's size) for about a
+// tenth of a second at a million items. After the frames comes a footer:
+// each frame's raw and compressed sizes, the frame count, the raw size and
+// snapFrameMagic; then the trailer.
+const (
+	snapFrame  = 4 << 20
+	snapFooter = 24 // frame count, padding, raw size, magic (besides the table)
+)
+
+var snapFrameMagic = []byte("LOUPEINZ")
+
+var (
+	snapEncoder = sync.OnceValue(func() *zstd.Encoder {
+		e, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+		if err != nil {
+			panic(err)
+		}
+		return e
+	})
+	snapDecoder = sync.OnceValue(func() *zstd.Decoder {
+		d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(runtime.GOMAXPROCS(0)), zstd.WithDecoderMaxMemory(2*snapFrame))
+		if err != nil {
+			panic(err)
+		}
+		return d
+	})
+)
+
+// unframe decompresses body (frames and footer) into one buffer of the
+// raw size, the frames decompressed in parallel straight into place.
+func unframe(body []byte) ([]byte, error) {
+	if len(body) < snapFooter || !bytes.Equal(body[len(body)-8:], snapFrameMagic) {
+		return nil, errors.New("not a snapshot of this version")
+	}
+	foot := body[len(body)-snapFooter:]
+	n := int(binary.LittleEndian.Uint32(foot))
+	raw := binary.LittleEndian.Uint64(foot[8:])
+	table := len(body) - snapFooter - 8*n
+	if n <= 0 || table < 0 || raw > uint64(n)*snapFrame {
+		return nil, errors.New("bad frame table")
+	}
+	type frame struct{ at, comp, from, to int }
+	frames := make([]frame, n)
+	at, from := 0, 0
+	for i := range frames {
+		r := int(binary.LittleEndian.Uint32(body[table+8*i:]))
+		c := int(binary.LittleEndian.Uint32(body[table+8*i+4:]))
+		if r > snapFrame || c > table-at {
+			return nil, errors.New("bad frame table")
+		}
+		frames[i] = frame{at, c, from, from + r}
+		at, from = at+c, from+r
+	}
+	if at != table || uint64(from) != raw {
+		return nil, errors.New("bad frame table")
+	}
+	b := make([]byte, raw)
+	d := snapDecoder()
+	workers := min(runtime.GOMAXPROCS(0), n)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < n; i += workers {
+				fr := frames[i]
+				dst := b[fr.from:fr.from:fr.to]
+				out, err := d.DecodeAll(body[fr.at:fr.at+fr.comp], dst)
+				if err == nil && (len(out) != fr.to-fr.from || (len(out) > 0 && &out[0] != &b[fr.from])) {
+					err = errors.New("frame of the wrong size")
+				}
+				if err != nil {
+					errs[w] = fmt.Errorf("frame %d: %w", i, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// framer cuts what it is given into frames, compresses each and hands it
+// to out, and writes the footer at close.
+type framer struct {
+	out   func([]byte) error
+	buf   []byte
+	comp  []byte
+	table []byte
+	n     uint32
+	raw   uint64
+}
+
+func (z *framer) write(p []byte) error {
+	for len(p) > 0 {
+		if z.buf == nil {
+			z.buf = make([]byte, 0, snapFrame)
+		}
+		k := min(len(p), snapFrame-len(z.buf))
+		z.buf = append(z.buf, p[:k]...)
+		p = p[k:]
+		if len(z.buf) == snapFrame {
+			if err := z.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (z *framer) flush() error {
+	if len(z.buf) == 0 {
+		return nil
+	}
+	z.comp = snapEncoder().EncodeAll(z.buf, z.comp[:0])
+	z.table = binary.LittleEndian.AppendUint32(z.table, uint32(len(z.buf)))
+	z.table = binary.LittleEndian.AppendUint32(z.table, uint32(len(z.comp)))
+	z.n++
+	z.raw += uint64(len(z.buf))
+	z.buf = z.buf[:0]
+	return z.out(z.comp)
+}
+
+func (z *framer) close() error {
+	if err := z.flush(); err != nil {
+		return err
+	}
+	f := binary.LittleEndian.AppendUint32(z.table, z.n)
+	f = append(f, 0, 0, 0, 0)
+	f = binary.LittleEndian.AppendUint64(f, z.raw)
+	return z.out(append(f, snapFrameMagic...))
 }
 
 // readHalves fills b from f, the two halves at once: most of a read from
@@ -303,12 +446,13 @@ func writeColumns(path string, l *inbox.List, ts uint64) (int64, uint32, error) 
 	bw := bufio.NewWriterSize(f, 1<<20)
 	var crc uint32
 	var size int64
-	e := &columns.Encoder{Sink: func(p []byte) error {
+	z := &framer{out: func(p []byte) error {
 		crc = crc32.Update(crc, castagnoli, p)
 		size += int64(len(p))
 		_, err := bw.Write(p)
 		return err
 	}}
+	e := &columns.Encoder{Sink: z.write}
 	h := make([]byte, snapHeader)
 	copy(h, snapMagic)
 	binary.LittleEndian.PutUint64(h[8:], snapVersion)
@@ -316,6 +460,9 @@ func writeColumns(path string, l *inbox.List, ts uint64) (int64, uint32, error) 
 	binary.LittleEndian.PutUint64(h[24:], uint64(l.Len()))
 	e.B = h
 	if err := l.Encode(e); err != nil {
+		return 0, 0, err
+	}
+	if err := z.close(); err != nil {
 		return 0, 0, err
 	}
 	t := binary.LittleEndian.AppendUint32(nil, crc)
