@@ -216,7 +216,7 @@ func (s *Store) fullInbox(txn *badger.Txn) (*inbox.List, error) {
 		done := make(chan int, len(parts))
 		for i := range parts {
 			go func() {
-				parts[i], errs[i] = scanInbox(txn, bounds[i], bounds[i+1], each)
+				parts[i], errs[i] = scanInbox(txn, bounds[i], bounds[i+1], each, 0)
 				done <- i
 			}()
 		}
@@ -278,10 +278,12 @@ func summaryHalves(txn *badger.Txn) [][]byte {
 }
 
 // scanInbox decodes the summaries from key from up to (not including) key
-// to, nil meaning the prefix's end.
-func scanInbox(txn *badger.Txn, from, to []byte, hint int) (*inbox.List, error) {
+// to, nil meaning the prefix's end, in key (time) order; since > 0 keeps
+// only those written after that version (an inbox snapshot's delta).
+func scanInbox(txn *badger.Txn, from, to []byte, hint int, since uint64) (*inbox.List, error) {
 	opt := badger.DefaultIteratorOptions
 	opt.Prefix = prefix(prefixSummary)
+	opt.SinceTs = since
 	// Summaries are small values kept in the LSM tree: reading them in
 	// place beats Badger's prefetch, which starts a goroutine per item.
 	opt.PrefetchValues = false

@@ -15,7 +15,6 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/klauspost/compress/zstd"
-	"github.com/loupe-dev/loupe/loop"
 	"github.com/loupe-dev/loupe/loop/columns"
 	"github.com/loupe-dev/loupe/loop/inbox"
 )
@@ -634,30 +633,11 @@ func (s *Store) recentInbox(txn *badger.Txn) (*inbox.List, uint64) {
 
 // scanSince is the summaries written after version ts, in list order.
 func scanSince(txn *badger.Txn, ts uint64) (*inbox.List, error) {
-	opt := badger.IteratorOptions{Prefix: prefix(prefixSummary), SinceTs: ts}
-	it := txn.NewIterator(opt)
-	defer it.Close()
-	b := inbox.NewBuilder(0)
-	var sum loop.Summary
-	reasons := make([]string, 0, 8)
-	for it.Rewind(); it.Valid(); it.Next() {
-		item := it.Item()
-		k := item.Key()
-		if len(k) < 9 {
-			continue
-		}
-		err := item.Value(func(v []byte) error {
-			if err := decodeSummaryView(v, string(k[9:]), tsFrom(k[1:9]), &sum, reasons); err != nil {
-				return err
-			}
-			b.Add(&sum)
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("summary of %q: %w", k[9:], err)
-		}
+	l, err := scanInbox(txn, prefix(prefixSummary), nil, 0, ts)
+	if err != nil {
+		return nil, err
 	}
-	return inbox.Reversed(b.List()), nil
+	return inbox.Reversed(l), nil
 }
 
 // maintainSnapshot is serve's (any long-running writer's) periodic
