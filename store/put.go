@@ -160,6 +160,13 @@ func (s *Store) putOrdered(recs []Record, out []PutStatus, want bool) ([]PutStat
 		if err := run(start, i); err != nil {
 			return out, chg, mapErr(err)
 		}
+		if recs[i].Refused {
+			if err := s.refuseAll(recs, []int{i}, out); err != nil {
+				return out, chg, mapErr(err)
+			}
+			start = i + 1
+			continue
+		}
 		erased, ag, err := s.withdraw(recs[i], &out[i])
 		aggChanged = aggChanged || ag
 		if err != nil {

@@ -113,10 +113,7 @@ func (s *Store) tombstones() (map[string]struct{}, error) {
 // a tombstone written, in one transaction. A second withdrawal of the same
 // event is Withdrawn. It reports whether a stored event was erased.
 //
-// A refusal (Record.Refused: an interaction whose user withheld consent)
-// withdraws only while no interaction with its id is stored: then the
-// signals waiting for it go and the tombstone is written; a stored
-// interaction is left alone (Duplicate).
+// A refusal (Record.Refused) goes through refuseAll instead.
 //
 // An unkept interaction (edge sampling, unkept.go) goes the same way: its
 // stub, index and signal keys are erased and its contribution subtracted
@@ -145,9 +142,6 @@ func (s *Store) withdraw(r Record, out *PutStatus) (wasErased, aggChanged bool, 
 		}
 		if unkeptIndex(v) {
 			unkept = true
-			if r.Refused {
-				return nil
-			}
 			keys, delta, err = stubErase(txn, r.ID, true)
 			return err
 		}
@@ -157,19 +151,13 @@ func (s *Store) withdraw(r Record, out *PutStatus) (wasErased, aggChanged bool, 
 	if err != nil {
 		return false, false, err
 	}
-	if r.Refused && ts != nil {
-		*out = Duplicate // the interaction is stored: its consent stands
-		return false, false, nil
-	}
 	// Reviewers' drafts, undo entries and leases on it go first: a crash
 	// before the tombstone leaves the withdrawal to be done again whole.
-	// A refused interaction was never stored, so it has none.
-	if !r.Refused && !unkept {
+	if !unkept {
 		if err := s.eraseReviewState([]erased{{id: r.ID, ts: ts}}); err != nil {
 			return false, false, err
 		}
 	}
-	reclaim := !r.Refused || len(keys) > 0
 	err = s.update(func(txn *badger.Txn) error {
 		if err := deleteKeys(txn, keys...); err != nil {
 			return err
@@ -179,10 +167,8 @@ func (s *Store) withdraw(r Record, out *PutStatus) (wasErased, aggChanged bool, 
 				return err
 			}
 		}
-		if reclaim {
-			if err := txn.Set(metaErasePending, nil); err != nil {
-				return err
-			}
+		if err := txn.Set(metaErasePending, nil); err != nil {
+			return err
 		}
 		return txn.Set(tombKey(h), nil)
 	})
@@ -190,23 +176,23 @@ func (s *Store) withdraw(r Record, out *PutStatus) (wasErased, aggChanged bool, 
 		return false, false, err
 	}
 	tombs[string(h)] = struct{}{}
-	if reclaim {
-		s.erased.Store(true)
-	}
+	s.erased.Store(true)
 	*out = Stored
 	if unkept {
 		return false, delta != nil, nil
 	}
-	return !r.Refused && (ts != nil || len(keys) > 0), false, nil
+	return ts != nil || len(keys) > 0, false, nil
 }
 
-// refuseAll applies the refusals recs[at...] as withdraw does, in one read
-// and one transaction: each id already stored (in full or as a stub)
-// keeps its consent (Duplicate); one tombstoned already is Withdrawn; any
-// other gets its tombstone and loses what waits for it (pending signals),
-// so that its signals still to come are withdrawn too. The ids must be
-// distinct, and no record written with them may have one of their ids
-// before its refusal (PutRecords).
+// refuseAll applies the refusals recs[at...] (Record.Refused: interactions
+// whose users withheld consent), in one read and one transaction: each id
+// already stored (in full or as a stub) keeps its consent (Duplicate); one
+// tombstoned already is Withdrawn; any other gets its tombstone and loses
+// what waits for it (pending signals), so that its signals still to come
+// are withdrawn too. The ids must be distinct, and each refusal must read
+// the store as it is at its place in the records' order: PutRecords calls
+// it at that place, or first for refusals no earlier record of the batch
+// shares an id with.
 func (s *Store) refuseAll(recs []Record, at []int, out []PutStatus) error {
 	tombs, err := s.tombstones()
 	if err != nil {
@@ -244,44 +230,47 @@ func (s *Store) refuseAll(recs []Record, at []int, out []PutStatus) error {
 	if err != nil || len(todo) == 0 {
 		return err
 	}
-	reclaim := false
-	for _, r := range todo {
-		reclaim = reclaim || len(r.keys) > 0
-	}
-	err = s.update(func(txn *badger.Txn) error {
+	// write commits todo in one transaction, or in halves when that is
+	// too big (refusals with many signals waiting each).
+	var write func(todo []refusal) error
+	write = func(todo []refusal) error {
+		reclaim := false
 		for _, r := range todo {
-			if err := deleteKeys(txn, r.keys...); err != nil {
+			reclaim = reclaim || len(r.keys) > 0
+		}
+		err := s.update(func(txn *badger.Txn) error {
+			for _, r := range todo {
+				if err := deleteKeys(txn, r.keys...); err != nil {
+					return err
+				}
+				if err := txn.Set(tombKey(r.h), nil); err != nil {
+					return err
+				}
+			}
+			if reclaim {
+				return txn.Set(metaErasePending, nil)
+			}
+			return nil
+		})
+		if errors.Is(err, badger.ErrTxnTooBig) && len(todo) > 1 {
+			if err := write(todo[:len(todo)/2]); err != nil {
 				return err
 			}
-			if err := txn.Set(tombKey(r.h), nil); err != nil {
-				return err
-			}
+			return write(todo[len(todo)/2:])
+		}
+		if err != nil {
+			return err
+		}
+		for _, r := range todo {
+			tombs[string(r.h)] = struct{}{}
+			out[r.i] = Stored
 		}
 		if reclaim {
-			return txn.Set(metaErasePending, nil)
-		}
-		return nil
-	})
-	if errors.Is(err, badger.ErrTxnTooBig) {
-		// Refusals with many signals waiting each: one at a time.
-		for _, r := range todo {
-			if _, _, err := s.withdraw(recs[r.i], &out[r.i]); err != nil {
-				return err
-			}
+			s.erased.Store(true)
 		}
 		return nil
 	}
-	if err != nil {
-		return err
-	}
-	for _, r := range todo {
-		tombs[string(r.h)] = struct{}{}
-		out[r.i] = Stored
-	}
-	if reclaim {
-		s.erased.Store(true)
-	}
-	return nil
+	return write(todo)
 }
 
 // eventKeys lists every key of an event to erase it: the event, summary,
