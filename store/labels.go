@@ -415,3 +415,21 @@ func (s *Store) ForgetBefore(t time.Time) (int, error) {
 	}
 	return s.erase(evs)
 }
+
+// labelSeeker is a key-only iterator over the labels, to be sought to one
+// event after another with hasLabel: a Badger iterator costs far more to
+// open than to seek. The caller closes it.
+func labelSeeker(txn *badger.Txn) *badger.Iterator {
+	opt := badger.DefaultIteratorOptions
+	opt.Prefix = prefix(prefixLabel)
+	opt.PrefetchValues = false
+	return txn.NewIterator(opt)
+}
+
+// hasLabel reports whether event id has a current label, seeking it (a
+// labelSeeker).
+func hasLabel(it *badger.Iterator, id string) bool {
+	lp := idPrefix(prefixLabel, id)
+	it.Seek(lp)
+	return it.ValidForPrefix(lp)
+}

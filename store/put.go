@@ -213,19 +213,11 @@ func (s *Store) changedOf(units []*unit, base int, chg *[]Changed) error {
 		return nil
 	}
 	return s.db.View(func(txn *badger.Txn) error {
-		// One key-only iterator, sought to each id: a Badger iterator
-		// costs far more to open than to seek.
-		opt := badger.DefaultIteratorOptions
-		opt.Prefix = prefix(prefixLabel)
-		opt.PrefetchValues = false
-		it := txn.NewIterator(opt)
+		it := labelSeeker(txn)
 		defer it.Close()
 		for i := first; i < len(*chg); i++ {
-			c := &(*chg)[i]
-			if c.Labelled {
-				lp := idPrefix(prefixLabel, c.Summary.ID)
-				it.Seek(lp)
-				c.Labelled = it.ValidForPrefix(lp)
+			if c := &(*chg)[i]; c.Labelled {
+				c.Labelled = hasLabel(it, c.Summary.ID)
 			}
 		}
 		return nil

@@ -547,12 +547,7 @@ func (s *Store) Summary(id string) (loop.Summary, error) {
 func (s *Store) ChangedOf(ids []string) ([]Changed, error) {
 	var out []Changed
 	err := s.db.View(func(txn *badger.Txn) error {
-		// One key-only iterator over the labels, sought to each id: a
-		// Badger iterator costs far more to open than to seek.
-		opt := badger.DefaultIteratorOptions
-		opt.Prefix = prefix(prefixLabel)
-		opt.PrefetchValues = false
-		labels := txn.NewIterator(opt)
+		labels := labelSeeker(txn)
 		defer labels.Close()
 		for i, id := range ids {
 			v, err := getValue(txn, indexKey(id))
@@ -575,9 +570,7 @@ func (s *Store) ChangedOf(ids []string) ([]Changed, error) {
 			if err := item.Value(func(sv []byte) error { return decodeSummary(sv, id, ts, &c.Summary) }); err != nil {
 				return fmt.Errorf("summary of %q: %w", id, err)
 			}
-			lp := idPrefix(prefixLabel, id)
-			labels.Seek(lp)
-			c.Labelled = labels.ValidForPrefix(lp)
+			c.Labelled = hasLabel(labels, id)
 			out = append(out, c)
 		}
 		return nil
