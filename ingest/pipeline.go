@@ -259,19 +259,19 @@ func (p *Pipeline) prepare(it Item) prepared {
 		return prepared{err: asInputError(err)}
 	}
 	id := in.Event.EventID
-	ev, err := loop.Prepare(in, p.st.UserHash)
-	if err != nil {
-		return prepared{err: asInputError(err), id: id}
-	}
 	var keep store.KeepFunc
 	if len(p.o.Keep) > 0 {
 		keep = p.o.Keep.Keeps // an interaction not kept is reduced on this worker
 	}
-	rec, err := store.NewRecordFor(ev, keep)
+	rec, user, err := p.st.RecordOf(in, keep)
 	if err != nil {
-		return prepared{err: &loop.InputError{Reason: loop.ReasonInvalidField, Msg: err.Error()}, id: id}
+		var ie *loop.InputError
+		if !errors.As(err, &ie) {
+			ie = &loop.InputError{Reason: loop.ReasonInvalidField, Msg: err.Error()}
+		}
+		return prepared{err: ie, id: id}
 	}
-	return prepared{rec: rec, ok: true, id: id, userHash: ev.UserHash}
+	return prepared{rec: rec, ok: true, id: id, userHash: user}
 }
 
 var errNotSignal = &loop.InputError{Reason: loop.ReasonInvalidField, Path: "kind",

@@ -14,13 +14,8 @@ import (
 // the masked counts recorded on the event. in is not usable afterwards.
 func Prepare(in *Incoming, userHash func(string) string) (*Event, error) {
 	e := &in.Event
-	if e.Consent != nil && e.Consent.Analytics != nil && !*e.Consent.Analytics {
-		return nil, &InputError{Reason: ReasonNoConsent, Path: "consent.analytics",
-			Msg: "false: the user withheld consent, so nothing of the event is stored"}
-	}
-	if spans := pii.Find(e.EventID); len(spans) > 0 {
-		return nil, &InputError{Reason: ReasonPIIInID, Path: "event_id",
-			Msg: "looks like it contains personal data (" + spans[0].Type.String() + "); use an opaque id"}
+	if err := gate(e); err != nil {
+		return nil, err
 	}
 	var c pii.Counts
 	m := func(s *string) {
@@ -83,6 +78,20 @@ func Prepare(in *Incoming, userHash func(string) string) (*Event, error) {
 	}
 	e.Masked = c.Map()
 	return e, nil
+}
+
+// gate refuses an event whose user withheld consent, or whose id looks
+// like personal data.
+func gate(e *Event) error {
+	if e.Consent != nil && e.Consent.Analytics != nil && !*e.Consent.Analytics {
+		return &InputError{Reason: ReasonNoConsent, Path: "consent.analytics",
+			Msg: "false: the user withheld consent, so nothing of the event is stored"}
+	}
+	if spans := pii.Find(e.EventID); len(spans) > 0 {
+		return &InputError{Reason: ReasonPIIInID, Path: "event_id",
+			Msg: "looks like it contains personal data (" + spans[0].Type.String() + "); use an opaque id"}
+	}
+	return nil
 }
 
 // maskExtra masks every string (keys too) inside unknown fields: an unknown

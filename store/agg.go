@@ -119,5 +119,8 @@ type KeepFunc func(*loop.Summary) bool
 func (s *Store) SetKeep(keep KeepFunc) {
 	s.putMu.Lock()
 	s.keep = keep
+	if keep != nil {
+		s.contentHashes.Store(true)
+	}
 	s.putMu.Unlock()
 }

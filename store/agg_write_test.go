@@ -36,8 +36,17 @@ func genLines(t *testing.T, n int, seed int64) [][]byte {
 }
 
 // prepLine turns one generated line into the record ingest would hand
-// the store (decode, consent gate, masking).
+// the store (RecordOf: decode, consent gate, masking or, under st's edge
+// sampling, reduction).
 func prepLine(t *testing.T, st *Store, l []byte) Record {
+	t.Helper()
+	return prepLineAs(t, st, l, true)
+}
+
+// prepLineAs is prepLine; reduce false makes every interaction's record
+// masked in full (NewRecord), as ingest did before RecordOf reduced those
+// edge sampling will not keep.
+func prepLineAs(t *testing.T, st *Store, l []byte, reduce bool) Record {
 	t.Helper()
 	if loop.RecordKind(l) == loop.KindSignal {
 		sg, err := loop.DecodeSignal(l)
@@ -53,13 +62,24 @@ func prepLine(t *testing.T, st *Store, l []byte) Record {
 	if err != nil {
 		t.Fatalf("%s: %v", l, err)
 	}
-	ev, err := loop.Prepare(in, st.UserHash)
-	if err != nil {
+	refused := func(err error) Record {
 		var ie *loop.InputError
 		if errors.As(err, &ie) && ie.Reason == loop.ReasonNoConsent {
 			return NewRefusalRecord(in.Event.EventID)
 		}
 		t.Fatalf("%s: %v", l, err)
+		return Record{}
+	}
+	if reduce {
+		r, _, err := st.RecordOf(in, st.keep)
+		if err != nil {
+			return refused(err)
+		}
+		return r
+	}
+	ev, err := loop.Prepare(in, st.UserHash)
+	if err != nil {
+		return refused(err)
 	}
 	r, err := NewRecord(ev)
 	if err != nil {
@@ -106,9 +126,12 @@ func oracle(t *testing.T, batches [][]Record, keep KeepFunc) (kept, unkept, tomb
 			if r.Signal != nil || tomb[r.ID] || kept[r.ID] || unkept[r.ID] {
 				continue
 			}
-			ev, err := decodeBody(r.Body)
-			if err != nil {
-				t.Fatal(err)
+			ev := r.ev // a reduced record's reduction decides alike
+			if ev == nil {
+				var err error
+				if ev, err = decodeBody(r.Body); err != nil {
+					t.Fatal(err)
+				}
 			}
 			var ss []*loop.Signal
 			for _, sg := range sigs[r.ID] {
@@ -253,128 +276,150 @@ func TestEdgeSamplingExactAggregates(t *testing.T) {
 		},
 	}
 	for name, order := range orders {
-		t.Run(name, func(t *testing.T) {
-			r := rand.New(rand.NewPCG(5, 7))
-			ls, sizes := order(r)
-			st := openT(t)
-			st.SetKeep(sampleKeep)
-			var recs []Record
-			for _, l := range ls {
-				recs = append(recs, prepLine(t, st, l))
-			}
-			batches := batchesOf(recs, sizes)
-			statuses := putAll(t, st, batches)
-			kept, unkept, tomb := oracle(t, batches, sampleKeep)
-			if len(unkept) < len(kept) {
-				t.Fatalf("the keep rule kept %d, left %d: the test samples too little", len(kept), len(unkept))
-			}
+		for _, reduce := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/reduced=%v", name, reduce), func(t *testing.T) {
+				r := rand.New(rand.NewPCG(5, 7))
+				ls, sizes := order(r)
+				st := openT(t)
+				st.SetKeep(sampleKeep)
+				var recs []Record
+				for _, l := range ls {
+					recs = append(recs, prepLineAs(t, st, l, reduce))
+				}
+				batches := batchesOf(recs, sizes)
+				statuses := putAll(t, st, batches)
+				kept, unkept, tomb := oracle(t, batches, sampleKeep)
+				if len(unkept) < len(kept) {
+					t.Fatalf("the keep rule kept %d, left %d: the test samples too little", len(kept), len(unkept))
+				}
 
-			// (a) aggregates + kept summaries = everything.
-			sums := summariesByID(t, st)
-			got, err := st.Aggregates()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got.Events() != int64(len(unkept)) {
-				t.Errorf("aggregates count %d interactions, want the %d unkept", got.Events(), len(unkept))
-			}
-			for _, s := range sums {
-				got.Add(&s, +1)
-			}
-			if !agg.Equal(got, want) {
-				t.Errorf("aggregates plus stored summaries differ from the full store's (%d vs %d events)", got.Events(), want.Events())
-			}
-			// (b) stored events are exactly the kept ones, merged in full.
-			if len(sums) != len(kept) {
-				t.Errorf("%d stored, want %d kept", len(sums), len(kept))
-			}
-			for id := range kept {
-				s, ok := sums[id]
-				if !ok {
-					t.Errorf("kept %s not stored", id)
-					continue
+				// (a) aggregates + kept summaries = everything.
+				sums := summariesByID(t, st)
+				got, err := st.Aggregates()
+				if err != nil {
+					t.Fatal(err)
 				}
-				if fmt.Sprint(s) != fmt.Sprint(refSums[id]) {
-					t.Errorf("%s: stored summary %+v, the full store has %+v", id, s, refSums[id])
+				if got.Events() != int64(len(unkept)) {
+					t.Errorf("aggregates count %d interactions, want the %d unkept", got.Events(), len(unkept))
 				}
-			}
-			for id := range unkept {
-				if has, _ := st.Has(id); has {
-					t.Errorf("unkept %s: Has is true", id)
+				for _, s := range sums {
+					got.Add(&s, +1)
 				}
-				if _, err := st.Event(id); !errors.Is(err, ErrNotFound) {
-					t.Errorf("unkept %s: Event gave %v", id, err)
+				if !agg.Equal(got, want) {
+					t.Errorf("aggregates plus stored summaries differ from the full store's (%d vs %d events)", got.Events(), want.Events())
 				}
-			}
-			if n, err := st.Count(); err != nil || n != len(kept) {
-				t.Errorf("Count %d, %v; want %d", n, err, len(kept))
-			}
-			ne := 0
-			if err := st.Events(func(string, []byte) error { ne++; return nil }); err != nil || ne != len(kept) {
-				t.Errorf("Events gave %d, %v; want %d", ne, err, len(kept))
-			}
-			stubs := stubValues(t, st)
-			if len(stubs) != len(unkept) {
-				t.Errorf("%d stubs, want %d", len(stubs), len(unkept))
-			}
-			for id := range tomb {
-				if _, ok := stubs[id]; ok {
-					t.Errorf("withdrawn %s has a stub", id)
+				// (b) stored events are exactly the kept ones, merged in full.
+				if len(sums) != len(kept) {
+					t.Errorf("%d stored, want %d kept", len(sums), len(kept))
 				}
-			}
-			// No signal bodies of unkept interactions stay.
-			var xs int
-			if err := st.AllSignals(func(sg *loop.Signal) error {
-				if unkept[sg.EventID] {
-					t.Errorf("signal %s of unkept %s is stored", sg.SignalID, sg.EventID)
-				}
-				xs++
-				return nil
-			}); err != nil {
-				t.Fatal(err)
-			}
-			// (c) the same record twice is a duplicate (or withdrawn).
-			seen := map[string]bool{}
-			dups, aggregated := 0, 0
-			for bi, b := range batches {
-				for i, rec := range b {
-					k := fmt.Sprintf("%s\x00%s", rec.ID, rec.Body)
-					st := statuses[bi][i]
-					if st == Aggregated {
-						aggregated++
-					}
-					if rec.Refused {
+				for id := range kept {
+					s, ok := sums[id]
+					if !ok {
+						t.Errorf("kept %s not stored", id)
 						continue
 					}
-					if seen[k] {
-						if st != Duplicate && !(st == Withdrawn && tomb[rec.ID]) {
-							t.Fatalf("redelivered %s (signal %v): %v", rec.ID, rec.Signal != nil, st)
+					if fmt.Sprint(s) != fmt.Sprint(refSums[id]) {
+						t.Errorf("%s: stored summary %+v, the full store has %+v", id, s, refSums[id])
+					}
+				}
+				for id := range unkept {
+					if has, _ := st.Has(id); has {
+						t.Errorf("unkept %s: Has is true", id)
+					}
+					if _, err := st.Event(id); !errors.Is(err, ErrNotFound) {
+						t.Errorf("unkept %s: Event gave %v", id, err)
+					}
+				}
+				if n, err := st.Count(); err != nil || n != len(kept) {
+					t.Errorf("Count %d, %v; want %d", n, err, len(kept))
+				}
+				ne := 0
+				if err := st.Events(func(string, []byte) error { ne++; return nil }); err != nil || ne != len(kept) {
+					t.Errorf("Events gave %d, %v; want %d", ne, err, len(kept))
+				}
+				stubs := stubValues(t, st)
+				if len(stubs) != len(unkept) {
+					t.Errorf("%d stubs, want %d", len(stubs), len(unkept))
+				}
+				for id := range tomb {
+					if _, ok := stubs[id]; ok {
+						t.Errorf("withdrawn %s has a stub", id)
+					}
+				}
+				// No signal bodies of unkept interactions stay.
+				var xs int
+				if err := st.AllSignals(func(sg *loop.Signal) error {
+					if unkept[sg.EventID] {
+						t.Errorf("signal %s of unkept %s is stored", sg.SignalID, sg.EventID)
+					}
+					xs++
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+				// (c) the same record twice is a duplicate (or withdrawn).
+				seen := map[string]bool{}
+				dups, aggregated := 0, 0
+				for bi, b := range batches {
+					for i, rec := range b {
+						k := fmt.Sprintf("%s\x00%s", rec.ID, rec.Body)
+						if rec.hasContent {
+							k = fmt.Sprintf("%s\x00%x", rec.ID, rec.content)
 						}
-						dups++
+						st := statuses[bi][i]
+						if st == Aggregated {
+							aggregated++
+						}
+						if rec.Refused {
+							continue
+						}
+						if seen[k] {
+							if st != Duplicate && !(st == Withdrawn && tomb[rec.ID]) {
+								t.Fatalf("redelivered %s (signal %v): %v", rec.ID, rec.Signal != nil, st)
+							}
+							dups++
+						}
+						seen[k] = true
 					}
-					seen[k] = true
 				}
-			}
-			if aggregated == 0 || (name == "shuffled, redelivered, re-batched" && dups < len(lines)/20) {
-				t.Errorf("%d aggregated, %d duplicates: the test exercises too little", aggregated, dups)
-			}
-			// (e) nothing of the text in a stub.
-			for id, v := range stubs {
-				for _, bad := range []string{`"input"`, `"text"`, `"user_hash"`, `"user_edit"`, `"session_id"`, `"masked"`, `"source"`, `"dwell_ms"`} {
-					if bytes.Contains(v, []byte(bad)) {
-						t.Fatalf("stub %s holds %s: %q", id, bad, v)
+				if aggregated == 0 || (name == "shuffled, redelivered, re-batched" && dups < len(lines)/20) {
+					t.Errorf("%d aggregated, %d duplicates: the test exercises too little", aggregated, dups)
+				}
+				// (e) nothing of the text in a stub.
+				for id, v := range stubs {
+					for _, bad := range []string{`"input"`, `"text"`, `"user_hash"`, `"user_edit"`, `"session_id"`, `"masked"`, `"source"`, `"dwell_ms"`} {
+						if bytes.Contains(v, []byte(bad)) {
+							t.Fatalf("stub %s holds %s: %q", id, bad, v)
+						}
+					}
+					if i := bytes.Index(v, []byte(`"reason_text"`)); i >= 0 && !bytes.HasPrefix(v[i:], []byte(`"reason_text":"-"`)) {
+						t.Fatalf("stub %s holds a reason text: %q", id, v)
+					}
+					sb, err := decodeStub(v)
+					if err != nil {
+						t.Fatalf("stub %s: %v", id, err)
+					}
+					if e := sb.ev; e.Input != nil || e.UserHash != "" || e.SessionID != "" || e.Masked != nil ||
+						(e.Explicit != nil && (e.Explicit.UserEdit != "" || (e.Explicit.ReasonText != "" && e.Explicit.ReasonText != "-"))) {
+						t.Fatalf("stub %s holds more than the reduction: %+v", id, e)
+					}
+					full, err := ref.Event(id)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, text := range []string{inputText(full), outputText(full)} {
+						if len(text) >= 8 && bytes.Contains(v, []byte(text[:8])) {
+							t.Fatalf("stub %s holds its text %q", id, text)
+						}
 					}
 				}
-				if i := bytes.Index(v, []byte(`"reason_text"`)); i >= 0 && !bytes.HasPrefix(v[i:], []byte(`"reason_text":"-"`)) {
-					t.Fatalf("stub %s holds a reason text: %q", id, v)
+				unk, dropped, err := st.AggregateStats()
+				if err != nil || unk != int64(len(unkept)) || dropped == 0 {
+					t.Errorf("AggregateStats %d, %d, %v; want %d unkept and some dropped", unk, dropped, err, len(unkept))
 				}
-			}
-			unk, dropped, err := st.AggregateStats()
-			if err != nil || unk != int64(len(unkept)) || dropped == 0 {
-				t.Errorf("AggregateStats %d, %d, %v; want %d unkept and some dropped", unk, dropped, err, len(unkept))
-			}
-			t.Logf("%d kept, %d unkept, %d withdrawn, %d stored signals, %d dropped, %d duplicates", len(kept), len(unkept), len(tomb), xs, dropped, dups)
-		})
+				t.Logf("%d kept, %d unkept, %d withdrawn, %d stored signals, %d dropped, %d duplicates", len(kept), len(unkept), len(tomb), xs, dropped, dups)
+			})
+		}
 	}
 }
 
@@ -533,7 +578,7 @@ func TestUnkeptDecidedOnMergedSummary(t *testing.T) {
 
 func TestStubCodec(t *testing.T) {
 	down, lat, yes := "down", 250.0, true
-	st := &stub{ts: tsBytes(nil, t0), ev: reduceEvent(&loop.Event{EventID: "a", Timestamp: t0, ModelVersion: "m1",
+	st := &stub{ts: tsBytes(nil, t0), ev: loop.Reduce(&loop.Event{EventID: "a", Timestamp: t0, ModelVersion: "m1",
 		UserSegment: "pro", TaskType: "qa", Locale: "de-DE", UserHash: "0123456789abcdef0123456789abcdef",
 		Input: &loop.Input{Text: "secret"}, Output: &loop.Output{Text: "answer", LatencyMS: &lat},
 		Explicit: &loop.Explicit{Thumb: &down, ReasonCodes: []string{"factual_error"}, ReasonText: "why", UserEdit: "fixed"},
@@ -572,4 +617,18 @@ func TestAggregateStatsClosed(t *testing.T) {
 	if _, _, err := st.AggregateStats(); !errors.Is(err, ErrClosed) {
 		t.Fatalf("closed store: %v", err)
 	}
+}
+
+func inputText(e *loop.Event) string {
+	if e.Input == nil {
+		return ""
+	}
+	return e.Input.Text
+}
+
+func outputText(e *loop.Event) string {
+	if e.Output == nil {
+		return ""
+	}
+	return e.Output.Text
 }

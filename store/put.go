@@ -268,6 +268,9 @@ type mergeJob struct {
 	// decide: a new interaction under edge sampling, stored in full or
 	// not once its merged summary is known (see decideJob)
 	decide *decision
+	// complete, when set, makes the interaction's reduced record (the
+	// decision's) whole (reduced.go): the merge starts with its body.
+	complete func() error
 	// results
 	body, summary []byte
 	sum           loop.Summary // decoded summary, when deciding
@@ -338,13 +341,21 @@ func (s *Store) putRun(recs []Record, out []PutStatus) ([]*unit, bool, error) {
 			}
 			if r.Signal == nil {
 				if j, ok := newEv[r.ID]; ok {
-					out[i] = sameOr(recs[j].Hash == r.Hash)
+					same, err := s.sameContent(&recs[j], r)
+					if err != nil {
+						return err
+					}
+					out[i] = sameOr(same)
 					continue
 				}
 				if known.mayContain(r.ID) {
 					v, err := getValue(txn, indexKey(r.ID))
 					if err == nil {
-						out[i] = sameOr(len(v) >= 24 && bytes.Equal(v[8:24], r.Hash[:]))
+						same, err := s.sameAsIndexed(r, v)
+						if err != nil {
+							return err
+						}
+						out[i] = sameOr(same)
 						continue
 					}
 					if !errors.Is(err, badger.ErrKeyNotFound) {
@@ -483,6 +494,12 @@ func indexValue(r *Record) []byte {
 // of its merged summary; otherwise it is planned as unkept (unkept.go).
 func (s *Store) planInteraction(txn *badger.Txn, u *unit, recs []Record, i int, fresh []int, pend *idFilter, jobs *[]*mergeJob) error {
 	r := &recs[i]
+	if r.in != nil && s.keep == nil {
+		// Reduced for a keep that is no longer set: made whole here.
+		if err := s.complete(r); err != nil {
+			return err
+		}
+	}
 	var stored, pendX [][]byte
 	if pend.mayContain(r.ID) {
 		if err := scanPrefix(txn, idPrefix(prefixSignal, r.ID), true, func(k, v []byte) error {
@@ -524,6 +541,12 @@ func (s *Store) planInteraction(txn *badger.Txn, u *unit, recs []Record, i int, 
 			// Decided once the merged summary is known (decideJob).
 			job := &mergeJob{u: u, ts: r.Time, orig: r.Body, stored: stored, userHash: r.UserHash,
 				decide: &decision{recs: recs, i: i, fresh: fresh, pendX: pendX}}
+			if r.in != nil {
+				// Reduced: made whole by the merge's worker, so that the
+				// merged view is decided on, and stored from, the event
+				// masked in full.
+				job.complete = func() error { return s.complete(r) }
+			}
 			for _, j := range fresh {
 				job.fresh = append(job.fresh, recs[j].Signal)
 			}
@@ -708,6 +731,13 @@ func runMerges(jobs []*mergeJob) error {
 }
 
 func (j *mergeJob) run() {
+	if j.complete != nil {
+		if err := j.complete(); err != nil {
+			j.err = err
+			return
+		}
+		j.orig = j.decide.recs[j.decide.i].Body
+	}
 	orig, err := decompressBody(nil, j.orig)
 	if err != nil {
 		j.err = err

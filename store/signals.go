@@ -2,12 +2,12 @@ package store
 
 import (
 	"bytes"
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"slices"
 	"strings"
 	"time"
@@ -30,10 +30,13 @@ func NewSignalRecord(sg *loop.Signal) Record {
 // tombHash is the keyed hash a tombstone is stored under: the event id is
 // not kept once consent is withdrawn, only proof that it was.
 func (s *Store) tombHash(id string) []byte {
-	m := hmac.New(sha256.New, s.secret)
-	m.Write([]byte("tombstone\x00"))
-	m.Write([]byte(id))
-	return m.Sum(nil)[:16]
+	var sum []byte
+	s.withMAC(func(h hash.Hash) {
+		h.Write([]byte("tombstone\x00"))
+		h.Write([]byte(id))
+		sum = h.Sum(make([]byte, 0, sha256.Size))[:16]
+	})
+	return sum
 }
 
 // buildFilter fills a filter with the ids of the keys under p (the id is

@@ -87,12 +87,15 @@ type Store struct {
 	pendf *idFilter           // event ids with pending signals (p keys), likewise
 	tombs map[string]struct{} // keyed hashes of withdrawn event ids, likewise
 	keep  KeepFunc            // edge sampling: which new interactions are stored in full (nil: all)
+	// contentHashes says interaction records need their content hash
+	// (reduced.go): edge sampling was set, or stubs were found at open.
+	contentHashes atomic.Bool
 
 	w watchers
 
 	opts badger.Options
 
-	userMACs sync.Pool // of *userMAC (UserHash)
+	userMACs sync.Pool // of *userMAC (withMAC)
 	// erased says this session erased bytes that may still sit in the
 	// active value-log file: Close then reopens the database to reclaim
 	// them (see finishErase).
@@ -195,6 +198,10 @@ func Open(dir string, o Options) (*Store, error) {
 	if o.ReadOnly {
 		close(s.gcDone)
 		return s, nil
+	}
+	if err := s.findStubs(); err != nil {
+		db.Close()
+		return nil, mapErr(err)
 	}
 	if !o.ForRestore {
 		// An erasure whose reclaim a crash cut short: finish it.
@@ -311,19 +318,26 @@ func (s *Store) loadSecret(readOnly bool) ([]byte, error) {
 // the store's own secret, so the same user links across events but the id
 // cannot be recovered or matched against another store.
 func (s *Store) UserHash(userID string) string {
-	// Keyed hashes are reused: hmac.New (two hash states and the padded
-	// key) cost more than hashing a short id, once per ingested event.
-	// Each remembers its key: Restore replaces the secret.
+	var sum [sha256.Size]byte
+	s.withMAC(func(h hash.Hash) {
+		h.Write([]byte(userID))
+		h.Sum(sum[:0])
+	})
+	return hex.EncodeToString(sum[:16])
+}
+
+// withMAC calls fn with an HMAC-SHA256 keyed with the store's secret,
+// reset and ready. Keyed hashes are reused: hmac.New (two hash states and
+// the padded key) cost more than hashing a short id, once per ingested
+// event. Each remembers its key: Restore replaces the secret.
+func (s *Store) withMAC(fn func(h hash.Hash)) {
 	m, _ := s.userMACs.Get().(*userMAC)
 	if m == nil || !bytes.Equal(m.key, s.secret) {
 		m = &userMAC{key: s.secret, h: hmac.New(sha256.New, s.secret)}
 	}
-	m.h.Write([]byte(userID))
-	var sum [sha256.Size]byte
-	out := hex.EncodeToString(m.h.Sum(sum[:0])[:16])
+	fn(m.h)
 	m.h.Reset()
 	s.userMACs.Put(m)
-	return out
 }
 
 type userMAC struct {
@@ -354,15 +368,21 @@ type Record struct {
 	// Refused is set when the record stands for an interaction refused
 	// because its user withheld consent (NewRefusalRecord): only ID is set.
 	Refused bool
-	// ev is the event NewRecord encoded: edge sampling reduces it to a
-	// stub without decoding Body again (nil: it decodes Body).
+	// ev is the event NewRecord encoded, or a reduced record's reduction:
+	// edge sampling reduces it to a stub without decoding Body again (nil:
+	// it decodes Body).
 	ev *loop.Event
-	// sum is the summary NewRecord encoded (valid when ev is set).
-	sum loop.Summary
-	// pre is the interaction's stub, reduced by NewRecordFor in a pipeline
-	// worker, for when no signal is merged into it (nil: reduced by the
-	// writer).
+	// pre is a reduced record's stub, made in a pipeline worker, for when
+	// no signal is merged into it (nil: reduced by the writer).
 	pre *preparedStub
+	// content is the interaction's content hash, when hasContent
+	// (reduced.go).
+	content    [16]byte
+	hasContent bool
+	// in is set on a reduced record (newReducedRecord): the interaction as
+	// decoded, unmasked, until complete masks it. Body, Summary, Hash and
+	// stored are unset until then.
+	in *loop.Incoming
 }
 
 // NewRefusalRecord is the record of an interaction refused because its
@@ -383,31 +403,21 @@ func (r *Record) storedBody() []byte {
 	return r.stored
 }
 
-// NewRecord encodes a (validated, masked) event for PutRecords.
-func NewRecord(e *loop.Event) (Record, error) { return NewRecordFor(e, nil) }
-
-// NewRecordFor is NewRecord for a store whose edge sampling is keep
-// (SetKeep). An interaction that keep does not take as it arrives is
-// reduced to its stub here, in the caller's goroutine, and its body is not
-// compressed: the store's single writer then only writes the stub, unless
-// a signal merged into it makes it kept after all (it then decides again,
-// and compresses the body itself).
-func NewRecordFor(e *loop.Event, keep KeepFunc) (Record, error) {
+// NewRecord encodes a (validated, masked) event for PutRecords. Under
+// edge sampling, ingest makes its records with RecordOf instead, which
+// reduces those it will not keep before they are masked.
+func NewRecord(e *loop.Event) (Record, error) {
 	b := loop.AppendJSON(make([]byte, 0, 2048), e)
 	r := Record{ID: e.EventID, Time: e.Timestamp, Body: b, ev: e}
-	r.sum = loop.Summarize(e)
-	if keep != nil && !keep(&r.sum) {
-		r.prepareStub()
-	} else {
-		// Compressed here, in the caller's goroutine (ingest's parallel
-		// workers), not under PutRecords' lock.
-		r.stored = compressBody(nil, b)
-	}
+	sum := loop.Summarize(e)
+	// Compressed here, in the caller's goroutine (ingest's parallel
+	// workers), not under PutRecords' lock.
+	r.stored = compressBody(nil, b)
 	// The hash is of the JSON, not of its compressed form, so that
 	// duplicates are found whatever form the stored copy has.
 	h := sha256.Sum256(b)
 	copy(r.Hash[:], h[:16])
-	r.Summary = encodeSummary(nil, &r.sum)
+	r.Summary = encodeSummary(nil, &sum)
 	if e.UserHash != "" {
 		var err error
 		if r.UserHash, err = hex.DecodeString(e.UserHash); err != nil || len(r.UserHash) != 16 {

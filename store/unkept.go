@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/loupe-dev/loupe/loop"
@@ -18,9 +20,11 @@ import (
 // batch). It is not stored in full: no e, s, o or x keys. What is written,
 // in one transaction:
 //
-//	i <id>   the index value as for a stored event, plus a trailing
-//	         unkeptFlag byte (25 or 41 bytes): redelivery is a Duplicate,
-//	         other content a Conflict, and forget --user finds it
+//	i <id>   the index value as for a stored event, plus a trailing flag
+//	         byte (25 or 41 bytes): redelivery is a Duplicate, other
+//	         content a Conflict, and forget --user finds it. The flag is
+//	         contentFlag when the hash is the content hash (reduced.go),
+//	         unkeptFlag when it is the masked JSON's (stubs of before).
 //	z <id>   the stub (stubValue): <ts 8> and the interaction and its
 //	         signals reduced to what its aggregates need, so that a later
 //	         signal is merged by loop.Merge as for a stored event
@@ -36,7 +40,7 @@ const unkeptFlag = 'z'
 // A stored event's is 24 or 40 bytes (indexValue).
 func unkeptIndex(v []byte) bool {
 	n := len(v)
-	return (n == 25 || n == 41) && v[n-1] == unkeptFlag
+	return (n == 25 || n == 41) && (v[n-1] == unkeptFlag || v[n-1] == contentFlag)
 }
 
 func stubKey(id string) []byte { return append(prefix(prefixStub), id...) }
@@ -46,20 +50,24 @@ var metaDroppedUnkept = metaKey("dropped_unkept_signals")
 // stub is an unkept interaction as the z key holds it.
 type stub struct {
 	ts   []byte         // encoded time (tsBytes)
-	ev   *loop.Event    // reduced (reduceEvent)
+	ev   *loop.Event    // reduced (loop.Reduce)
 	sigs []*loop.Signal // its reduced signals that carry something counted
 	ids  []string       // every signal id with a k key for it, for erasure
 }
 
 // stubValue encoding:
 //
-//	<ts 8> · uvarint length, the reduced event (loop.AppendJSON) ·
-//	uvarint count, then each reduced signal: uvarint length, its JSON
+//	<ts 8> · 0x00 0x02, the reduced event (appendReduced) · uvarint
+//	count, then each reduced signal: uvarint length, its JSON
 //	(loop.AppendSignalJSON) · uvarint count, then each signal id: uvarint
 //	length, the id.
+//
+// Stubs written before have, after <ts 8>, the reduced event's JSON
+// (loop.AppendJSON) with its uvarint length, never 0: both are read.
 func (st *stub) encode() []byte {
-	b := append(make([]byte, 0, 256), st.ts...)
-	b = appendString(b, string(loop.AppendJSON(nil, st.ev)))
+	b := append(make([]byte, 0, 128), st.ts...)
+	b = append(b, 0, stubBinary)
+	b = appendReduced(b, st.ev)
 	b = binary.AppendUvarint(b, uint64(len(st.sigs)))
 	for _, sg := range st.sigs {
 		b = appendString(b, string(loop.AppendSignalJSON(nil, sg)))
@@ -78,13 +86,23 @@ func decodeStub(v []byte) (*stub, error) {
 		return nil, errBadStub
 	}
 	st := &stub{ts: v[:8:8]}
-	b, rest, err := readBytes(v[8:])
-	if err != nil {
-		return nil, errBadStub
-	}
-	if st.ev, err = loop.DecodeStored(b); err != nil {
-		if st.ev, err = decodeEvent(b); err != nil {
-			return nil, fmt.Errorf("%w: %v", errBadStub, err)
+	var b, rest []byte
+	var err error
+	if len(v) >= 10 && v[8] == 0 {
+		if v[9] != stubBinary {
+			return nil, fmt.Errorf("%w: unknown form %d", errBadStub, v[9])
+		}
+		if st.ev, rest, err = readReduced(v[10:], tsFrom(v[:8])); err != nil {
+			return nil, err
+		}
+	} else {
+		if b, rest, err = readBytes(v[8:]); err != nil {
+			return nil, errBadStub
+		}
+		if st.ev, err = loop.DecodeStored(b); err != nil {
+			if st.ev, err = decodeEvent(b); err != nil {
+				return nil, fmt.Errorf("%w: %v", errBadStub, err)
+			}
 		}
 	}
 	for list := 0; list < 2; list++ {
@@ -116,34 +134,6 @@ func decodeStub(v []byte) (*stub, error) {
 
 // summary is the stub's merged summary: what it counts in the aggregates.
 func (st *stub) summary() loop.Summary { return loop.Summarize(loop.Merge(st.ev, st.sigs)) }
-
-// reduceEvent keeps of an interaction what its aggregates, and the merge
-// of later signals into it, need: no text, no user, no edit. A reason
-// text is replaced by a placeholder: its presence decides whether an
-// earlier signal's thumb wins over the interaction's own (loop.Merge).
-func reduceEvent(e *loop.Event) *loop.Event {
-	r := &loop.Event{EventID: e.EventID, Timestamp: e.Timestamp, ModelVersion: e.ModelVersion,
-		UserSegment: e.UserSegment, TaskType: e.TaskType, Locale: e.Locale}
-	if x := e.Explicit; x != nil && (x.Thumb != nil || len(x.ReasonCodes) > 0 || x.ReasonText != "") {
-		r.Explicit = &loop.Explicit{Thumb: x.Thumb, ReasonCodes: x.ReasonCodes}
-		if x.ReasonText != "" {
-			r.Explicit.ReasonText = "-"
-		}
-	}
-	if x := e.Implicit; x != nil && (x.Escalated != nil || x.Abandoned != nil) {
-		r.Implicit = &loop.Implicit{Escalated: x.Escalated, Abandoned: x.Abandoned}
-	}
-	if x := e.Checks; x != nil && (x.PolicyViolation != nil || x.Toxicity != nil) {
-		r.Checks = &loop.Checks{PolicyViolation: x.PolicyViolation, Toxicity: x.Toxicity}
-	}
-	if x := e.Output; x != nil && (x.LatencyMS != nil || x.Confidence != nil) {
-		r.Output = &loop.Output{LatencyMS: x.LatencyMS, Confidence: x.Confidence}
-	}
-	if x := e.Business; x != nil && x.Resolved != nil {
-		r.Business = &loop.Business{Resolved: x.Resolved}
-	}
-	return r
-}
 
 // countedLeaves are the signal leaves the aggregates count (agg.Cell).
 var countedLeaves = map[string]bool{
@@ -186,13 +176,13 @@ func planUnkept(u *unit, recs []Record, i int, ev *loop.Event, pendSigs []*loop.
 	r := &recs[i]
 	u.newEvent = true
 	u.settle(i, Aggregated)
-	u.set(indexKey(r.ID), append(indexValue(r), unkeptFlag))
+	u.set(indexKey(r.ID), unkeptIndexValue(r))
 	if r.pre != nil && len(pendSigs) == 0 && len(fresh) == 0 && len(pendX) == 0 {
 		u.aggOps = append(u.aggOps, aggOp{r.pre.sum, +1})
 		u.set(stubKey(r.ID), r.pre.value)
 		return
 	}
-	st := &stub{ts: tsBytes(nil, r.Time), ev: reduceEvent(ev)}
+	st := &stub{ts: tsBytes(nil, r.Time), ev: loop.Reduce(ev)}
 	u.dels = append(u.dels, pendX...)
 	for _, sg := range pendSigs {
 		st.ids = append(st.ids, sg.SignalID)
@@ -222,13 +212,6 @@ func planUnkept(u *unit, recs []Record, i int, ev *loop.Event, pendSigs []*loop.
 type preparedStub struct {
 	value []byte
 	sum   loop.Summary
-}
-
-// prepareStub reduces the interaction to its stub ahead of the writer
-// (NewRecordFor, when keep would not keep it as it arrives).
-func (r *Record) prepareStub() {
-	st := &stub{ts: tsBytes(nil, r.Time), ev: reduceEvent(r.ev)}
-	r.pre = &preparedStub{value: st.encode(), sum: st.summary()}
 }
 
 // aggOp is one interaction's contribution to the aggregates, added
@@ -371,4 +354,192 @@ func (s *Store) AggregateStats() (unkept, droppedSignals int64, err error) {
 		return nil
 	})
 	return t.Events(), droppedSignals, mapErr(err)
+}
+
+// stubBinary is the stub form whose reduced event is appendReduced's.
+const stubBinary = 2
+
+// The reduced event's fields, as bits of appendReduced's presence word.
+const (
+	rExplicit = 1 << iota
+	rThumb
+	rReasonText
+	rImplicit
+	rEscalated
+	rEscalatedTrue
+	rAbandoned
+	rAbandonedTrue
+	rChecks
+	rPolicy
+	rPolicyTrue
+	rToxicity
+	rOutput
+	rLatency
+	rConfidence
+	rBusiness
+	rResolved
+	rResolvedTrue
+)
+
+// appendReduced writes a reduced event (loop.Reduce) in binary: its id,
+// model, locale, segment and task, a word saying which optional values it
+// has, then those that are not booleans: the thumb, the reason codes
+// (when it has explicit feedback), toxicity, latency and confidence as
+// float64 bits. Its time is the stub's <ts 8>, so only its instant is
+// kept; the aggregates count UTC days. A third of the JSON's size and of
+// its cost.
+func appendReduced(b []byte, e *loop.Event) []byte {
+	var bits uint64
+	flag := func(on bool, f uint64) {
+		if on {
+			bits |= f
+		}
+	}
+	opt := func(v *bool, has, on uint64) {
+		if v != nil {
+			bits |= has
+			flag(*v, on)
+		}
+	}
+	if x := e.Explicit; x != nil {
+		bits |= rExplicit
+		flag(x.Thumb != nil, rThumb)
+		flag(x.ReasonText != "", rReasonText)
+	}
+	if x := e.Implicit; x != nil {
+		bits |= rImplicit
+		opt(x.Escalated, rEscalated, rEscalatedTrue)
+		opt(x.Abandoned, rAbandoned, rAbandonedTrue)
+	}
+	if x := e.Checks; x != nil {
+		bits |= rChecks
+		opt(x.PolicyViolation, rPolicy, rPolicyTrue)
+		flag(x.Toxicity != nil, rToxicity)
+	}
+	if x := e.Output; x != nil {
+		bits |= rOutput
+		flag(x.LatencyMS != nil, rLatency)
+		flag(x.Confidence != nil, rConfidence)
+	}
+	if x := e.Business; x != nil {
+		bits |= rBusiness
+		opt(x.Resolved, rResolved, rResolvedTrue)
+	}
+	for _, s := range [...]string{e.EventID, e.ModelVersion, e.Locale, e.UserSegment, e.TaskType} {
+		b = appendString(b, s)
+	}
+	b = binary.AppendUvarint(b, bits)
+	if x := e.Explicit; x != nil {
+		if x.Thumb != nil {
+			b = appendString(b, *x.Thumb)
+		}
+		b = binary.AppendUvarint(b, uint64(len(x.ReasonCodes)))
+		for _, c := range x.ReasonCodes {
+			b = appendString(b, c)
+		}
+	}
+	num := func(v *float64) {
+		if v != nil {
+			b = binary.BigEndian.AppendUint64(b, math.Float64bits(*v))
+		}
+	}
+	if x := e.Checks; x != nil {
+		num(x.Toxicity)
+	}
+	if x := e.Output; x != nil {
+		num(x.LatencyMS)
+		num(x.Confidence)
+	}
+	return b
+}
+
+// readReduced reads appendReduced's form, the event at time ts, and
+// returns what follows it.
+func readReduced(b []byte, ts time.Time) (*loop.Event, []byte, error) {
+	bad := func(what string) (*loop.Event, []byte, error) {
+		return nil, nil, fmt.Errorf("%w: reduced event: %s", errBadStub, what)
+	}
+	var strs [5]string
+	for i := range strs {
+		s, rest, err := readBytes(b)
+		if err != nil {
+			return bad("strings")
+		}
+		strs[i], b = string(s), rest
+	}
+	e := &loop.Event{EventID: strs[0], Timestamp: ts, ModelVersion: strs[1], Locale: strs[2],
+		UserSegment: strs[3], TaskType: strs[4]}
+	bits, k := binary.Uvarint(b)
+	if k <= 0 || bits >= rResolvedTrue<<1 {
+		return bad("fields")
+	}
+	b = b[k:]
+	has := func(f uint64) bool { return bits&f != 0 }
+	boolOf := func(h, on uint64) *bool {
+		if !has(h) {
+			return nil
+		}
+		v := has(on)
+		return &v
+	}
+	if has(rExplicit) {
+		x := &loop.Explicit{}
+		if has(rThumb) {
+			s, rest, err := readBytes(b)
+			if err != nil {
+				return bad("thumb")
+			}
+			t := string(s)
+			x.Thumb, b = &t, rest
+		}
+		if has(rReasonText) {
+			x.ReasonText = "-"
+		}
+		n, k := binary.Uvarint(b)
+		if k <= 0 || n > uint64(len(b)) {
+			return bad("reason codes")
+		}
+		b = b[k:]
+		for range n {
+			s, rest, err := readBytes(b)
+			if err != nil {
+				return bad("reason codes")
+			}
+			x.ReasonCodes, b = append(x.ReasonCodes, string(s)), rest
+		}
+		e.Explicit = x
+	}
+	num := func(f uint64) (*float64, bool) {
+		if !has(f) {
+			return nil, true
+		}
+		if len(b) < 8 {
+			return nil, false
+		}
+		v := math.Float64frombits(binary.BigEndian.Uint64(b))
+		b = b[8:]
+		return &v, true
+	}
+	if has(rImplicit) {
+		e.Implicit = &loop.Implicit{Escalated: boolOf(rEscalated, rEscalatedTrue), Abandoned: boolOf(rAbandoned, rAbandonedTrue)}
+	}
+	if has(rChecks) {
+		tox, ok := num(rToxicity)
+		if !ok {
+			return bad("toxicity")
+		}
+		e.Checks = &loop.Checks{PolicyViolation: boolOf(rPolicy, rPolicyTrue), Toxicity: tox}
+	}
+	if has(rOutput) {
+		lat, ok1 := num(rLatency)
+		conf, ok2 := num(rConfidence)
+		if !ok1 || !ok2 {
+			return bad("output")
+		}
+		e.Output = &loop.Output{LatencyMS: lat, Confidence: conf}
+	}
+	if has(rBusiness) {
+		e.Business = &loop.Business{Resolved: boolOf(rResolved, rResolvedTrue)}
+	}
+	return e, b, nil
 }
