@@ -209,6 +209,14 @@ func stubValues(t *testing.T, st *Store) map[string][]byte {
 	t.Helper()
 	m := map[string][]byte{}
 	if err := st.db.View(func(txn *badger.Txn) error {
+		if err := scanPrefix(txn, prefix(prefixIndex), true, func(k, v []byte) error {
+			if foldedIndex(v) {
+				m[string(k[1:])] = foldedStubValue(v)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
 		return scanPrefix(txn, prefix(prefixStub), true, func(k, v []byte) error {
 			m[string(k[1:])] = v
 			return nil

@@ -191,7 +191,7 @@ func (s *Store) Forget(userHash string) (int, error) {
 		for it.Rewind(); it.Valid(); it.Next() {
 			item := it.Item()
 			err := item.Value(func(v []byte) error {
-				if len(v) >= 40 && bytes.Equal(v[24:40], uh) {
+				if u := indexUser(v); u != nil && bytes.Equal(u, uh) {
 					evs = append(evs, erased{id: string(item.Key()[1:]), ts: bytes.Clone(v[:8]), stub: unkeptIndex(v)})
 				}
 				return nil
@@ -373,22 +373,30 @@ func (s *Store) ForgetBefore(t time.Time) (int, error) {
 	var evs []erased
 	end := tsBytes(prefix(prefixSummary), t)
 	cutoff := tsBytes(nil, t)
+	// Stubs: folded into their index value (the index values are small,
+	// in the LSM tree), or z keys of before.
 	err := s.db.View(func(txn *badger.Txn) error {
-		opt := badger.DefaultIteratorOptions
-		opt.Prefix = prefix(prefixStub)
-		opt.PrefetchValues = false
-		it := txn.NewIterator(opt)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			item := it.Item()
-			if err := item.Value(func(v []byte) error {
-				if len(v) >= 8 && bytes.Compare(v[:8], cutoff) < 0 {
-					evs = append(evs, erased{id: string(item.Key()[1:]), ts: bytes.Clone(v[:8]), stub: true, expired: true})
+		for _, p := range []byte{prefixIndex, prefixStub} {
+			opt := badger.DefaultIteratorOptions
+			opt.Prefix = prefix(p)
+			opt.PrefetchValues = false
+			it := txn.NewIterator(opt)
+			for it.Rewind(); it.Valid(); it.Next() {
+				item := it.Item()
+				if err := item.Value(func(v []byte) error {
+					if p == prefixIndex && !foldedIndex(v) {
+						return nil
+					}
+					if len(v) >= 8 && bytes.Compare(v[:8], cutoff) < 0 {
+						evs = append(evs, erased{id: string(item.Key()[1:]), ts: bytes.Clone(v[:8]), stub: true, expired: true})
+					}
+					return nil
+				}); err != nil {
+					it.Close()
+					return err
 				}
-				return nil
-			}); err != nil {
-				return err
 			}
+			it.Close()
 		}
 		return nil
 	})

@@ -242,6 +242,7 @@ type unit struct {
 	// and the signals for unkept interactions it drops
 	aggOps  []aggOp // edge sampling: contributions to the aggregates (unkept.go)
 	dropped uint64
+	folded  bool // it writes a stub folded into the index (foldStub)
 }
 
 func (u *unit) set(k, v []byte) {
@@ -629,7 +630,7 @@ func (s *Store) planSignals(txn *badger.Txn, u *unit, recs []Record, idx []int, 
 		return nil
 	}
 	if unkeptIndex(iv) {
-		return planStubSignals(txn, u, recs, idx, id)
+		return planStubSignals(txn, u, recs, idx, id, iv)
 	}
 	ts := tsFrom(iv)
 	job := &mergeJob{u: u, ts: ts}
@@ -797,9 +798,10 @@ func (s *Store) commitGroup(group []*unit) error {
 	}
 	var delta *agg.Table
 	var dropped uint64
-	deleted := false
+	deleted, folded := false, false
 	for _, u := range group {
 		deleted = deleted || len(u.dels) > 0
+		folded = folded || u.folded
 		if err := deleteKeys(txn, u.dels...); err != nil {
 			return split(err)
 		}
@@ -828,8 +830,19 @@ func (s *Store) commitGroup(group []*unit) error {
 			return split(err)
 		}
 	}
+	mark := folded && !s.foldedMarked.Load()
+	if mark {
+		// With the first stub indexed by a content hash: an open finds
+		// it (findStubs) without reading the index.
+		if err := txn.Set(metaFoldedStubs, nil); err != nil {
+			return split(err)
+		}
+	}
 	if err := txn.Commit(); err != nil {
 		return err
+	}
+	if mark {
+		s.foldedMarked.Store(true)
 	}
 	if deleted {
 		s.afterDeletes()

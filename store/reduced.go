@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"sync"
@@ -32,17 +33,14 @@ import (
 // reduced record does not have. Its stub's index holds instead a keyed
 // hash of the content as it arrived (contentHash: HMAC-SHA256 with the
 // store's secret, like a user's pseudonym, of loop.AppendCanonical), and
-// ends with contentFlag instead of unkeptFlag to say so. Whenever a store
+// holds the stub itself (foldStub in unkept.go). Whenever a store
 // may hold such stubs (edge sampling on, or stubs found at open), every
 // interaction record gets its content hash before it is masked, so any
 // record can be compared with any stub.
 
-// contentFlag ends the index value of an unkept interaction whose hash is
-// its content hash (contentHash), not its masked JSON's.
-const contentFlag = 'c'
-
-// contentIndex reports whether an index value holds a content hash.
-func contentIndex(v []byte) bool { return unkeptIndex(v) && v[len(v)-1] == contentFlag }
+// contentIndex reports whether an index value holds a content hash: the
+// index values that hold their stub (foldStub) do, and only they.
+func contentIndex(v []byte) bool { return foldedIndex(v) }
 
 var canonBufs = sync.Pool{New: func() any { return new([]byte) }}
 
@@ -111,9 +109,21 @@ func (s *Store) RecordOf(in *loop.Incoming, keep KeepFunc) (Record, string, erro
 // store may hold stubs indexed by one.
 func (s *Store) needsContentHash() bool { return s.contentHashes.Load() }
 
-// findStubs notes, at open, whether the store holds any stub.
+// metaFoldedStubs is set with the first stub folded into its index value
+// (foldStub), which compares copies by content hash.
+var metaFoldedStubs = metaKey("folded_stubs")
+
+// findStubs notes, at open, whether the store may hold stubs: the marker
+// of folded ones, or a z key.
 func (s *Store) findStubs() error {
 	return s.db.View(func(txn *badger.Txn) error {
+		if _, err := txn.Get(metaFoldedStubs); err == nil {
+			s.foldedMarked.Store(true)
+			s.contentHashes.Store(true)
+			return nil
+		} else if !errors.Is(err, badger.ErrKeyNotFound) {
+			return err
+		}
 		opt := badger.DefaultIteratorOptions
 		opt.Prefix = prefix(prefixStub)
 		opt.PrefetchValues = false
@@ -204,16 +214,4 @@ func (s *Store) sameAsIndexed(r *Record, v []byte) (bool, error) {
 		return false, err
 	}
 	return bytes.Equal(v[8:24], r.Hash[:]), nil
-}
-
-// unkeptIndexValue is the index value of an unkept interaction: by its
-// content hash when it has one.
-func unkeptIndexValue(r *Record) []byte {
-	if !r.hasContent {
-		return append(indexValue(r), unkeptFlag)
-	}
-	idx := tsBytes(make([]byte, 0, 41), r.Time)
-	idx = append(idx, r.content[:]...)
-	idx = append(idx, r.UserHash...)
-	return append(idx, contentFlag)
 }

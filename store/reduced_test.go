@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/hex"
 	"slices"
 	"testing"
 
@@ -87,10 +88,13 @@ func TestReducedRecordStub(t *testing.T) {
 		t.Fatalf("one batch: %v %v", got, err)
 	}
 	iv := rawValue(t, st, indexKey("a"))
-	if !contentIndex(iv) || len(iv) != 41 {
-		t.Fatalf("index value %x: not a content-hash stub with its user", iv)
+	if !contentIndex(iv) || !unkeptIndex(iv) || !bytes.Equal(indexUser(iv), mustHex(t, st.UserHash("u1"))) {
+		t.Fatalf("index value %x: not a folded stub with its user", iv)
 	}
-	sv := rawValue(t, st, stubKey("a"))
+	if err := st.db.View(func(txn *badger.Txn) error { _, err := getValue(txn, stubKey("a")); return err }); err != badger.ErrKeyNotFound {
+		t.Fatalf("a folded stub has a z key too: %v", err)
+	}
+	sv := foldedStubValue(iv)
 	for _, secret := range []string{"jane@", "bob@", "4111", "write to", "u1"} {
 		if bytes.Contains(sv, []byte(secret)) || bytes.Contains(iv, []byte(secret)) {
 			t.Errorf("%q stored in the stub %q", secret, sv)
@@ -262,4 +266,49 @@ func rawValue(t *testing.T, st *Store, key []byte) []byte {
 		t.Fatalf("%q: %v", key, err)
 	}
 	return v
+}
+
+func mustHex(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// Folded index values never read as another kind, and give back their
+// stub, whatever its size, with and without a user.
+func TestFoldStub(t *testing.T) {
+	head := make([]byte, 40)
+	for i := range head {
+		head[i] = byte(i + 1)
+	}
+	for _, user := range []int{0, 16} {
+		for n := 8; n < 80; n++ {
+			sv := make([]byte, n)
+			for i := range sv {
+				sv[i] = byte(0x80 + i)
+			}
+			copy(sv, head[:8]) // a stub value starts with the index's time
+			v := foldStub(head[:24+user], user, sv)
+			if !foldedIndex(v) || !unkeptIndex(v) || len(v) < 43 {
+				t.Fatalf("user %d, stub %d: %x not folded", user, n, v)
+			}
+			if got := foldedStubValue(v); !bytes.Equal(got, sv) {
+				t.Fatalf("user %d, stub %d: back %x", user, n, got)
+			}
+			if u := indexUser(v); (user == 0) != (u == nil) || (u != nil && !bytes.Equal(u, head[24:40])) {
+				t.Fatalf("user %d: indexUser %x", user, u)
+			}
+		}
+	}
+	// The other index values are not folded, even ending in the flag.
+	for _, n := range []int{24, 25, 40, 41} {
+		v := bytes.Repeat([]byte{foldedFlag}, n)
+		v[n-3] = 16
+		if foldedIndex(v) {
+			t.Fatalf("a %d-byte index value reads as folded", n)
+		}
+	}
 }

@@ -90,6 +90,8 @@ type Store struct {
 	// contentHashes says interaction records need their content hash
 	// (reduced.go): edge sampling was set, or stubs were found at open.
 	contentHashes atomic.Bool
+	// foldedMarked says metaFoldedStubs is set (reduced.go).
+	foldedMarked atomic.Bool
 
 	w watchers
 

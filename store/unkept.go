@@ -20,14 +20,22 @@ import (
 // batch). It is not stored in full: no e, s, o or x keys. What is written,
 // in one transaction:
 //
-//	i <id>   the index value as for a stored event, plus a trailing flag
-//	         byte (25 or 41 bytes): redelivery is a Duplicate, other
-//	         content a Conflict, and forget --user finds it. The flag is
-//	         contentFlag when the hash is the content hash (reduced.go),
-//	         unkeptFlag when it is the masked JSON's (stubs of before).
-//	z <id>   the stub (stubValue): <ts 8> and the interaction and its
-//	         signals reduced to what its aggregates need, so that a later
-//	         signal is merged by loop.Merge as for a stored event
+//	i <id>   the index value as for a stored event, with the content
+//	         hash (reduced.go), holding the stub (foldStub): redelivery is
+//	         a Duplicate, other content a Conflict, and forget --user finds
+//	         it. The stub (stubValue) is the interaction and its signals
+//	         reduced to what its aggregates need, so that a later signal
+//	         is merged by loop.Merge as for a stored event.
+//
+// Stubs of before, and those of records made without a content hash
+// (NewRecord), are two keys instead:
+//
+//	i <id>   the index value as for a stored event (the masked JSON's
+//	         hash), plus a trailing unkeptFlag byte (25 or 41 bytes)
+//	z <id>   the stub value
+//
+// Both forms are read everywhere. Either way, also:
+//
 //	k <sid>  each signal's idempotency key, as for a stored event
 //	Z ...    its contribution to the aggregates (agg.go)
 //
@@ -40,7 +48,81 @@ const unkeptFlag = 'z'
 // A stored event's is 24 or 40 bytes (indexValue).
 func unkeptIndex(v []byte) bool {
 	n := len(v)
-	return (n == 25 || n == 41) && (v[n-1] == unkeptFlag || v[n-1] == contentFlag)
+	return (n == 25 || n == 41) && v[n-1] == unkeptFlag || foldedIndex(v)
+}
+
+// foldedFlag ends the index value of an unkept interaction that holds its
+// stub (foldStub): one key per interaction instead of two, which is most
+// of what a stub costs to write. Every stub with a content hash is written
+// so; stubs of before have a z key.
+const foldedFlag = 'F'
+
+// foldStub is an unkept interaction's index value holding its stub: head
+// (<ts 8> <content hash 16> <user hash 16 or none>), the stub value after
+// its <ts 8>, zero bytes so that the whole is at least 43 bytes long
+// (never the 24, 25, 40 or 41 bytes of the other index values), then
+// <user hash length 0 or 16> <pad count> foldedFlag.
+func foldStub(head []byte, userLen int, stubValue []byte) []byte {
+	v := make([]byte, 0, len(head)+len(stubValue)+4)
+	v = append(v, head...)
+	v = append(v, stubValue[8:]...)
+	pad := max(0, 43-3-len(v))
+	for range pad {
+		v = append(v, 0)
+	}
+	return append(v, byte(userLen), byte(pad), foldedFlag)
+}
+
+// foldedIndex reports whether an index value holds its stub (foldStub).
+func foldedIndex(v []byte) bool {
+	n := len(v)
+	if n < 43 || v[n-1] != foldedFlag || (v[n-3] != 0 && v[n-3] != 16) {
+		return false
+	}
+	return 24+int(v[n-3])+int(v[n-2]) <= n-3
+}
+
+// foldedStubValue is the stub value (<ts 8> first, as decodeStub reads)
+// that a folded index value holds.
+func foldedStubValue(v []byte) []byte {
+	n := len(v)
+	head, pad := 24+int(v[n-3]), int(v[n-2])
+	return append(v[:8:8], v[head:n-3-pad]...)
+}
+
+// indexUser is the user hash an index value holds, nil when none.
+func indexUser(v []byte) []byte {
+	switch {
+	case foldedIndex(v):
+		if v[len(v)-3] == 16 {
+			return v[24:40]
+		}
+		return nil
+	case len(v) == 40 || len(v) == 41:
+		return v[24:40]
+	}
+	return nil
+}
+
+// stubOf is the stub value of the unkept interaction id whose index value
+// is iv: in iv when folded, else its z key (ErrKeyNotFound when it
+// expired).
+func stubOf(txn *badger.Txn, id string, iv []byte) ([]byte, error) {
+	if foldedIndex(iv) {
+		return foldedStubValue(iv), nil
+	}
+	return getValue(txn, stubKey(id))
+}
+
+// setStub plans the (new) stub value sv of an unkept interaction whose
+// index value is iv: folded into it, or its z key.
+func setStub(u *unit, id string, iv, sv []byte) {
+	if foldedIndex(iv) {
+		n := len(iv)
+		u.set(indexKey(id), foldStub(iv[:24+int(iv[n-3])], int(iv[n-3]), sv))
+		return
+	}
+	u.set(stubKey(id), sv)
 }
 
 func stubKey(id string) []byte { return append(prefix(prefixStub), id...) }
@@ -176,10 +258,9 @@ func planUnkept(u *unit, recs []Record, i int, ev *loop.Event, pendSigs []*loop.
 	r := &recs[i]
 	u.newEvent = true
 	u.settle(i, Aggregated)
-	u.set(indexKey(r.ID), unkeptIndexValue(r))
 	if r.pre != nil && len(pendSigs) == 0 && len(fresh) == 0 && len(pendX) == 0 {
 		u.aggOps = append(u.aggOps, aggOp{r.pre.sum, +1})
-		u.set(stubKey(r.ID), r.pre.value)
+		setUnkept(u, r, r.pre.value)
 		return
 	}
 	st := &stub{ts: tsBytes(nil, r.Time), ev: loop.Reduce(ev)}
@@ -204,7 +285,23 @@ func planUnkept(u *unit, recs []Record, i int, ev *loop.Event, pendSigs []*loop.
 		}
 	}
 	u.aggOps = append(u.aggOps, aggOp{st.summary(), +1})
-	u.set(stubKey(r.ID), st.encode())
+	setUnkept(u, r, st.encode())
+}
+
+// setUnkept plans the index and the stub value sv of a new unkept
+// interaction: folded into one key when it has a content hash, else (a
+// record made without one) the index and a z key as before.
+func setUnkept(u *unit, r *Record, sv []byte) {
+	if !r.hasContent {
+		u.set(indexKey(r.ID), append(indexValue(r), unkeptFlag))
+		u.set(stubKey(r.ID), sv)
+		return
+	}
+	u.folded = true
+	head := tsBytes(make([]byte, 0, 40), r.Time)
+	head = append(head, r.content[:]...)
+	head = append(head, r.UserHash...)
+	u.set(indexKey(r.ID), foldStub(head, len(r.UserHash), sv))
 }
 
 // preparedStub is an interaction's stub and its summary, reduced ahead of
@@ -225,8 +322,8 @@ type aggOp struct {
 // carry something counted are reduced and merged into its stub, its
 // aggregates moved from the old merged summary to the new; the others are
 // counted as dropped. Either way their k keys are written.
-func planStubSignals(txn *badger.Txn, u *unit, recs []Record, idx []int, id string) error {
-	v, err := getValue(txn, stubKey(id))
+func planStubSignals(txn *badger.Txn, u *unit, recs []Record, idx []int, id string, iv []byte) error {
+	v, err := stubOf(txn, id, iv)
 	var st *stub
 	switch {
 	case err == nil:
@@ -266,7 +363,7 @@ func planStubSignals(txn *badger.Txn, u *unit, recs []Record, idx []int, id stri
 		now := st.summary()
 		u.aggOps = append(u.aggOps, aggOp{old, -1}, aggOp{now, +1})
 	}
-	u.set(stubKey(id), st.encode())
+	setStub(u, id, iv, st.encode())
 	return nil
 }
 
@@ -285,8 +382,15 @@ func addSignalID(u *unit, r *Record, i int, st PutStatus) {
 // signals' k keys) and, when subtract is set, the delta that takes its
 // contribution out of the aggregates (nil when there is no stub).
 func stubErase(txn *badger.Txn, id string, subtract bool) ([][]byte, *agg.Table, error) {
-	keys := [][]byte{stubKey(id), indexKey(id)}
-	v, err := getValue(txn, stubKey(id))
+	iv, err := getValue(txn, indexKey(id))
+	if err != nil && !errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, nil, err
+	}
+	keys := [][]byte{indexKey(id)}
+	if !foldedIndex(iv) {
+		keys = append(keys, stubKey(id))
+	}
+	v, err := stubOf(txn, id, iv)
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return keys, nil, nil
 	}
