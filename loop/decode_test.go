@@ -1,6 +1,7 @@
 package loop
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -191,5 +192,29 @@ func TestMaskRawScrubsUserID(t *testing.T) {
 	}
 	if got := MaskRaw([]byte(`{"user_id":"unterminated`), 100); strings.Contains(got, "unterminated") {
 		t.Fatalf("unterminated id kept: %s", got)
+	}
+}
+
+// plainRun finds the first quote, backslash or control byte wherever it
+// sits in a word and whatever surrounds it.
+func TestPlainRun(t *testing.T) {
+	for n := range 40 {
+		for at := range n + 1 {
+			for _, c := range []byte{'"', '\\', 0, 0x1f, '\n'} {
+				for _, fill := range []byte{'a', 0x20, 0x21, 0x5b, 0x5d, 0x7f, 0x80, 0xff} {
+					b := bytes.Repeat([]byte{fill}, n)
+					want := n
+					if at < n {
+						b[at] = c
+						want = at
+					}
+					for from := 0; from <= min(at, n); from++ {
+						if got := plainRun(b, from); got != want {
+							t.Fatalf("%q from %d: %d, want %d", b, from, got, want)
+						}
+					}
+				}
+			}
+		}
 	}
 }

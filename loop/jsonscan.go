@@ -1,6 +1,7 @@
 package loop
 
 import (
+	"encoding/binary"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -90,6 +91,10 @@ func (s *scanner) str() (string, error) {
 	}
 	start := s.pos
 	for s.pos < len(s.data) {
+		s.pos = plainRun(s.data, s.pos)
+		if s.pos >= len(s.data) {
+			break
+		}
 		c := s.data[s.pos]
 		switch {
 		case c == '"':
@@ -125,10 +130,7 @@ func (s *scanner) strSlow(start int) (string, error) {
 			return "", s.fail("control character in string")
 		case c != '\\':
 			// Copy the run up to the next quote, backslash or control byte.
-			j := s.pos + 1
-			for j < len(s.data) && s.data[j] != '"' && s.data[j] != '\\' && s.data[j] >= 0x20 {
-				j++
-			}
+			j := plainRun(s.data, s.pos+1)
 			buf = append(buf, s.data[s.pos:j]...)
 			s.pos = j
 			continue
@@ -357,4 +359,37 @@ func (s *scanner) object(member func(key string) error) error {
 			return s.fail("want ',' or '}', got " + quoteByte(s.data[s.pos]))
 		}
 	}
+}
+
+const (
+	ones   = 0x0101010101010101
+	highs  = 0x8080808080808080
+	quotes = '"' * ones
+	slashs = '\\' * ones
+	spaces = 0x20 * ones
+)
+
+// plainRun is the index of the first quote, backslash or control byte in
+// b at or after i (len(b) when none): a string's plain run, tested eight
+// bytes at a time. A word is skipped only when none of its bytes can be
+// one of those (the tests may flag a word that has none, never miss one).
+func plainRun(b []byte, i int) int {
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		q, bs := x^quotes, x^slashs
+		if ((q-ones)&^q|(bs-ones)&^bs|(x-spaces)&^x)&highs == 0 {
+			continue
+		}
+		for j := i; j < i+8; j++ {
+			if c := b[j]; c == '"' || c == '\\' || c < 0x20 {
+				return j
+			}
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c == '"' || c == '\\' || c < 0x20 {
+			return i
+		}
+	}
+	return i
 }
