@@ -286,7 +286,9 @@ func (p *Pipeline) prepareSignal(it Item) prepared {
 	if sg, err = loop.PrepareSignal(sg); err != nil {
 		return prepared{err: asInputError(err), id: id, sigID: sid, signal: true}
 	}
-	return prepared{rec: store.NewSignalRecord(sg), ok: true, id: id, sigID: sid, signal: true}
+	rec := store.NewSignalRecord(sg)
+	p.st.Prehash(&rec)
+	return prepared{rec: rec, ok: true, id: id, sigID: sid, signal: true}
 }
 
 func asInputError(err error) *loop.InputError {

@@ -335,7 +335,7 @@ func (s *Store) putRun(recs []Record, out []PutStatus) ([]*unit, bool, error) {
 		for i := range recs {
 			r := &recs[i]
 			if len(tombs) > 0 {
-				if _, gone := tombs[string(s.tombHash(r.ID))]; gone {
+				if _, gone := tombs[string(s.tombOf(r))]; gone {
 					out[i] = Withdrawn
 					continue
 				}

@@ -87,6 +87,7 @@ func (s *Store) RecordOf(in *loop.Incoming, keep KeepFunc) (Record, string, erro
 		}
 		if sum := loop.Summarize(red); !keep(&sum) {
 			r, err := newReducedRecord(in, red, sum, user, content)
+			s.Prehash(&r)
 			return r, user, err
 		}
 	}
@@ -101,6 +102,7 @@ func (s *Store) RecordOf(in *loop.Incoming, keep KeepFunc) (Record, string, erro
 	if hashed {
 		r.setContentHash(content)
 	}
+	s.Prehash(&r)
 	return r, ev.UserHash, nil
 }
 
@@ -178,7 +180,7 @@ func (s *Store) complete(r *Record) error {
 	if err != nil {
 		return err
 	}
-	full.content, full.hasContent, full.pre = r.content, r.hasContent, r.pre
+	full.content, full.hasContent, full.pre, full.tomb = r.content, r.hasContent, r.pre, r.tomb
 	*r = full
 	return nil
 }

@@ -39,6 +39,18 @@ func (s *Store) tombHash(id string) []byte {
 	return sum
 }
 
+// Prehash computes, ahead of the store's single writer (in ingest's
+// parallel workers), the keyed hash its tombstone check needs for r.
+func (s *Store) Prehash(r *Record) { r.tomb = s.tombHash(r.ID) }
+
+// tombOf is r's tombstone hash: Prehash's, or computed now.
+func (s *Store) tombOf(r *Record) []byte {
+	if r.tomb != nil {
+		return r.tomb
+	}
+	return s.tombHash(r.ID)
+}
+
 // buildFilter fills a filter with the ids of the keys under p (the id is
 // the key after the prefix, up to a NUL when cut is set).
 func (s *Store) buildFilter(p byte, cut bool) (*idFilter, error) {

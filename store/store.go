@@ -381,6 +381,9 @@ type Record struct {
 	// (reduced.go).
 	content    [16]byte
 	hasContent bool
+	// tomb is the id's tombstone hash when Prehash made it (nil: the
+	// writer computes it).
+	tomb []byte
 	// in is set on a reduced record (newReducedRecord): the interaction as
 	// decoded, unmasked, until complete masks it. Body, Summary, Hash and
 	// stored are unset until then.
