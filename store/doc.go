@@ -79,11 +79,11 @@
 //	z <id>                        such an interaction's stub: <ts 8>, it and
 //	                              its signals reduced to what the aggregates
 //	                              need, no text (unkept.go); its index value
-//	                              ends in an extra flag byte: 'c' when its
-//	                              hash is the keyed content hash of the
-//	                              interaction as it arrived (reduced.go),
-//	                              'z' (stubs of before) when it is the
-//	                              masked JSON's
+//	                              ends in an extra flag byte 'z'. Stubs with
+//	                              a keyed content hash of the interaction as
+//	                              it arrived (reduced.go) have no z key: the
+//	                              stub is folded into the index value,
+//	                              which ends in 'F' (foldStub)
 //
 // Values of at most 256 bytes (summaries, index, labels, the bodies that
 // compress that far) stay in the LSM tree; other event bodies (1–3 KB of

@@ -483,9 +483,12 @@ func getValue(txn *badger.Txn, k []byte) ([]byte, error) {
 }
 
 // indexValue is <ts 8> <hash 16> <user hash 16 or nothing>.
-func indexValue(r *Record) []byte {
+func indexValue(r *Record) []byte { return indexValueWith(r, r.Hash) }
+
+// indexValueWith is indexValue holding hash h instead of r.Hash.
+func indexValueWith(r *Record, h [16]byte) []byte {
 	idx := tsBytes(make([]byte, 0, 40), r.Time)
-	idx = append(idx, r.Hash[:]...)
+	idx = append(idx, h[:]...)
 	return append(idx, r.UserHash...)
 }
 

@@ -38,10 +38,6 @@ import (
 // interaction record gets its content hash before it is masked, so any
 // record can be compared with any stub.
 
-// contentIndex reports whether an index value holds a content hash: the
-// index values that hold their stub (foldStub) do, and only they.
-func contentIndex(v []byte) bool { return foldedIndex(v) }
-
 var canonBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // contentHash is the keyed hash of an interaction as it arrived, user id
@@ -87,8 +83,11 @@ func (s *Store) RecordOf(in *loop.Incoming, keep KeepFunc) (Record, string, erro
 		}
 		if sum := loop.Summarize(red); !keep(&sum) {
 			r, err := newReducedRecord(in, red, sum, user, content)
+			if err != nil {
+				return Record{}, "", err
+			}
 			s.Prehash(&r)
-			return r, user, err
+			return r, user, nil
 		}
 	}
 	ev, err := loop.Prepare(in, s.UserHash)
@@ -209,7 +208,7 @@ func (s *Store) sameAsIndexed(r *Record, v []byte) (bool, error) {
 	if len(v) < 24 {
 		return false, nil
 	}
-	if contentIndex(v) {
+	if foldedIndex(v) { // only folded stubs hold a content hash
 		return r.hasContent && bytes.Equal(v[8:24], r.content[:]), nil
 	}
 	if err := s.complete(r); err != nil {

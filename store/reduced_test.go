@@ -88,7 +88,7 @@ func TestReducedRecordStub(t *testing.T) {
 		t.Fatalf("one batch: %v %v", got, err)
 	}
 	iv := rawValue(t, st, indexKey("a"))
-	if !contentIndex(iv) || !unkeptIndex(iv) || !bytes.Equal(indexUser(iv), mustHex(t, st.UserHash("u1"))) {
+	if !foldedIndex(iv) || !unkeptIndex(iv) || !bytes.Equal(indexUser(iv), mustHex(t, st.UserHash("u1"))) {
 		t.Fatalf("index value %x: not a folded stub with its user", iv)
 	}
 	if err := st.db.View(func(txn *badger.Txn) error { _, err := getValue(txn, stubKey("a")); return err }); err != badger.ErrKeyNotFound {
@@ -175,7 +175,7 @@ func TestStubsOfBefore(t *testing.T) {
 	if got := putOne(t, st, full); got != Aggregated {
 		t.Fatalf("old stub: %v", got)
 	}
-	if iv := rawValue(t, st, indexKey("a")); !unkeptIndex(iv) || contentIndex(iv) {
+	if iv := rawValue(t, st, indexKey("a")); !unkeptIndex(iv) || foldedIndex(iv) {
 		t.Fatalf("index %x: not a stub of before", iv)
 	}
 	// Its value as the store wrote it before: the reduced event as JSON.

@@ -129,7 +129,8 @@ func stubKey(id string) []byte { return append(prefix(prefixStub), id...) }
 
 var metaDroppedUnkept = metaKey("dropped_unkept_signals")
 
-// stub is an unkept interaction as the z key holds it.
+// stub is an unkept interaction as its stub value holds it (in its index
+// value, folded, or in its z key).
 type stub struct {
 	ts   []byte         // encoded time (tsBytes)
 	ev   *loop.Event    // reduced (loop.Reduce)
@@ -298,10 +299,7 @@ func setUnkept(u *unit, r *Record, sv []byte) {
 		return
 	}
 	u.folded = true
-	head := tsBytes(make([]byte, 0, 40), r.Time)
-	head = append(head, r.content[:]...)
-	head = append(head, r.UserHash...)
-	u.set(indexKey(r.ID), foldStub(head, len(r.UserHash), sv))
+	u.set(indexKey(r.ID), foldStub(indexValueWith(r, r.content), len(r.UserHash), sv))
 }
 
 // preparedStub is an interaction's stub and its summary, reduced ahead of
