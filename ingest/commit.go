@@ -15,6 +15,8 @@ import (
 // had come one after another.
 type committer struct {
 	st *store.Store
+	// changed: report the events whose stored view changed (OnStored)
+	changed bool
 
 	mu    sync.Mutex
 	queue []*put
@@ -62,7 +64,7 @@ func (c *committer) commit(group []*put) {
 	}()
 	if len(group) == 1 {
 		p := group[0]
-		p.status, p.changed, p.err = c.st.PutRecordsChanged(p.recs)
+		p.status, p.changed, p.err = c.putRecords(p.recs)
 		return
 	}
 	n := 0
@@ -73,7 +75,7 @@ func (c *committer) commit(group []*put) {
 	for _, p := range group {
 		all = append(all, p.recs...)
 	}
-	status, changed, err := c.st.PutRecordsChanged(all)
+	status, changed, err := c.putRecords(all)
 	ends := make([]int, len(group)) // ends[k]: the index after put k's records
 	off := 0
 	for k, p := range group {
@@ -94,4 +96,12 @@ func (c *committer) commit(group []*put) {
 		}
 		group[k].changed = append(group[k].changed, ch)
 	}
+}
+
+func (c *committer) putRecords(recs []store.Record) ([]store.PutStatus, []store.Changed, error) {
+	if c.changed {
+		return c.st.PutRecordsChanged(recs)
+	}
+	st, err := c.st.PutRecords(recs)
+	return st, nil, err
 }

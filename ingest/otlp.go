@@ -224,13 +224,30 @@ func (o *OTLP) assembleGroup(group []*assembly) (err error) {
 	if err != nil {
 		return err
 	}
-	if on := o.p.o.OnStored; on != nil && len(changed) > 0 {
+	if on, queue := o.p.o.OnStored, o.p.o.Queue; (on != nil || queue != nil) && len(changed) > 0 {
 		chg, err := st.ChangedOf(changed)
 		if err != nil {
 			return err
 		}
-		if err := on(chg); err != nil {
-			return err
+		var items []loop.QueueItem
+		for i := range chg {
+			if queue == nil {
+				break
+			}
+			if it, ok := queue(&chg[i]); ok {
+				it.EventID = chg[i].Summary.ID
+				items = append(items, it)
+			}
+		}
+		if len(items) > 0 {
+			if _, err := st.Enqueue(items); err != nil {
+				return err
+			}
+		}
+		if on != nil {
+			if err := on(chg); err != nil {
+				return err
+			}
 		}
 	}
 	for i, s := range status {

@@ -436,6 +436,8 @@ func TestOTLPSignalsAndReplacement(t *testing.T) {
 			stored = append(stored, c.Summary.ID)
 		}
 		return nil
+	}, Queue: func(c *store.Changed) (loop.QueueItem, bool) {
+		return loop.QueueItem{Day: "2025-12-01", Why: []string{"every"}}, true
 	}})
 	c2 := NewCollector(p2, CollectorOptions{})
 	if outs, _ := submit(t, p2, thumb); outs[0].Status != Pending {
@@ -449,6 +451,13 @@ func TestOTLPSignalsAndReplacement(t *testing.T) {
 	}
 	if len(stored) != 2 || stored[0] != testTraceHex {
 		t.Errorf("OnStored saw %v, want the trace twice (stored, then replaced)", stored)
+	}
+	var queued []string
+	if err := st2.Queued(func(it loop.QueueItem) error { queued = append(queued, it.EventID); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(queued) != 1 || queued[0] != testTraceHex {
+		t.Errorf("queue holds %v, want the trace once", queued)
 	}
 	orig, err := st2.Original(testTraceHex)
 	if err != nil || orig.Explicit != nil || orig.Output == nil || *orig.Output.LatencyMS != 3000 {

@@ -64,6 +64,11 @@ type PipelineOptions struct {
 	// review queue. An error it returns is reported by Submit (the
 	// records stay stored).
 	OnStored func(changed []store.Changed) error
+	// Queue, when set, picks review-queue items from the same events
+	// OnStored sees; they are written in the same transaction as the
+	// records (store.SetArrivals), and for OTLP traces queued right after.
+	// `loupe serve` samples arrivals with it. It must be quick and pure.
+	Queue store.ArrivalFunc
 	// Keep is edge sampling (loupe.yaml's intake.keep): the interactions
 	// it does not pick are counted in the store's aggregates, not stored
 	// in full. Every source of this pipeline (files, HTTP, OTLP, Kafka)
@@ -80,7 +85,10 @@ func New(st *store.Store, o PipelineOptions) *Pipeline {
 	if len(o.Keep) > 0 {
 		st.SetKeep(o.Keep.Keeps)
 	}
-	return &Pipeline{st: st, o: o, commit: &committer{st: st}, workers: w}
+	if o.Queue != nil {
+		st.SetArrivals(o.Queue)
+	}
+	return &Pipeline{st: st, o: o, commit: &committer{st: st, changed: o.OnStored != nil}, workers: w}
 }
 
 // Store is the store the pipeline writes to.

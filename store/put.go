@@ -425,6 +425,11 @@ func (s *Store) putRun(recs []Record, out []PutStatus) ([]*unit, bool, error) {
 		j.u.set(eventKey(j.ts, j.u.id), j.body)
 		j.u.set(summaryKey(j.ts, j.u.id), j.summary)
 	}
+	if s.arrivals != nil {
+		if err := s.queueArrivals(order); err != nil {
+			return nil, false, err
+		}
+	}
 	// Commit in groups of whole events.
 	var changed []*unit
 	aggChanged := false

@@ -87,6 +87,9 @@ type Store struct {
 	pendf *idFilter           // event ids with pending signals (p keys), likewise
 	tombs map[string]struct{} // keyed hashes of withdrawn event ids, likewise
 	keep  KeepFunc            // edge sampling: which new interactions are stored in full (nil: all)
+	// arrivals picks the review-queue items of what PutRecords stores
+	// (SetArrivals; nil: none)
+	arrivals ArrivalFunc
 	// contentHashes says interaction records need their content hash
 	// (reduced.go): edge sampling was set, or stubs were found at open.
 	contentHashes atomic.Bool

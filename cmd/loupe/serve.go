@@ -167,7 +167,7 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 	}
 
 	// One pipeline for every source: their writes share durable commits.
-	pipe := ingest.New(st, ingest.PipelineOptions{OnStored: sampleOnArrival(st, cfg), Keep: cfg.Intake.Keep})
+	pipe := ingest.New(st, ingest.PipelineOptions{Queue: sampleOnArrival(cfg), Keep: cfg.Intake.Keep})
 	var sshSrv *sshd.Server
 	var sshLn net.Listener
 	if !off(f.ssh) {
@@ -291,35 +291,21 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 	return nil
 }
 
-// sampleOnArrival is the pipeline hook of serve: each event whose stored
-// view is new or changed (a late thumbs-down, say) is put through the
-// config's sampling rules for its day, as "loupe sample --day" would, and
-// queued if one picks it. Graded and queued events are skipped: the queue
-// never holds an item twice.
-func sampleOnArrival(st *store.Store, cfg appConfig) func(changed []store.Changed) error {
-	return func(changed []store.Changed) error {
-		byDay := map[string][]loop.Summary{}
-		already := map[string]bool{}
-		for _, c := range changed {
-			if c.Labelled {
-				already[c.Summary.ID] = true
-			}
-			day := c.Summary.Time.UTC().Format("2006-01-02")
-			byDay[day] = append(byDay[day], c.Summary)
+// sampleOnArrival is the pipeline's queue of serve: each event whose
+// stored view is new or changed (a late thumbs-down, say) is put through
+// the config's sampling rules for its day, as "loupe sample --day" would,
+// and queued if one picks it, in the same commit as the records. Graded
+// and queued events are skipped: the queue never holds an item twice.
+func sampleOnArrival(cfg appConfig) store.ArrivalFunc {
+	pick := sample.NewPicker(cfg.Sampling.Seed, cfg.Sampling.Rules)
+	return func(c *store.Changed) (loop.QueueItem, bool) {
+		if c.Labelled {
+			return loop.QueueItem{}, false
 		}
-		var items []loop.QueueItem
-		now := time.Now().UTC()
-		for day, sums := range byDay {
-			when := sums[0].Time
-			res := sample.Sample(when, cfg.Sampling.Seed, sums, cfg.Sampling.Rules, already, 0, nil)
-			for _, it := range res.Items {
-				items = append(items, loop.QueueItem{EventID: it.ID, Day: day, Why: it.Why, At: now})
-			}
+		why := pick.Why(&c.Summary)
+		if why == nil {
+			return loop.QueueItem{}, false
 		}
-		if len(items) == 0 {
-			return nil
-		}
-		_, err := st.Enqueue(items)
-		return err
+		return loop.QueueItem{EventID: c.Summary.ID, Day: c.Summary.Time.UTC().Format(time.DateOnly), Why: why, At: time.Now().UTC()}, true
 	}
 }

@@ -158,16 +158,7 @@ func Sample(day time.Time, seed int64, items []loop.Summary, rules []Rule, alrea
 			continue
 		}
 		seen[s.ID] = true
-		var why []string
-		for _, r := range rules {
-			if !r.Matches(s) || !h.pick(r.Name, s.ID, r.Share) {
-				continue
-			}
-			if !slices.Contains(why, r.Name) {
-				why = append(why, r.Name)
-			}
-			res.PerRule[r.Name]++
-		}
+		why := h.why(rules, s, res.PerRule)
 		if why != nil {
 			out = append(out, picked{s.Time, Item{ID: s.ID, Why: why}})
 		}
@@ -183,6 +174,45 @@ func Sample(day time.Time, seed int64, items []loop.Summary, rules []Rule, alrea
 	}
 	assignOverlap(h, res.Items, overlap, reviewers)
 	return res
+}
+
+// why names, in rule order, the rules that pick s with hasher h, counting
+// each in perRule when it is not nil.
+func (h hasher) why(rules []Rule, s *loop.Summary, perRule map[string]int) []string {
+	var why []string
+	for _, r := range rules {
+		if !r.Matches(s) || !h.pick(r.Name, s.ID, r.Share) {
+			continue
+		}
+		if !slices.Contains(why, r.Name) {
+			why = append(why, r.Name)
+		}
+		if perRule != nil {
+			perRule[r.Name]++
+		}
+	}
+	return why
+}
+
+// Picker is Sample one event at a time: the rules that pick an event in
+// its own day's sample. `loupe serve` samples records with it as they
+// arrive. A Picker is not changed by use, so goroutines may share one.
+type Picker struct {
+	seed  int64
+	rules []Rule
+}
+
+// NewPicker returns the Picker of Sample's seed and rules.
+func NewPicker(seed int64, rules []Rule) Picker { return Picker{seed, rules} }
+
+// Why names, in rule order, every rule that picks s in Sample of its UTC
+// day (with nothing already queued); nil when none does.
+func (p Picker) Why(s *loop.Summary) []string {
+	if len(p.rules) == 0 {
+		return nil
+	}
+	y, m, d := s.Time.UTC().Date()
+	return newHasher(p.seed, time.Date(y, m, d, 0, 0, 0, 0, time.UTC)).why(p.rules, s, nil)
 }
 
 // assignOverlap gives round(overlap × len(items)) of the items two distinct

@@ -302,3 +302,37 @@ func BenchmarkSample(b *testing.B) {
 		Sample(day, 1, items, rules, nil, 0.1, []string{"a", "b", "c"})
 	}
 }
+
+// Picker picks, one event at a time, exactly what Sample picks of each
+// event's own UTC day, with the same reasons, whatever the time zone of
+// the event's time.
+func TestPickerIsSampleOfEachDay(t *testing.T) {
+	rules := append(DefaultRules(), Rule{Name: "random", Kind: KindRandom, Share: 0.2},
+		Rule{Name: "pro", Kind: KindSegment, Segments: []string{"pro"}, Share: 0.5})
+	pop := append(population(2000, day), population(2000, day.AddDate(0, 0, 1))...)
+	for i := range pop {
+		pop[i].ID = fmt.Sprintf("ev-%06d", i)
+		if i%3 == 0 {
+			pop[i].Time = pop[i].Time.In(time.FixedZone("UTC-7", -7*3600))
+		}
+	}
+	want := map[string][]string{}
+	for _, d := range []time.Time{day, day.AddDate(0, 0, 1)} {
+		for _, it := range Sample(d, 7, pop, rules, nil, 0, nil).Items {
+			want[it.ID] = it.Why
+		}
+	}
+	p := NewPicker(7, rules)
+	got := map[string][]string{}
+	for i := range pop {
+		if why := p.Why(&pop[i]); why != nil {
+			got[pop[i].ID] = why
+		}
+	}
+	if len(want) < 100 || !maps.EqualFunc(got, want, slices.Equal[[]string]) {
+		t.Fatalf("Picker picked %d, Sample %d (or with other reasons)", len(got), len(want))
+	}
+	if NewPicker(7, nil).Why(&pop[0]) != nil {
+		t.Fatal("no rules picked something")
+	}
+}
