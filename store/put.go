@@ -425,8 +425,8 @@ func (s *Store) putRun(recs []Record, out []PutStatus) ([]*unit, bool, error) {
 		j.u.set(eventKey(j.ts, j.u.id), j.body)
 		j.u.set(summaryKey(j.ts, j.u.id), j.summary)
 	}
-	if s.arrivals != nil {
-		if err := s.queueArrivals(order); err != nil {
+	if fn := s.arrivals.Load(); fn != nil {
+		if err := s.queueArrivals(*fn, recs, order); err != nil {
 			return nil, false, err
 		}
 	}

@@ -9,28 +9,60 @@ import (
 	"github.com/loupe-dev/loupe/loop"
 )
 
-// ArrivalFunc says whether an event a write makes new or changed (as it
-// will be stored; Record indexes the records being written) is to be
-// queued for review, and with what item: `loupe serve` puts arrivals
-// through the config's sampling rules. It runs in the store's writer,
-// under its write lock: it must be quick and do no I/O.
+// ArrivalFunc says whether an event a write makes new or changed, as it
+// will be stored (Record is not set), is to be queued for review, and with
+// what item (its EventID is the store's to set): `loupe serve` puts
+// arrivals through the config's sampling rules. It runs in ingest's
+// workers and in the store's writer: it must be quick, do no I/O and be
+// safe for concurrent use.
 type ArrivalFunc func(c *Changed) (loop.QueueItem, bool)
 
 // SetArrivals makes every PutRecords queue the items fn picks in the same
 // transaction as the records that earned them: an event is never durable
 // without its queue item, and queueing costs no commit of its own. An
-// event already queued keeps its item, as with Enqueue. Nil turns it off.
+// event already queued keeps its item, as with Enqueue. Records made by
+// RecordOf are put to fn in the caller's goroutine, so that a new event
+// stored as it came costs the writer nothing. Nil turns it off.
 func (s *Store) SetArrivals(fn ArrivalFunc) {
 	s.putMu.Lock()
-	s.arrivals = fn
-	s.putMu.Unlock()
+	defer s.putMu.Unlock()
+	if fn == nil {
+		s.arrivals.Store(nil)
+		return
+	}
+	s.arrivals.Store(&fn)
+}
+
+// pickArrival puts a new record's summary to the store's arrivals (see
+// Record.picked).
+func (s *Store) pickArrival(r *Record, sum *loop.Summary) error {
+	fn := s.arrivals.Load()
+	if fn == nil {
+		return nil
+	}
+	b, err := arrivalItem(*fn, &Changed{Summary: *sum}, r.ID)
+	if err != nil {
+		return err
+	}
+	r.picked, r.queued = true, b
+	return nil
+}
+
+// arrivalItem is the queue item fn picks for c, as stored; nil: none.
+func arrivalItem(fn ArrivalFunc, c *Changed, id string) ([]byte, error) {
+	it, ok := fn(c)
+	if !ok {
+		return nil, nil
+	}
+	it.EventID = id
+	return json.Marshal(it)
 }
 
 // queueArrivals adds to the units whose stored view changed the queue
-// items s.arrivals picks. Only events stored before (a late signal changed
-// them) are looked up, for a label or a queue entry: a new event has
-// neither, since erasing an event deletes both.
-func (s *Store) queueArrivals(order []*unit) error {
+// items fn picks. Only events stored before (a late signal changed them)
+// are looked up, for a label or a queue entry: a new event has neither,
+// since erasing an event deletes both.
+func (s *Store) queueArrivals(fn ArrivalFunc, recs []Record, order []*unit) error {
 	var old []*unit
 	for _, u := range order {
 		if !u.changed {
@@ -40,7 +72,7 @@ func (s *Store) queueArrivals(order []*unit) error {
 			old = append(old, u)
 			continue
 		}
-		if err := s.queueArrival(u, false); err != nil {
+		if err := queueArrival(fn, recs, u, false); err != nil {
 			return err
 		}
 	}
@@ -69,17 +101,18 @@ func (s *Store) queueArrivals(order []*unit) error {
 		if queued[i] {
 			continue
 		}
-		if err := s.queueArrival(u, labelled[i]); err != nil {
+		if err := queueArrival(fn, recs, u, labelled[i]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// queueArrival puts u's stored view to s.arrivals and plans the item it
-// picks. A unit without a summary (an interaction edge sampling did not
-// keep) is not stored for review.
-func (s *Store) queueArrival(u *unit, labelled bool) error {
+// queueArrival plans the queue item fn picks of u's stored view. A unit
+// without a summary (an interaction edge sampling did not keep) is not
+// stored for review. A new event stored with its record's own summary
+// takes the pick RecordOf made of it.
+func queueArrival(fn ArrivalFunc, recs []Record, u *unit, labelled bool) error {
 	k := len(u.keys) - 1 // the last summary planned is what is stored
 	for ; k >= 0; k-- {
 		if key := u.keys[k]; len(key) >= 9 && key[0] == prefixSummary {
@@ -89,20 +122,21 @@ func (s *Store) queueArrival(u *unit, labelled bool) error {
 	if k < 0 {
 		return nil
 	}
-	c := Changed{Labelled: labelled}
-	if len(u.recs) > 0 {
-		c.Record = u.recs[0]
+	v := u.vals[k]
+	if u.newEvent && len(u.recs) > 0 && len(v) > 0 {
+		if r := &recs[u.recs[0]]; r.picked && len(r.Summary) == len(v) && &r.Summary[0] == &v[0] {
+			if r.queued != nil {
+				u.set(queueKey(u.id), r.queued)
+			}
+			return nil
+		}
 	}
-	if err := decodeSummary(u.vals[k], u.id, tsFrom(u.keys[k][1:9]), &c.Summary); err != nil {
+	c := Changed{Labelled: labelled}
+	if err := decodeSummary(v, u.id, tsFrom(u.keys[k][1:9]), &c.Summary); err != nil {
 		return fmt.Errorf("summary of %q: %w", u.id, err)
 	}
-	it, ok := s.arrivals(&c)
-	if !ok {
-		return nil
-	}
-	it.EventID = u.id
-	b, err := json.Marshal(it)
-	if err != nil {
+	b, err := arrivalItem(fn, &c, u.id)
+	if err != nil || b == nil {
 		return err
 	}
 	u.set(queueKey(u.id), b)

@@ -94,7 +94,7 @@ func (s *Store) RecordOf(in *loop.Incoming, keep KeepFunc) (Record, string, erro
 	if err != nil {
 		return Record{}, "", err
 	}
-	r, err := NewRecord(ev)
+	r, sum, err := newRecord(ev)
 	if err != nil {
 		return Record{}, "", err
 	}
@@ -102,6 +102,9 @@ func (s *Store) RecordOf(in *loop.Incoming, keep KeepFunc) (Record, string, erro
 		r.setContentHash(content)
 	}
 	s.Prehash(&r)
+	if err := s.pickArrival(&r, &sum); err != nil {
+		return Record{}, "", err
+	}
 	return r, ev.UserHash, nil
 }
 

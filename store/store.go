@@ -88,8 +88,9 @@ type Store struct {
 	tombs map[string]struct{} // keyed hashes of withdrawn event ids, likewise
 	keep  KeepFunc            // edge sampling: which new interactions are stored in full (nil: all)
 	// arrivals picks the review-queue items of what PutRecords stores
-	// (SetArrivals; nil: none)
-	arrivals ArrivalFunc
+	// (SetArrivals; nil: none). Atomic: RecordOf reads it in ingest's
+	// workers.
+	arrivals atomic.Pointer[ArrivalFunc]
 	// contentHashes says interaction records need their content hash
 	// (reduced.go): edge sampling was set, or stubs were found at open.
 	contentHashes atomic.Bool
@@ -391,6 +392,12 @@ type Record struct {
 	// decoded, unmasked, until complete masks it. Body, Summary, Hash and
 	// stored are unset until then.
 	in *loop.Incoming
+	// picked says RecordOf put the record's summary to the store's
+	// arrivals, in a worker; queued is then the queue item it earned, as
+	// stored (nil: none). The writer uses them when the event is stored
+	// with that very summary (queueArrival).
+	picked bool
+	queued []byte
 }
 
 // NewRefusalRecord is the record of an interaction refused because its
@@ -415,6 +422,12 @@ func (r *Record) storedBody() []byte {
 // edge sampling, ingest makes its records with RecordOf instead, which
 // reduces those it will not keep before they are masked.
 func NewRecord(e *loop.Event) (Record, error) {
+	r, _, err := newRecord(e)
+	return r, err
+}
+
+// newRecord is NewRecord, also returning the event's summary.
+func newRecord(e *loop.Event) (Record, loop.Summary, error) {
 	b := loop.AppendJSON(make([]byte, 0, 2048), e)
 	r := Record{ID: e.EventID, Time: e.Timestamp, Body: b, ev: e}
 	sum := loop.Summarize(e)
@@ -429,10 +442,10 @@ func NewRecord(e *loop.Event) (Record, error) {
 	if e.UserHash != "" {
 		var err error
 		if r.UserHash, err = hex.DecodeString(e.UserHash); err != nil || len(r.UserHash) != 16 {
-			return Record{}, fmt.Errorf("event %q: bad user hash", e.EventID)
+			return Record{}, sum, fmt.Errorf("event %q: bad user hash", e.EventID)
 		}
 	}
-	return r, nil
+	return r, sum, nil
 }
 
 // PutEvents encodes and stores events; see PutRecords.
