@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+	"time"
 )
 
 // sameJSON reports whether a and b hold the same JSON value.
@@ -68,6 +69,35 @@ func TestAppendQuotedMatchesEncodingJSON(t *testing.T) {
 		json.Unmarshal(want, &b)
 		if a != b {
 			t.Errorf("%q: got %q, encoding/json %q", s, a, b)
+		}
+	}
+}
+
+// QueueItem.AppendJSON is valid JSON that decodes to the same item as
+// encoding/json's form of it, for every field shape and awkward strings.
+func TestQueueItemAppendJSON(t *testing.T) {
+	at := time.Date(2026, 12, 2, 5, 6, 7, 891000000, time.FixedZone("x", 3600))
+	odd := "quote\" back\\ nl\n tab\t ctl\x01 <&> \u2028 é 😀 bad\xff"
+	for _, it := range []QueueItem{
+		{},
+		{EventID: "e-1", Day: "2026-12-02", Why: []string{"thumbs_down", "random"}, At: at},
+		{EventID: odd, Day: odd, Why: []string{}, Reviewers: []string{"ann", odd}, At: at.UTC()},
+		{EventID: "e-2", Why: []string{odd}, Reviewers: []string{}, At: time.Unix(0, 1)},
+	} {
+		b := it.AppendJSON(nil)
+		if !json.Valid(b) {
+			t.Fatalf("not JSON: %s", b)
+		}
+		var got, want QueueItem
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatal(err)
+		}
+		std, _ := json.Marshal(it)
+		if err := json.Unmarshal(std, &want); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("AppendJSON %s\ndecodes to %#v\nencoding/json %s\ndecodes to %#v", b, got, std, want)
 		}
 	}
 }

@@ -249,3 +249,38 @@ type QueueItem struct {
 	Reviewers []string  `json:"reviewers,omitempty"`
 	At        time.Time `json:"at"`
 }
+
+// AppendJSON appends it as encoding/json encodes it (the same fields and
+// values; strings escaped by AppendJSON's rules for events), without
+// reflection: `loupe serve` writes an item for about one arrival in four.
+func (it *QueueItem) AppendJSON(b []byte) []byte {
+	b = append(b, `{"event_id":`...)
+	b = appendQuoted(b, it.EventID)
+	b = append(b, `,"day":`...)
+	b = appendQuoted(b, it.Day)
+	b = append(b, `,"why":`...)
+	b = appendStrings(b, it.Why)
+	if len(it.Reviewers) > 0 {
+		b = append(b, `,"reviewers":`...)
+		b = appendStrings(b, it.Reviewers)
+	}
+	b = append(b, `,"at":"`...)
+	b = it.At.AppendFormat(b, time.RFC3339Nano)
+	return append(b, `"}`...)
+}
+
+// appendStrings appends ss as a JSON array, nil as null (as
+// encoding/json writes a nil slice).
+func appendStrings(b []byte, ss []string) []byte {
+	if ss == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendQuoted(b, s)
+	}
+	return append(b, ']')
+}

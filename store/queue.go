@@ -55,7 +55,7 @@ func arrivalItem(fn ArrivalFunc, c *Changed, id string) ([]byte, error) {
 		return nil, nil
 	}
 	it.EventID = id
-	return json.Marshal(it)
+	return it.AppendJSON(make([]byte, 0, 128)), nil
 }
 
 // queueArrivals adds to the units whose stored view changed the queue
@@ -163,11 +163,7 @@ func (s *Store) Enqueue(items []loop.QueueItem) (int, error) {
 				}
 				return err
 			}
-			b, err := json.Marshal(it)
-			if err != nil {
-				return err
-			}
-			if err := txn.Set(queueKey(it.EventID), b); err != nil {
+			if err := txn.Set(queueKey(it.EventID), it.AppendJSON(nil)); err != nil {
 				return err
 			}
 			added++

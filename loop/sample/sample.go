@@ -266,8 +266,14 @@ func newHasher(seed int64, day time.Time) hasher {
 	var b [8]byte
 	binary.LittleEndian.PutUint64(b[:], uint64(seed))
 	h := fnvAdd(fnvOffset, string(b[:]))
-	h = fnvAdd(h, day.Format(time.DateOnly))
-	return hasher{h}
+	y, m, d := day.Date()
+	if y < 0 || y > 9999 {
+		return hasher{fnvAdd(h, day.Format(time.DateOnly))}
+	}
+	// day.Format(time.DateOnly), without its cost per arrival
+	date := [10]byte{byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10), '-',
+		byte('0' + m/10), byte('0' + m%10), '-', byte('0' + d/10), byte('0' + d%10)}
+	return hasher{fnvAdd(h, string(date[:]))}
 }
 
 func fnvAdd(h uint64, s string) uint64 {

@@ -336,3 +336,16 @@ func TestPickerIsSampleOfEachDay(t *testing.T) {
 		t.Fatal("no rules picked something")
 	}
 }
+
+// The day's hash prefix is that of its DateOnly form, for every year.
+func TestHasherDayIsDateOnly(t *testing.T) {
+	for _, d := range []time.Time{day, time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(999, 12, 31, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 10, 9, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), time.Date(12345, 6, 7, 0, 0, 0, 0, time.UTC)} {
+		var b [8]byte
+		b[0] = 7
+		want := fnvAdd(fnvAdd(fnvOffset, string(b[:])), d.Format(time.DateOnly))
+		if got := newHasher(7, d).prefix; got != want {
+			t.Errorf("%s: prefix %x, want %x", d.Format(time.DateOnly), got, want)
+		}
+	}
+}
