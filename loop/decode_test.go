@@ -218,3 +218,24 @@ func TestPlainRun(t *testing.T) {
 		}
 	}
 }
+
+// escapedLen reaches the closing quote past escaped quotes and
+// backslashes, or the end of an unterminated string.
+func TestEscapedLen(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int
+	}{
+		{`abc"`, 3},
+		{`a\"b"x"`, 4},
+		{`a\\"b"`, 3},
+		{`\u00e9 long plain run past eight bytes\n"`, 40},
+		{`unterminated \`, 14},
+		{`unterminated`, 12},
+		{`"`, 0},
+	} {
+		if got := escapedLen([]byte(c.in), 0); got != c.want {
+			t.Errorf("escapedLen(%q) = %d, want %d", c.in, got, c.want)
+		}
+	}
+}

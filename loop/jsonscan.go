@@ -118,7 +118,9 @@ func (s *scanner) str() (string, error) {
 }
 
 func (s *scanner) strSlow(start int) (string, error) {
-	buf := make([]byte, 0, s.pos-start+16)
+	// Sized for the whole string (escapes only shorten it), so that
+	// copying its runs never grows the buffer.
+	buf := make([]byte, 0, escapedLen(s.data, s.pos)+s.pos-start)
 	buf = append(buf, s.data[start:s.pos]...)
 	for s.pos < len(s.data) {
 		c := s.data[s.pos]
@@ -181,6 +183,23 @@ func (s *scanner) strSlow(start int) (string, error) {
 		}
 	}
 	return "", s.fail("unterminated string")
+}
+
+// escapedLen is the length of the rest of a string from b[i] to its
+// closing quote (or to the end of b), escapes counted as written.
+func escapedLen(b []byte, i int) int {
+	j := i
+	for j < len(b) {
+		j = plainRun(b, j)
+		if j >= len(b) || b[j] == '"' {
+			break
+		}
+		if b[j] == '\\' {
+			j++
+		}
+		j++
+	}
+	return min(j, len(b)) - i
 }
 
 func (s *scanner) hex4() (rune, bool) {
