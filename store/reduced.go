@@ -161,7 +161,8 @@ func newReducedRecord(in *loop.Incoming, red *loop.Event, sum loop.Summary, user
 		}
 	}
 	st := &stub{ts: tsBytes(nil, r.Time), ev: red}
-	r.pre = &preparedStub{value: st.encode(), sum: sum}
+	v := st.encode()
+	r.pre = &preparedStub{value: v, sum: sum, index: foldStub(indexValueWith(&r, r.content), len(r.UserHash), v)}
 	return r, nil
 }
 

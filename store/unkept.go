@@ -261,6 +261,11 @@ func planUnkept(u *unit, recs []Record, i int, ev *loop.Event, pendSigs []*loop.
 	u.settle(i, Aggregated)
 	if r.pre != nil && len(pendSigs) == 0 && len(fresh) == 0 && len(pendX) == 0 {
 		u.aggOps = append(u.aggOps, aggOp{r.pre.sum, +1})
+		if r.pre.index != nil && r.hasContent {
+			u.folded = true
+			u.set(indexKey(r.ID), r.pre.index)
+			return
+		}
 		setUnkept(u, r, r.pre.value)
 		return
 	}
@@ -307,6 +312,9 @@ func setUnkept(u *unit, r *Record, sv []byte) {
 type preparedStub struct {
 	value []byte
 	sum   loop.Summary
+	// index is the index value folding value in (setUnkept), made with
+	// the record's content hash; nil: folded by the writer.
+	index []byte
 }
 
 // aggOp is one interaction's contribution to the aggregates, added
