@@ -260,7 +260,7 @@ func (s *Store) erase(evs []erased) (int, error) {
 		if err := s.db.View(func(txn *badger.Txn) error {
 			var err error
 			if !e.stub {
-				keys, err = eventKeys(txn, e.id, e.ts)
+				keys, err = eventKeys(txn, nil, e.id, e.ts)
 				return err
 			}
 			var d *agg.Table

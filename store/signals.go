@@ -160,7 +160,7 @@ func (s *Store) withdraw(r Record, out *PutStatus) (wasErased, aggChanged bool, 
 			keys, delta, err = stubErase(txn, r.ID, true)
 			return err
 		}
-		keys, err = eventKeys(txn, r.ID, ts)
+		keys, err = eventKeys(txn, nil, r.ID, ts)
 		return err
 	})
 	if err != nil {
@@ -218,8 +218,14 @@ func (s *Store) refuseAll(recs []Record, at []int, out []PutStatus) error {
 		h    []byte
 		keys [][]byte
 	}
+	known, err := s.ids()
+	if err != nil {
+		return err
+	}
 	var todo []refusal
 	err = s.db.View(func(txn *badger.Txn) error {
+		it := keyIterator(txn)
+		defer it.Close()
 		for _, i := range at {
 			id := recs[i].ID
 			h := s.tombHash(id)
@@ -227,14 +233,16 @@ func (s *Store) refuseAll(recs []Record, at []int, out []PutStatus) error {
 				out[i] = Withdrawn
 				continue
 			}
-			v, err := getValue(txn, indexKey(id))
-			if err == nil && len(v) >= 8 {
-				out[i] = Duplicate // the interaction is stored: its consent stands
-				continue
-			} else if err != nil && !errors.Is(err, badger.ErrKeyNotFound) {
-				return err
+			if known.mayContain(id) {
+				v, err := getValue(txn, indexKey(id))
+				if err == nil && len(v) >= 8 {
+					out[i] = Duplicate // the interaction is stored: its consent stands
+					continue
+				} else if err != nil && !errors.Is(err, badger.ErrKeyNotFound) {
+					return err
+				}
 			}
-			keys, err := eventKeys(txn, id, nil)
+			keys, err := eventKeys(txn, it, id, nil)
 			if err != nil {
 				return err
 			}
@@ -293,7 +301,15 @@ func (s *Store) refuseAll(recs []Record, at []int, out []PutStatus) error {
 // the OTLP spans it was derived from, its signals
 // with their idempotency and pending records. ts is the encoded time from
 // its index, nil when the interaction is not stored.
-func eventKeys(txn *badger.Txn, id string, ts []byte) ([][]byte, error) {
+//
+// it, when not nil, is an iterator of txn without a prefix (keyIterator)
+// to seek with: callers erasing many events share one, since making an
+// iterator costs more than a seek. Nil: eventKeys makes its own.
+func eventKeys(txn *badger.Txn, it *badger.Iterator, id string, ts []byte) ([][]byte, error) {
+	if it == nil {
+		it = keyIterator(txn)
+		defer it.Close()
+	}
 	var keys [][]byte
 	if ts != nil {
 		// Deleting a key that is not there costs a tombstone, less than
@@ -303,21 +319,23 @@ func eventKeys(txn *badger.Txn, id string, ts []byte) ([][]byte, error) {
 	}
 	for _, p := range [][]byte{idPrefix(prefixLabel, id), idPrefix(prefixHistory, id), idPrefix(prefixPending, id),
 		idPrefix(prefixCompare, id), idPrefix(prefixCompareHist, id), idPrefix(prefixSpan, id)} {
-		if err := scanPrefix(txn, p, false, func(k, _ []byte) error {
-			keys = append(keys, k)
-			return nil
-		}); err != nil {
-			return nil, err
+		for it.Seek(p); it.ValidForPrefix(p); it.Next() {
+			keys = append(keys, it.Item().KeyCopy(nil))
 		}
 	}
 	sp := idPrefix(prefixSignal, id)
-	if err := scanPrefix(txn, sp, false, func(k, _ []byte) error {
+	for it.Seek(sp); it.ValidForPrefix(sp); it.Next() {
+		k := it.Item().KeyCopy(nil)
 		keys = append(keys, k, signalIDKey(string(k[len(sp):])))
-		return nil
-	}); err != nil {
-		return nil, err
 	}
 	return keys, nil
+}
+
+// keyIterator is an iterator of txn's keys, without values, for seeking.
+func keyIterator(txn *badger.Txn) *badger.Iterator {
+	opt := badger.DefaultIteratorOptions
+	opt.PrefetchValues = false
+	return txn.NewIterator(opt)
 }
 
 // metaErasePending marks an erasure whose bytes may still be on disk: the
