@@ -229,18 +229,8 @@ func (o *OTLP) assembleGroup(group []*assembly) (err error) {
 		if err != nil {
 			return err
 		}
-		var items []loop.QueueItem
-		for i := range chg {
-			if queue == nil {
-				break
-			}
-			if it, ok := queue(&chg[i]); ok {
-				it.EventID = chg[i].Summary.ID
-				items = append(items, it)
-			}
-		}
-		if len(items) > 0 {
-			if _, err := st.Enqueue(items); err != nil {
+		if queue != nil { // New set it as the store's arrivals
+			if _, err := st.EnqueueArrivals(chg); err != nil {
 				return err
 			}
 		}

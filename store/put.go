@@ -195,19 +195,17 @@ func (s *Store) changedOf(units []*unit, base int, chg *[]Changed) error {
 	first := len(*chg)
 	old := false
 	for _, u := range units {
-		for k, key := range u.keys {
-			if len(key) < 9 || key[0] != prefixSummary {
-				continue
-			}
-			c := Changed{Record: base + u.recs[0]}
-			if err := decodeSummary(u.vals[k], u.id, tsFrom(key[1:9]), &c.Summary); err != nil {
-				return fmt.Errorf("summary of %q: %w", u.id, err)
-			}
-			c.Labelled = !u.newEvent // to be looked up
-			old = old || !u.newEvent
-			*chg = append(*chg, c)
-			break
+		k := u.summaryAt()
+		if k < 0 {
+			continue
 		}
+		c := Changed{Record: base + u.recs[0]}
+		if err := decodeSummary(u.vals[k], u.id, tsFrom(u.keys[k][1:9]), &c.Summary); err != nil {
+			return fmt.Errorf("summary of %q: %w", u.id, err)
+		}
+		c.Labelled = !u.newEvent // to be looked up
+		old = old || !u.newEvent
+		*chg = append(*chg, c)
 	}
 	if !old {
 		return nil
@@ -251,6 +249,18 @@ func (u *unit) set(k, v []byte) {
 	}
 	u.keys = append(u.keys, k)
 	u.vals = append(u.vals, v)
+}
+
+// summaryAt is the index in u.keys of the summary u writes (the last
+// planned, which the commit stores), -1 when it writes none (an
+// interaction edge sampling did not keep, signals kept pending).
+func (u *unit) summaryAt() int {
+	for k := len(u.keys) - 1; k >= 0; k-- {
+		if key := u.keys[k]; len(key) >= 9 && key[0] == prefixSummary {
+			return k
+		}
+	}
+	return -1
 }
 
 func (u *unit) settle(i int, st PutStatus) {

@@ -35,27 +35,42 @@ func (s *Store) SetArrivals(fn ArrivalFunc) {
 
 // pickArrival puts a new record's summary to the store's arrivals (see
 // Record.picked).
-func (s *Store) pickArrival(r *Record, sum *loop.Summary) error {
-	fn := s.arrivals.Load()
-	if fn == nil {
-		return nil
+func (s *Store) pickArrival(r *Record, sum *loop.Summary) {
+	if fn := s.arrivals.Load(); fn != nil {
+		r.picked, r.queued = true, arrivalItem(*fn, &Changed{Summary: *sum}, r.ID)
 	}
-	b, err := arrivalItem(*fn, &Changed{Summary: *sum}, r.ID)
-	if err != nil {
-		return err
-	}
-	r.picked, r.queued = true, b
-	return nil
 }
 
 // arrivalItem is the queue item fn picks for c, as stored; nil: none.
-func arrivalItem(fn ArrivalFunc, c *Changed, id string) ([]byte, error) {
+func arrivalItem(fn ArrivalFunc, c *Changed, id string) []byte {
 	it, ok := fn(c)
 	if !ok {
-		return nil, nil
+		return nil
 	}
 	it.EventID = id
-	return it.AppendJSON(make([]byte, 0, 128)), nil
+	return it.AppendJSON(make([]byte, 0, 128))
+}
+
+// EnqueueArrivals queues, in one commit, the items the store's arrivals
+// (SetArrivals) pick of chg: for writes PutRecords did not make, whose
+// events ChangedOf reads back (OTLP traces). It returns how many were
+// added, as Enqueue.
+func (s *Store) EnqueueArrivals(chg []Changed) (int, error) {
+	fn := s.arrivals.Load()
+	if fn == nil {
+		return 0, nil
+	}
+	var items []loop.QueueItem
+	for i := range chg {
+		if it, ok := (*fn)(&chg[i]); ok {
+			it.EventID = chg[i].Summary.ID
+			items = append(items, it)
+		}
+	}
+	if len(items) == 0 {
+		return 0, nil
+	}
+	return s.Enqueue(items)
 }
 
 // queueArrivals adds to the units whose stored view changed the queue
@@ -113,12 +128,7 @@ func (s *Store) queueArrivals(fn ArrivalFunc, recs []Record, order []*unit) erro
 // stored for review. A new event stored with its record's own summary
 // takes the pick RecordOf made of it.
 func queueArrival(fn ArrivalFunc, recs []Record, u *unit, labelled bool) error {
-	k := len(u.keys) - 1 // the last summary planned is what is stored
-	for ; k >= 0; k-- {
-		if key := u.keys[k]; len(key) >= 9 && key[0] == prefixSummary {
-			break
-		}
-	}
+	k := u.summaryAt()
 	if k < 0 {
 		return nil
 	}
@@ -135,11 +145,9 @@ func queueArrival(fn ArrivalFunc, recs []Record, u *unit, labelled bool) error {
 	if err := decodeSummary(v, u.id, tsFrom(u.keys[k][1:9]), &c.Summary); err != nil {
 		return fmt.Errorf("summary of %q: %w", u.id, err)
 	}
-	b, err := arrivalItem(fn, &c, u.id)
-	if err != nil || b == nil {
-		return err
+	if b := arrivalItem(fn, &c, u.id); b != nil {
+		u.set(queueKey(u.id), b)
 	}
-	u.set(queueKey(u.id), b)
 	return nil
 }
 

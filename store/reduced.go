@@ -102,9 +102,7 @@ func (s *Store) RecordOf(in *loop.Incoming, keep KeepFunc) (Record, string, erro
 		r.setContentHash(content)
 	}
 	s.Prehash(&r)
-	if err := s.pickArrival(&r, &sum); err != nil {
-		return Record{}, "", err
-	}
+	s.pickArrival(&r, &sum)
 	return r, ev.UserHash, nil
 }
 
@@ -162,7 +160,7 @@ func newReducedRecord(in *loop.Incoming, red *loop.Event, sum loop.Summary, user
 	}
 	st := &stub{ts: tsBytes(nil, r.Time), ev: red}
 	v := st.encode()
-	r.pre = &preparedStub{value: v, sum: sum, index: foldStub(indexValueWith(&r, r.content), len(r.UserHash), v)}
+	r.pre = &preparedStub{value: v, sum: sum, index: foldedIndexValue(&r, v)}
 	return r, nil
 }
 

@@ -261,12 +261,7 @@ func planUnkept(u *unit, recs []Record, i int, ev *loop.Event, pendSigs []*loop.
 	u.settle(i, Aggregated)
 	if r.pre != nil && len(pendSigs) == 0 && len(fresh) == 0 && len(pendX) == 0 {
 		u.aggOps = append(u.aggOps, aggOp{r.pre.sum, +1})
-		if r.pre.index != nil && r.hasContent {
-			u.folded = true
-			u.set(indexKey(r.ID), r.pre.index)
-			return
-		}
-		setUnkept(u, r, r.pre.value)
+		setUnkept(u, r, r.pre.value, r.pre.index)
 		return
 	}
 	st := &stub{ts: tsBytes(nil, r.Time), ev: loop.Reduce(ev)}
@@ -291,20 +286,30 @@ func planUnkept(u *unit, recs []Record, i int, ev *loop.Event, pendSigs []*loop.
 		}
 	}
 	u.aggOps = append(u.aggOps, aggOp{st.summary(), +1})
-	setUnkept(u, r, st.encode())
+	setUnkept(u, r, st.encode(), nil)
 }
 
 // setUnkept plans the index and the stub value sv of a new unkept
 // interaction: folded into one key when it has a content hash, else (a
-// record made without one) the index and a z key as before.
-func setUnkept(u *unit, r *Record, sv []byte) {
+// record made without one) the index and a z key as before. folded, when
+// not nil, is foldedIndexValue(r, sv), made ahead of the writer.
+func setUnkept(u *unit, r *Record, sv, folded []byte) {
 	if !r.hasContent {
 		u.set(indexKey(r.ID), append(indexValue(r), unkeptFlag))
 		u.set(stubKey(r.ID), sv)
 		return
 	}
+	if folded == nil {
+		folded = foldedIndexValue(r, sv)
+	}
 	u.folded = true
-	u.set(indexKey(r.ID), foldStub(indexValueWith(r, r.content), len(r.UserHash), sv))
+	u.set(indexKey(r.ID), folded)
+}
+
+// foldedIndexValue is the index value of r, an unkept interaction with a
+// content hash, holding its stub value sv (foldStub).
+func foldedIndexValue(r *Record, sv []byte) []byte {
+	return foldStub(indexValueWith(r, r.content), len(r.UserHash), sv)
 }
 
 // preparedStub is an interaction's stub and its summary, reduced ahead of
@@ -312,8 +317,7 @@ func setUnkept(u *unit, r *Record, sv []byte) {
 type preparedStub struct {
 	value []byte
 	sum   loop.Summary
-	// index is the index value folding value in (setUnkept), made with
-	// the record's content hash; nil: folded by the writer.
+	// index is foldedIndexValue of the record and value, for setUnkept.
 	index []byte
 }
 
