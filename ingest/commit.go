@@ -17,6 +17,8 @@ type committer struct {
 	st *store.Store
 	// changed: report the events whose stored view changed (OnStored)
 	changed bool
+	// store, when set, stores in place of st (tests)
+	store func([]store.Record) ([]store.PutStatus, []store.Changed, error)
 
 	mu    sync.Mutex
 	queue []*put
@@ -37,13 +39,22 @@ func (c *committer) put(recs []store.Record) ([]store.PutStatus, []store.Changed
 	p := &put{recs: recs, done: make(chan struct{})}
 	c.mu.Lock()
 	c.queue = append(c.queue, p)
-	if c.busy {
-		c.mu.Unlock()
-		<-p.done
-		return p.status, p.changed, p.err
+	if !c.busy {
+		c.busy = true
+		go c.run()
 	}
-	// Leader: commit what is queued until nothing is.
-	c.busy = true
+	c.mu.Unlock()
+	<-p.done
+	return p.status, p.changed, p.err
+}
+
+// run commits what is queued until nothing is. It runs on a goroutine of
+// its own, not on the caller that found the committer idle: that caller
+// would otherwise go on committing the others' writes for as long as they
+// keep coming, and its own source (a Kafka partition, an HTTP request)
+// would wait that long after its write was durable.
+func (c *committer) run() {
+	c.mu.Lock()
 	for len(c.queue) > 0 {
 		group := c.queue
 		c.queue = nil
@@ -53,7 +64,6 @@ func (c *committer) put(recs []store.Record) ([]store.PutStatus, []store.Changed
 	}
 	c.busy = false
 	c.mu.Unlock()
-	return p.status, p.changed, p.err
 }
 
 func (c *committer) commit(group []*put) {
@@ -99,6 +109,9 @@ func (c *committer) commit(group []*put) {
 }
 
 func (c *committer) putRecords(recs []store.Record) ([]store.PutStatus, []store.Changed, error) {
+	if c.store != nil {
+		return c.store(recs)
+	}
 	if c.changed {
 		return c.st.PutRecordsChanged(recs)
 	}
