@@ -527,7 +527,8 @@ type staged struct {
 // stage splits a batch's records into items (a value may be NDJSON) and
 // prepares them when it can. It does no I/O.
 func (k *Kafka) stage(part int32, batch []*kgo.Record) *staged {
-	s := &staged{batch: batch}
+	// Most values are one record: one item each.
+	s := &staged{batch: batch, items: make([]Item, 0, len(batch)), refs: make([]itemRef, 0, len(batch))}
 	source := "kafka:" + k.o.Topic + "/" + strconv.Itoa(int(part))
 	for _, r := range batch {
 		v := r.Value

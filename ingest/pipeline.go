@@ -320,8 +320,11 @@ var (
 // and returns every item's outcome. It returns once they are durable.
 func (p *Pipeline) write(ps []prepared) ([]Outcome, error) {
 	outs := make([]Outcome, len(ps))
-	var recs []store.Record
-	var at []int
+	// Sized for every item: a batch is mostly records to store, and a
+	// store.Record is big enough that growing the slice cost more than
+	// the records' own encoding.
+	recs := make([]store.Record, 0, len(ps))
+	at := make([]int, 0, len(ps))
 	for i := range ps {
 		pr := &ps[i]
 		outs[i].EventID, outs[i].Signal, outs[i].SignalID = pr.id, pr.signal, pr.sigID

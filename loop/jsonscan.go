@@ -127,7 +127,8 @@ func (s *scanner) strSlow(start int) (string, error) {
 		switch {
 		case c == '"':
 			s.pos++
-			return string(buf), nil
+			// buf is this string's own and is never written again.
+			return unsafe.String(unsafe.SliceData(buf), len(buf)), nil
 		case c < 0x20:
 			return "", s.fail("control character in string")
 		case c != '\\':
