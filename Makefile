@@ -47,7 +47,7 @@ bench: build
 	scripts/bench-ingest.sh 1000000
 	$(GO) test -run='^$$' -bench='OTLPServe' -benchtime=20x ./cmd/loupe/
 	LOUPE_BENCH_STORE=$(CURDIR)/bin/bench-store $(GO) test -run='^$$' -bench='TUIStartup' -benchtime=3x ./cmd/loupe/
-	$(GO) test -run='^$$' -bench='KafkaServe' -benchtime=2x -timeout 30m ./cmd/loupe/
+	$(GO) test -run='^$$' -bench='KafkaServe' -benchtime=5x -timeout 30m ./cmd/loupe/
 
 # How cost grows with the number of events (issue 17): ingest, store size,
 # start-up, memory, filter and trends at 100k, 1M and 3M events through the

@@ -26,8 +26,8 @@ import (
 // with edge sampling keeping 5% (intake.keep; target at least 2× the
 // all-kept rate). kfake runs in the benchmark's
 // own process, on the same cores, so the Kafka figure is a lower bound. The
-// CPU time per record of the loupe process is reported too: on a shared
-// machine it moves far less than the rates do.
+// CPU time per record of the loupe process is reported too. Every figure
+// is a median over the rounds (-benchtime=Nx runs N).
 // LOUPE_BENCH_KAFKA_N sets the records (default 200000).
 func BenchmarkKafkaServe(b *testing.B) {
 	n := 200_000
@@ -90,15 +90,19 @@ func BenchmarkKafkaServe(b *testing.B) {
 		return took, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}
 
+	// Each round runs the three one after another. The figures are the
+	// medians over the rounds, each ratio taken within its round: on a
+	// shared machine one disturbed round moves a sum or a mean, not a
+	// median.
+	type round struct{ kafka, keep, file, kafkaCPU, keepCPU, fileCPU float64 }
+	var rounds []round
 	b.ResetTimer()
-	var kafkaTook, fileTook, kafkaCPU, fileCPU, keepTook, keepCPU time.Duration
 	for i := 0; i < b.N; i++ {
+		var r round
 		took, cpu := consume("bench-" + strconv.Itoa(i))
-		kafkaTook += took
-		kafkaCPU += cpu
+		r.kafka, r.kafkaCPU = float64(n)/took.Seconds(), float64(cpu.Microseconds())/float64(n)
 		took, cpu = consume("keep5-"+strconv.Itoa(i), "--config", keepCfg)
-		keepTook += took
-		keepCPU += cpu
+		r.keep, r.keepCPU = float64(n)/took.Seconds(), float64(cpu.Microseconds())/float64(n)
 
 		start := time.Now()
 		ing := exec.Command(loupeBin, "ingest", "--store", filepath.Join(dir, "file-"+strconv.Itoa(i)), input)
@@ -107,21 +111,26 @@ func BenchmarkKafkaServe(b *testing.B) {
 		if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == exitPartial) {
 			b.Fatalf("ingest: %v %s", err, out)
 		}
-		fileTook += time.Since(start)
-		fileCPU += ing.ProcessState.UserTime() + ing.ProcessState.SystemTime()
+		r.file = float64(n) / time.Since(start).Seconds()
+		r.fileCPU = float64((ing.ProcessState.UserTime() + ing.ProcessState.SystemTime()).Microseconds()) / float64(n)
+		rounds = append(rounds, r)
 	}
 	b.StopTimer()
-	kr := float64(n*b.N) / kafkaTook.Seconds()
-	fr := float64(n*b.N) / fileTook.Seconds()
-	b.ReportMetric(kr, "kafka_records/s")
-	b.ReportMetric(fr, "file_records/s")
-	b.ReportMetric(kr/fr, "kafka/file")
-	kk := float64(n*b.N) / keepTook.Seconds()
-	b.ReportMetric(kk, "kafka_5%kept_records/s")
-	b.ReportMetric(kk/kr, "5%kept/all")
-	b.ReportMetric(float64(keepCPU.Microseconds())/float64(n*b.N), "kafka_5%kept_cpu_µs/record")
+	med := func(f func(r round) float64) float64 {
+		v := make([]float64, len(rounds))
+		for i, r := range rounds {
+			v[i] = f(r)
+		}
+		return median(v)
+	}
+	b.ReportMetric(med(func(r round) float64 { return r.kafka }), "kafka_records/s")
+	b.ReportMetric(med(func(r round) float64 { return r.file }), "file_records/s")
+	b.ReportMetric(med(func(r round) float64 { return r.kafka / r.file }), "kafka/file")
+	b.ReportMetric(med(func(r round) float64 { return r.keep }), "kafka_5%kept_records/s")
+	b.ReportMetric(med(func(r round) float64 { return r.keep / r.kafka }), "5%kept/all")
+	b.ReportMetric(med(func(r round) float64 { return r.keepCPU }), "kafka_5%kept_cpu_µs/record")
 	// CPU per record of the loupe process alone: what the rates would be
 	// if it had the 2 cores to itself and never waited for the disk.
-	b.ReportMetric(float64(kafkaCPU.Microseconds())/float64(n*b.N), "kafka_cpu_µs/record")
-	b.ReportMetric(float64(fileCPU.Microseconds())/float64(n*b.N), "file_cpu_µs/record")
+	b.ReportMetric(med(func(r round) float64 { return r.kafkaCPU }), "kafka_cpu_µs/record")
+	b.ReportMetric(med(func(r round) float64 { return r.fileCPU }), "file_cpu_µs/record")
 }
