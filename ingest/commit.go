@@ -17,8 +17,8 @@ type committer struct {
 	st *store.Store
 	// changed: report the events whose stored view changed (OnStored)
 	changed bool
-	// store, when set, stores in place of st (tests)
-	store func([]store.Record) ([]store.PutStatus, []store.Changed, error)
+	// putFn, when set, stores in place of st (tests)
+	putFn func([]store.Record) ([]store.PutStatus, []store.Changed, error)
 
 	mu    sync.Mutex
 	queue []*put
@@ -109,8 +109,8 @@ func (c *committer) commit(group []*put) {
 }
 
 func (c *committer) putRecords(recs []store.Record) ([]store.PutStatus, []store.Changed, error) {
-	if c.store != nil {
-		return c.store(recs)
+	if c.putFn != nil {
+		return c.putFn(recs)
 	}
 	if c.changed {
 		return c.st.PutRecordsChanged(recs)

@@ -14,7 +14,7 @@ import (
 func TestCommitterReturnsAfterOwnCommit(t *testing.T) {
 	started := make(chan string, 4)
 	release := make(chan struct{}, 4)
-	c := &committer{store: func(recs []store.Record) ([]store.PutStatus, []store.Changed, error) {
+	c := &committer{putFn: func(recs []store.Record) ([]store.PutStatus, []store.Changed, error) {
 		started <- recs[0].ID
 		<-release
 		return make([]store.PutStatus, len(recs)), nil, nil
