@@ -157,6 +157,20 @@ func storeExport(tb testing.TB, st *store.Store) map[string]string {
 	return out
 }
 
+// exportDiff is the first way got differs from want (both storeExport
+// maps), or "" when they are equal.
+func exportDiff(got, want map[string]string) string {
+	if len(got) != len(want) {
+		return fmt.Sprintf("store holds %d events, want %d", len(got), len(want))
+	}
+	for id, w := range want {
+		if got[id] != w {
+			return fmt.Sprintf("event %s:\n got %s\nwant %s", id, got[id], w)
+		}
+	}
+	return ""
+}
+
 type syncBuffer struct {
 	mu    sync.Mutex
 	b     bytes.Buffer
@@ -243,14 +257,9 @@ func TestKafkaMixedTopic(t *testing.T) {
 	consumeUntil(t, k, p.records)
 
 	ref := p.fileStore(t)
-	want, got := storeExport(t, ref), storeExport(t, st)
-	if len(got) != len(want) {
-		t.Fatalf("store holds %d events, a file ingest of the valid records %d", len(got), len(want))
-	}
-	for id, w := range want {
-		if got[id] != w {
-			t.Fatalf("event %s:\n got %s\nwant %s", id, got[id], w)
-		}
+	want := storeExport(t, ref)
+	if d := exportDiff(storeExport(t, st), want); d != "" {
+		t.Fatalf("against a file ingest of the valid records: %s", d)
 	}
 
 	rs := rej.rejects(t)
@@ -342,15 +351,7 @@ func TestKafkaStoreFailurePausesAndRetries(t *testing.T) {
 	if s.StoreErrors != 5 || s.Pauses == 0 {
 		t.Fatalf("state %+v: want 5 store errors and at least one pause", s)
 	}
-	ref := openStore(t)
-	var all bytes.Buffer
-	for _, l := range p.valid {
-		all.Write(l)
-		all.WriteByte('\n')
-	}
-	if _, err := New(ref, PipelineOptions{}).ReadJSONL(context.Background(), &all, ReadOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	ref := p.fileStore(t)
 	if a, b := len(storeExport(t, st)), len(storeExport(t, ref)); a != b {
 		t.Fatalf("stored %d events, want %d", a, b)
 	}
@@ -399,19 +400,7 @@ func TestKafkaRebalance(t *testing.T) {
 	want := storeExport(t, p.fileStore(t))
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
-		got := storeExport(t, st)
-		diff := ""
-		if len(got) != len(want) {
-			diff = fmt.Sprintf("store holds %d of %d events", len(got), len(want))
-		}
-		for id, w := range want {
-			if diff != "" {
-				break
-			}
-			if got[id] != w {
-				diff = fmt.Sprintf("event %s:\n got %s\nwant %s", id, got[id], w)
-			}
-		}
+		diff := exportDiff(storeExport(t, st), want)
 		if diff == "" {
 			break
 		}
