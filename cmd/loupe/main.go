@@ -44,6 +44,14 @@ func main() {
 		err = withCode(exitInternal, cerr)
 	}
 	pprof.StopCPUProfile()
+	if p := os.Getenv("LOUPE_MEMPROFILE"); p != "" {
+		// For performance work: where the run allocated (go tool pprof
+		// -sample_index=alloc_space).
+		if f, err := os.Create(p); err == nil {
+			pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}
+	}
 	os.Exit(exitCode(err))
 }
 
