@@ -345,7 +345,11 @@ func (s *Store) Restore(r io.Reader) error {
 	if s.secret, err = s.loadSecret(true); err == nil && s.secret == nil {
 		err = ErrNoSecret
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	// The backup's stubs and the function of their content hashes.
+	return mapErr(s.findStubs())
 }
 
 // ErrNoSecret is Restore's error for a backup without the store secret.

@@ -852,7 +852,7 @@ func (s *Store) commitGroup(group []*unit) error {
 	if mark {
 		// With the first stub indexed by a content hash: an open finds
 		// it (findStubs) without reading the index.
-		if err := txn.Set(metaFoldedStubs, nil); err != nil {
+		if err := txn.Set(metaFoldedStubs, s.foldedMarker()); err != nil {
 			return split(err)
 		}
 	}

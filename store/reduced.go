@@ -10,6 +10,7 @@ import (
 	"hash"
 	"sync"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/dgraph-io/badger/v4"
 	"github.com/loupe-dev/loupe/loop"
 )
@@ -31,34 +32,79 @@ import (
 // Content hash. A duplicate is found by a hash of the content. A stored
 // event's index holds the hash of its masked JSON (Record.Hash), which a
 // reduced record does not have. Its stub's index holds instead a keyed
-// hash of the content as it arrived (contentHash: HMAC-SHA256 with the
-// store's secret, like a user's pseudonym, of loop.AppendCanonical), and
-// holds the stub itself (foldStub in unkept.go). Whenever a store
-// may hold such stubs (edge sampling on, or stubs found at open), every
-// interaction record gets its content hash before it is masked, so any
-// record can be compared with any stub.
+// hash of the content as it arrived (contentHash, of
+// loop.AppendCanonical), and holds the stub itself (foldStub in
+// unkept.go). Whenever a store may hold such stubs (edge sampling on, or
+// stubs found at open), every interaction record gets its content hash
+// before it is masked, so any record can be compared with any stub.
+//
+// The hash is keyed with keys derived from the store's secret, so it
+// cannot be matched without the store. It is XXH64 twice, with two keys:
+// it only ever compares two copies of one event id, and a copy that
+// matched when it should not would be counted a duplicate instead of
+// rejected as a conflict, the stored stub untouched either way. A
+// cryptographic MAC would protect nothing more: its key would live in
+// the same store. The first stores hashed with HMAC-SHA256, which was a
+// tenth of what an unkept interaction costs to ingest (BENCHMARKS.md);
+// a store whose folded stubs hold those hashes keeps that function
+// (metaFoldedStubs holds no version, contentV1), so that redelivery
+// across an upgrade is still a duplicate.
 
 var canonBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // contentHash is the keyed hash of an interaction as it arrived, user id
 // included, before masking (see above). It never leaves the store but in
-// an index value, keyed like a pseudonym: it cannot be matched without
-// the store's secret.
+// an index value.
 func (s *Store) contentHash(in *loop.Incoming) (h [16]byte) {
 	bp := canonBufs.Get().(*[]byte)
 	b := append((*bp)[:0], "content\x00"...)
 	b = binary.AppendUvarint(b, uint64(len(in.UserID)))
 	b = append(b, in.UserID...)
 	b = loop.AppendCanonical(b, &in.Event)
-	var sum [sha256.Size]byte
-	s.withMAC(func(m hash.Hash) {
-		m.Write(b)
-		m.Sum(sum[:0])
-	})
+	if s.contentV1.Load() {
+		var sum [sha256.Size]byte
+		s.withMAC(func(m hash.Hash) {
+			m.Write(b)
+			m.Sum(sum[:0])
+		})
+		copy(h[:], sum[:16])
+	} else {
+		k := s.contentHashKeys()
+		var d xxhash.Digest
+		d.ResetWithSeed(k.k0)
+		d.Write(b)
+		binary.LittleEndian.PutUint64(h[:8], d.Sum64())
+		d.ResetWithSeed(k.k1)
+		d.Write(b)
+		binary.LittleEndian.PutUint64(h[8:], d.Sum64())
+	}
 	*bp = b
 	canonBufs.Put(bp)
-	copy(h[:], sum[:16])
 	return h
+}
+
+// contentKeys are the two keys of the content hash and the secret they
+// were derived from.
+type contentKeys struct {
+	secret []byte
+	k0, k1 uint64
+}
+
+// contentHashKeys derives the content hash's keys from the store's secret
+// (HMAC-SHA256 of a label), once per secret: Restore replaces it.
+func (s *Store) contentHashKeys() *contentKeys {
+	k := s.contentKeys.Load()
+	if k != nil && bytes.Equal(k.secret, s.secret) {
+		return k
+	}
+	var sum [sha256.Size]byte
+	s.withMAC(func(m hash.Hash) {
+		m.Write([]byte("loupe content hash keys\x00"))
+		m.Sum(sum[:0])
+	})
+	k = &contentKeys{secret: s.secret, k0: binary.LittleEndian.Uint64(sum[:8]), k1: binary.LittleEndian.Uint64(sum[8:16])}
+	s.contentKeys.Store(k)
+	return k
 }
 
 // RecordOf makes the record of a decoded interaction (loop.DecodeEvent),
@@ -112,14 +158,39 @@ func (s *Store) RecordOf(in *loop.Incoming, keep KeepFunc) (Record, string, erro
 func (s *Store) needsContentHash() bool { return s.contentHashes.Load() }
 
 // metaFoldedStubs is set with the first stub folded into its index value
-// (foldStub), which compares copies by content hash.
+// (foldStub), which compares copies by content hash. Its value names the
+// content hash function: contentHashV2, or none for HMAC-SHA256
+// (contentV1).
 var metaFoldedStubs = metaKey("folded_stubs")
+
+// contentHashV2 is metaFoldedStubs' value in a store whose content hashes
+// are XXH64 twice (contentHash).
+const contentHashV2 = "xxh64x2"
+
+// foldedMarker is the value metaFoldedStubs is written with.
+func (s *Store) foldedMarker() []byte {
+	if s.contentV1.Load() {
+		return nil
+	}
+	return []byte(contentHashV2)
+}
 
 // findStubs notes, at open, whether the store may hold stubs: the marker
 // of folded ones, or a z key.
 func (s *Store) findStubs() error {
 	return s.db.View(func(txn *badger.Txn) error {
-		if _, err := txn.Get(metaFoldedStubs); err == nil {
+		if it, err := txn.Get(metaFoldedStubs); err == nil {
+			v, err := it.ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			switch string(v) {
+			case "":
+				s.contentV1.Store(true)
+			case contentHashV2:
+			default:
+				return fmt.Errorf("the store's content hashes are of a function this loupe does not know (%q): it was written by a newer loupe", v)
+			}
 			s.foldedMarked.Store(true)
 			s.contentHashes.Store(true)
 			return nil

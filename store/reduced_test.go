@@ -2,9 +2,12 @@ package store
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/dgraph-io/badger/v4"
@@ -311,4 +314,119 @@ func TestFoldStub(t *testing.T) {
 			t.Fatalf("a %d-byte index value reads as folded", n)
 		}
 	}
+}
+
+// hmacContentHash is the first content hash function, HMAC-SHA256, as the
+// stores of before hold it: written out here so that a change to it, which
+// would make every redelivery to those stores a conflict, fails.
+func hmacContentHash(t *testing.T, st *Store, line string) []byte {
+	t.Helper()
+	in, err := loop.DecodeEvent([]byte(line))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := append([]byte("content\x00"), byte(len(in.UserID)))
+	b = append(b, in.UserID...)
+	m := hmac.New(sha256.New, st.secret)
+	m.Write(loop.AppendCanonical(b, &in.Event))
+	return m.Sum(nil)[:16]
+}
+
+// A store's folded stubs name the function of their content hashes: a new
+// store's are XXH64 keyed, one of before (no name) keeps HMAC-SHA256, so
+// that across an upgrade, a restart or a restore a redelivered copy is
+// still a duplicate and other content still a conflict. A name this
+// loupe does not know stops the open.
+func TestContentHashVersions(t *testing.T) {
+	check := func(t *testing.T, st *Store, what string) {
+		t.Helper()
+		for _, c := range []struct {
+			line string
+			want PutStatus
+		}{{reducedCopy, Duplicate}, {reducedLine, Duplicate}, {reducedOther, Conflict}} {
+			for _, keep := range []KeepFunc{keepDown, nil} {
+				if got := putOne(t, st, recordOf(t, st, c.line, keep)); got != c.want {
+					t.Errorf("%s: %v, want %v", what, got, c.want)
+				}
+			}
+		}
+	}
+	reopen := func(t *testing.T, st *Store, dir string) *Store {
+		t.Helper()
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
+		st, err := Open(dir, Options{Holder: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	for _, legacy := range []bool{false, true} {
+		name := map[bool]string{false: "new", true: "of before"}[legacy]
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			st, err := Open(dir, Options{Holder: "test"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			st.contentV1.Store(legacy) // as a store of before was written
+			st.SetKeep(keepDown)
+			if got := putOne(t, st, recordOf(t, st, reducedLine, keepDown)); got != Aggregated {
+				t.Fatalf("first copy: %v", got)
+			}
+			marker := rawValue(t, st, metaFoldedStubs)
+			hashed := rawValue(t, st, indexKey("a"))[8:24]
+			old := hmacContentHash(t, st, reducedLine)
+			switch {
+			case legacy && (len(marker) != 0 || !bytes.Equal(hashed, old)):
+				t.Fatalf("of before: marker %q, hash %x, want none and %x", marker, hashed, old)
+			case !legacy && (string(marker) != contentHashV2 || bytes.Equal(hashed, old)):
+				t.Fatalf("new: marker %q, hash %x (HMAC %x)", marker, hashed, old)
+			}
+			check(t, st, "same process")
+			st = reopen(t, st, dir)
+			if st.contentV1.Load() != legacy {
+				t.Fatalf("reopened: HMAC %v, want %v", st.contentV1.Load(), legacy)
+			}
+			check(t, st, "reopened")
+
+			var backup bytes.Buffer
+			if err := st.Backup(&backup); err != nil {
+				t.Fatal(err)
+			}
+			rdir := t.TempDir()
+			rs, err := Open(rdir, Options{Holder: "test", ForRestore: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := rs.Restore(&backup); err != nil {
+				t.Fatal(err)
+			}
+			if rs.contentV1.Load() != legacy || !rs.needsContentHash() {
+				t.Fatalf("restored: HMAC %v, hashing %v", rs.contentV1.Load(), rs.needsContentHash())
+			}
+			check(t, rs, "restored")
+			rs = reopen(t, rs, rdir)
+			check(t, rs, "restored and reopened")
+		})
+	}
+	t.Run("unknown", func(t *testing.T) {
+		dir := t.TempDir()
+		st, err := Open(dir, Options{Holder: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.db.Update(func(txn *badger.Txn) error { return txn.Set(metaFoldedStubs, []byte("blake9")) }); err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
+		if st, err = Open(dir, Options{Holder: "test"}); err == nil {
+			st.Close()
+			t.Fatal("a store of an unknown content hash opened")
+		} else if !strings.Contains(err.Error(), `"blake9"`) || !strings.Contains(err.Error(), "newer loupe") {
+			t.Fatalf("error does not say what: %v", err)
+		}
+	})
 }

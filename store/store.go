@@ -96,6 +96,12 @@ type Store struct {
 	contentHashes atomic.Bool
 	// foldedMarked says metaFoldedStubs is set (reduced.go).
 	foldedMarked atomic.Bool
+	// contentV1 says the store's folded stubs hold content hashes of the
+	// first function, HMAC-SHA256 (reduced.go), found at open.
+	contentV1 atomic.Bool
+	// contentKeys are the keys of the content hash, derived from the
+	// secret (contentHashKeys).
+	contentKeys atomic.Pointer[contentKeys]
 
 	w watchers
 
