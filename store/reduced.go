@@ -44,9 +44,10 @@ import (
 // matched when it should not would be counted a duplicate instead of
 // rejected as a conflict, the stored stub untouched either way. A
 // cryptographic MAC would protect nothing more: its key would live in
-// the same store. The first stores hashed with HMAC-SHA256, which was a
-// tenth of what an unkept interaction costs to ingest (BENCHMARKS.md);
-// a store whose folded stubs hold those hashes keeps that function
+// the same store. The first stores hashed with HMAC-SHA256: with the
+// canonical encoding it was a tenth of what an unkept interaction costs
+// to ingest, half of that the MAC (BENCHMARKS.md). A store whose folded
+// stubs hold those hashes keeps that function
 // (metaFoldedStubs holds no version, contentV1), so that redelivery
 // across an upgrade is still a duplicate.
 

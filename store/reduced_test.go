@@ -325,7 +325,7 @@ func hmacContentHash(t *testing.T, st *Store, line string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := append([]byte("content\x00"), byte(len(in.UserID)))
+	b := binary.AppendUvarint([]byte("content\x00"), uint64(len(in.UserID)))
 	b = append(b, in.UserID...)
 	m := hmac.New(sha256.New, st.secret)
 	m.Write(loop.AppendCanonical(b, &in.Event))
