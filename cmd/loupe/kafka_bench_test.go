@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"syscall"
 	"testing"
@@ -28,7 +30,9 @@ import (
 // own process, on the same cores, so the Kafka figure is a lower bound. The
 // CPU time per record of the loupe process is reported too. Every figure
 // is a median over the rounds (-benchtime=Nx runs N).
-// LOUPE_BENCH_KAFKA_N sets the records (default 200000).
+// LOUPE_BENCH_KAFKA_N sets the records (default 200000);
+// LOUPE_BENCH_PROFILES=dir writes CPU and allocation profiles of each
+// serve run there.
 func BenchmarkKafkaServe(b *testing.B) {
 	n := 200_000
 	if v, err := strconv.Atoi(os.Getenv("LOUPE_BENCH_KAFKA_N")); err == nil && v > 0 {
@@ -60,7 +64,6 @@ func BenchmarkKafkaServe(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	recs = nil
 	dir := b.TempDir()
 	input := filepath.Join(dir, "events.jsonl")
 	if err := os.WriteFile(input, file.Bytes(), 0o644); err != nil {
@@ -73,15 +76,30 @@ func BenchmarkKafkaServe(b *testing.B) {
 	if err := os.WriteFile(keepCfg, []byte("intake:\n  keep:\n    - {name: sample, kind: random, share: 0.05}\n"), 0o644); err != nil {
 		b.Fatal(err)
 	}
+	// settle starts each run on a quiet machine: the last run's writes on
+	// the disk (the kernel writes dirty pages back for up to 30 s after,
+	// which would fall on the next run's syncs) and this process's garbage
+	// (the generated records) collected, not left to its GC during a run.
+	settle := func() {
+		runtime.GC()
+		syscall.Sync()
+	}
+	recs, file = nil, bytes.Buffer{}
+	debug.FreeOSMemory()
+
 	// consume returns the run's wall time, the loupe process's CPU time and
 	// this process's: kfake serving the fetches (and the offset polls),
 	// which takes its share of the same 2 cores.
 	consume := func(group string, extra ...string) (took, cpu, broker time.Duration) {
+		settle()
 		before := selfCPU(b)
 		start := time.Now()
 		args := append([]string{"serve", "--http", "off", "--store", filepath.Join(dir, group),
 			"--kafka", c.ListenAddrs()[0], "--kafka-topic", kafkaTestTopic, "--kafka-group", group}, extra...)
 		cmd := exec.Command(loupeBin, args...)
+		if d := os.Getenv("LOUPE_BENCH_PROFILES"); d != "" {
+			cmd.Env = append(os.Environ(), "LOUPE_CPUPROFILE="+filepath.Join(d, group+".cpu"), "LOUPE_MEMPROFILE="+filepath.Join(d, group+".mem"))
+		}
 		if err := cmd.Start(); err != nil {
 			b.Fatal(err)
 		}
@@ -110,6 +128,7 @@ func BenchmarkKafkaServe(b *testing.B) {
 		r.keep, r.keepCPU = float64(n)/took.Seconds(), float64(cpu.Microseconds())/float64(n)
 		r.kfakeCPU = float64((kf + kf2).Microseconds()) / float64(2*n)
 
+		settle()
 		start := time.Now()
 		ing := exec.Command(loupeBin, "ingest", "--store", filepath.Join(dir, "file-"+strconv.Itoa(i)), input)
 		out, err := ing.CombinedOutput()
