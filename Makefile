@@ -42,6 +42,7 @@ bench: build
 	$(GO) test -run='^$$' -bench='GradeDurable|GradeKeyToScreen' -benchtime=200x ./tui/
 	$(GO) test -run='^$$' -bench='Collector' -benchtime=20x ./ingest/
 	$(GO) test -run='^$$' -bench='^BenchmarkIngest$$|IngestSignals' -benchtime=3x ./ingest/
+	$(GO) test -run='^$$' -bench='PrepareUnkept' -benchmem ./ingest/
 	$(GO) test -run='^$$' -bench='Mask|DecodeEvent|AppendJSON|Generate|Trends1M' -benchmem ./loop/ ./loop/pii/ ./loop/gen/ ./loop/trend/
 	PII_REPORT=$(CURDIR)/bin/pii-report.md $(GO) test -run='^TestCorpus$$' -count=1 ./loop/pii/ && cat bin/pii-report.md
 	scripts/bench-ingest.sh 1000000
