@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/loupe-dev/loupe/loop"
 	"github.com/loupe-dev/loupe/loop/gen"
+	"github.com/loupe-dev/loupe/loop/sample"
 	"github.com/loupe-dev/loupe/store"
 )
 
@@ -90,15 +90,12 @@ func BenchmarkIngest(b *testing.B) {
 }
 
 // BenchmarkIngestSampled is BenchmarkIngest with edge sampling keeping
-// 5% of the interactions (by a hash of the id): the rest are counted in
-// the aggregates and kept as stubs.
+// 5% of the interactions (intake.keep: a random share by a hash of the
+// id), through the pipeline as `loupe ingest` and `serve` run it: the rest
+// are reduced on the workers, counted in the aggregates and kept as stubs.
 func BenchmarkIngestSampled(b *testing.B) {
 	data := genJSONL(b, 50000, 1)
-	keep := func(s *loop.Summary) bool {
-		h := fnv.New32a()
-		h.Write([]byte(s.ID))
-		return h.Sum32()%20 == 0
-	}
+	keep := sample.Keep{{Name: "sample", Kind: sample.KindRandom, Share: 0.05}}
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
 	for b.Loop() {
@@ -107,9 +104,9 @@ func BenchmarkIngestSampled(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		st.SetKeep(keep)
+		p := New(st, PipelineOptions{Keep: keep})
 		b.StartTimer()
-		if _, err := run(context.Background(), st, bytes.NewReader(data), ReadOptions{}); err != nil {
+		if _, err := p.ReadJSONL(context.Background(), bytes.NewReader(data), ReadOptions{}); err != nil {
 			b.Fatal(err)
 		}
 		b.StopTimer()

@@ -16,6 +16,8 @@ func TestRecordKind(t *testing.T) {
 		`{"input":{"kind":"signal"}}`:                   KindInteraction,
 		`not json "kind"`:                               KindInteraction,
 		`{"extra":"say \"kind\":\"signal\" in a text"}`: KindInteraction,
+		`{"mankind":"x","kind":"signal"}`:               KindSignal,
+		`{"event_id":"a","note":"of a kind"}`:           KindInteraction,
 	} {
 		if got := RecordKind([]byte(line)); got != want {
 			t.Errorf("RecordKind(%s) = %s, want %s", line, got, want)
