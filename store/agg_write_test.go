@@ -421,6 +421,34 @@ func TestEdgeSamplingExactAggregates(t *testing.T) {
 						}
 					}
 				}
+				// (f) an unkept interaction reduced on arrival is never
+				// masked in full, even when its signals come in its batch:
+				// it is decided on its reduced view merged with them.
+				if reduce {
+					withSignals := 0
+					for _, b := range batches {
+						sigOf := map[string]bool{}
+						for _, rec := range b {
+							if rec.Signal != nil {
+								sigOf[rec.ID] = true
+							}
+						}
+						for _, rec := range b {
+							if rec.Signal != nil || rec.Refused || !unkept[rec.ID] {
+								continue
+							}
+							if rec.in == nil && rec.pre != nil {
+								t.Fatalf("unkept %s was masked in full", rec.ID)
+							}
+							if sigOf[rec.ID] && rec.in != nil {
+								withSignals++
+							}
+						}
+					}
+					if name == "natural" && withSignals == 0 {
+						t.Errorf("no unkept interaction came with its signals: the test exercises too little")
+					}
+				}
 				unk, dropped, err := st.AggregateStats()
 				if err != nil || unk != int64(len(unkept)) || dropped == 0 {
 					t.Errorf("AggregateStats %d, %d, %v; want %d unkept and some dropped", unk, dropped, err, len(unkept))

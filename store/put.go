@@ -280,8 +280,13 @@ type mergeJob struct {
 	// not once its merged summary is known (see decideJob)
 	decide *decision
 	// complete, when set, makes the interaction's reduced record (the
-	// decision's) whole (reduced.go): the merge starts with its body.
+	// decision's) whole (reduced.go): the merge starts with its body. It
+	// is called only when keep, given the reduced interaction merged with
+	// its signals, keeps it: the rules read only what the reduction keeps,
+	// so that is the decision the whole one would get, and an interaction
+	// not kept is never masked, encoded or merged in full.
 	complete func() error
+	keep     KeepFunc
 	// results
 	body, summary []byte
 	sum           loop.Summary // decoded summary, when deciding
@@ -565,6 +570,7 @@ func (s *Store) planInteraction(txn *badger.Txn, u *unit, recs []Record, i int, 
 				// merged view is decided on, and stored from, the event
 				// masked in full.
 				job.complete = func() error { return s.complete(r) }
+				job.keep = s.keep
 			}
 			for _, j := range fresh {
 				job.fresh = append(job.fresh, recs[j].Signal)
@@ -750,7 +756,23 @@ func runMerges(jobs []*mergeJob) error {
 }
 
 func (j *mergeJob) run() {
+	sigs := make([]*loop.Signal, 0, len(j.stored)+len(j.fresh))
+	for _, b := range j.stored {
+		sg, err := loop.DecodeStoredSignal(b)
+		if err != nil {
+			j.err = err
+			return
+		}
+		sigs = append(sigs, sg)
+	}
+	sigs = append(sigs, j.fresh...)
 	if j.complete != nil {
+		red := j.decide.recs[j.decide.i].ev
+		if sum := loop.Summarize(loop.Merge(red, sigs)); !j.keep(&sum) {
+			// Not kept (decideJob plans its stub from red): no body.
+			j.sum, j.ev, j.sigs = sum, red, sigs
+			return
+		}
 		if err := j.complete(); err != nil {
 			j.err = err
 			return
@@ -770,16 +792,6 @@ func (j *mergeJob) run() {
 			return
 		}
 	}
-	sigs := make([]*loop.Signal, 0, len(j.stored)+len(j.fresh))
-	for _, b := range j.stored {
-		sg, err := loop.DecodeStoredSignal(b)
-		if err != nil {
-			j.err = err
-			return
-		}
-		sigs = append(sigs, sg)
-	}
-	sigs = append(sigs, j.fresh...)
 	m := loop.Merge(ev, sigs)
 	j.body = compressBody(nil, loop.AppendJSON(make([]byte, 0, len(orig)+256), m))
 	sum := loop.Summarize(m)
