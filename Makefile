@@ -25,7 +25,7 @@ test:
 	$(GO) test -race -count=1 -timeout 14m $(PKGS)
 	$(MAKE) --no-print-directory fuzz
 
-FUZZ_TARGETS := FuzzDecodeEvent:./loop/ FuzzMask:./loop/pii/ FuzzLoad:./loop/config/ \
+FUZZ_TARGETS := FuzzDecodeEvent:./loop/ FuzzUnmarshalLeaf:./loop/ FuzzMask:./loop/pii/ FuzzLoad:./loop/config/ \
 	FuzzParse:./loop/filter/ FuzzReadCandidates:./loop/eval/ FuzzReadSet:./loop/gate/
 
 fuzz:

@@ -149,7 +149,7 @@ func opt[O any, T any](obj func(*Event, bool) *O, field func(*O) **T) leafField 
 				return
 			}
 			x := new(T)
-			if json.Unmarshal(v, x) == nil {
+			if unmarshalLeaf(v, x) == nil {
 				*p = x
 			}
 		},
@@ -166,7 +166,7 @@ var leafFields = map[string]leafField{
 		},
 		set: func(e *Event, v []byte) {
 			var u thumbUnit
-			_ = json.Unmarshal(v, &u)
+			_ = unmarshalLeaf(v, &u)
 			x := explicitOf(e, true)
 			x.Thumb, x.ReasonCodes, x.ReasonText = u.Thumb, u.ReasonCodes, u.ReasonText
 		},
@@ -178,7 +178,7 @@ var leafFields = map[string]leafField{
 			x := explicitOf(e, true)
 			x.UserEdit = ""
 			if v != nil {
-				_ = json.Unmarshal(v, &x.UserEdit)
+				_ = unmarshalLeaf(v, &x.UserEdit)
 			}
 		},
 	},

@@ -351,7 +351,7 @@ func PrepareSignal(s *Signal) (*Signal, error) {
 		switch {
 		case l.Path == ThumbUnit:
 			var u thumbUnit
-			if json.Unmarshal(l.Value, &u) == nil {
+			if unmarshalLeaf(l.Value, &u) == nil {
 				u.ReasonText = mask(u.ReasonText)
 				for j := range u.ReasonCodes {
 					u.ReasonCodes[j] = mask(u.ReasonCodes[j])
@@ -360,7 +360,7 @@ func PrepareSignal(s *Signal) (*Signal, error) {
 			}
 		case l.Path == "explicit_feedback.user_edit":
 			var str string
-			if json.Unmarshal(l.Value, &str) == nil {
+			if unmarshalLeaf(l.Value, &str) == nil {
 				l.Value = appendQuoted(nil, mask(str))
 			}
 		case leafFields[l.Path].set == nil:
@@ -420,7 +420,7 @@ func AppendSignalJSON(b []byte, s *Signal) []byte {
 			if l.Path == ThumbUnit {
 				// Spread the unit; an empty one is written as a cleared thumb.
 				var u thumbUnit
-				_ = json.Unmarshal(l.Value, &u)
+				_ = unmarshalLeaf(l.Value, &u)
 				if u.Thumb == nil && len(u.ReasonCodes) == 0 && u.ReasonText == "" {
 					w.key("thumb")
 					w.b = append(w.b, "null"...)
