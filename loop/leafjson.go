@@ -225,3 +225,13 @@ func cutString(b []byte) (s string, rest []byte, ok bool) {
 	s, ok = plainString(b[:end+2])
 	return s, b[end+2:], ok
 }
+
+// UnitWithoutText is a thumb unit leaf's value (ThumbUnit) with its
+// reason text dropped and its thumb and reason codes kept: what a stub
+// keeps of a signal's explicit feedback.
+func UnitWithoutText(v []byte) []byte {
+	var u thumbUnit
+	_ = unmarshalLeaf(v, &u)
+	u.ReasonText = ""
+	return appendUnit(nil, &u)
+}

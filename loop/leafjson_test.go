@@ -73,3 +73,27 @@ func TestUnmarshalLeafFastForms(t *testing.T) {
 		}
 	}
 }
+
+// UnitWithoutText keeps what the old encoding/json round trip kept: the
+// thumb and the reason codes, read back the same.
+func TestUnitWithoutText(t *testing.T) {
+	for _, c := range leafCases {
+		var old struct {
+			Thumb       *string  `json:"thumb,omitempty"`
+			ReasonCodes []string `json:"reason_codes,omitempty"`
+		}
+		_ = json.Unmarshal([]byte(c), &old)
+		want, _ := json.Marshal(old)
+		var w, g thumbUnit
+		if err := json.Unmarshal(want, &w); err != nil {
+			t.Fatal(err)
+		}
+		got := UnitWithoutText([]byte(c))
+		if err := json.Unmarshal(got, &g); err != nil {
+			t.Fatalf("%q: %q is not JSON: %v", c, got, err)
+		}
+		if !reflect.DeepEqual(w, g) {
+			t.Errorf("%q: %q reads %+v, the old form %q reads %+v", c, got, g, want, w)
+		}
+	}
+}

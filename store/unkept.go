@@ -2,7 +2,6 @@ package store
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -236,16 +235,7 @@ func reduceSignal(sg *loop.Signal) (r *loop.Signal, ok bool) {
 			continue
 		}
 		if l.Path == loop.ThumbUnit {
-			var u struct {
-				Thumb       *string  `json:"thumb,omitempty"`
-				ReasonCodes []string `json:"reason_codes,omitempty"`
-			}
-			_ = json.Unmarshal(l.Value, &u)
-			v, err := json.Marshal(u)
-			if err != nil {
-				continue
-			}
-			l.Value = v
+			l.Value = loop.UnitWithoutText(l.Value)
 		}
 		r.Leaves = append(r.Leaves, l)
 	}
