@@ -21,18 +21,26 @@ type idFilter struct {
 
 const idFilterHashes = 4
 
+// Each id's bits lie in one block of 8 words (a 64-byte cache line): a
+// lookup on a filter of millions of ids costs one cache miss, not four,
+// on the single writer's path. At 16 bits per id that raises the false
+// positives only a little (0.27% against 0.24% at capacity).
+const idFilterBlock = 8
+
 func newIDFilter(capacity int) *idFilter {
-	words := max(1<<17, capacity*16/64) // 16 bits per id: ~0.2% false positives
+	words := max(1<<17, capacity*16/64) // 16 bits per id
+	words = (words + idFilterBlock - 1) / idFilterBlock * idFilterBlock
 	return &idFilter{bits: make([]uint64, words), seed: maphash.MakeSeed()}
 }
 
 func (f *idFilter) positions(id string, fn func(word int, bit uint64) bool) bool {
 	h := maphash.String(f.seed, id)
-	h1, h2 := uint32(h), uint32(h>>32)|1
-	m := uint32(len(f.bits) * 64)
-	for i := uint32(0); i < idFilterHashes; i++ {
-		p := (h1 + i*h2) % m
-		if !fn(int(p/64), 1<<(p%64)) {
+	blocks := uint64(len(f.bits) / idFilterBlock)
+	base := int((h>>32)*blocks>>32) * idFilterBlock // h's high half, scaled to a block
+	g := h * 0x9e3779b97f4a7c15                     // the bits within it: 9 per hash
+	for i := range idFilterHashes {
+		p := int(g>>(64-9*(i+1))) & (idFilterBlock*64 - 1)
+		if !fn(base+p/64, 1<<(p%64)) {
 			return false
 		}
 	}

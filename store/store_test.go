@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -437,4 +438,35 @@ func mustRecord(t *testing.T, e *loop.Event) Record {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// The id filter at its capacity (16 bits per id, the point where full
+// rebuilds it): no false negatives, and few enough false positives that
+// it still saves nearly every lookup of a new id.
+func TestIDFilterAtCapacity(t *testing.T) {
+	const n = 1 << 19 // 2^17 words: newIDFilter's smallest, 16 bits for each of 2^19 ids
+	f := newIDFilter(n)
+	for i := range n {
+		f.add("ev-" + strconv.Itoa(i))
+	}
+	if f.full() {
+		t.Fatalf("full at %d ids", n)
+	}
+	for i := range n {
+		if !f.mayContain("ev-" + strconv.Itoa(i)) {
+			t.Fatalf("false negative for ev-%d", i)
+		}
+	}
+	fp := 0
+	const probes = 200_000
+	for i := range probes {
+		if f.mayContain("new-" + strconv.Itoa(i)) {
+			fp++
+		}
+	}
+	if rate := float64(fp) / probes; rate > 0.006 {
+		t.Errorf("false positives %.3f%% of new ids, want under 0.6%%", 100*rate)
+	} else {
+		t.Logf("false positives %.3f%%", 100*rate)
+	}
 }
