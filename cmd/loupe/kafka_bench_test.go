@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -27,7 +28,9 @@ import (
 // records until its group's committed offsets reach the end, beside `loupe
 // ingest` of the same records from a file, and the same topic consumed
 // with edge sampling keeping 5% (intake.keep; target at least 2× the
-// all-kept rate). kfake runs in the benchmark's
+// all-kept rate); then both again on a topic of records in pieces
+// (interactions and their later signals, keyed by event id: the firehose
+// a product sends). kfake runs in the benchmark's
 // own process, on the same cores, so the Kafka figure is a lower bound. The
 // CPU time per record of the loupe process is reported too. Every figure
 // is a median over the rounds (-benchtime=Nx runs N).
@@ -39,7 +42,7 @@ func BenchmarkKafkaServe(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("LOUPE_BENCH_KAFKA_N")); err == nil && v > 0 {
 		n = v
 	}
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, kafkaTestTopic))
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, kafkaTestTopic, piecesTopic))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -65,6 +68,36 @@ func BenchmarkKafkaServe(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	// Records in pieces, as products send them: n/4 interactions, each
+	// with its later signals (about 3.4 per interaction), redeliveries and
+	// consent withdrawals, about n records in all, keyed by event id so
+	// that an interaction and its signals share a partition.
+	var pieces []*kgo.Record
+	err = gen.Records(gen.Options{N: n / 4, Seed: 31}, func(l []byte) error {
+		var id struct {
+			EventID string `json:"event_id"`
+		}
+		if err := json.Unmarshal(l, &id); err != nil {
+			return err
+		}
+		pieces = append(pieces, &kgo.Record{Topic: piecesTopic, Key: []byte(id.EventID), Value: bytes.Clone(l)})
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	np := len(pieces)
+	pcl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ProducerBatchMaxBytes(4<<20), kgo.MaxBufferedRecords(100_000))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer pcl.Close()
+	for i := 0; i < len(pieces); i += 10_000 {
+		if err := pcl.ProduceSync(context.Background(), pieces[i:min(i+10_000, len(pieces))]...).FirstErr(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	pieces = nil
 	dir := b.TempDir()
 	input := filepath.Join(dir, "events.jsonl")
 	if err := os.WriteFile(input, file.Bytes(), 0o644); err != nil {
@@ -93,12 +126,12 @@ func BenchmarkKafkaServe(b *testing.B) {
 	// store's close: Badger flushing its memtable), and this process's:
 	// kfake serving the fetches (and the offset polls), which takes its
 	// share of the same 2 cores.
-	consume := func(group string, extra ...string) (took, window, cpu, broker time.Duration) {
+	consume := func(topic, group string, extra ...string) (took, window, cpu, broker time.Duration) {
 		settle()
 		before := selfCPU(b)
 		start := time.Now()
 		args := append([]string{"serve", "--http", "off", "--store", filepath.Join(dir, group),
-			"--kafka", c.ListenAddrs()[0], "--kafka-topic", kafkaTestTopic, "--kafka-group", group}, extra...)
+			"--kafka", c.ListenAddrs()[0], "--kafka-topic", topic, "--kafka-group", group}, extra...)
 		cmd := exec.Command(loupeBin, args...)
 		if d := os.Getenv("LOUPE_BENCH_PROFILES"); d != "" {
 			cmd.Env = append(os.Environ(), "LOUPE_CPUPROFILE="+filepath.Join(d, group+".cpu"), "LOUPE_MEMPROFILE="+filepath.Join(d, group+".mem"))
@@ -106,7 +139,7 @@ func BenchmarkKafkaServe(b *testing.B) {
 		if err := cmd.Start(); err != nil {
 			b.Fatal(err)
 		}
-		for !committedToEnd(b, adm, group) {
+		for !committedToEndOf(b, adm, topic, group) {
 			time.Sleep(50 * time.Millisecond)
 		}
 		took = time.Since(start)
@@ -123,6 +156,7 @@ func BenchmarkKafkaServe(b *testing.B) {
 	// median.
 	type round struct {
 		kafka, keep, file                    float64
+		pieces, piecesKeep                   float64
 		kafkaWin, keepWin                    float64
 		kafkaCPU, keepCPU, fileCPU, kfakeCPU float64
 	}
@@ -131,9 +165,9 @@ func BenchmarkKafkaServe(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		var r round
 		perRecord := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(n) }
-		took, win, cpu, kf := consume("bench-" + strconv.Itoa(i))
+		took, win, cpu, kf := consume(kafkaTestTopic, "bench-"+strconv.Itoa(i))
 		r.kafka, r.kafkaWin, r.kafkaCPU = float64(n)/took.Seconds(), perRecord(win), perRecord(cpu)
-		took, win, cpu, kf2 := consume("keep5-"+strconv.Itoa(i), "--config", keepCfg)
+		took, win, cpu, kf2 := consume(kafkaTestTopic, "keep5-"+strconv.Itoa(i), "--config", keepCfg)
 		r.keep, r.keepWin, r.keepCPU = float64(n)/took.Seconds(), perRecord(win), perRecord(cpu)
 		r.kfakeCPU = float64((kf + kf2).Microseconds()) / float64(2*n)
 
@@ -147,6 +181,10 @@ func BenchmarkKafkaServe(b *testing.B) {
 		}
 		r.file = float64(n) / time.Since(start).Seconds()
 		r.fileCPU = float64((ing.ProcessState.UserTime() + ing.ProcessState.SystemTime()).Microseconds()) / float64(n)
+		took, _, _, _ = consume(piecesTopic, "pieces-"+strconv.Itoa(i))
+		r.pieces = float64(np) / took.Seconds()
+		took, _, _, _ = consume(piecesTopic, "pieces-keep5-"+strconv.Itoa(i), "--config", keepCfg)
+		r.piecesKeep = float64(np) / took.Seconds()
 		rounds = append(rounds, r)
 	}
 	b.StopTimer()
@@ -173,6 +211,10 @@ func BenchmarkKafkaServe(b *testing.B) {
 	b.ReportMetric(med(func(r round) float64 { return r.keepWin }), "kafka_5%kept_run_cpu_µs/record")
 	b.ReportMetric(med(func(r round) float64 { return r.kafkaWin / r.keepWin }), "all/5%kept_run_cpu")
 	b.ReportMetric(med(func(r round) float64 { return r.fileCPU }), "file_cpu_µs/record")
+	// The same with records in pieces (interactions and their signals).
+	b.ReportMetric(med(func(r round) float64 { return r.pieces }), "pieces_records/s")
+	b.ReportMetric(med(func(r round) float64 { return r.piecesKeep }), "pieces_5%kept_records/s")
+	b.ReportMetric(med(func(r round) float64 { return r.piecesKeep / r.pieces }), "pieces_5%kept/all")
 	// kfake's CPU per record (this process, both Kafka runs): a cost the
 	// two Kafka runs share, which narrows the ratio of their rates.
 	b.ReportMetric(med(func(r round) float64 { return r.kfakeCPU }), "kfake_cpu_µs/record")

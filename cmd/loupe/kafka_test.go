@@ -35,6 +35,9 @@ import (
 
 const kafkaTestTopic = "app.feedback"
 
+// piecesTopic is the benchmark's topic of records in pieces.
+const piecesTopic = "app.feedback.pieces"
+
 // kafkaTopic is a kfake cluster (the real Kafka protocol, in this process,
 // on 127.0.0.1) holding generated records over four partitions: some
 // several to a value as NDJSON, a tenth delivered twice, malformed records
@@ -130,9 +133,15 @@ func (kt *kafkaTopic) caughtUp(t *testing.T, group string, opts ...kgo.Opt) bool
 // every partition of the test topic (false while the group has none).
 func committedToEnd(tb testing.TB, adm *kadm.Client, group string) bool {
 	tb.Helper()
+	return committedToEndOf(tb, adm, kafkaTestTopic, group)
+}
+
+// committedToEndOf is committedToEnd for another topic.
+func committedToEndOf(tb testing.TB, adm *kadm.Client, topic, group string) bool {
+	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	ends, err := adm.ListEndOffsets(ctx, kafkaTestTopic)
+	ends, err := adm.ListEndOffsets(ctx, topic)
 	if err != nil {
 		tb.Fatal(err)
 	}
