@@ -3,6 +3,7 @@ package loop
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -132,6 +133,20 @@ func fastUnit(v []byte, u *thumbUnit) bool {
 	var out thumbUnit
 	var seen [3]bool
 	rest := v[1 : len(v)-1]
+	// value starts key k's value: false when the key came before; null
+	// when the value is null, which leaves the field as it is, and is
+	// consumed.
+	value := func(k int) (null, ok bool) {
+		if seen[k] {
+			return false, false
+		}
+		seen[k] = true
+		after, null := bytes.CutPrefix(rest, []byte("null"))
+		if null {
+			rest = after
+		}
+		return null, true
+	}
 	for len(rest) > 0 {
 		var key string
 		var ok bool
@@ -139,68 +154,34 @@ func fastUnit(v []byte, u *thumbUnit) bool {
 			return false
 		}
 		rest = rest[1:]
-		switch key {
-		case "thumb":
-			if seen[0] {
-				return false
-			}
-			seen[0] = true
-			if after, isNull := bytes.CutPrefix(rest, []byte("null")); isNull {
-				out.Thumb, rest = nil, after
-				break
-			}
-			var s string
-			if s, rest, ok = cutString(rest); !ok {
-				return false
-			}
-			s = strings.Clone(s)
-			out.Thumb = &s
-		case "reason_codes":
-			if seen[1] {
-				return false
-			}
-			seen[1] = true
-			if after, isNull := bytes.CutPrefix(rest, []byte("null")); isNull {
-				out.ReasonCodes, rest = nil, after
-				break
-			}
-			if len(rest) == 0 || rest[0] != '[' {
-				return false
-			}
-			rest = rest[1:]
-			out.ReasonCodes = []string{}
-			for len(rest) > 0 && rest[0] != ']' {
+		k := slices.Index([]string{"thumb", "reason_codes", "reason_text"}, key)
+		if k < 0 {
+			return false
+		}
+		null, ok := value(k)
+		if !ok {
+			return false
+		}
+		if !null {
+			switch k {
+			case 0:
 				var s string
 				if s, rest, ok = cutString(rest); !ok {
 					return false
 				}
-				out.ReasonCodes = append(out.ReasonCodes, strings.Clone(s))
-				if len(rest) > 0 && rest[0] == ',' && len(rest) > 1 && rest[1] != ']' {
-					rest = rest[1:]
-				} else if len(rest) == 0 || rest[0] != ']' {
+				s = strings.Clone(s)
+				out.Thumb = &s
+			case 1:
+				if out.ReasonCodes, rest, ok = cutStrings(rest); !ok {
 					return false
 				}
+			case 2:
+				var s string
+				if s, rest, ok = cutString(rest); !ok {
+					return false
+				}
+				out.ReasonText = strings.Clone(s)
 			}
-			if len(rest) == 0 {
-				return false
-			}
-			rest = rest[1:]
-		case "reason_text":
-			if seen[2] {
-				return false
-			}
-			seen[2] = true
-			if after, isNull := bytes.CutPrefix(rest, []byte("null")); isNull {
-				rest = after // null leaves a string as it is: ""
-				break
-			}
-			var s string
-			if s, rest, ok = cutString(rest); !ok {
-				return false
-			}
-			out.ReasonText = strings.Clone(s)
-		default:
-			return false
 		}
 		if len(rest) > 0 {
 			if rest[0] != ',' || len(rest) == 1 {
@@ -211,6 +192,32 @@ func fastUnit(v []byte, u *thumbUnit) bool {
 	}
 	*u = out
 	return true
+}
+
+// cutStrings cuts an array of plain strings off the front of b (an empty
+// one is an empty slice, not nil, as json.Unmarshal makes it).
+func cutStrings(b []byte) (out []string, rest []byte, ok bool) {
+	if len(b) == 0 || b[0] != '[' {
+		return nil, b, false
+	}
+	rest = b[1:]
+	out = []string{}
+	for len(rest) > 0 && rest[0] != ']' {
+		var s string
+		if s, rest, ok = cutString(rest); !ok {
+			return nil, b, false
+		}
+		out = append(out, strings.Clone(s))
+		if len(rest) > 1 && rest[0] == ',' && rest[1] != ']' {
+			rest = rest[1:]
+		} else if len(rest) == 0 || rest[0] != ']' {
+			return nil, b, false
+		}
+	}
+	if len(rest) == 0 {
+		return nil, b, false
+	}
+	return out, rest[1:], true
 }
 
 // cutString cuts a plain string (plainString) off the front of b.
