@@ -63,11 +63,14 @@ func BenchmarkKafkaServe(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer cl.Close()
-	for i := 0; i < len(recs); i += 10_000 {
-		if err := cl.ProduceSync(context.Background(), recs[i:min(i+10_000, len(recs))]...).FirstErr(); err != nil {
-			b.Fatal(err)
+	produce := func(cl *kgo.Client, recs []*kgo.Record) {
+		for i := 0; i < len(recs); i += 10_000 {
+			if err := cl.ProduceSync(context.Background(), recs[i:min(i+10_000, len(recs))]...).FirstErr(); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
+	produce(cl, recs)
 	// Records in pieces, as products send them: n/4 interactions, each
 	// with its later signals (about 3.4 per interaction), redeliveries and
 	// consent withdrawals, about n records in all, keyed by event id so
@@ -92,11 +95,7 @@ func BenchmarkKafkaServe(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer pcl.Close()
-	for i := 0; i < len(pieces); i += 10_000 {
-		if err := pcl.ProduceSync(context.Background(), pieces[i:min(i+10_000, len(pieces))]...).FirstErr(); err != nil {
-			b.Fatal(err)
-		}
-	}
+	produce(pcl, pieces) // by key: RoundRobinPartitioner, cl's, ignores keys
 	pieces = nil
 	dir := b.TempDir()
 	input := filepath.Join(dir, "events.jsonl")
