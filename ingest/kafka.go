@@ -176,6 +176,14 @@ func (k *Kafka) Run(ctx context.Context) error {
 		kgo.ConsumerGroup(k.o.Group),
 		kgo.ConsumeTopics(k.o.Topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		// A transactional producer's aborted records never happened:
+		// read only committed ones. The transaction markers are kept
+		// (and skipped in stage) so that a partition's marked offset
+		// moves past them and a caught-up group commits the topic's end,
+		// which a marker usually is; without them the committed offset
+		// would stay at the last marker and show as lag forever.
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.KeepControlRecords(),
 		// Commit only offsets marked once their records are durable.
 		kgo.AutoCommitMarks(),
 		kgo.AutoCommitInterval(k.o.CommitInterval),
@@ -384,8 +392,8 @@ func (p *kpart) take(n int) []*kgo.Record {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	i, items := 0, 0
-	for i < len(p.queue) && (i == 0 || items+lineCount(p.queue[i].Value) <= n) {
-		items += lineCount(p.queue[i].Value)
+	for i < len(p.queue) && (i == 0 || items+itemCount(p.queue[i]) <= n) {
+		items += itemCount(p.queue[i])
 		i++
 	}
 	out := p.queue[:i:i]
@@ -417,7 +425,14 @@ func (p *kpart) release(batch []*kgo.Record) {
 	}
 }
 
-func lineCount(v []byte) int { return bytes.Count(v, []byte{'\n'}) + 1 }
+// itemCount is the most items a record holds: its lines, none for a
+// transaction marker.
+func itemCount(r *kgo.Record) int {
+	if r.Attrs.IsControl() {
+		return 0
+	}
+	return bytes.Count(r.Value, []byte{'\n'}) + 1
+}
 
 // run stores the partition's batches in offset order. It prepares the
 // next batch (decoding, masking: CPU) while the last one is being written
@@ -518,6 +533,7 @@ type itemRef struct {
 // is a Stager, prepared.
 type staged struct {
 	batch []*kgo.Record
+	data  int // records of batch that are not transaction markers
 	items []Item
 	refs  []itemRef
 	blank int
@@ -531,6 +547,10 @@ func (k *Kafka) stage(part int32, batch []*kgo.Record) *staged {
 	s := &staged{batch: batch, items: make([]Item, 0, len(batch)), refs: make([]itemRef, 0, len(batch))}
 	source := "kafka:" + k.o.Topic + "/" + strconv.Itoa(int(part))
 	for _, r := range batch {
+		if r.Attrs.IsControl() {
+			continue // a transaction's commit or abort marker: no record
+		}
+		s.data++
 		v := r.Value
 		n := 0
 		for len(v) > 0 || n == 0 {
@@ -597,7 +617,7 @@ func (k *Kafka) store(s *staged) error {
 	if err := k.writeRejects(rejects); err != nil {
 		return err
 	}
-	k.m.records.Add(int64(len(s.batch)))
+	k.m.records.Add(int64(s.data))
 	k.m.items.Add(int64(len(s.items)))
 	k.m.accepted.Add(int64(sum.Accepted))
 	k.m.duplicates.Add(int64(sum.Duplicates))
