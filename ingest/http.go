@@ -74,6 +74,11 @@ type CollectorOptions struct {
 	// OTLP is how POST /v1/traces and /v1/logs map GenAI traces; nil is
 	// genai.DefaultMapping().
 	OTLP *genai.Mapping
+	// OTLPSource, when set, is the OpenTelemetry source POST /v1/traces
+	// and /v1/logs feed (OTLP is then not used): give the one other
+	// sources of OTLP in the process (Kafka) feed too, so that one
+	// source assembles each trace.
+	OTLPSource *OTLP
 	// MemoryBudget bounds the memory of the request bodies being read
 	// and parsed at once, in bytes; a request that finds the budget
 	// spent within a second is answered 503 with Retry-After. Default
@@ -138,7 +143,10 @@ func NewCollector(p *Pipeline, o CollectorOptions) *Collector {
 	if o.OTLP != nil {
 		m = *o.OTLP
 	}
-	c.otlp = NewOTLP(p, m)
+	c.otlp = o.OTLPSource
+	if c.otlp == nil {
+		c.otlp = NewOTLP(p, m)
+	}
 	c.mux.HandleFunc("POST /v1/traces", c.authorized(c.otlpTraces))
 	c.mux.HandleFunc("POST /v1/logs", c.authorized(c.otlpLogs))
 	c.mux.HandleFunc("GET /healthz", c.healthz)

@@ -9,14 +9,18 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl"
 
+	"github.com/loupe-dev/loupe/ingest/otlp"
 	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/loop/genai"
 )
 
 // DefaultKafkaGroup is the consumer group of a Kafka source that names none.
@@ -50,6 +54,13 @@ type KafkaOptions struct {
 	CommitInterval time.Duration
 	// Logf reports connection trouble and store errors; may be nil.
 	Logf func(format string, args ...any)
+	// OTLP takes the values that are OTLP export requests, traces or
+	// logs, as the OpenTelemetry Collector's Kafka exporter writes them
+	// (encoding otlp_proto, its default, or otlp_json). Nil: a source of
+	// its own on the pipeline with the default mapping, when the
+	// submitter is a *Pipeline. Give the collector's (CollectorOptions.
+	// OTLPSource) when both run, so that one source assembles each trace.
+	OTLP *OTLP
 	// ClientOpts are added to the client's options (tests).
 	ClientOpts []kgo.Opt
 }
@@ -134,6 +145,9 @@ func NewKafka(sub Submitter, o KafkaOptions) (*Kafka, error) {
 	}
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
+	}
+	if p, ok := sub.(*Pipeline); ok && o.OTLP == nil {
+		o.OTLP = NewOTLP(p, genai.DefaultMapping())
 	}
 	k := &Kafka{o: o, sub: sub, parts: map[int32]*kpart{}, known: map[int32]partState{}, caughtUp: make(chan struct{}, 1)}
 	k.m.reasons = map[string]int64{}
@@ -233,6 +247,7 @@ func (k *Kafka) Run(ctx context.Context) error {
 				k.m.mu.Lock()
 				k.m.rate.add(now, k.m.records.Load())
 				k.m.mu.Unlock()
+				k.learnEnds(ctx, cl)
 			}
 		}
 	}()
@@ -301,6 +316,35 @@ func (k *Kafka) Run(ctx context.Context) error {
 	}
 	cl.CloseAllowingRebalance()
 	return nil
+}
+
+// learnEnds asks the brokers for the end of each assigned partition that
+// no fetch has told of yet: one caught up at assignment (a restart that
+// finds nothing new) gets no records, and franz-go hands no empty fetch
+// on, so its lag would stay unknown.
+func (k *Kafka) learnEnds(ctx context.Context, cl *kgo.Client) {
+	k.mu.Lock()
+	var unknown []*kpart
+	for _, p := range k.parts {
+		if p.hwm.Load() < 0 {
+			unknown = append(unknown, p)
+		}
+	}
+	k.mu.Unlock()
+	if len(unknown) == 0 {
+		return
+	}
+	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	ends, err := kadm.NewClient(cl).ListEndOffsets(lctx, k.o.Topic)
+	if err != nil {
+		return // the next tick asks again
+	}
+	for _, p := range unknown {
+		if o, ok := ends.Lookup(k.o.Topic, p.id); ok && o.Err == nil {
+			p.hwm.CompareAndSwap(-1, o.Offset)
+		}
+	}
 }
 
 func (k *Kafka) assigned(_ context.Context, cl *kgo.Client, assigned map[string][]int32) {
@@ -515,9 +559,19 @@ func (p *kpart) storeLoop(ready <-chan *staged) {
 
 func (p *kpart) state() partState {
 	s := partState{Partition: p.id, Next: p.next.Load(), HWM: p.hwm.Load()}
-	if s.Next >= 0 && s.HWM >= 0 {
+	if s.Next < 0 {
+		// Nothing stored since the partition was assigned: where the
+		// group's committed offset is (a restart that found nothing new).
+		if o, ok := p.cl.CommittedOffsets()[p.k.o.Topic][p.id]; ok && o.Offset >= 0 {
+			s.Next = o.Offset
+		}
+	}
+	switch {
+	case s.Next >= 0 && s.HWM >= 0:
 		s.Lag = max(0, s.HWM-s.Next)
-	} else {
+	case s.HWM == 0:
+		s.Lag = 0 // a partition never written to
+	default:
 		s.Lag = -1
 	}
 	return s
@@ -538,6 +592,47 @@ type staged struct {
 	refs  []itemRef
 	blank int
 	pr    *Prepared // nil: not prepared (yet, or again after a failed write)
+	otlp  []otlpRecord
+}
+
+// otlpRecord is a record whose value is an OTLP export request, decoded.
+type otlpRecord struct {
+	rec   *kgo.Record
+	batch otlp.Batch
+	err   error // not readable as one: rejected
+}
+
+// decodeOTLPValue reports whether a record's value is an OTLP export
+// request (OTLP JSON: an object whose key is resourceSpans or resourceLogs;
+// protobuf: what starts with field 1, and is not JSON) and reads it as
+// traces or logs. A protobuf ExportTraceServiceRequest does not read as
+// logs, nor the other way round: the field types differ.
+func decodeOTLPValue(v []byte, names []string) (otlp.Batch, bool, error) {
+	t := bytes.TrimLeft(bytes.TrimPrefix(v, []byte("\xef\xbb\xbf")), " \t\r\n")
+	if len(t) == 0 {
+		return otlp.Batch{}, false, nil
+	}
+	if t[0] == '{' {
+		key := bytes.TrimLeft(t[1:], " \t\r\n")
+		for _, k := range []string{`"resourceSpans"`, `"resource_spans"`, `"resourceLogs"`, `"resource_logs"`} {
+			if bytes.HasPrefix(key, []byte(k)) {
+				b, err := decodeOTLPLine(t, names)
+				return b, true, err
+			}
+		}
+		return otlp.Batch{}, false, nil
+	}
+	if v[0] != 0x0a {
+		return otlp.Batch{}, false, nil
+	}
+	td, terr := otlp.DecodeTraces(v, otlp.Protobuf)
+	if terr == nil {
+		return otlp.Traces(td, names), true, nil
+	}
+	if ld, err := otlp.DecodeLogs(v, otlp.Protobuf); err == nil {
+		return otlp.Logs(ld), true, nil
+	}
+	return otlp.Batch{}, true, fmt.Errorf("neither JSON nor an OTLP export request (traces or logs, protobuf): %v", terr)
 }
 
 // stage splits a batch's records into items (a value may be NDJSON) and
@@ -551,6 +646,12 @@ func (k *Kafka) stage(part int32, batch []*kgo.Record) *staged {
 			continue // a transaction's commit or abort marker: no record
 		}
 		s.data++
+		if k.o.OTLP != nil {
+			if b, ok, err := decodeOTLPValue(r.Value, k.o.OTLP.m.Attributes.Names()); ok {
+				s.otlp = append(s.otlp, otlpRecord{rec: r, batch: b, err: err})
+				continue
+			}
+		}
 		v := r.Value
 		n := 0
 		for len(v) > 0 || n == 0 {
@@ -614,11 +715,35 @@ func (k *Kafka) store(s *staged) error {
 				Line: ref.line, Reason: rj.Reason, Error: rj.Error, Raw: rj.Raw})
 		}
 	}
+	otlpItems := 0
+	for _, or := range s.otlp {
+		rj := KafkaReject{Topic: or.rec.Topic, Partition: or.rec.Partition, Offset: or.rec.Offset, Line: 1, Reason: ReasonOTLP}
+		if or.err != nil {
+			rj.Error = loop.MaskRaw([]byte(or.err.Error()), RawLimit)
+			if t := bytes.TrimSpace(or.rec.Value); len(t) > 0 && t[0] == '{' {
+				rj.Raw = loop.MaskRaw(t[:min(len(t), 2*RawLimit)], RawLimit)
+			}
+			rejects = append(rejects, rj)
+			continue
+		}
+		res, err := k.o.OTLP.Accept(context.Background(), or.batch)
+		if err != nil {
+			return err
+		}
+		otlpItems += res.Items
+		sum.Accepted += res.Interactions
+		sum.Signals += res.Signals
+		sum.Withdrawn += res.Withdrawn
+		if res.Rejected > 0 {
+			rj.Error = loop.MaskRaw([]byte(fmt.Sprintf("%d of %d spans or log records refused: %s", res.Rejected, res.Items, strings.Join(res.Errors, "; "))), RawLimit)
+			rejects = append(rejects, rj)
+		}
+	}
 	if err := k.writeRejects(rejects); err != nil {
 		return err
 	}
 	k.m.records.Add(int64(s.data))
-	k.m.items.Add(int64(len(s.items)))
+	k.m.items.Add(int64(len(s.items) + otlpItems))
 	k.m.accepted.Add(int64(sum.Accepted))
 	k.m.duplicates.Add(int64(sum.Duplicates))
 	k.m.signals.Add(int64(sum.Signals))

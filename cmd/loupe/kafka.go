@@ -156,7 +156,7 @@ type kafkaSource struct {
 
 // startKafka starts consuming when the settings name brokers; nil when they
 // do not.
-func startKafka(k config.Kafka, f *kafkaFlags, pipe *ingest.Pipeline, errOut io.Writer, logf func(string, ...any)) (*kafkaSource, error) {
+func startKafka(k config.Kafka, f *kafkaFlags, pipe *ingest.Pipeline, otlpSrc *ingest.OTLP, errOut io.Writer, logf func(string, ...any)) (*kafkaSource, error) {
 	if len(k.Brokers) == 0 {
 		return nil, nil
 	}
@@ -185,7 +185,7 @@ func startKafka(k config.Kafka, f *kafkaFlags, pipe *ingest.Pipeline, errOut io.
 		rejects, closer = rf, rf
 	}
 	o := ingest.KafkaOptions{Brokers: k.Brokers, Topic: k.Topic, Group: k.Group, TLS: tc, SASL: mech,
-		Rejects: rejects, Logf: logf, MaxBuffered: f.maxBuffered}
+		Rejects: rejects, Logf: logf, MaxBuffered: f.maxBuffered, OTLP: otlpSrc}
 	if f.sessionTimeout > 0 {
 		o.ClientOpts = append(o.ClientOpts, kgo.SessionTimeout(f.sessionTimeout), kgo.HeartbeatInterval(f.sessionTimeout/4))
 	}

@@ -33,15 +33,26 @@ import (
 func TestServeOTLPWithSDK(t *testing.T) {
 	st := filepath.Join(t.TempDir(), "s")
 	s := startServe(t, nil, "--store", st, "--http", "127.0.0.1:0")
-	ctx := context.Background()
+	traceID := exportShopTrace(t, s.http+"/v1/traces", s.http+"/v1/logs")
+	s.stop(t)
+	checkShopEvent(t, st, traceID)
+}
 
-	texp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(s.http+"/v1/traces"))
+// exportShopTrace is an app instrumented with the OpenTelemetry Go SDK,
+// content capture on: it exports a chat trace (an agent span, two model
+// calls with a tool call between them, an online judge's result as a span
+// event) to tracesURL and a batch judge's result as a log record to
+// logsURL, and returns the trace id.
+func exportShopTrace(t *testing.T, tracesURL, logsURL string) string {
+	t.Helper()
+	ctx := context.Background()
+	texp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(tracesURL))
 	if err != nil {
 		t.Fatal(err)
 	}
 	res := resource.NewSchemaless(attribute.String("service.name", "shop-assistant"), attribute.String("service.version", "shop-2026.12"))
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(texp), sdktrace.WithResource(res))
-	lexp, err := otlploghttp.New(ctx, otlploghttp.WithEndpointURL(s.http+"/v1/logs"))
+	lexp, err := otlploghttp.New(ctx, otlploghttp.WithEndpointURL(logsURL))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +100,6 @@ func TestServeOTLPWithSDK(t *testing.T) {
 	))
 	call2.End(trace.WithTimestamp(at(2500)))
 	root.End(trace.WithTimestamp(at(2800)))
-	traceID := root.SpanContext().TraceID().String()
 
 	// A batch judge reports later, as a log record of the trace.
 	var rec otellog.Record
@@ -109,8 +119,14 @@ func TestServeOTLPWithSDK(t *testing.T) {
 	if err := lp.Shutdown(ctx); err != nil {
 		t.Fatalf("log export: %v", err)
 	}
-	s.stop(t)
+	return root.SpanContext().TraceID().String()
+}
 
+// checkShopEvent checks the store holds exportShopTrace's trace as one
+// interaction, mapped as the README's table says and masked, with the
+// judges' scores as automated checks.
+func checkShopEvent(t *testing.T, st, traceID string) {
+	t.Helper()
 	r := run(t, nil, "export", "events", "--store", st)
 	if r.code != 0 {
 		t.Fatalf("export: %d %s", r.code, r.stderr)

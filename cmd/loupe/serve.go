@@ -64,8 +64,10 @@ a user's or a client's rate is exceeded, 401 without the bearer token
 
 With --kafka BROKERS --kafka-topic T (or loupe.yaml's kafka section) it
 also consumes a Kafka topic as a member of consumer group --kafka-group
-(default loupe): each message value is one JSON record or NDJSON, taken
-through the same steps; offsets are committed only once what the records
+(default loupe): each message value is one JSON record or NDJSON, or an
+OTLP export request (traces or logs, protobuf or JSON: what an
+OpenTelemetry Collector's Kafka exporter writes), taken through the same
+steps; only committed transactions are read; offsets are committed only once what the records
 carried is on disk, and bad records go to the rejects file with their
 partition and offset. Consumer lag, records/s and rejects are on /metrics.
 
@@ -196,13 +198,16 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 	}
 	var httpSrv *http.Server
 	var httpLn net.Listener
+	// One OpenTelemetry source for the collector and Kafka: it assembles
+	// each trace whichever way its spans come.
+	mapping := cfg.OTLP.Mapping()
+	otlpSrc := ingest.NewOTLP(pipe, mapping)
 	if !off(f.http) {
 		if httpLn, err = net.Listen("tcp", f.http); err != nil {
 			return withCode(exitInternal, fmt.Errorf("http: %w", err))
 		}
 		defer httpLn.Close()
-		mapping := cfg.OTLP.Mapping()
-		c := ingest.NewCollector(pipe, ingest.CollectorOptions{Token: token, MaxBody: f.maxBody, OTLP: &mapping,
+		c := ingest.NewCollector(pipe, ingest.CollectorOptions{Token: token, MaxBody: f.maxBody, OTLP: &mapping, OTLPSource: otlpSrc,
 			UserRate: f.userRate, UserBurst: f.userBurst, ClientRate: f.clientRate, ClientBurst: f.clientBurst})
 		httpSrv = &http.Server{
 			Handler:           http.Handler(c),
@@ -214,7 +219,7 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 		}
 	}
 
-	ks, err := startKafka(kset, &f.kafka, pipe, cmd.ErrOrStderr(), logf)
+	ks, err := startKafka(kset, &f.kafka, pipe, otlpSrc, cmd.ErrOrStderr(), logf)
 	if err != nil {
 		return err
 	}

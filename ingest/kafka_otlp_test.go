@@ -1,0 +1,110 @@
+package ingest
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+)
+
+// judgeLogs is a gen_ai.evaluation.result log record about testTrace.
+func judgeLogs() plog.Logs {
+	ld := plog.NewLogs()
+	lr := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
+	lr.SetEventName("gen_ai.evaluation.result")
+	lr.SetTraceID(testTrace)
+	lr.SetTimestamp(pcommon.Timestamp((t0 + 60_000) * 1e6))
+	lr.Attributes().PutStr("gen_ai.evaluation.name", "groundedness")
+	lr.Attributes().PutDouble("gen_ai.evaluation.score.value", 0.4)
+	return ld
+}
+
+// TestKafkaOTLP consumes a topic as the OpenTelemetry Collector's Kafka
+// exporter fills it, traces and logs on one topic, in protobuf (its default
+// encoding, otlp_proto) and JSON (otlp_json), next to loupe's own JSON
+// records: the trace's spans in pieces, out of order and one piece twice,
+// a judge's result as a log record, and a corrupt protobuf value. The
+// store ends as the collector's POST /v1/traces and /v1/logs of the same
+// requests leave it, loupe's record is stored too, and the corrupt value is
+// in the rejects with its offset.
+func TestKafkaOTLP(t *testing.T) {
+	spans := chatSpans()
+	proto := func(from, to int) []byte { return protoBody(t, traces(spans[from:to])) }
+	jsonBody, err := ptraceotlp.NewExportRequestFromTraces(traces(spans[3:4])).MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logsBody, err := plogotlp.NewExportRequestFromLogs(judgeLogs()).MarshalProto()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := `{"event_id":"plain-1","timestamp":"2025-12-01T11:00:00Z","model_version":"m1","input":{"text":"hi"},"output":{"text":"hello"}}`
+	corrupt := append([]byte{0x0a, 0x7f}, "\xff\xfe truncated"...)
+	values := [][]byte{logsBody, proto(4, 5), []byte(plain), proto(0, 3), corrupt, jsonBody, proto(4, 5)}
+
+	// The reference: the same requests posted to the collector.
+	ref := openStore(t)
+	c := NewCollector(New(ref, PipelineOptions{}), CollectorOptions{})
+	for _, r := range []struct {
+		path, ct string
+		body     []byte
+	}{
+		{"/v1/traces", "application/x-protobuf", proto(0, 3)},
+		{"/v1/traces", "application/x-protobuf", proto(4, 5)},
+		{"/v1/traces", "application/json", jsonBody},
+		{"/v1/logs", "application/x-protobuf", logsBody},
+	} {
+		if a := postOTLP(t, c, r.path, r.body, r.ct); a.code != 200 {
+			t.Fatalf("reference %s: %+v", r.path, a)
+		}
+	}
+	if _, _, err := New(ref, PipelineOptions{}).Submit(context.Background(), []Item{{Data: []byte(plain)}}); err != nil {
+		t.Fatal(err)
+	}
+	want := storeExport(t, ref)
+	if !strings.Contains(want[testTraceHex], `"groundedness":0.4`) || want["plain-1"] == "" {
+		t.Fatalf("reference store lacks the judge's result or the plain record: %v", want)
+	}
+
+	cl := startCluster(t, 1)
+	prod, err := kgo.NewClient(kgo.SeedBrokers(cl.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	for _, v := range values {
+		if err := prod.ProduceSync(context.Background(), &kgo.Record{Value: v}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := openStore(t)
+	rej := &syncBuffer{}
+	k, err := NewKafka(New(st, PipelineOptions{}), KafkaOptions{Brokers: cl.ListenAddrs(), Topic: testTopic, Rejects: rej})
+	if err != nil {
+		t.Fatal(err)
+	}
+	consumeUntil(t, k, len(values))
+
+	if d := exportDiff(storeExport(t, st), want); d != "" {
+		t.Fatalf("against the collector given the same requests: %s", d)
+	}
+	rs := rej.rejects(t)
+	if len(rs) != 1 || rs[0].Offset != 4 || rs[0].Reason != ReasonOTLP || !strings.Contains(rs[0].Error, "OTLP") {
+		t.Fatalf("rejects %+v, want the corrupt protobuf at offset 4", rs)
+	}
+	s := k.State()
+	if s.Records != int64(len(values)) || s.Accepted < 2 || s.Signals != 1 {
+		t.Fatalf("state %+v: want %d records, the trace and the plain record accepted, the judge's signal", s, len(values))
+	}
+	// Stopped, the group has committed every offset.
+	offs, err := kadm.NewClient(prod).FetchOffsets(context.Background(), DefaultKafkaGroup)
+	if o, ok := offs.Lookup(testTopic, 0); err != nil || !ok || o.At != int64(len(values)) {
+		t.Fatalf("committed offsets %v (%v), want %d", offs, err, len(values))
+	}
+}
