@@ -595,6 +595,19 @@ type staged struct {
 	otlp  []otlpRecord
 }
 
+// unframe is a value without the Confluent Schema Registry's framing, when
+// it has it and what it frames is JSON: a zero byte and a 4-byte schema id
+// before the JSON, as the registry's JSON Schema serializer writes it.
+// Other values are returned as they are.
+func unframe(v []byte) []byte {
+	if len(v) > 5 && v[0] == 0 {
+		if t := bytes.TrimLeft(v[5:], " \t\r\n"); len(t) > 0 && t[0] == '{' {
+			return v[5:]
+		}
+	}
+	return v
+}
+
 // otlpRecord is a record whose value is an OTLP export request, decoded.
 type otlpRecord struct {
 	rec   *kgo.Record
@@ -646,13 +659,13 @@ func (k *Kafka) stage(part int32, batch []*kgo.Record) *staged {
 			continue // a transaction's commit or abort marker: no record
 		}
 		s.data++
+		v := unframe(r.Value)
 		if k.o.OTLP != nil {
-			if b, ok, err := decodeOTLPValue(r.Value, k.o.OTLP.m.Attributes.Names()); ok {
+			if b, ok, err := decodeOTLPValue(v, k.o.OTLP.m.Attributes.Names()); ok {
 				s.otlp = append(s.otlp, otlpRecord{rec: r, batch: b, err: err})
 				continue
 			}
 		}
-		v := r.Value
 		n := 0
 		for len(v) > 0 || n == 0 {
 			n++

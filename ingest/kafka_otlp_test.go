@@ -108,3 +108,43 @@ func TestKafkaOTLP(t *testing.T) {
 		t.Fatalf("committed offsets %v (%v), want %d", offs, err, len(values))
 	}
 }
+
+// TestKafkaSchemaRegistryFraming consumes values as the Confluent Schema
+// Registry's JSON Schema serializer writes them (a zero byte and a 4-byte
+// schema id before the JSON), one of them NDJSON, next to unframed ones:
+// all are stored, and a framed value that is not JSON is rejected at its
+// offset.
+func TestKafkaSchemaRegistryFraming(t *testing.T) {
+	rec := func(id string) string {
+		return `{"event_id":"` + id + `","timestamp":"2025-12-01T11:00:00Z","model_version":"m1","input":{"text":"hi"},"output":{"text":"hello"}}`
+	}
+	frame := func(s string) []byte { return append([]byte{0, 0, 0, 0x01, 0x2c}, s...) }
+	values := [][]byte{frame(rec("framed-1")), []byte(rec("plain-1")), frame(rec("framed-2") + "\n" + rec("framed-3")), frame("not json")}
+	cl := startCluster(t, 1)
+	prod, err := kgo.NewClient(kgo.SeedBrokers(cl.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	for _, v := range values {
+		if err := prod.ProduceSync(context.Background(), &kgo.Record{Value: v}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := openStore(t)
+	rej := &syncBuffer{}
+	k, err := NewKafka(New(st, PipelineOptions{}), KafkaOptions{Brokers: cl.ListenAddrs(), Topic: testTopic, Rejects: rej})
+	if err != nil {
+		t.Fatal(err)
+	}
+	consumeUntil(t, k, len(values))
+	got := storeExport(t, st)
+	for _, id := range []string{"framed-1", "plain-1", "framed-2", "framed-3"} {
+		if got[id] == "" {
+			t.Errorf("%s not stored; stored %v", id, got)
+		}
+	}
+	if rs := rej.rejects(t); len(rs) != 1 || rs[0].Offset != 3 {
+		t.Fatalf("rejects %+v, want the framed value that is not JSON, at offset 3", rs)
+	}
+}
