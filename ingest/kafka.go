@@ -627,11 +627,19 @@ func decodeOTLPValue(v []byte, names []string) (otlp.Batch, bool, error) {
 	}
 	if t[0] == '{' {
 		key := bytes.TrimLeft(t[1:], " \t\r\n")
-		for _, k := range []string{`"resourceSpans"`, `"resource_spans"`, `"resourceLogs"`, `"resource_logs"`} {
-			if bytes.HasPrefix(key, []byte(k)) {
-				b, err := decodeOTLPLine(t, names)
-				return b, true, err
+		switch {
+		case bytes.HasPrefix(key, []byte(`"resourceSpans"`)) || bytes.HasPrefix(key, []byte(`"resource_spans"`)):
+			td, err := otlp.DecodeTraces(t, otlp.JSON)
+			if err != nil {
+				return otlp.Batch{}, true, err
 			}
+			return otlp.Traces(td, names), true, nil
+		case bytes.HasPrefix(key, []byte(`"resourceLogs"`)) || bytes.HasPrefix(key, []byte(`"resource_logs"`)):
+			ld, err := otlp.DecodeLogs(t, otlp.JSON)
+			if err != nil {
+				return otlp.Batch{}, true, err
+			}
+			return otlp.Logs(ld), true, nil
 		}
 		return otlp.Batch{}, false, nil
 	}

@@ -26,13 +26,14 @@ func judgeLogs() plog.Logs {
 }
 
 // TestKafkaOTLP consumes a topic as the OpenTelemetry Collector's Kafka
-// exporter fills it, traces and logs on one topic, in protobuf (its default
-// encoding, otlp_proto) and JSON (otlp_json), next to loupe's own JSON
-// records: the trace's spans in pieces, out of order and one piece twice,
-// a judge's result as a log record, and a corrupt protobuf value. The
-// store ends as the collector's POST /v1/traces and /v1/logs of the same
-// requests leave it, loupe's record is stored too, and the corrupt value is
-// in the rejects with its offset.
+// exporter fills it, traces and logs on one topic, in protobuf (its
+// default encoding, otlp_proto) and JSON (otlp_json), next to loupe's own
+// JSON records: the trace's spans in pieces, out of order and one piece
+// twice, a judge's result as a log record, a corrupt protobuf value and
+// OTLP JSON of the wrong shape. The store ends as the collector's POST
+// /v1/traces and /v1/logs of the same requests leave it, loupe's record
+// is stored too, and the two bad values are in the rejects with their
+// offsets.
 func TestKafkaOTLP(t *testing.T) {
 	spans := chatSpans()
 	proto := func(from, to int) []byte { return protoBody(t, traces(spans[from:to])) }
@@ -46,7 +47,8 @@ func TestKafkaOTLP(t *testing.T) {
 	}
 	plain := `{"event_id":"plain-1","timestamp":"2025-12-01T11:00:00Z","model_version":"m1","input":{"text":"hi"},"output":{"text":"hello"}}`
 	corrupt := append([]byte{0x0a, 0x7f}, "\xff\xfe truncated"...)
-	values := [][]byte{logsBody, proto(4, 5), []byte(plain), proto(0, 3), corrupt, jsonBody, proto(4, 5)}
+	wrongShape := []byte(`{"resourceSpans":{"x":1}}`)
+	values := [][]byte{logsBody, proto(4, 5), []byte(plain), proto(0, 3), corrupt, jsonBody, proto(4, 5), wrongShape}
 
 	// The reference: the same requests posted to the collector.
 	ref := openStore(t)
@@ -95,8 +97,9 @@ func TestKafkaOTLP(t *testing.T) {
 		t.Fatalf("against the collector given the same requests: %s", d)
 	}
 	rs := rej.rejects(t)
-	if len(rs) != 1 || rs[0].Offset != 4 || rs[0].Reason != ReasonOTLP || !strings.Contains(rs[0].Error, "OTLP") {
-		t.Fatalf("rejects %+v, want the corrupt protobuf at offset 4", rs)
+	if len(rs) != 2 || rs[0].Offset != 4 || rs[1].Offset != 7 || rs[0].Reason != ReasonOTLP || rs[1].Reason != ReasonOTLP ||
+		!strings.Contains(rs[0].Error, "OTLP") || rs[1].Raw != string(wrongShape) {
+		t.Fatalf("rejects %+v, want the corrupt protobuf at offset 4 and the OTLP JSON of the wrong shape at 7, with its raw value", rs)
 	}
 	s := k.State()
 	if s.Records != int64(len(values)) || s.Accepted < 2 || s.Signals != 1 {
