@@ -626,22 +626,11 @@ func decodeOTLPValue(v []byte, names []string) (otlp.Batch, bool, error) {
 		return otlp.Batch{}, false, nil
 	}
 	if t[0] == '{' {
-		key := bytes.TrimLeft(t[1:], " \t\r\n")
-		switch {
-		case bytes.HasPrefix(key, []byte(`"resourceSpans"`)) || bytes.HasPrefix(key, []byte(`"resource_spans"`)):
-			td, err := otlp.DecodeTraces(t, otlp.JSON)
-			if err != nil {
-				return otlp.Batch{}, true, err
-			}
-			return otlp.Traces(td, names), true, nil
-		case bytes.HasPrefix(key, []byte(`"resourceLogs"`)) || bytes.HasPrefix(key, []byte(`"resource_logs"`)):
-			ld, err := otlp.DecodeLogs(t, otlp.JSON)
-			if err != nil {
-				return otlp.Batch{}, true, err
-			}
-			return otlp.Logs(ld), true, nil
+		if _, ok := otlpJSONKind(t); !ok {
+			return otlp.Batch{}, false, nil
 		}
-		return otlp.Batch{}, false, nil
+		b, err := decodeOTLPLine(t, names)
+		return b, true, err
 	}
 	if v[0] != 0x0a {
 		return otlp.Batch{}, false, nil

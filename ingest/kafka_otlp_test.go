@@ -151,3 +151,18 @@ func TestKafkaSchemaRegistryFraming(t *testing.T) {
 		t.Fatalf("rejects %+v, want the framed value that is not JSON, at offset 3", rs)
 	}
 }
+
+// TestDecodeOTLPLineByFirstKey: a logs request with the string
+// "resourceSpans" in it is still read as logs.
+func TestDecodeOTLPLineByFirstKey(t *testing.T) {
+	ld := judgeLogs()
+	ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Body().SetStr("resourceSpans")
+	line, err := plogotlp.NewExportRequestFromLogs(ld).MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := decodeOTLPLine(line, nil)
+	if err != nil || len(b.Evaluations) != 1 || len(b.Spans) != 0 {
+		t.Fatalf("logs mentioning resourceSpans: %+v, %v", b, err)
+	}
+}

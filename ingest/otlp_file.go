@@ -96,23 +96,46 @@ func (o *OTLP) ReadOTLPFile(ctx context.Context, r io.Reader, ro ReadOptions) (S
 	return sum, nil
 }
 
-// decodeOTLPLine reads one line as traces or logs, by its top-level key.
+// decodeOTLPLine reads one line as traces or logs, by its first key.
 func decodeOTLPLine(line []byte, names []string) (otlp.Batch, error) {
-	switch {
-	case bytes.Contains(line, []byte(`"resourceSpans"`)) || bytes.Contains(line, []byte(`"resource_spans"`)):
+	traces, ok := otlpJSONKind(line)
+	if !ok {
+		return otlp.Batch{}, errors.New("not an OTLP export request: want a JSON object with resourceSpans or resourceLogs (the collector's file exporter writes one per line)")
+	}
+	if traces {
 		td, err := otlp.DecodeTraces(line, otlp.JSON)
 		if err != nil {
 			return otlp.Batch{}, err
 		}
 		return otlp.Traces(td, names), nil
-	case bytes.Contains(line, []byte(`"resourceLogs"`)) || bytes.Contains(line, []byte(`"resource_logs"`)):
-		ld, err := otlp.DecodeLogs(line, otlp.JSON)
-		if err != nil {
-			return otlp.Batch{}, err
-		}
-		return otlp.Logs(ld), nil
 	}
-	return otlp.Batch{}, errors.New("not an OTLP export request: want a JSON object with resourceSpans or resourceLogs (the collector's file exporter writes one per line)")
+	ld, err := otlp.DecodeLogs(line, otlp.JSON)
+	if err != nil {
+		return otlp.Batch{}, err
+	}
+	return otlp.Logs(ld), nil
+}
+
+// otlpJSONKind reports whether v is OTLP JSON, an object whose first key
+// is resourceSpans (traces) or resourceLogs (logs; also in their
+// snake_case forms), and which.
+func otlpJSONKind(v []byte) (traces, ok bool) {
+	t := bytes.TrimLeft(v, " \t\r\n")
+	if len(t) == 0 || t[0] != '{' {
+		return false, false
+	}
+	key := bytes.TrimLeft(t[1:], " \t\r\n")
+	for _, k := range []string{`"resourceSpans"`, `"resource_spans"`} {
+		if bytes.HasPrefix(key, []byte(k)) {
+			return true, true
+		}
+	}
+	for _, k := range []string{`"resourceLogs"`, `"resource_logs"`} {
+		if bytes.HasPrefix(key, []byte(k)) {
+			return false, true
+		}
+	}
+	return false, false
 }
 
 // readLine reads up to '\n'; a line over max is read to its end and
