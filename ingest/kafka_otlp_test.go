@@ -11,6 +11,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+
+	"github.com/loupe-dev/loupe/store"
 )
 
 // judgeLogs is a gen_ai.evaluation.result log record about testTrace.
@@ -74,24 +76,7 @@ func TestKafkaOTLP(t *testing.T) {
 		t.Fatalf("reference store lacks the judge's result or the plain record: %v", want)
 	}
 
-	cl := startCluster(t, 1)
-	prod, err := kgo.NewClient(kgo.SeedBrokers(cl.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prod.Close()
-	for _, v := range values {
-		if err := prod.ProduceSync(context.Background(), &kgo.Record{Value: v}).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	st := openStore(t)
-	rej := &syncBuffer{}
-	k, err := NewKafka(New(st, PipelineOptions{}), KafkaOptions{Brokers: cl.ListenAddrs(), Topic: testTopic, Rejects: rej})
-	if err != nil {
-		t.Fatal(err)
-	}
-	consumeUntil(t, k, len(values))
+	st, k, rej, prod := consumeValues(t, values)
 
 	if d := exportDiff(storeExport(t, st), want); d != "" {
 		t.Fatalf("against the collector given the same requests: %s", d)
@@ -123,24 +108,7 @@ func TestKafkaSchemaRegistryFraming(t *testing.T) {
 	}
 	frame := func(s string) []byte { return append([]byte{0, 0, 0, 0x01, 0x2c}, s...) }
 	values := [][]byte{frame(rec("framed-1")), []byte(rec("plain-1")), frame(rec("framed-2") + "\n" + rec("framed-3")), frame("not json")}
-	cl := startCluster(t, 1)
-	prod, err := kgo.NewClient(kgo.SeedBrokers(cl.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prod.Close()
-	for _, v := range values {
-		if err := prod.ProduceSync(context.Background(), &kgo.Record{Value: v}).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	st := openStore(t)
-	rej := &syncBuffer{}
-	k, err := NewKafka(New(st, PipelineOptions{}), KafkaOptions{Brokers: cl.ListenAddrs(), Topic: testTopic, Rejects: rej})
-	if err != nil {
-		t.Fatal(err)
-	}
-	consumeUntil(t, k, len(values))
+	st, _, rej, _ := consumeValues(t, values)
 	got := storeExport(t, st)
 	for _, id := range []string{"framed-1", "plain-1", "framed-2", "framed-3"} {
 		if got[id] == "" {
@@ -165,4 +133,30 @@ func TestDecodeOTLPLineByFirstKey(t *testing.T) {
 	if err != nil || len(b.Evaluations) != 1 || len(b.Spans) != 0 {
 		t.Fatalf("logs mentioning resourceSpans: %+v, %v", b, err)
 	}
+}
+
+// consumeValues puts values on a one-partition topic, in order, and
+// consumes it into a new store until all are durable. It returns the
+// store, the stopped source, its rejects and the producing client.
+func consumeValues(t *testing.T, values [][]byte) (*store.Store, *Kafka, *syncBuffer, *kgo.Client) {
+	t.Helper()
+	cl := startCluster(t, 1)
+	prod, err := kgo.NewClient(kgo.SeedBrokers(cl.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(prod.Close)
+	for _, v := range values {
+		if err := prod.ProduceSync(context.Background(), &kgo.Record{Value: v}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := openStore(t)
+	rej := &syncBuffer{}
+	k, err := NewKafka(New(st, PipelineOptions{}), KafkaOptions{Brokers: cl.ListenAddrs(), Topic: testTopic, Rejects: rej})
+	if err != nil {
+		t.Fatal(err)
+	}
+	consumeUntil(t, k, len(values))
+	return st, k, rej, prod
 }
