@@ -7,25 +7,11 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"go.opentelemetry.io/collector/pdata/pcommon"
-	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 
 	"github.com/loupe-dev/loupe/store"
 )
-
-// judgeLogs is a gen_ai.evaluation.result log record about testTrace.
-func judgeLogs() plog.Logs {
-	ld := plog.NewLogs()
-	lr := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
-	lr.SetEventName("gen_ai.evaluation.result")
-	lr.SetTraceID(testTrace)
-	lr.SetTimestamp(pcommon.Timestamp((t0 + 60_000) * 1e6))
-	lr.Attributes().PutStr("gen_ai.evaluation.name", "groundedness")
-	lr.Attributes().PutDouble("gen_ai.evaluation.score.value", 0.4)
-	return ld
-}
 
 // TestKafkaOTLP consumes a topic as the OpenTelemetry Collector's Kafka
 // exporter fills it, traces and logs on one topic, in protobuf (its
@@ -43,7 +29,7 @@ func TestKafkaOTLP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logsBody, err := plogotlp.NewExportRequestFromLogs(judgeLogs()).MarshalProto()
+	logsBody, err := plogotlp.NewExportRequestFromLogs(judgeLogs("groundedness", 0.4)).MarshalProto()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +109,7 @@ func TestKafkaSchemaRegistryFraming(t *testing.T) {
 // TestDecodeOTLPLineByFirstKey: a logs request with the string
 // "resourceSpans" in it is still read as logs.
 func TestDecodeOTLPLineByFirstKey(t *testing.T) {
-	ld := judgeLogs()
+	ld := judgeLogs("groundedness", 0.4)
 	ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Body().SetStr("resourceSpans")
 	line, err := plogotlp.NewExportRequestFromLogs(ld).MarshalJSON()
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"google.golang.org/grpc/codes"
 )
 
 // durationBounds are the histogram's upper bounds in seconds.
@@ -23,13 +25,14 @@ type metrics struct {
 	duplicates int64
 	rejected   map[string]int64 // by reason code: a small fixed set
 	codes      map[int]int64
-	buckets    []int64 // per bound, not cumulative
+	grpcCodes  map[string]int64 // OTLP/gRPC answers by status code name
+	buckets    []int64          // per bound, not cumulative
 	sum        float64
 	count      int64
 }
 
 func newMetrics() *metrics {
-	return &metrics{rejected: map[string]int64{}, codes: map[int]int64{}, buckets: make([]int64, len(durationBounds))}
+	return &metrics{rejected: map[string]int64{}, codes: map[int]int64{}, grpcCodes: map[string]int64{}, buckets: make([]int64, len(durationBounds))}
 }
 
 func (m *metrics) events(s Summary) {
@@ -57,6 +60,13 @@ func (m *metrics) request(code int, d time.Duration) {
 	}
 	m.sum += s
 	m.count++
+}
+
+// grpcRequest counts an OTLP/gRPC request answered with code.
+func (m *metrics) grpcRequest(code codes.Code) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.grpcCodes[code.String()]++
 }
 
 // WriteTo writes the exposition text; series come out in a stable order.
@@ -109,6 +119,12 @@ func (m *metrics) WriteTo(w io.Writer) (int64, error) {
 	p("loupe_http_request_duration_seconds_bucket{le=\"+Inf\"} %d\n", m.count)
 	p("loupe_http_request_duration_seconds_sum %s\n", strconv.FormatFloat(m.sum, 'g', -1, 64))
 	p("loupe_http_request_duration_seconds_count %d\n", m.count)
+
+	p("# HELP loupe_grpc_requests_total OTLP/gRPC requests answered, by status code.\n")
+	p("# TYPE loupe_grpc_requests_total counter\n")
+	for _, c := range sortedKeys(m.grpcCodes) {
+		p("loupe_grpc_requests_total{code=%s} %d\n", labelValue(c), m.grpcCodes[c])
+	}
 	return cw.n, cw.err
 }
 

@@ -38,11 +38,8 @@ func TestServeOTLPWithSDK(t *testing.T) {
 	checkShopEvent(t, st, traceID)
 }
 
-// exportShopTrace is an app instrumented with the OpenTelemetry Go SDK,
-// content capture on: it exports a chat trace (an agent span, two model
-// calls with a tool call between them, an online judge's result as a span
-// event) to tracesURL and a batch judge's result as a log record to
-// logsURL, and returns the trace id.
+// exportShopTrace is shopTrace exported over OTLP/HTTP: the trace to
+// tracesURL, the batch judge's log record to logsURL.
 func exportShopTrace(t *testing.T, tracesURL, logsURL string) string {
 	t.Helper()
 	ctx := context.Background()
@@ -50,12 +47,24 @@ func exportShopTrace(t *testing.T, tracesURL, logsURL string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := resource.NewSchemaless(attribute.String("service.name", "shop-assistant"), attribute.String("service.version", "shop-2026.12"))
-	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(texp), sdktrace.WithResource(res))
 	lexp, err := otlploghttp.New(ctx, otlploghttp.WithEndpointURL(logsURL))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return shopTrace(t, texp, lexp)
+}
+
+// shopTrace is an app instrumented with the OpenTelemetry Go SDK, content
+// capture on: it exports a chat trace (an agent span, two model calls with
+// a tool call between them, an online judge's result as a span event)
+// through texp and a batch judge's result as a log record through lexp,
+// shuts both down (so everything is sent and answered), and returns the
+// trace id.
+func shopTrace(t *testing.T, texp sdktrace.SpanExporter, lexp sdklog.Exporter) string {
+	t.Helper()
+	ctx := context.Background()
+	res := resource.NewSchemaless(attribute.String("service.name", "shop-assistant"), attribute.String("service.version", "shop-2026.12"))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(texp), sdktrace.WithResource(res))
 	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewSimpleProcessor(lexp)), sdklog.WithResource(res))
 
 	tr := tp.Tracer("shop")

@@ -18,12 +18,14 @@ import (
 	"github.com/loupe-dev/loupe/tui"
 	"github.com/loupe-dev/loupe/tui/sshd"
 	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
 )
 
 func init() { extraCommands = append(extraCommands, newServeCmd) }
 
 type serveFlags struct {
 	http, ssh      string
+	otlpGRPC       string
 	authorizedKeys string
 	hostKey        string
 	token          string
@@ -44,7 +46,7 @@ func newServeCmd(a *app) *cobra.Command {
 	f := &serveFlags{}
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Serve the HTTP collector and the TUI over SSH from one process",
+		Short: "Serve the HTTP collector, OTLP/gRPC and the TUI over SSH from one process",
 		Long: `Serve one store to the network: an HTTP collector that takes feedback
 records (POST /v1/events: interactions and signals; POST /v1/signals:
 signals only; one JSON record, a JSON array or NDJSON; the same validation,
@@ -78,6 +80,14 @@ POST /v1/traces and POST /v1/logs speak OTLP/HTTP (protobuf or JSON, gzip
 allowed): point an OpenTelemetry exporter here (OTEL_EXPORTER_OTLP_ENDPOINT)
 and each GenAI trace becomes one interaction, its evaluation results judge
 signals, mapped as loupe.yaml's otlp section says (see the README).
+--otlp-grpc ADDR also receives OTLP/gRPC (TraceService and LogsService
+Export, gzip allowed; the port exporters use is 4317:
+OTEL_EXPORTER_OTLP_PROTOCOL=grpc OTEL_EXPORTER_OTLP_ENDPOINT=http://HOST:4317),
+with the same token (metadata authorization: Bearer TOKEN), message limit
+(--max-body), per-client rate and mapping; a trace's spans may come over
+either. It answers UNAUTHENTICATED without the token, RESOURCE_EXHAUSTED
+with RetryInfo when the client's rate is exceeded (without, for a message
+over --max-body), UNAVAILABLE with RetryInfo when the store cannot write.
 
 While serve runs it holds the store: other loupe commands on it point here.
 At schedule.daily_at (UTC, default 06:00; off turns it off) serve runs the
@@ -87,9 +97,10 @@ LOUPE_ALERTS_WEBHOOK), and expires old data (events past
 privacy.retention_days, signals pending past intake.pending_days). --daily-now runs it at start
 too.
 
-SIGINT or SIGTERM stops it gracefully: in-flight requests finish, SSH
+SIGINT or SIGTERM stops it gracefully: in-flight requests and RPCs finish, SSH
 sessions end with their grades saved, then the store is closed.`,
 		Example: `  loupe serve --http 127.0.0.1:7070
+  loupe serve --http 127.0.0.1:7070 --otlp-grpc 127.0.0.1:4317
   loupe serve --http :7070 --ssh :2222 --authorized-keys ~/.ssh/authorized_keys
   curl -H 'Content-Type: application/x-ndjson' --data-binary @events.jsonl http://127.0.0.1:7070/v1/events
   ssh -p 2222 localhost
@@ -99,6 +110,7 @@ sessions end with their grades saved, then the store is closed.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.http, "http", "127.0.0.1:7070", `HTTP collector address ("" or off: no collector)`)
+	fl.StringVar(&f.otlpGRPC, "otlp-grpc", "", `address of the OTLP/gRPC receiver, e.g. 127.0.0.1:4317 ("" or off: none)`)
 	fl.StringVar(&f.ssh, "ssh", "", `SSH address for the TUI, e.g. :2222 ("" or off: no SSH)`)
 	fl.StringVar(&f.authorizedKeys, "authorized-keys", "", "public keys of the reviewers allowed in over SSH (OpenSSH authorized_keys)")
 	fl.StringVar(&f.hostKey, "host-key", "", "SSH host key file (default <store>/ssh_host_ed25519, created on first start)")
@@ -142,8 +154,8 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 	if err != nil {
 		return err
 	}
-	if off(f.http) && off(f.ssh) && len(kset.Brokers) == 0 {
-		return usageErr("nothing to serve: give --http ADDR, --ssh ADDR, --kafka BROKERS, or several")
+	if off(f.http) && off(f.otlpGRPC) && off(f.ssh) && len(kset.Brokers) == 0 {
+		return usageErr("nothing to serve: give --http ADDR, --otlp-grpc ADDR, --ssh ADDR, --kafka BROKERS, or several")
 	}
 	if !off(f.ssh) && f.authorizedKeys == "" {
 		return usageErr("--ssh needs --authorized-keys FILE: only reviewers whose public key it lists get in")
@@ -198,17 +210,28 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 	}
 	var httpSrv *http.Server
 	var httpLn net.Listener
-	// One OpenTelemetry source for the collector and Kafka: it assembles
-	// each trace whichever way its spans come.
+	var grpcSrv *grpc.Server
+	var grpcLn net.Listener
+	// One OpenTelemetry source for the collector, OTLP/gRPC and Kafka: it
+	// assembles each trace whichever way its spans come.
 	mapping := cfg.OTLP.Mapping()
 	otlpSrc := ingest.NewOTLP(pipe, mapping)
+	// One collector for HTTP and OTLP/gRPC: a client's rate, the memory
+	// budget and the metrics are shared by both.
+	c := ingest.NewCollector(pipe, ingest.CollectorOptions{Token: token, MaxBody: f.maxBody, OTLP: &mapping, OTLPSource: otlpSrc,
+		UserRate: f.userRate, UserBurst: f.userBurst, ClientRate: f.clientRate, ClientBurst: f.clientBurst})
+	if !off(f.otlpGRPC) {
+		if grpcLn, err = net.Listen("tcp", f.otlpGRPC); err != nil {
+			return withCode(exitInternal, fmt.Errorf("otlp-grpc: %w", err))
+		}
+		defer grpcLn.Close()
+		grpcSrv = ingest.NewOTLPGRPC(c).Server()
+	}
 	if !off(f.http) {
 		if httpLn, err = net.Listen("tcp", f.http); err != nil {
 			return withCode(exitInternal, fmt.Errorf("http: %w", err))
 		}
 		defer httpLn.Close()
-		c := ingest.NewCollector(pipe, ingest.CollectorOptions{Token: token, MaxBody: f.maxBody, OTLP: &mapping, OTLPSource: otlpSrc,
-			UserRate: f.userRate, UserBurst: f.userBurst, ClientRate: f.clientRate, ClientBurst: f.clientBurst})
 		httpSrv = &http.Server{
 			Handler:           http.Handler(c),
 			ReadHeaderTimeout: 10 * time.Second,
@@ -227,18 +250,27 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 		httpSrv.Handler = withKafkaMetrics{httpSrv.Handler, ks.k}
 	}
 
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
+	auth := "open: no token set"
+	if token != "" {
+		auth = "bearer token required"
+	}
 	if httpSrv != nil {
 		go func() {
 			if err := httpSrv.Serve(httpLn); !errors.Is(err, http.ErrServerClosed) {
 				errc <- fmt.Errorf("http: %w", err)
 			}
 		}()
-		auth := "open: no token set"
-		if token != "" {
-			auth = "bearer token required"
-		}
 		fmt.Fprintf(out, "http: listening on %s (POST /v1/events, POST /v1/signals, POST /v1/traces and /v1/logs (OTLP), GET /healthz, GET /metrics; %s)\n", httpLn.Addr(), auth)
+	}
+	if grpcSrv != nil {
+		go func() {
+			// nil once Stop or GracefulStop is called.
+			if err := grpcSrv.Serve(grpcLn); err != nil {
+				errc <- fmt.Errorf("otlp-grpc: %w", err)
+			}
+		}()
+		fmt.Fprintf(out, "otlp-grpc: listening on %s (OTLP/gRPC TraceService and LogsService Export, gzip allowed; %s)\n", grpcLn.Addr(), auth)
 	}
 	if sshSrv != nil {
 		go func() {
@@ -268,6 +300,20 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 		if err := httpSrv.Shutdown(sctx); err != nil {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 			httpSrv.Close()
+		}
+	}
+	if grpcSrv != nil {
+		// GracefulStop lets the RPCs in flight finish (what they
+		// acknowledge is durable); past the timeout Stop cuts them, and
+		// their exporters send them again.
+		stopped := make(chan struct{})
+		go func() { grpcSrv.GracefulStop(); close(stopped) }()
+		select {
+		case <-stopped:
+		case <-sctx.Done():
+			grpcSrv.Stop()
+			<-stopped
+			errs = append(errs, fmt.Errorf("otlp-grpc shutdown: %w", sctx.Err()))
 		}
 	}
 	if sshSrv != nil {

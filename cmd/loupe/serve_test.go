@@ -30,6 +30,7 @@ type served struct {
 	cmd      *exec.Cmd
 	http     string // "http://127.0.0.1:PORT"
 	ssh      string // "127.0.0.1:PORT"
+	grpc     string // "127.0.0.1:PORT" (--otlp-grpc)
 	stderr   *lockedBuf
 	exited   chan struct{}
 	exitCode int
@@ -52,7 +53,7 @@ func (l *lockedBuf) String() string {
 	return l.b.String()
 }
 
-var listenLine = regexp.MustCompile(`^(http|ssh): listening on (\S+)`)
+var listenLine = regexp.MustCompile(`^(http|ssh|otlp-grpc): listening on (\S+)`)
 
 // startServe runs `loupe serve args...` and waits for its listening lines.
 func startServe(t testing.TB, env []string, args ...string) *served {
@@ -99,9 +100,12 @@ func startServe(t testing.TB, env []string, args ...string) *served {
 				t.Fatalf("serve ended before listening: %s", s.stderr)
 			}
 			if m := listenLine.FindStringSubmatch(l); m != nil {
-				if m[1] == "http" {
+				switch m[1] {
+				case "http":
 					s.http = "http://" + m[2]
-				} else {
+				case "otlp-grpc":
+					s.grpc = m[2]
+				default:
 					s.ssh = m[2]
 				}
 			}
