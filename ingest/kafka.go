@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl"
 
@@ -52,6 +53,9 @@ type KafkaOptions struct {
 	// CommitInterval is how often the offsets of durable records are
 	// committed. Default 1s.
 	CommitInterval time.Duration
+	// AssignWait is how long after the start a source that has no
+	// partition says why (watchAssignment). Default 10s.
+	AssignWait time.Duration
 	// Logf reports connection trouble and store errors; may be nil.
 	Logf func(format string, args ...any)
 	// OTLP takes the values that are OTLP export requests, traces or
@@ -142,6 +146,9 @@ func NewKafka(sub Submitter, o KafkaOptions) (*Kafka, error) {
 	}
 	if o.CommitInterval <= 0 {
 		o.CommitInterval = time.Second
+	}
+	if o.AssignWait <= 0 {
+		o.AssignWait = 10 * time.Second
 	}
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
@@ -252,6 +259,8 @@ func (k *Kafka) Run(ctx context.Context) error {
 		}
 	}()
 
+	go k.watchAssignment(ctx, cl)
+
 	// A partition that has stored everything up to its end commits at
 	// once instead of at the next tick of the commit interval: a caught-up
 	// consumer shows no lag, and a restart redelivers nothing. At most
@@ -316,6 +325,40 @@ func (k *Kafka) Run(ctx context.Context) error {
 	}
 	cl.CloseAllowingRebalance()
 	return nil
+}
+
+// watchAssignment says, once, why nothing is being consumed when the group
+// has given this process no partition a few seconds after the start: the
+// topic does not exist (a typo in --kafka-topic, or not created yet), the
+// credentials may not read it, or the group's other members hold all its
+// partitions. Otherwise a misnamed topic would look like a quiet one.
+func (k *Kafka) watchAssignment(ctx context.Context, cl *kgo.Client) {
+	select {
+	case <-ctx.Done():
+		return
+	case <-time.After(k.o.AssignWait):
+	}
+	k.mu.Lock()
+	n := len(k.parts)
+	k.mu.Unlock()
+	if n > 0 {
+		return
+	}
+	lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	td, err := kadm.NewClient(cl).ListTopics(lctx, k.o.Topic)
+	if err != nil {
+		return // the brokers' trouble is logged where it happens
+	}
+	d, ok := td[k.o.Topic]
+	switch {
+	case !ok || errors.Is(d.Err, kerr.UnknownTopicOrPartition):
+		k.o.Logf("kafka: topic %s does not exist on the brokers: check --kafka-topic; it is consumed once it is created", k.o.Topic)
+	case d.Err != nil:
+		k.o.Logf("kafka: topic %s: %v", k.o.Topic, d.Err)
+	default:
+		k.o.Logf("kafka: the group %s has given this process none of the %d partitions of %s yet: its other members may hold them all", k.o.Group, len(d.Partitions), k.o.Topic)
+	}
 }
 
 // learnEnds asks the brokers for the end of each assigned partition that

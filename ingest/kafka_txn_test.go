@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -123,6 +125,38 @@ func TestKafkaTransactions(t *testing.T) {
 	for _, p := range s.Partitions {
 		if p.Lag != 0 {
 			t.Fatalf("partition %d shows lag %d after consuming all of it: %+v", p.Partition, p.Lag, s.Partitions)
+		}
+	}
+}
+
+// TestKafkaMissingTopic: a source whose topic does not exist says so,
+// naming it, instead of looking like a quiet topic; one whose topic
+// exists does not.
+func TestKafkaMissingTopic(t *testing.T) {
+	c := startCluster(t, 1)
+	for _, tc := range []struct {
+		topic string
+		says  bool
+	}{{"no.such.topic", true}, {testTopic, false}} {
+		var mu sync.Mutex
+		var logs []string
+		k, err := NewKafka(New(openStore(t), PipelineOptions{}), KafkaOptions{Brokers: c.ListenAddrs(), Topic: tc.topic,
+			AssignWait: 300 * time.Millisecond, Logf: func(f string, a ...any) {
+				mu.Lock()
+				logs = append(logs, fmt.Sprintf(f, a...))
+				mu.Unlock()
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		k.Run(ctx)
+		cancel()
+		mu.Lock()
+		all := strings.Join(logs, "\n")
+		mu.Unlock()
+		if said := strings.Contains(all, "topic "+tc.topic+" does not exist"); said != tc.says {
+			t.Errorf("topic %s: said it does not exist: %v; logs:\n%s", tc.topic, said, all)
 		}
 	}
 }
