@@ -512,13 +512,18 @@ func (p *kpart) release(batch []*kgo.Record) {
 	}
 }
 
-// itemCount is the most items a record holds: its lines, none for a
-// transaction marker.
+// itemCount is the most items a record holds: its lines (NDJSON), none
+// for a transaction marker, one for a value that is not JSON (an OTLP
+// protobuf request, whose bytes are not lines).
 func itemCount(r *kgo.Record) int {
 	if r.Attrs.IsControl() {
 		return 0
 	}
-	return bytes.Count(r.Value, []byte{'\n'}) + 1
+	v := r.Value
+	if t := bytes.TrimLeft(v, " \t\r\n"); len(v) > 0 && v[0] != 0 && (len(t) == 0 || t[0] != '{') {
+		return 1
+	}
+	return bytes.Count(v, []byte{'\n'}) + 1
 }
 
 // run stores the partition's batches in offset order. It prepares the
