@@ -14,7 +14,7 @@ import (
 // URLs), each class with look-alikes written the same way that must be kept.
 
 // The disguise classes, in report order; "plain" is the main corpus.
-var disguiseClasses = []string{"invisible", "confusable", "iban-lower", "iban-gaps", "card-seps", "ssn-bare", "email-intl", "email-apostrophe", "webhook"}
+var disguiseClasses = []string{"invisible", "confusable", "iban-lower", "iban-gaps", "card-seps", "ssn-bare", "email-intl", "email-apostrophe", "email-obfuscated", "webhook"}
 
 var invisibles = []string{"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u200e", "\u202c", "\U000e0020"}
 
@@ -181,6 +181,19 @@ func (g *gen) disguised(class string, look bool) item {
 			return la("apostrophe-like", g.pick("it's @home", "o'brien@localhost", "l'@", "d'accord @team"))
 		}
 		return item{typ: Email, kind: "apostrophe", val: g.pick(apoLocals...) + "@" + g.pick(domains...)}
+	case "email-obfuscated":
+		if look {
+			return la("obfuscated-like", g.pick("meet me (at) noon", "prices [at] 9.99", "see (dot) points", "[AT] risk", "version 2 (dot) 1",
+				"(at) home", "lunch (At) 12:30", "the [dot] matrix", "ready (at) the end. Next", "x (dot) y"))
+		}
+		at := g.pick(" (at) ", "(at)", " [at] ", "[at]", " (AT) ", " [ at ] ", "(At)")
+		dot := g.pick(" (dot) ", "(dot)", " [dot] ", "[dot]", " (DOT) ", ".")
+		it := g.email()
+		local, domain, _ := strings.Cut(it.val, "@")
+		if g.chance(0.5) {
+			local = strings.ReplaceAll(local, ".", dot)
+		}
+		return item{typ: Email, kind: "obfuscated", val: local + at + strings.ReplaceAll(domain, ".", dot)}
 	default: // webhook
 		if look {
 			return la("webhook-doc", g.pick("https://api.slack.com/messaging/webhooks", "https://hooks.slack.com/", "https://discord.com/developers/docs/resources/webhook",

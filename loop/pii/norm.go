@@ -14,6 +14,12 @@ import (
 // mapped back to the original text, so that the whole original entity,
 // invisible characters included, is replaced.
 //
+// An address written to get past filters, "jo (at) example (dot) com" or
+// "jo[at]example[dot]com", reads as jo@example.com there too: "(at)" and
+// "[at]" (any case, spaces inside allowed) fold to '@', "(dot)" and "[dot]"
+// to '.', with the spaces around them. Only what then matches an entity
+// is masked, so "meet (at) noon" stays as it is.
+//
 // Text without any such character never gets a normalised copy: the main
 // loop sees the lead bytes of the foldable characters as triggers and, on
 // the first that really is one, gives up the direct pass (see needFold).
@@ -40,10 +46,16 @@ func mayFold(s string, j int) bool {
 // foldable rune; every other byte is kept as it is.
 var foldLead [256]bool
 
+// normStop marks the bytes normalize looks at: foldLead's and the brackets
+// an obfuscated '@' or '.' starts with.
+var normStop [256]bool
+
 func init() {
 	for _, c := range []byte{0xC2, 0xCA, 0xCD, 0xD8, 0xD9, 0xDB, 0xDC, 0xE0, 0xE1, 0xE2, 0xE3, 0xEF, 0xF0, 0xF3} {
 		foldLead[c] = true
 	}
+	normStop = foldLead
+	normStop['('], normStop['['] = true, true
 	for c := 0xC0; c <= 0xFF; c++ {
 		for d := 0x80; d <= 0xBF; d++ {
 			if foldLead[c] && maybeFold(byte(c), byte(d)) {
@@ -201,7 +213,29 @@ func normalize(s string) *folded {
 	last := 0 // s[last:i] is copied as it is
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c < 0x80 || !foldLead[c] {
+		if !normStop[c] {
+			i++
+			continue
+		}
+		if c == '(' || c == '[' {
+			if olen, ab := obfuscated(s, i); olen > 0 {
+				// the spaces around it go with it: "jo [at] x [dot] com"
+				// reads jo@x.com
+				st, end := i, i+olen
+				for st > last && s[st-1] == ' ' {
+					st--
+				}
+				for end < len(s) && s[end] == ' ' {
+					end++
+				}
+				b = append(b, s[last:st]...)
+				f.edits = append(f.edits, foldEdit{n: len(b), o: st, nlen: 1, olen: end - st})
+				b = append(b, ab)
+				i, last = end, end
+				continue
+			}
+		}
+		if c < 0x80 {
 			i++
 			continue
 		}
@@ -265,4 +299,39 @@ func (m *spanMapper) end(q int) int {
 		}
 	}
 	return q - 1 + m.d + 1
+}
+
+// obfuscated returns the length of an obfuscated '@' or '.' at s[i]:
+// "(at)", "[at]", "(dot)" or "[dot]", in any case, with spaces allowed
+// inside the brackets; and the byte it stands for. 0 when there is none.
+func obfuscated(s string, i int) (int, byte) {
+	var closing byte
+	switch s[i] {
+	case '(':
+		closing = ')'
+	case '[':
+		closing = ']'
+	default:
+		return 0, 0
+	}
+	j := i + 1
+	for j < len(s) && s[j] == ' ' {
+		j++
+	}
+	var b byte
+	switch {
+	case hasPrefixFold(s[j:], "at"):
+		b, j = '@', j+2
+	case hasPrefixFold(s[j:], "dot"):
+		b, j = '.', j+3
+	default:
+		return 0, 0
+	}
+	for j < len(s) && s[j] == ' ' {
+		j++
+	}
+	if j >= len(s) || s[j] != closing {
+		return 0, 0
+	}
+	return j + 1 - i, b
 }
