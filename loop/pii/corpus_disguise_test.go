@@ -184,10 +184,11 @@ func (g *gen) disguised(class string, look bool) item {
 	case "email-obfuscated":
 		if look {
 			return la("obfuscated-like", g.pick("meet me (at) noon", "prices [at] 9.99", "see (dot) points", "[AT] risk", "version 2 (dot) 1",
-				"(at) home", "lunch (At) 12:30", "the [dot] matrix", "ready (at) the end. Next", "x (dot) y"))
+				"(at) home", "lunch (At) 12:30", "the [dot] matrix", "ready (at) the end. Next", "x (dot) y",
+				"v1[.]2", "regex a(.)b", "see [@] mentions"))
 		}
-		at := g.pick(" (at) ", "(at)", " [at] ", "[at]", " (AT) ", " [ at ] ", "(At)")
-		dot := g.pick(" (dot) ", "(dot)", " [dot] ", "[dot]", " (DOT) ", ".")
+		at := g.pick(" (at) ", "(at)", " [at] ", "[at]", " (AT) ", " [ at ] ", "(At)", "[@]", "(@)")
+		dot := g.pick(" (dot) ", "(dot)", " [dot] ", "[dot]", " (DOT) ", ".", "[.]", "(.)")
 		it := g.email()
 		local, domain, _ := strings.Cut(it.val, "@")
 		if g.chance(0.5) {

@@ -15,9 +15,10 @@ import (
 // invisible characters included, is replaced.
 //
 // An address written to get past filters, "jo (at) example (dot) com" or
-// "jo[at]example[dot]com", reads as jo@example.com there too: "(at)" and
-// "[at]" (any case, spaces inside allowed) fold to '@', "(dot)" and "[dot]"
-// to '.', with the spaces around them. Only what then matches an entity
+// "jo[at]example[dot]com", or defanged, "jo[@]example[.]com", reads as
+// jo@example.com there too: "(at)", "[at]" and "[@]" (any case, spaces
+// inside allowed) fold to '@', "(dot)", "[dot]" and "[.]" to '.', with the
+// spaces around them. Only what then matches an entity
 // is masked, so "meet (at) noon" stays as it is.
 //
 // Text without any such character never gets a normalised copy: the main
@@ -302,8 +303,9 @@ func (m *spanMapper) end(q int) int {
 }
 
 // obfuscated returns the length of an obfuscated '@' or '.' at s[i]:
-// "(at)", "[at]", "(dot)" or "[dot]", in any case, with spaces allowed
-// inside the brackets; and the byte it stands for. 0 when there is none.
+// "(at)", "[at]", "(dot)" or "[dot]", in any case, or defanged, "[@]",
+// "[.]", "(.)", with spaces allowed inside the brackets; and the byte it
+// stands for. 0 when there is none.
 func obfuscated(s string, i int) (int, byte) {
 	var closing byte
 	switch s[i] {
@@ -324,6 +326,8 @@ func obfuscated(s string, i int) (int, byte) {
 		b, j = '@', j+2
 	case hasPrefixFold(s[j:], "dot"):
 		b, j = '.', j+3
+	case j < len(s) && (s[j] == '@' || s[j] == '.'): // defanged: jo[@]example[.]com, 10[.]0[.]0[.]1
+		b, j = s[j], j+1
 	default:
 		return 0, 0
 	}
