@@ -1,6 +1,7 @@
 package pii
 
 import (
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -47,16 +48,10 @@ func mayFold(s string, j int) bool {
 // foldable rune; every other byte is kept as it is.
 var foldLead [256]bool
 
-// normStop marks the bytes normalize looks at: foldLead's and the brackets
-// an obfuscated '@' or '.' starts with.
-var normStop [256]bool
-
 func init() {
 	for _, c := range []byte{0xC2, 0xCA, 0xCD, 0xD8, 0xD9, 0xDB, 0xDC, 0xE0, 0xE1, 0xE2, 0xE3, 0xEF, 0xF0, 0xF3} {
 		foldLead[c] = true
 	}
-	normStop = foldLead
-	normStop['('], normStop['['] = true, true
 	for c := 0xC0; c <= 0xFF; c++ {
 		for d := 0x80; d <= 0xBF; d++ {
 			if foldLead[c] && maybeFold(byte(c), byte(d)) {
@@ -214,29 +209,7 @@ func normalize(s string) *folded {
 	last := 0 // s[last:i] is copied as it is
 	for i := 0; i < len(s); {
 		c := s[i]
-		if !normStop[c] {
-			i++
-			continue
-		}
-		if c == '(' || c == '[' {
-			if olen, ab := obfuscated(s, i); olen > 0 {
-				// the spaces around it go with it: "jo [at] x [dot] com"
-				// reads jo@x.com
-				st, end := i, i+olen
-				for st > last && s[st-1] == ' ' {
-					st--
-				}
-				for end < len(s) && s[end] == ' ' {
-					end++
-				}
-				b = append(b, s[last:st]...)
-				f.edits = append(f.edits, foldEdit{n: len(b), o: st, nlen: 1, olen: end - st})
-				b = append(b, ab)
-				i, last = end, end
-				continue
-			}
-		}
-		if c < 0x80 {
+		if c < 0x80 || !foldLead[c] {
 			i++
 			continue
 		}
@@ -254,6 +227,52 @@ func normalize(s string) *folded {
 		f.edits = append(f.edits, e)
 		i += size
 		last = i
+	}
+	b = append(b, s[last:]...)
+	f.n = string(b)
+	return f
+}
+
+// unobfuscate is the second step of the normalised view, over the first's
+// text (normalize): the obfuscated '@' and '.' folded (see obfuscated),
+// with the spaces around them. It runs on the first step's
+// text so that invisible characters and look-alike spaces, already
+// removed or folded there, neither hide nor make one.
+func unobfuscate(s string) *folded {
+	f := &folded{s: s}
+	var b []byte
+	last := 0 // s[last:i] is copied as it is
+	fold := func(st, end int, c byte) {
+		if b == nil {
+			b = make([]byte, 0, len(s))
+		}
+		b = append(b, s[last:st]...)
+		f.edits = append(f.edits, foldEdit{n: len(b), o: st, nlen: 1, olen: end - st})
+		b = append(b, c)
+		last = end
+	}
+	for i := 0; i < len(s); {
+		switch s[i] {
+		case '(', '[':
+			if olen, c := obfuscated(s, i); olen > 0 {
+				// "jo [at] x [dot] com" reads jo@x.com
+				st, end := i, i+olen
+				for st > last && s[st-1] == ' ' {
+					st--
+				}
+				for end < len(s) && s[end] == ' ' {
+					end++
+				}
+				fold(st, end, c)
+				i = end
+				continue
+			}
+		}
+		i++
+	}
+	if b == nil {
+		f.n = s
+		return f
 	}
 	b = append(b, s[last:]...)
 	f.n = string(b)
@@ -338,4 +357,23 @@ func obfuscated(s string, i int) (int, byte) {
 		return 0, 0
 	}
 	return j + 1 - i, b
+}
+
+// obfuscatedAnywhere reports whether unobfuscate may change s: such text
+// is masked by way of the normalised view from the start (a direct pass
+// does not stop at every byte: a detector may have read past it).
+func obfuscatedAnywhere(s string) bool {
+	for _, c := range [...]byte{'(', '['} {
+		for i := strings.IndexByte(s, c); i >= 0; {
+			if l, _ := obfuscated(s, i); l > 0 {
+				return true
+			}
+			j := strings.IndexByte(s[i+1:], c)
+			if j < 0 {
+				break
+			}
+			i += 1 + j
+		}
+	}
+	return false
 }

@@ -103,6 +103,9 @@ type Span struct {
 // returns the result with the counts per type. When nothing matched it
 // returns s itself without allocating.
 func Mask(s string) (string, Counts) {
+	if obfuscatedAnywhere(s) {
+		return maskFolded(s)
+	}
 	var sc scanner
 	sc.s = s
 	sc.mask = true
@@ -139,21 +142,26 @@ func maskFolded(s string) (string, Counts) {
 // their spans in s.
 func findFolded(s string) ([]Span, Counts) {
 	f := normalize(s)
+	g := unobfuscate(f.n)
 	var sc scanner
-	sc.s = f.n
+	sc.s = g.n
 	sc.normal = true
 	sc.run()
-	m := spanMapper{f: f}
+	m, mg := spanMapper{f: f}, spanMapper{f: g}
 	for i := range sc.spans {
 		sp := &sc.spans[i]
-		sp.Start = m.start(sp.Start)
-		sp.End = m.end(sp.End)
+		sp.Start = m.start(mg.start(sp.Start))
+		sp.End = m.end(mg.end(sp.End))
 	}
 	return sc.spans, sc.counts
 }
 
 // Find returns the spans Mask would replace, in order and non-overlapping.
 func Find(s string) []Span {
+	if obfuscatedAnywhere(s) {
+		spans, _ := findFolded(s)
+		return spans
+	}
 	var sc scanner
 	sc.s = s
 	sc.run()

@@ -266,19 +266,6 @@ func (sc *scanner) foldHere(j int) bool {
 	return false
 }
 
-// obfuscatedHere ends a direct pass at an obfuscated '@' or '.' ("(at)",
-// "[dot]", ...), which the normalised view folds (see obfuscated).
-func (sc *scanner) obfuscatedHere(i int) bool {
-	if sc.normal {
-		return false
-	}
-	if l, _ := obfuscated(sc.s, i); l > 0 {
-		sc.fold = true
-		return true
-	}
-	return false
-}
-
 // nextTrigger returns the index of the first trigger byte at or after i, or
 // len(s).
 func nextTrigger(s string, i int) int {
@@ -307,9 +294,6 @@ func (sc *scanner) dispatch(i int) int {
 			}
 		}
 	case tParen:
-		if sc.obfuscatedHere(i) {
-			return n
-		}
 		if i+1 < n && isDigit(s[i+1]) && sc.tokenStart(i) {
 			return sc.numeric(i)
 		}
@@ -340,9 +324,6 @@ func (sc *scanner) dispatch(i int) int {
 			return sc.bearer(i)
 		}
 	case tBracket:
-		if sc.obfuscatedHere(i) {
-			return n
-		}
 		if l := placeholderLen(s[i:]); l > 0 {
 			return i + l
 		}
