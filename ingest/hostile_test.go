@@ -113,14 +113,7 @@ func TestMemoryBudgetBoundsBodiesInFlight(t *testing.T) {
 // reading the body, /healthz says so, and nothing is stored; with room
 // again the same body is taken.
 func TestDiskFullAnswers507(t *testing.T) {
-	var free atomic.Uint64
-	free.Store(1 << 40)
-	st, err := store.Open(filepath.Join(t.TempDir(), "s"), store.Options{
-		FreeSpace: func(string) (uint64, error) { return free.Load(), nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st, free := storeWithFreeSpace(t)
 	c := NewCollector(New(st, PipelineOptions{}), CollectorOptions{})
 
 	free.Store(1 << 20)
@@ -146,4 +139,19 @@ func TestDiskFullAnswers507(t *testing.T) {
 	if rr.Code != http.StatusOK {
 		t.Fatalf("healthz with room again: %d", rr.Code)
 	}
+}
+
+// storeWithFreeSpace opens a store whose free disk space is what the
+// returned value holds (1 TiB at first): set it to fill the disk.
+func storeWithFreeSpace(t *testing.T) (*store.Store, *atomic.Uint64) {
+	t.Helper()
+	free := &atomic.Uint64{}
+	free.Store(1 << 40)
+	st, err := store.Open(filepath.Join(t.TempDir(), "s"), store.Options{
+		FreeSpace: func(string) (uint64, error) { return free.Load(), nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st, free
 }

@@ -4,14 +4,11 @@ import (
 	"context"
 	"net"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/loupe-dev/loupe/store"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
@@ -301,18 +298,11 @@ func TestOTLPGRPCRateLimit(t *testing.T) {
 // With the disk full the answer is UNAVAILABLE with a RetryInfo and
 // nothing is stored; with room again the same request is taken.
 func TestOTLPGRPCDiskFull(t *testing.T) {
-	var free atomic.Uint64
-	free.Store(1 << 40)
-	st, err := store.Open(filepath.Join(t.TempDir(), "s"), store.Options{
-		FreeSpace: func(string) (uint64, error) { return free.Load(), nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st, free := storeWithFreeSpace(t)
 	c := NewCollector(New(st, PipelineOptions{}), CollectorOptions{})
 	tc, _ := grpcClients(t, c)
 	free.Store(1 << 20)
-	_, err = exportTraces(t, tc, context.Background(), traces(chatSpans()))
+	_, err := exportTraces(t, tc, context.Background(), traces(chatSpans()))
 	if status.Code(err) != codes.Unavailable || retryDelay(err) != RetryAfterDiskFull*time.Second || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("full disk: %v (retry %v)", err, retryDelay(err))
 	}
