@@ -19,8 +19,8 @@ import (
 // "jo[at]example[dot]com", or defanged, "jo[@]example[.]com", reads as
 // jo@example.com there too: "(at)", "[at]" and "[@]" (any case, spaces
 // inside allowed) fold to '@', "(dot)", "[dot]" and "[.]" to '.', with the
-// spaces around them. Only what then matches an entity
-// is masked, so "meet (at) noon" stays as it is.
+// spaces around them. Only what then matches an entity is masked, so
+// "meet (at) noon" stays as it is.
 //
 // Text without any such character never gets a normalised copy: the main
 // loop sees the lead bytes of the foldable characters as triggers and, on
@@ -235,9 +235,9 @@ func normalize(s string) *folded {
 
 // unobfuscate is the second step of the normalised view, over the first's
 // text (normalize): the obfuscated '@' and '.' folded (see obfuscated),
-// with the spaces around them. It runs on the first step's
-// text so that invisible characters and look-alike spaces, already
-// removed or folded there, neither hide nor make one.
+// with the spaces around them. It runs on the first step's text so that
+// invisible characters and look-alike spaces, already removed or folded
+// there, neither hide nor make one.
 func unobfuscate(s string) *folded {
 	f := &folded{s: s}
 	var b []byte
@@ -364,15 +364,15 @@ func obfuscated(s string, i int) (int, byte) {
 // does not stop at every byte: a detector may have read past it).
 func obfuscatedAnywhere(s string) bool {
 	for _, c := range [...]byte{'(', '['} {
-		for i := strings.IndexByte(s, c); i >= 0; {
-			if l, _ := obfuscated(s, i); l > 0 {
-				return true
-			}
-			j := strings.IndexByte(s[i+1:], c)
+		for i := 0; ; i++ {
+			j := strings.IndexByte(s[i:], c)
 			if j < 0 {
 				break
 			}
-			i += 1 + j
+			i += j
+			if l, _ := obfuscated(s, i); l > 0 {
+				return true
+			}
 		}
 	}
 	return false
