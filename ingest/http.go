@@ -74,11 +74,6 @@ type CollectorOptions struct {
 	// OTLP is how POST /v1/traces and /v1/logs map GenAI traces; nil is
 	// genai.DefaultMapping().
 	OTLP *genai.Mapping
-	// OTLPSource, when set, is the OpenTelemetry source POST /v1/traces
-	// and /v1/logs feed (OTLP is then not used): give the one other
-	// sources of OTLP in the process (Kafka) feed too, so that one
-	// source assembles each trace.
-	OTLPSource *OTLP
 	// MemoryBudget bounds the memory of the request bodies being read
 	// and parsed at once, in bytes; a request that finds the budget
 	// spent within a second is answered 503 with Retry-After. Default
@@ -143,10 +138,7 @@ func NewCollector(p *Pipeline, o CollectorOptions) *Collector {
 	if o.OTLP != nil {
 		m = *o.OTLP
 	}
-	c.otlp = o.OTLPSource
-	if c.otlp == nil {
-		c.otlp = NewOTLP(p, m)
-	}
+	c.otlp = NewOTLP(p, m)
 	c.mux.HandleFunc("POST /v1/traces", c.authorized(c.otlpTraces))
 	c.mux.HandleFunc("POST /v1/logs", c.authorized(c.otlpLogs))
 	c.mux.HandleFunc("GET /healthz", c.healthz)
@@ -164,6 +156,11 @@ func NewCollector(p *Pipeline, o CollectorOptions) *Collector {
 }
 
 // ServeHTTP routes the request and counts it for /metrics.
+// OTLP is the OpenTelemetry source POST /v1/traces and /v1/logs (and the
+// OTLP/gRPC receiver) feed: give it to the process's other sources of
+// OTLP (Kafka), so that one source assembles each trace.
+func (c *Collector) OTLP() *OTLP { return c.otlp }
+
 func (c *Collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusWriter{ResponseWriter: w, code: http.StatusOK}

@@ -62,8 +62,8 @@ type KafkaOptions struct {
 	// logs, as the OpenTelemetry Collector's Kafka exporter writes them
 	// (encoding otlp_proto, its default, or otlp_json). Nil: a source of
 	// its own on the pipeline with the default mapping, when the
-	// submitter is a *Pipeline. Give the collector's (CollectorOptions.
-	// OTLPSource) when both run, so that one source assembles each trace.
+	// submitter is a *Pipeline. Give the collector's (Collector.OTLP) when
+	// both run, so that one source assembles each trace.
 	OTLP *OTLP
 	// ClientOpts are added to the client's options (tests).
 	ClientOpts []kgo.Opt

@@ -69,8 +69,8 @@ also consumes a Kafka topic as a member of consumer group --kafka-group
 (default loupe): each message value is one JSON record or NDJSON, or an
 OTLP export request (traces or logs, protobuf or JSON: what an
 OpenTelemetry Collector's Kafka exporter writes), taken through the same
-steps; only committed transactions are read; offsets are committed only once what the records
-carried is on disk, and bad records go to the rejects file with their
+steps; only committed transactions are read; offsets are committed only
+once what the records carried is on disk, and bad records go to the rejects file with their
 partition and offset. Consumer lag, records/s and rejects are on /metrics.
 
 Each event whose merged view changes is put through the config's sampling
@@ -212,13 +212,12 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 	var httpLn net.Listener
 	var grpcSrv *grpc.Server
 	var grpcLn net.Listener
-	// One OpenTelemetry source for the collector, OTLP/gRPC and Kafka: it
-	// assembles each trace whichever way its spans come.
-	mapping := cfg.OTLP.Mapping()
-	otlpSrc := ingest.NewOTLP(pipe, mapping)
 	// One collector for HTTP and OTLP/gRPC: a client's rate, the memory
-	// budget and the metrics are shared by both.
-	c := ingest.NewCollector(pipe, ingest.CollectorOptions{Token: token, MaxBody: f.maxBody, OTLP: &mapping, OTLPSource: otlpSrc,
+	// budget and the metrics are shared by both, and its OpenTelemetry
+	// source is Kafka's too, so that one source assembles each trace
+	// whichever way its spans come.
+	mapping := cfg.OTLP.Mapping()
+	c := ingest.NewCollector(pipe, ingest.CollectorOptions{Token: token, MaxBody: f.maxBody, OTLP: &mapping,
 		UserRate: f.userRate, UserBurst: f.userBurst, ClientRate: f.clientRate, ClientBurst: f.clientBurst})
 	if !off(f.otlpGRPC) {
 		if grpcLn, err = net.Listen("tcp", f.otlpGRPC); err != nil {
@@ -242,7 +241,7 @@ func runServe(cmd *cobra.Command, a *app, f *serveFlags) error {
 		}
 	}
 
-	ks, err := startKafka(kset, &f.kafka, pipe, otlpSrc, cmd.ErrOrStderr(), logf)
+	ks, err := startKafka(kset, &f.kafka, pipe, c.OTLP(), cmd.ErrOrStderr(), logf)
 	if err != nil {
 		return err
 	}
