@@ -105,6 +105,11 @@ func splitObject(body, trimmed []byte, maxItems int) ([]bodyItem, int, error) {
 			return []bodyItem{{index: 0, data: raw}}, 0, nil
 		}
 	}
+	// Records indented across lines, one after another (jsonDoc).
+	if formOf(body) == formValues {
+		items, err := splitValues(body, maxItems)
+		return items, 0, err
+	}
 	// More follows, or the first value is broken: NDJSON if there are
 	// several lines, each then judged on its own.
 	items, blank, lerr := splitLines(body, maxItems)
@@ -115,6 +120,26 @@ func splitObject(body, trimmed []byte, maxItems int) ([]bodyItem, int, error) {
 		return nil, 0, badBody("the body is not valid JSON: %v", syntaxMsg(err))
 	}
 	return nil, 0, badBody("data after the JSON record (send NDJSON with one record per line)")
+}
+
+// splitValues reads records indented across lines, one after another. A
+// break between them makes the body unreadable, as a broken array does.
+func splitValues(body []byte, maxItems int) ([]bodyItem, error) {
+	d := newJSONDoc(bytes.NewReader(body), formValues)
+	var out []bodyItem
+	for {
+		it, err := d.next(true)
+		if err != nil { // io.EOF: a bytes.Reader has no other
+			return out, nil
+		}
+		if it.bad != "" {
+			return nil, badBody("bad JSON at line %d: %s", it.line, it.bad)
+		}
+		if len(out) == maxItems {
+			return nil, &tooManyItems{maxItems}
+		}
+		out = append(out, bodyItem{index: len(out), data: it.data})
+	}
 }
 
 // splitLines is NDJSON: like `loupe ingest`, a trailing \r is dropped and

@@ -90,6 +90,8 @@ func TestBodyKinds(t *testing.T) {
 	}{
 		{"one event", ev("a1", "u1"), "application/json", 200, 1, 1, 0, 0},
 		{"pretty one event", "{\n  \"event_id\": \"a2\",\n  \"timestamp\": \"2026-11-01T10:00:00Z\",\n  \"model_version\": \"m\"\n}\n", "application/json", 200, 1, 1, 0, 0},
+		{"pretty events one after another", "{\n  \"event_id\": \"a3\",\n  \"timestamp\": \"2026-11-01T10:00:00Z\",\n  \"model_version\": \"m\"\n}\n{\n  \"event_id\": \"a4\",\n  \"timestamp\": \"2026-11-01T10:00:00Z\",\n  \"model_version\": \"m\"\n}\n", "application/json", 200, 2, 2, 0, 0},
+		{"pretty events with a comma between", "{\n  \"event_id\": \"a5\"\n},\n{\n  \"event_id\": \"a6\"\n}\n", "application/json", 400, 0, 0, 0, 0},
 		{"array", "[" + ev("b1", "u1") + "," + ev("b2", "u2") + "]", "application/json", 200, 2, 2, 0, 0},
 		{"empty array", " [ ] ", "application/json", 200, 0, 0, 0, 0},
 		{"array of non-objects", `[1, "x", {"event_id":"c1"}]`, "application/json", 200, 3, 0, 3, 0},

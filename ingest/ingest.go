@@ -41,7 +41,17 @@ type Summary struct {
 	// nothing the aggregates count. Neither is an error.
 	Aggregated int `json:"aggregated"`
 	Dropped    int `json:"dropped"`
+	// Form is how the input held its records when it was not JSONL:
+	// FormArray or FormValues (jsonDoc); Read then counts records, not
+	// lines.
+	Form string `json:"form,omitempty"`
 }
+
+// The forms of a JSON document (Summary.Form).
+const (
+	FormArray  = "json_array"
+	FormValues = "json_values"
+)
 
 // Add folds o into s.
 func (s *Summary) Add(o Summary) {
@@ -55,6 +65,9 @@ func (s *Summary) Add(o Summary) {
 	s.Withdrawn += o.Withdrawn
 	s.Aggregated += o.Aggregated
 	s.Dropped += o.Dropped
+	if o.Form != "" {
+		s.Form = o.Form
+	}
 	for k, v := range o.Reasons {
 		if s.Reasons == nil {
 			s.Reasons = map[string]int{}
@@ -104,11 +117,14 @@ func (s *Summary) Malformed() int { return s.Rejected - s.Reasons[loop.ReasonNoC
 // contract (the rejects file). Raw is masked and cut to 4 KiB; it is empty
 // when the user withheld consent, since nothing of such an event may be kept.
 type Reject struct {
-	File   string `json:"file,omitempty"`
-	Line   int    `json:"line"`
-	Reason string `json:"reason"`
-	Error  string `json:"error"`
-	Raw    string `json:"raw,omitempty"`
+	File string `json:"file,omitempty"`
+	Line int    `json:"line"`
+	// Element is the record's 1-based place in a JSON document (an
+	// array's element); 0, and left out, for JSONL.
+	Element int    `json:"element,omitempty"`
+	Reason  string `json:"reason"`
+	Error   string `json:"error"`
+	Raw     string `json:"raw,omitempty"`
 }
 
 // RawLimit is how much of a rejected line a Reject keeps.
@@ -227,6 +243,12 @@ func readLines(ctx context.Context, r io.Reader, o ReadOptions, sum *Summary, se
 		}
 		return ok
 	}
+	if start, _ := br.Peek(64 << 10); formOf(start) != formLines {
+		return readDocument(ctx, br, formOf(start), o, sum, func(it Item) bool {
+			cur.items = append(cur.items, it)
+			return len(cur.items) < o.BatchSize || flush()
+		}, func(lines int, bytes int64) { n, total = lines, bytes }, flush)
+	}
 	var long []byte
 	for {
 		if ctx.Err() != nil {
@@ -283,6 +305,38 @@ func readLines(ctx context.Context, r io.Reader, o ReadOptions, sum *Summary, se
 	return nil
 }
 
+// readDocument is readLines for an input that is a JSON document
+// (jsonDoc): each value one item, at the line where it starts; sum.Read
+// counts the values. add takes an item (false: stop), at tells the
+// progress where the reader is, flush sends the last batch.
+func readDocument(ctx context.Context, br *bufio.Reader, form docForm, o ReadOptions, sum *Summary, add func(Item) bool, at func(lines int, bytes int64), flush func() bool) error {
+	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
+		br.Discard(3)
+	}
+	d := newJSONDoc(br, form)
+	sum.Form = FormValues
+	if form == formArray {
+		sum.Form = FormArray
+	}
+	for ctx.Err() == nil {
+		v, err := d.next(true)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		at(d.line, d.n)
+		if err != nil {
+			flush()
+			return err
+		}
+		sum.Read++
+		if !add(Item{Data: v.data, Source: o.Name, Line: v.line, Element: v.elem, Long: v.long, Bad: v.bad}) {
+			return nil
+		}
+	}
+	flush()
+	return nil
+}
+
 // consentWithheld finds "analytics": false in a line that was refused
 // before its consent was read (malformed, or invalid elsewhere). It errs on
 // the side of keeping less: at worst a rejects entry loses its raw text.
@@ -302,7 +356,7 @@ func NewReject(it Item, err *loop.InputError) Reject {
 			msg = err.Path + ": " + msg
 		}
 	}
-	rj := Reject{File: it.Source, Line: it.Line, Reason: err.Reason, Error: loop.MaskRaw([]byte(msg), RawLimit)}
+	rj := Reject{File: it.Source, Line: it.Line, Element: it.Element, Reason: err.Reason, Error: loop.MaskRaw([]byte(msg), RawLimit)}
 	if !withheld {
 		data := it.Data
 		if it.Long {

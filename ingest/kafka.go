@@ -78,9 +78,12 @@ type KafkaReject struct {
 	Partition int32  `json:"partition"`
 	Offset    int64  `json:"offset"`
 	Line      int    `json:"line"`
-	Reason    string `json:"reason"`
-	Error     string `json:"error"`
-	Raw       string `json:"raw,omitempty"`
+	// Element is the record's 1-based place in a value that is a JSON
+	// array (or records across lines); left out for NDJSON.
+	Element int    `json:"element,omitempty"`
+	Reason  string `json:"reason"`
+	Error   string `json:"error"`
+	Raw     string `json:"raw,omitempty"`
 }
 
 // Kafka consumes one topic as a member of a consumer group and hands every
@@ -520,7 +523,11 @@ func itemCount(r *kgo.Record) int {
 		return 0
 	}
 	v := r.Value
-	if t := bytes.TrimLeft(v, " \t\r\n"); len(v) > 0 && v[0] != 0 && (len(t) == 0 || t[0] != '{') {
+	t := bytes.TrimLeft(bytes.TrimPrefix(v, []byte("\xef\xbb\xbf")), " \t\r\n")
+	if len(t) > 0 && t[0] == '[' {
+		return bytes.Count(t, []byte{','}) + 1 // at least one ',' per element after the first
+	}
+	if len(v) > 0 && v[0] != 0 && (len(t) == 0 || t[0] != '{') {
 		return 1
 	}
 	return bytes.Count(v, []byte{'\n'}) + 1
@@ -629,6 +636,7 @@ func (p *kpart) state() partState {
 type itemRef struct {
 	rec  *kgo.Record
 	line int
+	elem int // in a JSON document value (Item.Element); 0 for NDJSON
 }
 
 // staged is a batch of records split into items and, when the submitter
@@ -711,6 +719,10 @@ func (k *Kafka) stage(part int32, batch []*kgo.Record) *staged {
 				continue
 			}
 		}
+		if f := formOf(v); f != formLines {
+			k.stageDocument(s, r, bytes.TrimPrefix(v, []byte("\xef\xbb\xbf")), f, source)
+			continue
+		}
 		n := 0
 		for len(v) > 0 || n == 0 {
 			n++
@@ -733,13 +745,27 @@ func (k *Kafka) stage(part int32, batch []*kgo.Record) *staged {
 				it.Data, it.Long = l[:loop.MaxLineBytes], true
 			}
 			s.items = append(s.items, it)
-			s.refs = append(s.refs, itemRef{r, n})
+			s.refs = append(s.refs, itemRef{r, n, 0})
 		}
 	}
 	if st, ok := k.sub.(Stager); ok && len(s.items) > 0 {
 		s.pr = st.Prepare(s.items)
 	}
 	return s
+}
+
+// stageDocument splits a value that is a JSON document, not NDJSON: an
+// array of records, or records written across lines (jsonDoc).
+func (k *Kafka) stageDocument(s *staged, r *kgo.Record, v []byte, f docForm, source string) {
+	d := newJSONDoc(bytes.NewReader(v), f)
+	for {
+		it, err := d.next(true)
+		if err != nil { // io.EOF: a bytes.Reader has no other
+			return
+		}
+		s.items = append(s.items, Item{Data: it.data, Source: source, Line: it.line, Element: it.elem, Long: it.long, Bad: it.bad})
+		s.refs = append(s.refs, itemRef{r, it.line, it.elem})
+	}
 }
 
 // store submits a staged batch and, once it is durable, writes and syncs
@@ -770,7 +796,7 @@ func (k *Kafka) store(s *staged) error {
 			}
 			rj, ref := NewReject(s.items[i], o.Err), s.refs[i]
 			rejects = append(rejects, KafkaReject{Topic: ref.rec.Topic, Partition: ref.rec.Partition, Offset: ref.rec.Offset,
-				Line: ref.line, Reason: rj.Reason, Error: rj.Error, Raw: rj.Raw})
+				Line: ref.line, Element: ref.elem, Reason: rj.Reason, Error: rj.Error, Raw: rj.Raw})
 		}
 	}
 	otlpItems := 0

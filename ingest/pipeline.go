@@ -106,9 +106,16 @@ type Item struct {
 	// Line is its line number (1-based) or offset within Source, for
 	// rejects; 0 when there is none.
 	Line int
+	// Element is its 1-based place in a JSON document (jsonDoc), 0 for
+	// a line.
+	Element int
 	// Long says Data holds only the start of a record longer than
 	// loop.MaxLineBytes (it is rejected as line_too_long).
 	Long bool
+	// Bad, when set, says the item is not a record but a break in a JSON
+	// document (a missing ',' in an array, say): it is rejected as
+	// invalid_json with this message.
+	Bad string
 }
 
 // Status is what became of one item.
@@ -252,6 +259,9 @@ func (p *Pipeline) prepareAll(items []Item) []prepared {
 func (p *Pipeline) prepare(it Item) prepared {
 	if it.Long {
 		return prepared{err: &loop.InputError{Reason: loop.ReasonLineTooLong, Msg: "line is longer than 1 MiB; skipped"}}
+	}
+	if it.Bad != "" {
+		return prepared{err: &loop.InputError{Reason: loop.ReasonInvalidJSON, Msg: it.Bad}}
 	}
 	if len(bytes.TrimSpace(it.Data)) == 0 {
 		return prepared{blank: true}

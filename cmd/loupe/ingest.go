@@ -33,6 +33,11 @@ are replaced by a keyed hash before anything is written. Re-running the same
 input stores nothing new: the same event_id with the same content counts as a
 duplicate; with different content it is rejected as a conflict.
 
+An input may also be a JSON document: an array of records ("[{...}, ...]",
+compact or pretty-printed), or records indented across lines one after
+another (jq's output). Each record is then judged on its own, and a
+rejection names the line where it starts and its element.
+
 With --format otlp each line is instead one OTLP export request as JSON
 (ExportTraceServiceRequest or ExportLogsServiceRequest), what the
 OpenTelemetry Collector's file exporter writes; GenAI traces become
@@ -46,6 +51,7 @@ user's choice, not bad input, and do not cause exit 3.`,
 		Example: `  loupe ingest events.jsonl
   loupe gen --n 20000 --seed 1 | loupe ingest - --rejects rejects.jsonl
   loupe ingest --json day1.jsonl day2.jsonl
+  loupe ingest export.json
   loupe ingest --format otlp traces.jsonl`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -160,12 +166,19 @@ func printSummary(cmd *cobra.Command, a *app, s ingest.Summary, d time.Duration,
 		fmt.Fprintln(w, string(b))
 		return
 	}
+	unit, form := "lines", ""
+	switch s.Form {
+	case ingest.FormArray:
+		unit, form = "records", " (a JSON array)"
+	case ingest.FormValues:
+		unit, form = "records", " (JSON across lines)"
+	}
 	rate := ""
 	if secs := d.Seconds(); secs > 0.05 && s.Read > 0 {
-		rate = fmt.Sprintf(" in %.1fs (%.0f lines/s)", secs, float64(s.Read)/secs)
+		rate = fmt.Sprintf(" in %.1fs (%.0f %s/s)", secs, float64(s.Read)/secs, unit)
 	}
-	fmt.Fprintf(w, "read %d lines%s: %d accepted, %d duplicates, %d rejected, %d blank\n",
-		s.Read, rate, s.Accepted, s.Duplicates, s.Rejected, s.Blank)
+	fmt.Fprintf(w, "read %d %s%s%s: %d accepted, %d duplicates, %d rejected, %d blank\n",
+		s.Read, unit, form, rate, s.Accepted, s.Duplicates, s.Rejected, s.Blank)
 	if s.Signals > 0 || s.Withdrawn > 0 {
 		fmt.Fprintf(w, "signals: %d stored (%d waiting for their interaction); %d records dropped, consent withdrawn\n",
 			s.Signals, s.Pending, s.Withdrawn)
