@@ -21,6 +21,11 @@ var canaries = map[string]string{
 	"ssn":    "536-22-8471",
 	"ip":     "203.0.113.77",
 	"secret": "sk-proj-CanaryQ1w2E3r4T5y6U7i8O9p0AsDfGhJkL",
+	// Addresses written to get past filters, URL-encoded (as in a link), as
+	// an HTML character reference.
+	"email (obfuscated)": "canary.obf41 (at) example (dot) org",
+	"email (in a URL)":   "canary.url42%40example.org",
+	"email (HTML)":       "canary.ent43&#64;example.org",
 }
 
 // needles are the byte strings searched for: each canary and, for digit

@@ -185,9 +185,9 @@ func (g *gen) disguised(class string, look bool) item {
 		if look {
 			return la("obfuscated-like", g.pick("meet me (at) noon", "prices [at] 9.99", "see (dot) points", "[AT] risk", "version 2 (dot) 1",
 				"(at) home", "lunch (At) 12:30", "the [dot] matrix", "ready (at) the end. Next", "x (dot) y",
-				"v1[.]2", "regex a(.)b", "see [@] mentions"))
+				"v1[.]2", "regex a(.)b", "see [@] mentions", "up 5%40 days", "tickets &#64; 5 each", "a%40b", "x&commat;y"))
 		}
-		at := g.pick(" (at) ", "(at)", " [at] ", "[at]", " (AT) ", " [ at ] ", "(At)", "[@]", "(@)")
+		at := g.pick(" (at) ", "(at)", " [at] ", "[at]", " (AT) ", " [ at ] ", "(At)", "[@]", "(@)", "%40", "&#64;", "&commat;")
 		dot := g.pick(" (dot) ", "(dot)", " [dot] ", "[dot]", " (DOT) ", ".", "[.]", "(.)")
 		it := g.email()
 		local, domain, _ := strings.Cut(it.val, "@")

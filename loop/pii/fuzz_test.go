@@ -130,7 +130,7 @@ var fragments = []string{
 	"hooks.slack.com/services/", "T024BE7LD/", "discord.com/api/webhooks/", "/hooks/", "x7k2m9p4q8r1s5t3u6v0w", "?key=", "&sig=",
 	"SSN ", "ssn", "social", "536221234", ", ", " or ", "de89", "de89370400440532013000", "gb82 west", "用户", "例子.广告", "пример.рф",
 	"4111.1111.1111.1111", "4111\t1111", "  ", " - ", "\U000e0041", "\u034f", "٣", "\u3000",
-	"(at)", " (at) ", "[ AT ]", "(dot)", " [dot] ", "[.]", "(@)",
+	"(at)", " (at) ", "[ AT ]", "(dot)", " [dot] ", "[.]", "(@)", "%40", "%4", "&#64;", "&#x40;", "&commat;", "&#6", "&", "%",
 }
 
 // TestRandomFragments checks the FuzzMask invariants on texts glued from

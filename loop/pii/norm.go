@@ -267,6 +267,13 @@ func unobfuscate(s string) *folded {
 				i = end
 				continue
 			}
+		case '%', '&':
+			if olen, c := obfuscated(s, i); olen > 0 {
+				// jo%40example.com (in a URL), jo&#64;example.com
+				fold(i, i+olen, c)
+				i += olen
+				continue
+			}
 		}
 		i++
 	}
@@ -323,11 +330,13 @@ func (m *spanMapper) end(q int) int {
 
 // obfuscated returns the length of an obfuscated '@' or '.' at s[i]:
 // "(at)", "[at]", "(dot)" or "[dot]", in any case, or defanged, "[@]",
-// "[.]", "(.)", with spaces allowed inside the brackets; and the byte it
-// stands for. 0 when there is none.
+// "[.]", "(.)", with spaces allowed inside the brackets, or an encoded '@'
+// (encodedAt); and the byte it stands for. 0 when there is none.
 func obfuscated(s string, i int) (int, byte) {
 	var closing byte
 	switch s[i] {
+	case '%', '&':
+		return encodedAt(s[i:]), '@'
 	case '(':
 		closing = ')'
 	case '[':
@@ -359,11 +368,25 @@ func obfuscated(s string, i int) (int, byte) {
 	return j + 1 - i, b
 }
 
+// encodedAt returns the length of an '@' encoded at the start of s: URL
+// encoding ("%40", as a mailto link or a query parameter carries an email
+// address) or an HTML character reference ("&#64;", "&#x40;",
+// "&commat;"). 0 when there is none. The '.' of an address is never
+// encoded in a URL (it is unreserved), so only '@' is folded.
+func encodedAt(s string) int {
+	for _, e := range [...]string{"%40", "&#64;", "&#x40;", "&#X40;", "&commat;"} {
+		if strings.HasPrefix(s, e) {
+			return len(e)
+		}
+	}
+	return 0
+}
+
 // obfuscatedAnywhere reports whether unobfuscate may change s: such text
 // is masked by way of the normalised view from the start (a direct pass
 // does not stop at every byte: a detector may have read past it).
 func obfuscatedAnywhere(s string) bool {
-	for _, c := range [...]byte{'(', '['} {
+	for _, c := range [...]byte{'(', '[', '%', '&'} {
 		for i := 0; ; i++ {
 			j := strings.IndexByte(s[i:], c)
 			if j < 0 {
