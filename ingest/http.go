@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/loupe-dev/loupe/ingest/otlp"
 	"github.com/loupe-dev/loupe/loop"
 	"github.com/loupe-dev/loupe/loop/genai"
 	"github.com/loupe-dev/loupe/store"
@@ -239,8 +240,12 @@ func (c *Collector) handle(p *Pipeline, w http.ResponseWriter, r *http.Request) 
 		c.tooMany(w, wait, "too many events from this client")
 		return
 	}
-	if enc := r.Header.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
-		writeJSON(w, http.StatusUnsupportedMediaType, errorBody{Error: "Content-Encoding " + enc + " is not supported; send the body uncompressed"})
+	// gzip is what HTTP shippers (Vector, Fluent Bit, OTel-style clients)
+	// compress with; the inflated body is bounded by MaxBody too.
+	enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding")))
+	gz := enc == "gzip"
+	if enc != "" && enc != "identity" && !gz {
+		writeJSON(w, http.StatusUnsupportedMediaType, errorBody{Error: "Content-Encoding " + enc + " is not supported; send gzip or no encoding"})
 		return
 	}
 	if r.ContentLength > c.o.MaxBody {
@@ -253,9 +258,10 @@ func (c *Collector) handle(p *Pipeline, w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	// Bound the memory of bodies in flight: a body is charged for its
-	// declared size, or the limit when it does not say.
+	// declared size, or the limit when it does not say (or may inflate
+	// to it).
 	cost := bodyCost(c.o.MaxBody)
-	if r.ContentLength >= 0 {
+	if r.ContentLength >= 0 && !gz {
 		cost = bodyCost(max(r.ContentLength, 1))
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), time.Second)
@@ -267,10 +273,15 @@ func (c *Collector) handle(p *Pipeline, w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	defer c.bodies.Release(cost)
-	body, err := readBody(w, r, c.o.MaxBody)
+	var body []byte
+	if gz {
+		body, err = otlp.ReadBody(r, w, c.o.MaxBody)
+	} else {
+		body, err = readBody(w, r, c.o.MaxBody)
+	}
 	if err != nil {
 		var mb *http.MaxBytesError
-		if errors.As(err, &mb) {
+		if errors.As(err, &mb) || errors.Is(err, otlp.ErrTooLarge) {
 			c.tooLarge(w)
 			return
 		}

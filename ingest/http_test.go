@@ -2,6 +2,8 @@ package ingest
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -426,11 +428,41 @@ func TestMethods(t *testing.T) {
 		t.Errorf("%d", rr.Code)
 	}
 	req := httptest.NewRequest("POST", "/v1/events", strings.NewReader(ev("g", "u")))
-	req.Header.Set("Content-Encoding", "gzip")
+	req.Header.Set("Content-Encoding", "br")
 	rr = httptest.NewRecorder()
 	c.ServeHTTP(rr, req)
 	if rr.Code != http.StatusUnsupportedMediaType {
-		t.Errorf("gzip: %d", rr.Code)
+		t.Errorf("br: %d", rr.Code)
+	}
+}
+
+// TestGzipBody: a gzip body is inflated, bounded by MaxBody after
+// inflating; one that is not gzip is refused with 400.
+func TestGzipBody(t *testing.T) {
+	st := openStore(t)
+	c := NewCollector(New(st, PipelineOptions{}), CollectorOptions{MaxBody: 64 << 10})
+	gzipped := func(b []byte) string {
+		var buf bytes.Buffer
+		w := gzip.NewWriter(&buf)
+		w.Write(b)
+		w.Close()
+		return buf.String()
+	}
+	if r := post(t, c, gzipped([]byte(ev("gz1", "u1")+"\n"+ev("gz2", "u2"))), "application/x-ndjson", "Content-Encoding", "gzip"); r.code != 200 || r.ans.Accepted != 2 {
+		t.Fatalf("gzip body: %d %s", r.code, r.body)
+	}
+	if n, _ := st.Count(); n != 2 {
+		t.Fatalf("stored %d", n)
+	}
+	// 1 MiB of spaces inflates past the 64 KiB limit from a few KB.
+	if r := post(t, c, gzipped(append([]byte(ev("gz3", "u3")), bytes.Repeat([]byte(" "), 1<<20)...)), "application/json", "Content-Encoding", "gzip"); r.code != 413 {
+		t.Fatalf("gzip bomb: %d %s", r.code, r.body)
+	}
+	if r := post(t, c, ev("gz4", "u4"), "application/json", "Content-Encoding", "gzip"); r.code != 400 || !strings.Contains(r.body, "gzip") {
+		t.Fatalf("not gzip: %d %s", r.code, r.body)
+	}
+	if n, _ := st.Count(); n != 2 {
+		t.Fatalf("stored %d after the refused bodies", n)
 	}
 }
 

@@ -36,7 +36,9 @@ duplicate; with different content it is rejected as a conflict.
 An input may also be a JSON document: an array of records ("[{...}, ...]",
 compact or pretty-printed), or records indented across lines one after
 another (jq's output). Each record is then judged on its own, and a
-rejection names the line where it starts and its element.
+rejection names the line where it starts and its element. gzip and zstd
+input (a .gz or .zst file, or a compressed stream on stdin) is read
+decompressed.
 
 With --format otlp each line is instead one OTLP export request as JSON
 (ExportTraceServiceRequest or ExportLogsServiceRequest), what the
@@ -112,19 +114,26 @@ user's choice, not bad input, and do not cause exit 3.`,
 					}
 					r = f
 				}
+				in, err := openInput(r)
+				if err != nil {
+					return withCode(exitInternal, fmt.Errorf("input %s: %w", name, err))
+				}
+				defer in.close()
 				o := ingest.ReadOptions{Name: name}
 				if rw != nil {
 					o.OnReject = rw.write
 				}
 				p := newProgress(cmd.ErrOrStderr(), name, size)
 				if p != nil {
-					o.Progress = p.update
+					// Against the file's size: what was read of the file,
+					// compressed or not.
+					o.Progress = func(lines int, _ int64) { p.update(lines, in.read.Load()) }
 				}
 				var s ingest.Summary
 				if otel != nil {
-					s, err = otel.ReadOTLPFile(cmd.Context(), r, o)
+					s, err = otel.ReadOTLPFile(cmd.Context(), in, o)
 				} else {
-					s, err = pipe.ReadJSONL(cmd.Context(), r, o)
+					s, err = pipe.ReadJSONL(cmd.Context(), in, o)
 				}
 				p.done() // before any summary: it shares the terminal line
 				total.Add(s)
