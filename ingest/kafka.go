@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -718,6 +719,13 @@ func (k *Kafka) stage(part int32, batch []*kgo.Record) *staged {
 				s.otlp = append(s.otlp, otlpRecord{rec: r, batch: b, err: err})
 				continue
 			}
+		}
+		if len(v) > 5 && v[0] == 0 { // framed, and what it frames is not JSON (unframe)
+			s.items = append(s.items, Item{Source: source, Line: 1, Bad: fmt.Sprintf(
+				"the value has Confluent Schema Registry framing (schema id %d) but is not JSON: Avro and Protobuf serializers' values cannot be read; use the JSON Schema serializer or plain JSON",
+				binary.BigEndian.Uint32(v[1:5]))})
+			s.refs = append(s.refs, itemRef{r, 1, 0})
+			continue
 		}
 		if f := formOf(v); f != formLines {
 			k.stageDocument(s, r, bytes.TrimPrefix(v, []byte("\xef\xbb\xbf")), f, source)

@@ -101,7 +101,7 @@ func TestKafkaSchemaRegistryFraming(t *testing.T) {
 			t.Errorf("%s not stored; stored %v", id, got)
 		}
 	}
-	if rs := rej.rejects(t); len(rs) != 1 || rs[0].Offset != 3 {
+	if rs := rej.rejects(t); len(rs) != 1 || rs[0].Offset != 3 || !strings.Contains(rs[0].Error, "Schema Registry framing (schema id 300) but is not JSON") {
 		t.Fatalf("rejects %+v, want the framed value that is not JSON, at offset 3", rs)
 	}
 }
