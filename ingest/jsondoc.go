@@ -64,14 +64,15 @@ type jsonDoc struct {
 	closed  bool  // the array's ']' was read, or a value cannot follow
 	tail    bool  // past the array: what follows it was checked
 	err     error
+	max     int // the longest value kept whole; longer ones are cut (long)
 }
 
 func newJSONDoc(r io.ByteScanner, form docForm) *jsonDoc {
-	return &jsonDoc{r: r, form: form, line: 1}
+	return &jsonDoc{r: r, form: form, line: 1, max: loop.MaxLineBytes}
 }
 
 // docItem is one value of a document: its bytes (Data of an Item), the line
-// where it starts, and whether it was cut at loop.MaxLineBytes (long) or is
+// where it starts, and whether it was cut at its limit (jsonDoc.max: long) or is
 // not a value at all but a break in the document (bad: the message).
 type docItem struct {
 	data []byte
@@ -216,7 +217,7 @@ func (d *jsonDoc) value(keep bool) docItem {
 		if !keep || it.long {
 			return
 		}
-		if len(it.data) == loop.MaxLineBytes {
+		if len(it.data) == d.max {
 			it.long = true
 			return
 		}

@@ -33,18 +33,47 @@ const ReasonOTLP = "otlp_rejected"
 func (o *OTLP) ReadOTLPFile(ctx context.Context, r io.Reader, ro ReadOptions) (Summary, error) {
 	sum := Summary{Reasons: map[string]int{}}
 	br := bufio.NewReaderSize(r, 1<<20)
+	// A request pretty-printed (jq, a saved curl body), or an array of
+	// them, is read by its values instead of its lines (jsonDoc).
+	var doc *jsonDoc
+	if start, _ := br.Peek(64 << 10); formOf(start) != formLines {
+		if bytes.HasPrefix(start, []byte("\xef\xbb\xbf")) {
+			br.Discard(3)
+		}
+		doc = newJSONDoc(br, formOf(start))
+		doc.max = MaxOTLPLine
+		sum.Form = FormValues
+		if doc.form == formArray {
+			sum.Form = FormArray
+		}
+	}
 	var read int64
 	for n := 1; ; n++ {
 		if err := ctx.Err(); err != nil {
 			return sum, err
 		}
-		line, long, err := readLine(br, MaxOTLPLine)
-		read += int64(len(line))
-		if err == io.EOF && len(line) == 0 && !long {
-			break
-		}
-		if err != nil && err != io.EOF {
-			return sum, err
+		var line []byte
+		var long bool
+		var err error
+		at, elem, bad := n, 0, ""
+		if doc != nil {
+			it, derr := doc.next(true)
+			if errors.Is(derr, io.EOF) {
+				break
+			}
+			if derr != nil {
+				return sum, derr
+			}
+			line, long, at, elem, bad, read = it.data, it.long, it.line, it.elem, it.bad, doc.n
+		} else {
+			line, long, err = readLine(br, MaxOTLPLine)
+			read += int64(len(line))
+			if err == io.EOF && len(line) == 0 && !long {
+				break
+			}
+			if err != nil && err != io.EOF {
+				return sum, err
+			}
 		}
 		sum.Read++
 		line = bytes.TrimSuffix(line, []byte("\r"))
@@ -57,13 +86,15 @@ func (o *OTLP) ReadOTLPFile(ctx context.Context, r io.Reader, ro ReadOptions) (S
 			if ro.OnReject == nil {
 				return
 			}
-			rj := Reject{File: ro.Name, Line: n, Reason: ReasonOTLP, Error: loop.MaskRaw([]byte(msg), RawLimit)}
+			rj := Reject{File: ro.Name, Line: at, Element: elem, Reason: ReasonOTLP, Error: loop.MaskRaw([]byte(msg), RawLimit)}
 			if raw {
 				rj.Raw = loop.MaskRaw(line[:min(len(line), 2*RawLimit)], RawLimit)
 			}
 			ro.OnReject(rj)
 		}
 		switch {
+		case bad != "":
+			rejectLine(bad, false)
 		case long:
 			rejectLine(fmt.Sprintf("line is longer than %d MiB; skipped", MaxOTLPLine>>20), false)
 		case len(bytes.TrimSpace(line)) == 0:

@@ -309,6 +309,25 @@ func TestIngestOTLPFile(t *testing.T) {
 	if again := exportMap(t, st); !reflect.DeepEqual(again, got) {
 		t.Error("re-reading changed the store")
 	}
+	// The same requests pretty-printed one after another (as jq prints
+	// them, or a saved request body), then as a JSON array, store the same.
+	var pretty, array bytes.Buffer
+	lines := strings.Split(strings.TrimSpace(file.String()), "\n")[:3]
+	for _, l := range lines {
+		json.Indent(&pretty, []byte(l), "", "  ")
+		pretty.WriteByte('\n')
+	}
+	json.Indent(&array, []byte("["+strings.Join(lines, ",")+"]"), "", "  ")
+	for name, b := range map[string][]byte{"pretty": pretty.Bytes(), "array": array.Bytes()} {
+		dst := filepath.Join(dir, name)
+		r := run(t, b, "ingest", "--store", dst, "--format", "otlp", "--json", "-")
+		if r.code != 0 || !strings.Contains(r.stdout, `"accepted":12`) {
+			t.Errorf("%s: exit %d %s %s", name, r.code, r.stdout, r.stderr)
+		}
+		if m := exportMap(t, dst); !reflect.DeepEqual(m, got) {
+			t.Errorf("%s: the store differs from the JSON lines'", name)
+		}
+	}
 }
 
 // Through the binary: a trace's spans in reverse order over three
