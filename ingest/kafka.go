@@ -22,6 +22,7 @@ import (
 
 	"github.com/loupe-dev/loupe/ingest/otlp"
 	"github.com/loupe-dev/loupe/loop"
+	"github.com/loupe-dev/loupe/loop/config"
 	"github.com/loupe-dev/loupe/loop/genai"
 )
 
@@ -31,8 +32,11 @@ const DefaultKafkaGroup = "loupe"
 // KafkaOptions configure a Kafka source.
 type KafkaOptions struct {
 	Brokers []string // host:port seeds
-	Topic   string
-	Group   string // consumer group; default DefaultKafkaGroup
+	// Topic is the topic consumed, or several separated by commas (an
+	// OpenTelemetry Collector's Kafka exporter writes traces and logs to
+	// two: otlp_spans and otlp_logs).
+	Topic string
+	Group string // consumer group; default DefaultKafkaGroup
 
 	TLS  *tls.Config    // nil: plaintext
 	SASL sasl.Mechanism // nil: no authentication
@@ -97,11 +101,14 @@ type Kafka struct {
 	o   KafkaOptions
 	sub Submitter
 
+	// topics are the topics of o.Topic.
+	topics []string
+
 	mu    sync.Mutex
-	parts map[int32]*kpart
+	parts map[tp]*kpart
 	// known keeps the last offsets of partitions no longer assigned, so
 	// that metrics and the saved state still show them.
-	known map[int32]partState
+	known map[tp]partState
 
 	rejMu sync.Mutex
 
@@ -128,14 +135,22 @@ type kafkaCounters struct {
 	rate    rateRing
 }
 
+// tp names one partition of one topic.
+type tp struct {
+	topic string
+	part  int32
+}
+
 // NewKafka returns a Kafka source; Run starts it.
 func NewKafka(sub Submitter, o KafkaOptions) (*Kafka, error) {
 	if len(o.Brokers) == 0 {
 		return nil, errors.New("kafka: no brokers")
 	}
-	if o.Topic == "" {
-		return nil, errors.New("kafka: no topic")
+	topics, err := config.KafkaTopics(o.Topic)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: %w", err)
 	}
+	o.Topic = strings.Join(topics, ",")
 	if o.Group == "" {
 		o.Group = DefaultKafkaGroup
 	}
@@ -160,7 +175,7 @@ func NewKafka(sub Submitter, o KafkaOptions) (*Kafka, error) {
 	if p, ok := sub.(*Pipeline); ok && o.OTLP == nil {
 		o.OTLP = NewOTLP(p, genai.DefaultMapping())
 	}
-	k := &Kafka{o: o, sub: sub, parts: map[int32]*kpart{}, known: map[int32]partState{}, caughtUp: make(chan struct{}, 1)}
+	k := &Kafka{o: o, sub: sub, topics: topics, parts: map[tp]*kpart{}, known: map[tp]partState{}, caughtUp: make(chan struct{}, 1)}
 	k.m.reasons = map[string]int64{}
 	return k, nil
 }
@@ -168,9 +183,10 @@ func NewKafka(sub Submitter, o KafkaOptions) (*Kafka, error) {
 // kpart is one assigned partition: a queue the poll loop fills and a worker
 // that empties it into Submit.
 type kpart struct {
-	k  *Kafka
-	cl *kgo.Client
-	id int32
+	k     *Kafka
+	cl    *kgo.Client
+	topic string
+	id    int32
 
 	mu     sync.Mutex
 	queue  []*kgo.Record
@@ -187,10 +203,11 @@ type kpart struct {
 }
 
 type partState struct {
-	Partition int32 `json:"partition"`
-	Next      int64 `json:"next_offset"`
-	HWM       int64 `json:"high_watermark"`
-	Lag       int64 `json:"lag"`
+	Topic     string `json:"topic"`
+	Partition int32  `json:"partition"`
+	Next      int64  `json:"next_offset"`
+	HWM       int64  `json:"high_watermark"`
+	Lag       int64  `json:"lag"`
 }
 
 // Run consumes until ctx is done, then stops the workers once their
@@ -199,7 +216,7 @@ func (k *Kafka) Run(ctx context.Context) error {
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(k.o.Brokers...),
 		kgo.ConsumerGroup(k.o.Group),
-		kgo.ConsumeTopics(k.o.Topic),
+		kgo.ConsumeTopics(k.topics...),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		// A transactional producer's aborted records never happened:
 		// read only committed ones. The transaction markers are kept
@@ -305,7 +322,7 @@ func (k *Kafka) Run(ctx context.Context) error {
 		})
 		fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
 			k.mu.Lock()
-			p := k.parts[fp.Partition]
+			p := k.parts[tp{fp.Topic, fp.Partition}]
 			k.mu.Unlock()
 			if p != nil {
 				p.push(fp.Records, fp.HighWatermark)
@@ -316,7 +333,7 @@ func (k *Kafka) Run(ctx context.Context) error {
 
 	// Stop: finish the batches in flight, commit, leave.
 	k.mu.Lock()
-	all := make([]int32, 0, len(k.parts))
+	all := make([]tp, 0, len(k.parts))
 	for id := range k.parts {
 		all = append(all, id)
 	}
@@ -331,11 +348,12 @@ func (k *Kafka) Run(ctx context.Context) error {
 	return nil
 }
 
-// watchAssignment says, once, why nothing is being consumed when the group
-// has given this process no partition a few seconds after the start: the
-// topic does not exist (a typo in --kafka-topic, or not created yet), the
-// credentials may not read it, or the group's other members hold all its
-// partitions. Otherwise a misnamed topic would look like a quiet one.
+// watchAssignment says, once, why a topic is not being consumed when the
+// group has given this process none of its partitions a few seconds after
+// the start: the topic does not exist (a typo in --kafka-topic, or not
+// created yet), the credentials may not read it, or the group's other
+// members hold all its partitions. Otherwise a misnamed topic would look
+// like a quiet one.
 func (k *Kafka) watchAssignment(ctx context.Context, cl *kgo.Client) {
 	select {
 	case <-ctx.Done():
@@ -343,25 +361,36 @@ func (k *Kafka) watchAssignment(ctx context.Context, cl *kgo.Client) {
 	case <-time.After(k.o.AssignWait):
 	}
 	k.mu.Lock()
-	n := len(k.parts)
+	var idle []string
+	for _, t := range k.topics {
+		has := false
+		for id := range k.parts {
+			has = has || id.topic == t
+		}
+		if !has {
+			idle = append(idle, t)
+		}
+	}
 	k.mu.Unlock()
-	if n > 0 {
+	if len(idle) == 0 {
 		return
 	}
 	lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	td, err := kadm.NewClient(cl).ListTopics(lctx, k.o.Topic)
+	td, err := kadm.NewClient(cl).ListTopics(lctx, idle...)
 	if err != nil {
 		return // the brokers' trouble is logged where it happens
 	}
-	d, ok := td[k.o.Topic]
-	switch {
-	case !ok || errors.Is(d.Err, kerr.UnknownTopicOrPartition):
-		k.o.Logf("kafka: topic %s does not exist on the brokers: check --kafka-topic; it is consumed once it is created", k.o.Topic)
-	case d.Err != nil:
-		k.o.Logf("kafka: topic %s: %v", k.o.Topic, d.Err)
-	default:
-		k.o.Logf("kafka: the group %s has given this process none of the %d partitions of %s yet: its other members may hold them all", k.o.Group, len(d.Partitions), k.o.Topic)
+	for _, t := range idle {
+		d, ok := td[t]
+		switch {
+		case !ok || errors.Is(d.Err, kerr.UnknownTopicOrPartition):
+			k.o.Logf("kafka: topic %s does not exist on the brokers: check --kafka-topic; it is consumed once it is created", t)
+		case d.Err != nil:
+			k.o.Logf("kafka: topic %s: %v", t, d.Err)
+		default:
+			k.o.Logf("kafka: the group %s has given this process none of the %d partitions of %s yet: its other members may hold them all", k.o.Group, len(d.Partitions), t)
+		}
 	}
 }
 
@@ -383,28 +412,30 @@ func (k *Kafka) learnEnds(ctx context.Context, cl *kgo.Client) {
 	}
 	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	ends, err := kadm.NewClient(cl).ListEndOffsets(lctx, k.o.Topic)
+	ends, err := kadm.NewClient(cl).ListEndOffsets(lctx, k.topics...)
 	if err != nil {
 		return // the next tick asks again
 	}
 	for _, p := range unknown {
-		if o, ok := ends.Lookup(k.o.Topic, p.id); ok && o.Err == nil {
+		if o, ok := ends.Lookup(p.topic, p.id); ok && o.Err == nil {
 			p.hwm.CompareAndSwap(-1, o.Offset)
 		}
 	}
 }
 
 func (k *Kafka) assigned(_ context.Context, cl *kgo.Client, assigned map[string][]int32) {
-	if ids := assigned[k.o.Topic]; len(ids) > 0 {
-		k.o.Logf("kafka: group %s gave this process partitions %v of %s", k.o.Group, ids, k.o.Topic)
+	for _, t := range k.topics {
+		if ids := assigned[t]; len(ids) > 0 {
+			k.o.Logf("kafka: group %s gave this process partitions %v of %s", k.o.Group, ids, t)
+		}
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	for _, id := range assigned[k.o.Topic] {
+	for _, id := range tps(assigned) {
 		if k.parts[id] != nil {
 			continue
 		}
-		p := &kpart{k: k, cl: cl, id: id, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+		p := &kpart{k: k, cl: cl, topic: id.topic, id: id.part, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
 		p.hwm.Store(-1)
 		p.next.Store(-1)
 		if s, ok := k.known[id]; ok {
@@ -415,11 +446,22 @@ func (k *Kafka) assigned(_ context.Context, cl *kgo.Client, assigned map[string]
 	}
 }
 
+// tps lists the partitions of a franz-go assignment.
+func tps(m map[string][]int32) []tp {
+	var out []tp
+	for t, ids := range m {
+		for _, id := range ids {
+			out = append(out, tp{t, id})
+		}
+	}
+	return out
+}
+
 // revoked stops the revoked partitions' workers once their current batch is
 // durable and commits the marked offsets, so that the partition's next
 // owner starts after them.
 func (k *Kafka) revoked(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
-	k.stop(revoked[k.o.Topic])
+	k.stop(tps(revoked))
 	if err := cl.CommitMarkedOffsets(ctx); err != nil && ctx.Err() == nil {
 		k.o.Logf("kafka: commit on revoke: %v", err)
 	}
@@ -427,10 +469,10 @@ func (k *Kafka) revoked(ctx context.Context, cl *kgo.Client, revoked map[string]
 
 // lost stops the workers without committing: the group has moved on.
 func (k *Kafka) lost(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
-	k.stop(lost[k.o.Topic])
+	k.stop(tps(lost))
 }
 
-func (k *Kafka) stop(ids []int32) {
+func (k *Kafka) stop(ids []tp) {
 	var stopped []*kpart
 	k.mu.Lock()
 	for _, id := range ids {
@@ -445,11 +487,11 @@ func (k *Kafka) stop(ids []int32) {
 		<-p.done
 		p.mu.Lock()
 		if p.paused {
-			p.cl.ResumeFetchPartitions(map[string][]int32{k.o.Topic: {p.id}})
+			p.cl.ResumeFetchPartitions(map[string][]int32{p.topic: {p.id}})
 		}
 		p.mu.Unlock()
 		k.mu.Lock()
-		k.known[p.id] = p.state()
+		k.known[tp{p.topic, p.id}] = p.state()
 		k.mu.Unlock()
 	}
 }
@@ -469,7 +511,7 @@ func (p *kpart) push(recs []*kgo.Record, hwm int64) {
 	if (p.held >= p.k.o.MaxBuffered || p.bytes >= p.k.o.MaxBufferedBytes) && !p.paused {
 		p.paused = true
 		p.k.m.pauses.Add(1)
-		p.cl.PauseFetchPartitions(map[string][]int32{p.k.o.Topic: {p.id}})
+		p.cl.PauseFetchPartitions(map[string][]int32{p.topic: {p.id}})
 	}
 	p.mu.Unlock()
 	select {
@@ -512,7 +554,7 @@ func (p *kpart) release(batch []*kgo.Record) {
 	p.bytes -= valueBytes(batch)
 	if p.paused && p.held <= p.k.o.MaxBuffered/2 && p.bytes <= p.k.o.MaxBufferedBytes/2 {
 		p.paused = false
-		p.cl.ResumeFetchPartitions(map[string][]int32{p.k.o.Topic: {p.id}})
+		p.cl.ResumeFetchPartitions(map[string][]int32{p.topic: {p.id}})
 	}
 }
 
@@ -563,7 +605,7 @@ func (p *kpart) run() {
 				continue
 			}
 		}
-		s := k.stage(p.id, batch)
+		s := k.stage(p.topic, p.id, batch)
 		select {
 		case ready <- s:
 		case <-p.quit:
@@ -591,8 +633,8 @@ func (p *kpart) storeLoop(ready <-chan *staged) {
 				break
 			}
 			k.m.storeErrors.Add(1)
-			k.o.Logf("kafka: partition %d, offsets %d-%d not stored, retrying in %s: %v",
-				p.id, s.batch[0].Offset, s.batch[len(s.batch)-1].Offset, wait, err)
+			k.o.Logf("kafka: %s/%d, offsets %d-%d not stored, retrying in %s: %v",
+				p.topic, p.id, s.batch[0].Offset, s.batch[len(s.batch)-1].Offset, wait, err)
 			select {
 			case <-p.quit:
 				return // not marked: the next owner (or restart) redelivers
@@ -614,11 +656,11 @@ func (p *kpart) storeLoop(ready <-chan *staged) {
 }
 
 func (p *kpart) state() partState {
-	s := partState{Partition: p.id, Next: p.next.Load(), HWM: p.hwm.Load()}
+	s := partState{Topic: p.topic, Partition: p.id, Next: p.next.Load(), HWM: p.hwm.Load()}
 	if s.Next < 0 {
 		// Nothing stored since the partition was assigned: where the
 		// group's committed offset is (a restart that found nothing new).
-		if o, ok := p.cl.CommittedOffsets()[p.k.o.Topic][p.id]; ok && o.Offset >= 0 {
+		if o, ok := p.cl.CommittedOffsets()[p.topic][p.id]; ok && o.Offset >= 0 {
 			s.Next = o.Offset
 		}
 	}
@@ -704,10 +746,10 @@ func decodeOTLPValue(v []byte, names []string) (otlp.Batch, bool, error) {
 
 // stage splits a batch's records into items (a value may be NDJSON) and
 // prepares them when it can. It does no I/O.
-func (k *Kafka) stage(part int32, batch []*kgo.Record) *staged {
+func (k *Kafka) stage(topic string, part int32, batch []*kgo.Record) *staged {
 	// Most values are one record: one item each.
 	s := &staged{batch: batch, items: make([]Item, 0, len(batch)), refs: make([]itemRef, 0, len(batch))}
-	source := "kafka:" + k.o.Topic + "/" + strconv.Itoa(int(part))
+	source := "kafka:" + topic + "/" + strconv.Itoa(int(part))
 	for _, r := range batch {
 		if r.Attrs.IsControl() {
 			continue // a transaction's commit or abort marker: no record

@@ -64,12 +64,13 @@ type KafkaState struct {
 // the last durable one and the high watermark of the last fetch; -1 when
 // not known yet. Assigned says whether this process consumes it now.
 type KafkaPartition struct {
-	Partition int32 `json:"partition"`
-	Next      int64 `json:"next_offset"`
-	HWM       int64 `json:"high_watermark"`
-	Lag       int64 `json:"lag"`
-	Assigned  bool  `json:"assigned"`
-	Paused    bool  `json:"paused"`
+	Topic     string `json:"topic"`
+	Partition int32  `json:"partition"`
+	Next      int64  `json:"next_offset"`
+	HWM       int64  `json:"high_watermark"`
+	Lag       int64  `json:"lag"`
+	Assigned  bool   `json:"assigned"`
+	Paused    bool   `json:"paused"`
 }
 
 // State returns the source's counters now.
@@ -92,7 +93,7 @@ func (k *Kafka) State() KafkaState {
 	k.mu.Lock()
 	for id, ps := range k.known {
 		if k.parts[id] == nil {
-			s.Partitions = append(s.Partitions, KafkaPartition{Partition: id, Next: ps.Next, HWM: ps.HWM, Lag: ps.Lag})
+			s.Partitions = append(s.Partitions, KafkaPartition{Topic: id.topic, Partition: id.part, Next: ps.Next, HWM: ps.HWM, Lag: ps.Lag})
 		}
 	}
 	for _, p := range k.parts {
@@ -100,10 +101,13 @@ func (k *Kafka) State() KafkaState {
 		p.mu.Lock()
 		paused := p.paused
 		p.mu.Unlock()
-		s.Partitions = append(s.Partitions, KafkaPartition{Partition: p.id, Next: ps.Next, HWM: ps.HWM, Lag: ps.Lag, Assigned: true, Paused: paused})
+		s.Partitions = append(s.Partitions, KafkaPartition{Topic: p.topic, Partition: p.id, Next: ps.Next, HWM: ps.HWM, Lag: ps.Lag, Assigned: true, Paused: paused})
 	}
 	k.mu.Unlock()
-	sort.Slice(s.Partitions, func(i, j int) bool { return s.Partitions[i].Partition < s.Partitions[j].Partition })
+	sort.Slice(s.Partitions, func(i, j int) bool {
+		a, b := s.Partitions[i], s.Partitions[j]
+		return a.Topic < b.Topic || a.Topic == b.Topic && a.Partition < b.Partition
+	})
 	return s
 }
 
@@ -149,7 +153,7 @@ func (k *Kafka) WriteMetrics(w io.Writer) error {
 	p("# TYPE loupe_kafka_consumer_lag gauge\n")
 	for _, ps := range s.Partitions {
 		if ps.Assigned && ps.Lag >= 0 {
-			p("loupe_kafka_consumer_lag{%s,partition=\"%d\"} %d\n", tl, ps.Partition, ps.Lag)
+			p("loupe_kafka_consumer_lag{topic=%s,partition=\"%d\"} %d\n", labelValue(ps.Topic), ps.Partition, ps.Lag)
 		}
 	}
 	p("# HELP loupe_kafka_partition_paused 1 while a partition's fetching is paused because the store is behind.\n")
@@ -160,7 +164,7 @@ func (k *Kafka) WriteMetrics(w io.Writer) error {
 			if ps.Paused {
 				v = 1
 			}
-			p("loupe_kafka_partition_paused{%s,partition=\"%d\"} %d\n", tl, ps.Partition, v)
+			p("loupe_kafka_partition_paused{topic=%s,partition=\"%d\"} %d\n", labelValue(ps.Topic), ps.Partition, v)
 		}
 	}
 	_, err := io.WriteString(w, b.String())

@@ -40,7 +40,7 @@ type kafkaFlags struct {
 
 func addKafkaFlags(fl *pflag.FlagSet, f *kafkaFlags) {
 	fl.StringVar(&f.brokers, "kafka", "", "consume records from these Kafka brokers (comma-separated host:port; kafka.brokers in loupe.yaml)")
-	fl.StringVar(&f.topic, "kafka-topic", "", "the Kafka topic holding interactions and signals")
+	fl.StringVar(&f.topic, "kafka-topic", "", "the Kafka topic holding interactions and signals; several separated by commas (otlp_spans,otlp_logs)")
 	fl.StringVar(&f.group, "kafka-group", "", `the consumer group (default "loupe"; one per store)`)
 	fl.StringVar(&f.rejects, "kafka-rejects", "", "rejects file of the Kafka source (default <store>/kafka-rejects.jsonl; - for stderr)")
 	fl.BoolVar(&f.tls, "kafka-tls", false, "connect to Kafka with TLS")
@@ -296,6 +296,10 @@ func kafkaSummary(s *ingest.KafkaState) string {
 			known++
 		}
 	}
-	return fmt.Sprintf("topic %s, group %s, as of %s: %d records (%d stored, %d duplicates, %d rejected), lag %d over %d partitions, %d store errors",
-		s.Topic, s.Group, s.SavedAt.Format(time.RFC3339), s.Records, s.Accepted, s.Duplicates, s.Rejected, lag, known, s.StoreErrors)
+	label := "topic"
+	if strings.Contains(s.Topic, ",") {
+		label = "topics"
+	}
+	return fmt.Sprintf("%s %s, group %s, as of %s: %d records (%d stored, %d duplicates, %d rejected), lag %d over %d partitions, %d store errors",
+		label, s.Topic, s.Group, s.SavedAt.Format(time.RFC3339), s.Records, s.Accepted, s.Duplicates, s.Rejected, lag, known, s.StoreErrors)
 }

@@ -55,8 +55,9 @@ func (c *otlpCapture) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // An app's OpenTelemetry SDK exports to a Collector whose Kafka exporter
-// writes traces and logs to one topic, as OTLP protobuf (otlp_proto, the
-// exporter's default) and OTLP JSON (otlp_json): `loupe serve --kafka`
+// writes traces and logs to its default topics, otlp_spans and otlp_logs,
+// as OTLP protobuf (otlp_proto, the exporter's default) and OTLP JSON
+// (otlp_json): `loupe serve --kafka ... --kafka-topic otlp_spans,otlp_logs`
 // stores the trace as the same interaction, with its judges' scores, that
 // exporting it to serve's own OTLP/HTTP endpoint gives (checkShopEvent),
 // whatever the order of the messages and with one of them delivered twice.
@@ -69,7 +70,7 @@ func TestServeKafkaOTLP(t *testing.T) {
 		t.Fatalf("the SDK exported %d trace and %d log requests", len(capture.traces), len(capture.logs))
 	}
 	// The logs as otlp_json; the judge's result first, ahead of its trace.
-	var values [][]byte
+	var values []*kgo.Record
 	for _, b := range capture.logs {
 		req := plogotlp.NewExportRequest()
 		if err := req.UnmarshalProto(b); err != nil {
@@ -79,33 +80,33 @@ func TestServeKafkaOTLP(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		values = append(values, j)
+		values = append(values, &kgo.Record{Topic: "otlp_logs", Value: j})
 	}
-	values = append(values, capture.traces...)
-	values = append(values, capture.traces[0])
+	for _, b := range append(capture.traces, capture.traces[0]) {
+		values = append(values, &kgo.Record{Topic: "otlp_spans", Value: b})
+	}
 
-	const topic = "otlp_spans"
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, topic))
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "otlp_spans", "otlp_logs"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(topic))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cl.Close()
 	for _, v := range values {
-		if err := cl.ProduceSync(context.Background(), &kgo.Record{Value: v}).FirstErr(); err != nil {
+		if err := cl.ProduceSync(context.Background(), v).FirstErr(); err != nil {
 			t.Fatal(err)
 		}
 	}
 
 	st := filepath.Join(t.TempDir(), "s")
-	s := startServe(t, nil, "--store", st, "--http", "off", "--kafka", c.ListenAddrs()[0], "--kafka-topic", topic)
+	s := startServe(t, nil, "--store", st, "--http", "off", "--kafka", c.ListenAddrs()[0], "--kafka-topic", "otlp_spans,otlp_logs")
 	adm := kadm.NewClient(cl)
 	deadline := time.Now().Add(time.Minute)
-	for !committedToEndOf(t, adm, topic, "loupe") {
+	for !committedToEndOf(t, adm, "otlp_spans", "loupe") || !committedToEndOf(t, adm, "otlp_logs", "loupe") {
 		if time.Now().After(deadline) {
 			t.Fatalf("offsets not committed to the end in a minute: %s", s.stderr)
 		}

@@ -152,6 +152,9 @@ func committedToEndOf(tb testing.TB, adm *kadm.Client, topic, group string) bool
 	ok := true
 	ends.Each(func(o kadm.ListedOffset) {
 		c, found := committed.Lookup(o.Topic, o.Partition)
+		if o.Offset == 0 && !found {
+			return // never written to: nothing to commit
+		}
 		if !found || c.At != o.Offset {
 			ok = false
 		}

@@ -1,9 +1,11 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -43,6 +45,35 @@ func DefaultKafka() Kafka {
 // kafkaTopic is a legal Kafka topic name.
 var kafkaTopic = regexp.MustCompile(`^[A-Za-z0-9._-]{1,249}$`)
 
+// KafkaTopics are the topics of a kafka topic setting: one, or several
+// separated by commas (an OpenTelemetry Collector's Kafka exporter writes
+// traces to otlp_spans and logs to otlp_logs), each a legal Kafka topic
+// name, in order, none twice.
+func KafkaTopics(topic string) ([]string, error) {
+	var out []string
+	for _, t := range strings.Split(topic, ",") {
+		t = strings.TrimSpace(t)
+		if t == "" {
+			continue
+		}
+		if !kafkaTopic.MatchString(t) || t == "." || t == ".." {
+			return nil, fmt.Errorf("%q: a Kafka topic is 1 to 249 of letters, digits, '.', '_' and '-' (several are separated by commas)", t)
+		}
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no topic")
+	}
+	return out, nil
+}
+
+func topicErr(topic string) error {
+	_, err := KafkaTopics(topic)
+	return err
+}
+
 // ValidateKafka checks a kafka section (also built from serve's flags);
 // errors name the key under prefix ("kafka." for the file).
 func ValidateKafka(k Kafka) []error {
@@ -62,8 +93,8 @@ func (k Kafka) validate(p *problems, prefix string) {
 	switch {
 	case on && k.Topic == "":
 		p.add(prefix+"topic", "missing: which topic holds the records (brokers are set)")
-	case k.Topic != "" && !kafkaTopic.MatchString(k.Topic):
-		p.add(prefix+"topic", "%q: a Kafka topic is 1 to 249 of letters, digits, '.', '_' and '-'", k.Topic)
+	case k.Topic != "" && topicErr(k.Topic) != nil:
+		p.add(prefix+"topic", "%v", topicErr(k.Topic))
 	case k.Topic != "" && !on:
 		p.add(prefix+"brokers", "missing: topic %q is set but no broker to read it from", k.Topic)
 	}

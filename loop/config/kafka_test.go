@@ -30,7 +30,7 @@ func TestKafkaErrorsHaveLines(t *testing.T) {
 			}},
 		{"topic without brokers", "kafka:\n  topic: a/b\n  group: ' '\n",
 			[]string{
-				`loupe.yaml:2: kafka.topic: "a/b": a Kafka topic is 1 to 249 of letters, digits, '.', '_' and '-'`,
+				`loupe.yaml:2: kafka.topic: "a/b": a Kafka topic is 1 to 249 of letters, digits, '.', '_' and '-' (several are separated by commas)`,
 				`loupe.yaml:3: kafka.group: empty: want a consumer group name (default loupe)`,
 			}},
 		{"tls files without tls", "kafka:\n  brokers: [k:1]\n  topic: t\n  tls_ca_file: ca.pem\n",

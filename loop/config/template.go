@@ -280,8 +280,10 @@ otlp:
 # and masking as ingest, committing offsets only once the records are on
 # disk. No brokers: no Kafka source. serve's --kafka* flags override these.
 #   brokers             seed brokers, e.g. [kafka-1:9092, kafka-2:9092]
-#   topic, group        the topic to read and this store's consumer group;
-#                       give each store (product, region) its own group
+#   topic, group        the topic to read (several separated by commas,
+#                       e.g. otlp_spans,otlp_logs as an OpenTelemetry
+#                       Collector writes them) and this store's consumer
+#                       group; give each store (product, region) its own
 #   rejects             the rejects file (default: kafka-rejects.jsonl in
 #                       the store directory)
 #   tls                 connect with TLS; tls_ca_file (default: the system's
