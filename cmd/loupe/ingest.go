@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -70,8 +71,12 @@ user's choice, not bad input, and do not cause exit 3.`,
 				if f == "-" {
 					continue
 				}
-				if _, err := os.Stat(f); err != nil {
+				fi, err := os.Stat(f)
+				if err != nil {
 					return usageErr("input %s: %v", f, err)
+				}
+				if fi.IsDir() {
+					return usageErr("input %s is a directory: name its files (loupe ingest %s)", f, filepath.Join(f, "*.jsonl"))
 				}
 			}
 			cfg, err := a.loadConfig()

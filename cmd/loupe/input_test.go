@@ -64,3 +64,17 @@ func TestIngestCompressed(t *testing.T) {
 		t.Fatalf("after the cut: exit %d %+v (cut run %+v)", r.code, s2, s)
 	}
 }
+
+// A directory is not read as an empty input: ingest says so before it
+// opens the store, and names a way to read its files.
+func TestIngestDirectory(t *testing.T) {
+	dir := t.TempDir()
+	st := filepath.Join(dir, "s")
+	r := run(t, nil, "ingest", "--store", st, dir)
+	if r.code != 2 || !strings.Contains(r.stderr, "is a directory: name its files") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(st); !os.IsNotExist(err) {
+		t.Fatalf("the store was created: %v", err)
+	}
+}
