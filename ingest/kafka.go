@@ -707,6 +707,38 @@ func unframe(v []byte) []byte {
 	return v
 }
 
+// connectPayload is the record inside a Kafka Connect envelope, when v is
+// one: what Connect's JsonConverter writes with schemas.enable (its
+// default), {"schema": {...}, "payload": {...}}, the payload an object or
+// a string holding one. Anything else is not an envelope (ok false) and
+// is read as it is: a loupe record has more keys than these two.
+func connectPayload(v []byte) ([]byte, bool) {
+	t := bytes.TrimLeft(v, " \t\r\n")
+	if len(t) == 0 || t[0] != '{' {
+		return nil, false
+	}
+	key := bytes.TrimLeft(t[1:], " \t\r\n")
+	if !bytes.HasPrefix(key, []byte(`"schema"`)) && !bytes.HasPrefix(key, []byte(`"payload"`)) {
+		return nil, false
+	}
+	var env map[string]json.RawMessage
+	if json.Unmarshal(t, &env) != nil || len(env) != 2 || env["schema"] == nil || env["payload"] == nil {
+		return nil, false
+	}
+	p := bytes.TrimSpace(env["payload"])
+	if len(p) > 0 && p[0] == '"' {
+		var s string
+		if json.Unmarshal(p, &s) != nil {
+			return nil, false
+		}
+		p = bytes.TrimSpace([]byte(s))
+	}
+	if len(p) == 0 || (p[0] != '{' && p[0] != '[') {
+		return nil, false
+	}
+	return p, true
+}
+
 // otlpRecord is a record whose value is an OTLP export request, decoded.
 type otlpRecord struct {
 	rec   *kgo.Record
@@ -768,6 +800,9 @@ func (k *Kafka) stage(topic string, part int32, batch []*kgo.Record) *staged {
 				binary.BigEndian.Uint32(v[1:5]))})
 			s.refs = append(s.refs, itemRef{r, 1, 0})
 			continue
+		}
+		if p, ok := connectPayload(v); ok {
+			v = p
 		}
 		if f := formOf(v); f != formLines {
 			k.stageDocument(s, r, bytes.TrimPrefix(v, []byte("\xef\xbb\xbf")), f, source)

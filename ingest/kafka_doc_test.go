@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"encoding/json"
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
@@ -48,5 +49,31 @@ func TestKafkaJSONDocuments(t *testing.T) {
 	wantLine := strings.Count(brokenArray[:strings.Index(brokenArray, broken)], "\n") + 1
 	if r.Offset != 2 || r.Element != 2 || r.Line != wantLine || r.Reason != loop.ReasonInvalidJSON || !strings.Contains(r.Raw, "doc-2") {
 		t.Fatalf("reject %+v, want offset 2, element 2, line %d", r, wantLine)
+	}
+}
+
+// TestKafkaConnectEnvelope: values as Kafka Connect's JsonConverter writes
+// them with schemas.enable (its default), the record as the payload, an
+// object or a string holding one, are stored as the record; a loupe
+// record whose first key happens to be "schema" is read as it is.
+func TestKafkaConnectEnvelope(t *testing.T) {
+	rec := `{"event_id":"%s","timestamp":"2026-11-01T10:00:00Z","model_version":"m1","input":{"text":"hi"},"output":{"text":"yo"}}`
+	obj := `{"schema":{"type":"struct","optional":false},"payload":` + fmt.Sprintf(rec, "connect-1") + `}`
+	str, _ := json.Marshal(fmt.Sprintf(rec, "connect-2"))
+	strEnv := `{"schema":{"type":"string","optional":false},"payload":` + string(str) + `}`
+	own := `{"schema":"v1","event_id":"own-1","timestamp":"2026-11-01T10:00:00Z","model_version":"m1","input":{"text":"hi"},"output":{"text":"yo"}}`
+	notRecord := `{"schema":{"type":"int32"},"payload":42}`
+	st, k, rej, _ := consumeValues(t, [][]byte{[]byte(obj), []byte(strEnv), []byte(own), []byte(notRecord)})
+	var ids []string
+	st.Summaries(func(s loop.Summary) bool {
+		ids = append(ids, s.ID)
+		return true
+	})
+	sort.Strings(ids)
+	if got := strings.Join(ids, " "); got != "connect-1 connect-2 own-1" {
+		t.Fatalf("stored %s; state %+v; rejects %s", got, k.State(), rej.b.String())
+	}
+	if s := k.State(); s.Rejected != 1 {
+		t.Fatalf("state %+v: want the envelope of a number rejected", s)
 	}
 }
