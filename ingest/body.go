@@ -128,7 +128,7 @@ func splitValues(body []byte, maxItems int) ([]bodyItem, error) {
 	d := newJSONDoc(bytes.NewReader(body), formValues)
 	var out []bodyItem
 	for {
-		it, err := d.next(true)
+		it, err := d.next()
 		if err != nil { // io.EOF: a bytes.Reader has no other
 			return out, nil
 		}

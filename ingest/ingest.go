@@ -319,7 +319,7 @@ func readDocument(ctx context.Context, br *bufio.Reader, form docForm, o ReadOpt
 		sum.Form = FormArray
 	}
 	for ctx.Err() == nil {
-		v, err := d.next(true)
+		v, err := d.next()
 		if errors.Is(err, io.EOF) {
 			break
 		}

@@ -124,11 +124,10 @@ func (d *jsonDoc) space() (byte, bool) {
 }
 
 // next is the document's next value; io.EOF at its end. A read error of
-// the underlying reader is returned as it is. With keep false the value's
-// bytes are not kept (counting). Each value read consumes a byte at
-// least, and a missing ',' is said once before one: a document of n
-// bytes has at most 2n+1 values, however broken.
-func (d *jsonDoc) next(keep bool) (docItem, error) {
+// the underlying reader is returned as it is. Each value read consumes a
+// byte at least, and a missing ',' is said once before one: a document of
+// n bytes has at most 2n+1 values, however broken.
+func (d *jsonDoc) next() (docItem, error) {
 	for {
 		if d.err != nil {
 			return docItem{}, d.err
@@ -148,7 +147,7 @@ func (d *jsonDoc) next(keep bool) (docItem, error) {
 			return docItem{}, io.EOF
 		}
 		if d.form != formArray {
-			return d.value(keep), nil
+			return d.value(), nil
 		}
 		line := d.line
 		switch {
@@ -176,7 +175,7 @@ func (d *jsonDoc) next(keep bool) (docItem, error) {
 			return docItem{line: line, bad: fmt.Sprintf("want ',' or ']' after element %d of the JSON array, got %s", d.elems, describeByte(c))}, nil
 		}
 		d.sep, d.comma = true, false
-		return d.value(keep), nil
+		return d.value(), nil
 	}
 }
 
@@ -210,11 +209,11 @@ func (d *jsonDoc) trailer() (docItem, error) {
 // records a '{' at the start of a line starts the next (newRecord), so
 // that one broken record cannot swallow those after it; the record itself
 // is rejected.
-func (d *jsonDoc) value(keep bool) docItem {
+func (d *jsonDoc) value() docItem {
 	d.elems++
 	it := docItem{line: d.line, elem: d.elems}
 	add := func(c byte) {
-		if !keep || it.long {
+		if it.long {
 			return
 		}
 		if len(it.data) == d.max {

@@ -47,7 +47,7 @@ func docItems(t *testing.T, doc string) []docItem {
 		if i > 2*len(doc)+1 {
 			t.Fatalf("more than 2n+1 values in %q: the reader loops", doc)
 		}
-		it, err := d.next(true)
+		it, err := d.next()
 		if errors.Is(err, io.EOF) {
 			return out
 		}
@@ -175,7 +175,7 @@ func FuzzJSONDoc(f *testing.F) {
 			if i > 2*len(doc)+1 {
 				t.Fatalf("more than 2n+1 values: the reader loops")
 			}
-			it, err := d.next(true)
+			it, err := d.next()
 			if errors.Is(err, io.EOF) {
 				break
 			}

@@ -844,7 +844,7 @@ func (k *Kafka) stage(topic string, part int32, batch []*kgo.Record) *staged {
 func (k *Kafka) stageDocument(s *staged, r *kgo.Record, v []byte, f docForm, source string) {
 	d := newJSONDoc(bytes.NewReader(v), f)
 	for {
-		it, err := d.next(true)
+		it, err := d.next()
 		if err != nil { // io.EOF: a bytes.Reader has no other
 			return
 		}

@@ -57,7 +57,7 @@ func (o *OTLP) ReadOTLPFile(ctx context.Context, r io.Reader, ro ReadOptions) (S
 		var err error
 		at, elem, bad := n, 0, ""
 		if doc != nil {
-			it, derr := doc.next(true)
+			it, derr := doc.next()
 			if errors.Is(derr, io.EOF) {
 				break
 			}
