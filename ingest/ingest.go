@@ -243,8 +243,9 @@ func readLines(ctx context.Context, r io.Reader, o ReadOptions, sum *Summary, se
 		}
 		return ok
 	}
-	if start, _ := br.Peek(64 << 10); formOf(start) != formLines {
-		return readDocument(ctx, br, formOf(start), o, sum, func(it Item) bool {
+	if d, form := documentOf(br); d != nil {
+		sum.Form = form
+		return readDocument(ctx, d, o, sum, func(it Item) bool {
 			cur.items = append(cur.items, it)
 			return len(cur.items) < o.BatchSize || flush()
 		}, func(lines int, bytes int64) { n, total = lines, bytes }, flush)
@@ -309,15 +310,7 @@ func readLines(ctx context.Context, r io.Reader, o ReadOptions, sum *Summary, se
 // (jsonDoc): each value one item, at the line where it starts; sum.Read
 // counts the values. add takes an item (false: stop), at tells the
 // progress where the reader is, flush sends the last batch.
-func readDocument(ctx context.Context, br *bufio.Reader, form docForm, o ReadOptions, sum *Summary, add func(Item) bool, at func(lines int, bytes int64), flush func() bool) error {
-	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
-		br.Discard(3)
-	}
-	d := newJSONDoc(br, form)
-	sum.Form = FormValues
-	if form == formArray {
-		sum.Form = FormArray
-	}
+func readDocument(ctx context.Context, d *jsonDoc, o ReadOptions, sum *Summary, add func(Item) bool, at func(lines int, bytes int64), flush func() bool) error {
 	for ctx.Err() == nil {
 		v, err := d.next()
 		if errors.Is(err, io.EOF) {

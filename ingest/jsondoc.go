@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -44,11 +45,32 @@ func formOf(start []byte) docForm {
 	case '[':
 		return formArray
 	case '{':
-		if line, _, complete := bytes.Cut(b[1:], []byte{'\n'}); complete && len(bytes.TrimRight(line, " \t\r")) == 0 {
+		// Only spaces, then the line's end: told from the first bytes,
+		// without scanning a one-line record to its end.
+		if rest := bytes.TrimLeft(b[1:], " \t\r"); len(rest) > 0 && rest[0] == '\n' {
 			return formValues
 		}
 	}
 	return formLines
+}
+
+// documentOf is the jsonDoc that reads br when its start is a JSON
+// document (formOf), with a leading BOM consumed, and the Summary.Form it
+// is reported as; nil for JSONL, nothing consumed.
+func documentOf(br *bufio.Reader) (*jsonDoc, string) {
+	start, _ := br.Peek(64 << 10)
+	f := formOf(start)
+	if f == formLines {
+		return nil, ""
+	}
+	if bytes.HasPrefix(start, []byte("\xef\xbb\xbf")) {
+		br.Discard(3)
+	}
+	name := FormValues
+	if f == formArray {
+		name = FormArray
+	}
+	return newJSONDoc(br, f), name
 }
 
 // jsonDoc reads the values of a document in formArray or formValues.

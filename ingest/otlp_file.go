@@ -35,17 +35,10 @@ func (o *OTLP) ReadOTLPFile(ctx context.Context, r io.Reader, ro ReadOptions) (S
 	br := bufio.NewReaderSize(r, 1<<20)
 	// A request pretty-printed (jq, a saved curl body), or an array of
 	// them, is read by its values instead of its lines (jsonDoc).
-	var doc *jsonDoc
-	if start, _ := br.Peek(64 << 10); formOf(start) != formLines {
-		if bytes.HasPrefix(start, []byte("\xef\xbb\xbf")) {
-			br.Discard(3)
-		}
-		doc = newJSONDoc(br, formOf(start))
+	doc, form := documentOf(br)
+	if doc != nil {
 		doc.max = MaxOTLPLine
-		sum.Form = FormValues
-		if doc.form == formArray {
-			sum.Form = FormArray
-		}
+		sum.Form = form
 	}
 	var read int64
 	for n := 1; ; n++ {

@@ -18,7 +18,6 @@ import (
 // bytes read from the file itself, for the progress against its size.
 type input struct {
 	io.Reader
-	kind  string // "gzip", "zstd" or "" when not compressed
 	read  atomic.Int64
 	close func()
 }
@@ -52,13 +51,13 @@ func openInput(r io.Reader) (*input, error) {
 		if err != nil {
 			return nil, fmt.Errorf("gzip: %w", err)
 		}
-		in.Reader, in.kind, in.close = decompressErr{zr, "gzip"}, "gzip", func() { zr.Close() }
+		in.Reader, in.close = decompressErr{zr, "gzip"}, func() { zr.Close() }
 	case bytes.HasPrefix(head, zstdMagic):
 		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
 		if err != nil {
 			return nil, fmt.Errorf("zstd: %w", err)
 		}
-		in.Reader, in.kind, in.close = decompressErr{zr, "zstd"}, "zstd", zr.Close
+		in.Reader, in.close = decompressErr{zr, "zstd"}, zr.Close
 	default:
 		in.Reader = br
 	}
